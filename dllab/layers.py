@@ -1,0 +1,591 @@
+"""Layers: the building blocks of a network, each owning its parameters and their gradients.
+
+A layer is configured by keyword options (validated against its ``OPTIONS``), learns its input shape in
+:meth:`Layer.setup` before any data flows (so a builder can show shapes and parameter counts), allocates its
+parameters in :meth:`Layer.init_params`, and then runs ``forward(x, training)`` / ``backward(dout)``.
+Activation functions are layers too; they live in :mod:`dllab.activations`.
+
+Array layouts: images are NCHW; Dense ``W`` is ``(in_features, units)`` and computes ``x @ W + b``; Conv2D
+``W`` is ``(filters, in_channels, kh, kw)`` and ``b`` is ``(filters,)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from dllab import convolution
+from dllab.initializers import NAMED_INITIALIZERS, initialize, validate_init
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting of a layer: its kind, default, allowed range and a one-line explanation.
+
+    ``kind`` is ``"int"``, ``"float"``, ``"size"`` (an int or a pair of ints), ``"padding"`` (an int,
+    ``"same"`` or ``"valid"``) or ``"init"`` (an initialiser name or a standard deviation).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    open_maximum: bool = False
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` in canonical form, or raise ``ValueError`` with one sentence saying why not."""
+        if self.kind == "init":
+            return validate_init(value)
+        if self.kind == "padding":
+            if isinstance(value, str):
+                if value.lower() in ("same", "valid"):
+                    return value.lower()
+                raise ValueError(f'{self.name} must be an int, "same" or "valid", got {value!r}')
+            return self._number(value, integer=True)
+        if self.kind == "size":
+            if isinstance(value, list | tuple):
+                if len(value) != 2:
+                    raise ValueError(f"{self.name} must be an int or a pair of ints, got {value!r}")
+                first, second = (self._number(v, integer=True) for v in value)
+                return first if first == second else [first, second]
+            return self._number(value, integer=True)
+        return self._number(value, integer=self.kind == "int")
+
+    def _number(self, value: Any, *, integer: bool) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            kind = "an integer" if integer else "a number"
+            raise ValueError(f"{self.name} must be {kind}, got {value!r}")
+        if integer:
+            if float(value) != int(value):
+                raise ValueError(f"{self.name} must be an integer, got {value!r}")
+            value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"{self.name} must be a finite number, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{self.name} must be at least {self.minimum:g}, got {value!r}")
+        if self.maximum is not None:
+            too_big = value >= self.maximum if self.open_maximum else value > self.maximum
+            if too_big:
+                bound = "below" if self.open_maximum else "at most"
+                raise ValueError(f"{self.name} must be {bound} {self.maximum:g}, got {value!r}")
+        return value
+
+
+INIT_HELP = "How the weights start: " + "; ".join(f"{k}: {v}" for k, v in NAMED_INITIALIZERS.items())
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses set ``type_name`` (the spec's ``"type"``), ``category``, ``summary`` (one line),
+    ``explanation`` (the concept, for a tooltip) and ``OPTIONS``, and implement ``_setup``, ``forward`` and
+    ``backward``; layers with parameters also implement ``_param_shapes`` and ``init_params``.
+    """
+
+    type_name: ClassVar[str] = ""
+    category: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    explanation: ClassVar[str] = ""
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, name: str | None = None, **options: Any) -> None:
+        self.name = name or self.type_name.lower()
+        known = {o.name: o for o in self.OPTIONS}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            allowed = ", ".join(known) or "no settings"
+            raise ValueError(f"unknown setting {unknown[0]!r} (allowed: {allowed})")
+        self.options: dict[str, Any] = {}
+        for option in self.OPTIONS:
+            value = options.get(option.name, option.default)
+            self.options[option.name] = option.validate(value)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
+        self.param_shapes: dict[str, Shape] = {}
+        self.dtype: np.dtype = np.dtype(np.float32)
+        #: False for the first layer of a model: its input gradient is never needed, so skip computing it.
+        self.needs_input_grad = True
+
+    # --- configuration -------------------------------------------------------------------------------
+
+    def setup(self, input_shape: Shape) -> Shape:
+        """Check ``input_shape`` (per sample), remember it and return the output shape.
+
+        Raises ``ValueError`` with one sentence when this layer cannot take that input.
+        """
+        input_shape = tuple(int(d) for d in input_shape)
+        self.output_shape = tuple(int(d) for d in self._setup(input_shape))
+        self.input_shape = input_shape
+        self.param_shapes = self._param_shapes()
+        return self.output_shape
+
+    def _setup(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def _param_shapes(self) -> dict[str, Shape]:
+        return {}
+
+    def state_shapes(self) -> dict[str, Shape]:
+        """Shapes of the non-trained state (BatchNorm running statistics)."""
+        return {}
+
+    @property
+    def param_count(self) -> int:
+        """Number of trainable values (known after :meth:`setup`)."""
+        return sum(math.prod(s) for s in self.param_shapes.values())
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
+        """Allocate parameters, gradients and state in ``dtype``, drawing from ``rng``."""
+        self.dtype = np.dtype(dtype)
+
+    def config(self) -> dict[str, Any]:
+        """This layer as a network-spec entry: ``{"type": ..., "name": ..., <options>}``."""
+        return {"type": self.type_name, "name": self.name, **self.options}
+
+    def describe(self) -> str:
+        """Key settings in a few words, e.g. ``"30 filters 5x5, stride 1, pad 0, He"``."""
+        return ""
+
+    # --- computation ---------------------------------------------------------------------------------
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Compute the output for a batch ``x``; in training mode keep what :meth:`backward` needs."""
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        """Given dLoss/dOutput, fill ``self.grads`` and return dLoss/dInput (``None`` when not needed)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"{self.type_name}(name={self.name!r}{', ' if settings else ''}{settings})"
+
+
+def describe_init(init: str | float) -> str:
+    """Short label of an initialiser: ``"He"``, ``"Xavier uniform"``, ``"std 0.01"``."""
+    if isinstance(init, str):
+        return {
+            "he": "He",
+            "xavier": "Xavier",
+            "he_uniform": "He uniform",
+            "xavier_uniform": "Xavier uniform",
+        }[init]
+    return f"std {init:g}"
+
+
+def _shape_text(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def _size_text(value: int | list[int]) -> str:
+    """``5`` -> ``"5"``, ``[3, 2]`` -> ``"3x2"``."""
+    return str(value) if isinstance(value, int) else "x".join(map(str, value))
+
+
+class Dense(Layer):
+    """Fully connected (affine) layer: ``x @ W + b``."""
+
+    type_name = "Dense"
+    category = "Core"
+    summary = "Every input connected to every unit: x·W + b."
+    explanation = (
+        "A fully connected (affine) layer. Each of its units computes a weighted sum of all inputs plus a "
+        "bias. W has shape (inputs, units); the number of units sets the layer's width."
+    )
+    OPTIONS = (
+        Option("units", "int", 100, "Number of output units (neurons).", minimum=1),
+        Option("init", "init", "he", INIT_HELP),
+    )
+
+    def _setup(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"expects a flat input (features,) but gets {_shape_text(input_shape)}; "
+                "insert a Flatten layer before it"
+            )
+        return (self.options["units"],)
+
+    def _param_shapes(self) -> dict[str, Shape]:
+        assert self.input_shape is not None
+        return {"W": (self.input_shape[0], self.options["units"]), "b": (self.options["units"],)}
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
+        super().init_params(rng, dtype)
+        fan_in = self.param_shapes["W"][0]
+        self.params = {
+            "W": initialize(self.options["init"], self.param_shapes["W"], fan_in, rng, self.dtype),
+            "b": np.zeros(self.param_shapes["b"], dtype=self.dtype),
+        }
+
+    def describe(self) -> str:
+        return f"{self.options['units']} units, {describe_init(self.options['init'])}"
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._x = x
+        out = x @ self.params["W"]
+        out += self.params["b"]
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        self.grads = {"W": self._x.T @ dout, "b": dout.sum(axis=0)}
+        return dout @ self.params["W"].T if self.needs_input_grad else None
+
+
+class Conv2D(Layer):
+    """2D convolution over NCHW images, computed as im2col followed by one matrix product."""
+
+    type_name = "Conv2D"
+    category = "Convolution"
+    summary = "Slides learned filters over the image: local, shared weights."
+    explanation = (
+        "Each filter is a small stack of weights (in_channels x kh x kw) slid over the image; at every "
+        "position it takes a weighted sum, producing one feature map per filter. Padding adds a border of "
+        'zeros ("same" keeps the size); stride skips positions and shrinks the output.'
+    )
+    OPTIONS = (
+        Option("filters", "int", 16, "Number of filters, i.e. output channels.", minimum=1),
+        Option("kernel_size", "size", 3, "Height and width of each filter.", minimum=1),
+        Option("stride", "size", 1, "Step between filter positions.", minimum=1),
+        Option(
+            "padding", "padding", 0, 'Zeros added around the input: a number, "same" or "valid".', minimum=0
+        ),
+        Option("init", "init", "he", INIT_HELP),
+    )
+
+    def _setup(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"expects images (channels, height, width) but gets {_shape_text(input_shape)}; "
+                "convolution must come before Flatten and Dense"
+            )
+        self.kernel = convolution.pair(self.options["kernel_size"])
+        self.stride = convolution.pair(self.options["stride"])
+        self.pads = convolution.resolve_padding(
+            self.options["padding"], input_shape[1:], self.kernel, self.stride
+        )
+        top, bottom, left, right = self.pads
+        padded = (input_shape[1] + top + bottom, input_shape[2] + left + right)
+        if self.kernel[0] > padded[0] or self.kernel[1] > padded[1]:
+            raise ValueError(
+                f"kernel {_shape_text(self.kernel)} is larger than its padded input {_shape_text(padded)}"
+            )
+        self.out_hw = (
+            convolution.output_size(input_shape[1], top, bottom, self.kernel[0], self.stride[0]),
+            convolution.output_size(input_shape[2], left, right, self.kernel[1], self.stride[1]),
+        )
+        return (self.options["filters"], *self.out_hw)
+
+    def _param_shapes(self) -> dict[str, Shape]:
+        assert self.input_shape is not None
+        f = self.options["filters"]
+        return {"W": (f, self.input_shape[0], *self.kernel), "b": (f,)}
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
+        super().init_params(rng, dtype)
+        shape = self.param_shapes["W"]
+        fan_in = shape[1] * shape[2] * shape[3]
+        self.params = {
+            "W": initialize(self.options["init"], shape, fan_in, rng, self.dtype),
+            "b": np.zeros(self.param_shapes["b"], dtype=self.dtype),
+        }
+
+    def describe(self) -> str:
+        o = self.options
+        pad = o["padding"] if isinstance(o["padding"], str) else f"pad {o['padding']}"
+        kernel = "x".join(map(str, convolution.pair(o["kernel_size"])))
+        return f"{o['filters']} filters {kernel}, stride {_size_text(o['stride'])}, {pad}, {describe_init(o['init'])}"
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        n = x.shape[0]
+        xp = convolution.pad(x, self.pads)
+        cols = convolution.im2col(xp, self.kernel, self.stride, self.out_hw)
+        w = self.params["W"]
+        out = cols @ w.reshape(w.shape[0], -1).T
+        out += self.params["b"]
+        self._cols, self._padded_shape = cols, xp.shape
+        # (N, OH, OW, F) in memory, seen as NCHW: the next layers work on the view without a copy.
+        return out.reshape(n, self.out_hw[0], self.out_hw[1], w.shape[0]).transpose(0, 3, 1, 2)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        w = self.params["W"]
+        f = w.shape[0]
+        dmat = dout.transpose(0, 2, 3, 1).reshape(-1, f)
+        self.grads = {"W": (dmat.T @ self._cols).reshape(w.shape), "b": dmat.sum(axis=0)}
+        if not self.needs_input_grad:
+            return None
+        n = dout.shape[0]
+        dcols = (dmat @ w.reshape(f, -1)).reshape(n, *self.out_hw, w.shape[1], *self.kernel)
+        dxp = convolution.col2im(
+            dcols.transpose(0, 3, 1, 2, 4, 5), self._padded_shape, self.kernel, self.stride
+        )
+        return convolution.unpad(dxp, self.pads)
+
+
+class _Pool2D(Layer):
+    """Shared setup of max and average pooling."""
+
+    category = "Convolution"
+    OPTIONS = (
+        Option("pool_size", "size", 2, "Height and width of each pooling window.", minimum=1),
+        Option(
+            "stride", "size", 2, "Step between windows (smaller than the window: overlapping).", minimum=1
+        ),
+        Option(
+            "padding", "padding", 0, 'Border added around the input: a number, "same" or "valid".', minimum=0
+        ),
+    )
+
+    def _setup(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"expects images (channels, height, width) but gets {_shape_text(input_shape)}; "
+                "pooling must come before Flatten and Dense"
+            )
+        self.kernel = convolution.pair(self.options["pool_size"])
+        self.stride = convolution.pair(self.options["stride"])
+        self.pads = convolution.resolve_padding(
+            self.options["padding"], input_shape[1:], self.kernel, self.stride
+        )
+        top, bottom, left, right = self.pads
+        if max(top, bottom) >= self.kernel[0] or max(left, right) >= self.kernel[1]:
+            raise ValueError(
+                f"padding {max(self.pads)} must be smaller than the window {_shape_text(self.kernel)}"
+            )
+        padded = (input_shape[1] + top + bottom, input_shape[2] + left + right)
+        if self.kernel[0] > padded[0] or self.kernel[1] > padded[1]:
+            raise ValueError(
+                f"window {_shape_text(self.kernel)} is larger than its input {_shape_text(padded)}"
+            )
+        self.out_hw = (
+            convolution.output_size(input_shape[1], top, bottom, self.kernel[0], self.stride[0]),
+            convolution.output_size(input_shape[2], left, right, self.kernel[1], self.stride[1]),
+        )
+        return (input_shape[0], *self.out_hw)
+
+    @property
+    def overlapping(self) -> bool:
+        """Whether windows share positions (stride smaller than the window), so gradients add up."""
+        return self.stride[0] < self.kernel[0] or self.stride[1] < self.kernel[1]
+
+    def describe(self) -> str:
+        o = self.options
+        size = "x".join(map(str, convolution.pair(o["pool_size"])))
+        pad = "" if o["padding"] in (0, "valid") else f", pad {o['padding']}"
+        return f"{size}, stride {_size_text(o['stride'])}{pad}"
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling: the largest value of each window."""
+
+    type_name = "MaxPool2D"
+    summary = "Keeps the largest value of each window: smaller maps, some shift tolerance."
+    explanation = (
+        "Max pooling shrinks each feature map by keeping only the strongest response in every window. It "
+        "has no weights; its gradient flows back only to the position that was the maximum."
+    )
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        xp = convolution.pad(x, self.pads, value=-np.inf)
+        slices = convolution.offsets(self.kernel, self.stride, self.out_hw)
+        out = xp[:, :, slices[0][0], slices[0][1]].copy(order="K")
+        for rows, cols in slices[1:]:
+            np.maximum(out, xp[:, :, rows, cols], out=out)
+        if training:
+            self._xp, self._out = xp, out
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        xp, out = self._xp, self._out
+        dxp = np.zeros_like(xp)
+        taken = np.zeros_like(out, dtype=bool)
+        hit = np.empty_like(taken)
+        for rows, cols in convolution.offsets(self.kernel, self.stride, self.out_hw):
+            # The gradient goes to the first position holding the maximum, as argmax would choose.
+            np.equal(xp[:, :, rows, cols], out, out=hit)
+            np.greater(hit, taken, out=hit)  # hit and not yet taken
+            np.logical_or(taken, hit, out=taken)
+            target = dxp[:, :, rows, cols]
+            if self.overlapping:
+                target += dout * hit
+            else:
+                np.multiply(dout, hit, out=target)
+        return convolution.unpad(dxp, self.pads)
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling: the mean of each window (padding counts as zeros)."""
+
+    type_name = "AvgPool2D"
+    summary = "Averages each window: smaller, smoother feature maps."
+    explanation = (
+        "Average pooling shrinks each feature map by taking the mean of every window. It has no weights; "
+        "its gradient is shared equally among the window's positions."
+    )
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        xp = convolution.pad(x, self.pads)
+        self._padded_shape = xp.shape
+        slices = convolution.offsets(self.kernel, self.stride, self.out_hw)
+        out = xp[:, :, slices[0][0], slices[0][1]].copy(order="K")
+        for rows, cols in slices[1:]:
+            out += xp[:, :, rows, cols]
+        out *= x.dtype.type(1.0 / len(slices))
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        slices = convolution.offsets(self.kernel, self.stride, self.out_hw)
+        share = dout * dout.dtype.type(1.0 / len(slices))
+        dxp = np.zeros_like(dout, shape=self._padded_shape)
+        for rows, cols in slices:
+            target = dxp[:, :, rows, cols]
+            if self.overlapping:
+                target += share
+            else:
+                target[...] = share
+        return convolution.unpad(dxp, self.pads)
+
+
+class Flatten(Layer):
+    """Reshape each sample to a vector: (N, C, H, W) -> (N, C*H*W)."""
+
+    type_name = "Flatten"
+    category = "Core"
+    summary = "Turns feature maps into one long vector for Dense layers."
+    explanation = "Flatten reshapes each sample (channels x height x width) into a single vector; no weights."
+
+    def _setup(self, input_shape: Shape) -> Shape:
+        return (math.prod(input_shape),)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self._x = x
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        x = self._x
+        if x.flags.c_contiguous:
+            return dout.reshape(x.shape)
+        # Hand the gradient back in the memory layout the input had (Conv2D's channels-last view), so the
+        # layers before work on arrays of one layout.
+        dx = np.empty_like(x)
+        dx[...] = dout.reshape(x.shape)
+        return dx
+
+
+class BatchNorm(Layer):
+    """Batch normalisation: per feature after Dense, per channel after Conv2D."""
+
+    type_name = "BatchNorm"
+    category = "Normalization"
+    summary = "Normalises each feature over the mini-batch, then scales and shifts it."
+    explanation = (
+        "Batch normalisation standardises every feature (or channel) to zero mean and unit variance over "
+        "the mini-batch, then applies a learned scale gamma and shift beta. Training becomes faster and less "
+        "sensitive to the initial weights. At inference it uses running averages of the batch statistics."
+    )
+    OPTIONS = (
+        Option(
+            "momentum", "float", 0.9, "Weight of the old running statistics in each update.", 0.0, 1.0, True
+        ),
+        Option("eps", "float", 1e-5, "Added to the variance before the square root, for stability.", 0.0),
+    )
+
+    def _setup(self, input_shape: Shape) -> Shape:
+        if len(input_shape) not in (1, 3):
+            raise ValueError(f"expects features (n,) or images (c, h, w) but gets {_shape_text(input_shape)}")
+        if self.options["eps"] <= 0:
+            raise ValueError(f"eps must be positive, got {self.options['eps']!r}")
+        self._axes = (0,) if len(input_shape) == 1 else (0, 2, 3)
+        self._bshape = (1, -1) if len(input_shape) == 1 else (1, -1, 1, 1)
+        return input_shape
+
+    def _param_shapes(self) -> dict[str, Shape]:
+        assert self.input_shape is not None
+        return {"gamma": (self.input_shape[0],), "beta": (self.input_shape[0],)}
+
+    def state_shapes(self) -> dict[str, Shape]:
+        assert self.input_shape is not None
+        return {"mean": (self.input_shape[0],), "var": (self.input_shape[0],)}
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
+        super().init_params(rng, dtype)
+        c = self.input_shape[0] if self.input_shape else 0
+        self.params = {"gamma": np.ones(c, dtype=self.dtype), "beta": np.zeros(c, dtype=self.dtype)}
+        self.state = {"mean": np.zeros(c, dtype=self.dtype), "var": np.ones(c, dtype=self.dtype)}
+
+    def describe(self) -> str:
+        return f"momentum {self.options['momentum']:g}"
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        gamma = self.params["gamma"].reshape(self._bshape)
+        beta = self.params["beta"].reshape(self._bshape)
+        if not training:
+            mean = self.state["mean"].reshape(self._bshape)
+            inv_std = 1.0 / np.sqrt(self.state["var"].reshape(self._bshape) + self.options["eps"])
+            return (x - mean) * (inv_std * gamma) + beta
+        mean = x.mean(axis=self._axes, keepdims=True)
+        xc = x - mean
+        var = np.mean(xc * xc, axis=self._axes, keepdims=True)
+        inv_std = 1.0 / np.sqrt(var + self.options["eps"])
+        xhat = xc * inv_std
+        m = self.options["momentum"]
+        self.state["mean"] *= m
+        self.state["mean"] += (1 - m) * mean.reshape(-1)
+        self.state["var"] *= m
+        self.state["var"] += (1 - m) * var.reshape(-1)
+        self._xhat, self._inv_std = xhat, inv_std
+        return xhat * gamma + beta
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        xhat, axes = self._xhat, self._axes
+        self.grads = {"gamma": np.sum(dout * xhat, axis=axes), "beta": dout.sum(axis=axes)}
+        if not self.needs_input_grad:
+            return None
+        dxhat = dout * self.params["gamma"].reshape(self._bshape)
+        mean_dxhat = dxhat.mean(axis=axes, keepdims=True)
+        mean_dxhat_xhat = np.mean(dxhat * xhat, axis=axes, keepdims=True)
+        return (dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * self._inv_std
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each value with probability ``rate`` and scale the rest."""
+
+    type_name = "Dropout"
+    category = "Regularization"
+    summary = "Randomly silences units while training, so no unit can be relied on alone."
+    explanation = (
+        "During training each value is zeroed with probability 'rate' and the survivors are scaled by "
+        "1 / (1 - rate), so nothing changes at inference. Each mini-batch trains a different thinned "
+        "network, which works like an ensemble and reduces overfitting."
+    )
+    OPTIONS = (Option("rate", "float", 0.5, "Probability of dropping each value.", 0.0, 1.0, True),)
+
+    def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
+        super().init_params(rng, dtype)
+        self.rng = rng
+
+    def describe(self) -> str:
+        return f"rate {self.options['rate']:g}"
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        rate = self.options["rate"]
+        if not training or rate == 0:
+            self._mask = None
+            return x
+        keep = 1.0 - rate
+        self._mask = (self.rng.random(x.shape, dtype=np.float32) < keep).astype(x.dtype) / x.dtype.type(keep)
+        return x * self._mask
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        return dout if self._mask is None else dout * self._mask

@@ -1,0 +1,201 @@
+"""Sequential models: a stack of layers and a loss, built from a network spec.
+
+>>> import dllab
+>>> model = dllab.build({"input_shape": [2], "layers": [{"type": "Dense", "units": 3}]}, seed=0)
+>>> sorted(model.params)
+['dense_1.W', 'dense_1.b']
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dllab.layers import Layer
+from dllab.losses import Loss
+from dllab.spec import build_layers
+
+
+class Sequential:
+    """Layers applied one after another, ending in a loss.
+
+    Parameters and running statistics are exposed as flat dicts keyed ``"<layer name>.<param>"``; the arrays
+    are the layers' own (live), so an optimizer updating ``model.params`` in place trains the model.
+    """
+
+    def __init__(
+        self,
+        spec: dict[str, Any],
+        layers: list[Layer],
+        loss: Loss,
+        *,
+        seed: int | None = 0,
+        dtype: np.dtype | type = np.float32,
+    ) -> None:
+        self.spec = spec
+        self.name: str = spec["name"]
+        self.input_shape: tuple[int, ...] = tuple(spec["input_shape"])
+        self.layers = layers
+        self.loss = loss
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype must be a floating point type, got {self.dtype}")
+        init_seq, dropout_seq = np.random.SeedSequence(seed).spawn(2)
+        init_rng = np.random.default_rng(init_seq)
+        #: The generator behind dropout masks (weights are drawn from a separate one, so two models built
+        #: with the same seed start from the same weights whether or not they use dropout).
+        self.rng = np.random.default_rng(dropout_seq)
+        for layer in layers:
+            layer.init_params(init_rng, self.dtype)
+            if layer.type_name == "Dropout":
+                layer.rng = self.rng
+        if layers:
+            layers[0].needs_input_grad = False
+        #: Preprocessing that turns raw inputs into network inputs (a data normaliser's ``to_dict()``).
+        self.preprocessing: dict[str, Any] = {}
+        #: Class names of the outputs, when known.
+        self.class_names: list[str] = []
+        #: What the training run reported (epochs, accuracy, ...), stored with the model.
+        self.training_summary: dict[str, Any] = {}
+
+    # --- parameters ------------------------------------------------------------------------------------
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Trainable arrays, live: ``{"conv2d_1.W": array, ...}``."""
+        return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.params.items()}
+
+    @property
+    def state(self) -> dict[str, np.ndarray]:
+        """Non-trained arrays that inference needs (BatchNorm running ``mean`` and ``var``), live."""
+        return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.state.items()}
+
+    @property
+    def param_count(self) -> int:
+        return sum(layer.param_count for layer in self.layers)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layers[-1].output_shape or ()
+
+    def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy parameters and running statistics into the model, checking every key and shape."""
+        targets = {**self.params, **self.state}
+        missing = sorted(set(targets) - set(arrays))
+        if missing:
+            raise ValueError(f"weights are missing {missing[0]!r}")
+        extra = sorted(set(arrays) - set(targets))
+        if extra:
+            raise ValueError(f"weights have an unknown entry {extra[0]!r}")
+        for key, target in targets.items():
+            value = np.asarray(arrays[key])
+            if value.shape != target.shape:
+                raise ValueError(f"weight {key!r} has shape {value.shape}, the network needs {target.shape}")
+            target[...] = value
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and running statistic."""
+        return {key: value.copy() for key, value in {**self.params, **self.state}.items()}
+
+    # --- computation -----------------------------------------------------------------------------------
+
+    def _as_input(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.shape[1:] != self.input_shape:
+            if x.ndim >= 1 and math.prod(x.shape[1:]) == math.prod(self.input_shape):
+                x = x.reshape(x.shape[0], *self.input_shape)
+            else:
+                raise ValueError(
+                    f"input of shape {x.shape[1:]} per sample does not fit the network's {self.input_shape}"
+                )
+        return x.astype(self.dtype, copy=False)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Raw outputs (scores) before the loss's output function."""
+        out = self._as_input(x)
+        for layer in self.layers:
+            out = layer.forward(out, training)
+        return out
+
+    def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """Outputs after the loss's output function (softmax, sigmoid or identity), in inference mode."""
+        x = np.asarray(x)
+        parts = [self.loss.output(self.forward(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, *self.output_shape), self.dtype)
+
+    def loss_and_grads(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+        """Training-mode forward and backward pass: the batch's mean loss and gradients keyed like ``params``."""
+        loss = self.loss.forward(self.forward(x, training=True), t)
+        dout = self.loss.backward()
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        grads = {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.grads.items()}
+        return loss, grads
+
+    def evaluate_loss(self, x: np.ndarray, t: np.ndarray) -> float:
+        """Mean loss in inference mode (no dropout, running BatchNorm statistics)."""
+        return self.loss.forward(self.forward(x), t)
+
+    # --- description -----------------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """Text table of layers with output shape and parameter count, and the totals."""
+        rows = [("#", "Layer", "Type", "Settings", "Output shape", "Params")]
+        rows.append(("", "input", "", "", _shape(self.input_shape), ""))
+        for i, layer in enumerate(self.layers):
+            rows.append(
+                (
+                    str(i),
+                    layer.name,
+                    layer.type_name,
+                    layer.describe(),
+                    _shape(layer.output_shape or ()),
+                    f"{layer.param_count:,}" if layer.param_count else "0",
+                )
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
+        lines = [f"Model: {self.name}  (loss: {self.loss.name}, output: {self.loss.output_name})", rule]
+        for k, row in enumerate(rows):
+            cells = [
+                cell.rjust(w) if c in (0, 5) else cell.ljust(w)
+                for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+            ]
+            lines.append("  ".join(cells).rstrip())
+            if k == 0:
+                lines.append(rule)
+        lines += [rule, f"Total parameters: {self.param_count:,}  ({self.dtype.name})"]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Sequential {self.name!r}: {len(self.layers)} layers, {self.param_count:,} parameters>"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def build(
+    spec: dict[str, Any] | str | Path, seed: int | None = 0, dtype: np.dtype | type = np.float32
+) -> Sequential:
+    """Build a model from a network spec (a dict or the path of a ``.json`` network file).
+
+    Parameters
+    ----------
+    spec
+        The network spec (see the project's design notes for the format).
+    seed
+        Seeds the initial weights and the dropout masks; the same seed gives the same model.
+    dtype
+        ``numpy.float32`` (default) or ``numpy.float64`` (for gradient checks).
+
+    Raises
+    ------
+    SpecError
+        When the spec cannot be built; the message names the layer's index, type and the problem.
+    """
+    canonical, layers, loss = build_layers(spec)
+    return Sequential(canonical, layers, loss, seed=seed, dtype=dtype)

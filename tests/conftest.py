@@ -1,0 +1,19 @@
+"""Shared test settings: Qt offscreen before any Qt import, and the real MNIST folder."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The real MNIST IDX folder beside the project; tests that need it skip cleanly when it is absent."""
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real MNIST not found in {MNIST_DIR.name}/ beside the project")
+    return MNIST_DIR
