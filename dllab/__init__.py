@@ -7,23 +7,37 @@ The engine never imports Qt; it works from scripts, notebooks and the ``dllab`` 
 >>> loss, grads = model.loss_and_grads(x, t)                           # doctest: +SKIP
 """
 
-from dllab import activations, initializers, layers, losses
+from dllab import activations, data, initializers, layers, losses, metrics, optimizers, schedules, testfns
 from dllab.gradcheck import GradcheckResult, gradcheck
+from dllab.io import ModelFileError, load, save
 from dllab.model import Sequential, build
+from dllab.onnx_export import export_onnx
 from dllab.spec import LAYER_TYPES, SpecError, analyze
+from dllab.trainer import Trainer, TrainingConfig
 
 __version__ = "0.1.0"
 
 __all__ = [
     "LAYER_TYPES",
     "GradcheckResult",
+    "ModelFileError",
     "Sequential",
     "SpecError",
+    "Trainer",
+    "TrainingConfig",
     "activations",
     "analyze",
     "build",
+    "data",
+    "export_onnx",
     "gradcheck",
     "initializers",
     "layers",
+    "load",
     "losses",
+    "metrics",
+    "optimizers",
+    "save",
+    "schedules",
+    "testfns",
 ]

@@ -90,11 +90,15 @@ class Sequential:
         extra = sorted(set(arrays) - set(targets))
         if extra:
             raise ValueError(f"weights have an unknown entry {extra[0]!r}")
+        values = {key: np.asarray(arrays[key]) for key in targets}
         for key, target in targets.items():
-            value = np.asarray(arrays[key])
-            if value.shape != target.shape:
-                raise ValueError(f"weight {key!r} has shape {value.shape}, the network needs {target.shape}")
-            target[...] = value
+            if values[key].shape != target.shape:
+                raise ValueError(
+                    f"weight {key!r} has shape {values[key].shape}, the network needs {target.shape}"
+                )
+        # Checked first, copied after: a bad entry leaves the model as it was.
+        for key, target in targets.items():
+            target[...] = values[key]
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and running statistic."""
@@ -119,6 +123,15 @@ class Sequential:
         for layer in self.layers:
             out = layer.forward(out, training)
         return out
+
+    def activations(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output for ``x`` in inference mode, first layer first (for inspecting a network)."""
+        out = self._as_input(x)
+        outputs = []
+        for layer in self.layers:
+            out = layer.forward(out, False)
+            outputs.append(out)
+        return outputs
 
     def predict(self, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
         """Outputs after the loss's output function (softmax, sigmoid or identity), in inference mode."""

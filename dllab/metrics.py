@@ -1,0 +1,125 @@
+"""Metrics and error analysis: accuracy, confusion matrix, per-class accuracy, misclassified samples, and the
+train/validation gap read as bias or variance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dllab.model import Sequential
+
+
+def class_indices(y: np.ndarray) -> np.ndarray:
+    """Labels as class indices: one-hot rows become their argmax."""
+    y = np.asarray(y)
+    return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y)).astype(np.int64)
+
+
+def predicted_classes(outputs: np.ndarray) -> np.ndarray:
+    """Predicted class per row: the argmax, or ``output > 0.5`` for a single sigmoid output."""
+    outputs = np.asarray(outputs)
+    if outputs.ndim == 2 and outputs.shape[1] == 1:
+        return (outputs[:, 0] > 0.5).astype(np.int64)
+    return outputs.argmax(axis=1)
+
+
+def accuracy(outputs: np.ndarray, y: np.ndarray) -> float:
+    """Share of rows whose predicted class equals the label."""
+    if len(y) == 0:
+        return float("nan")
+    return float(np.mean(predicted_classes(outputs) == class_indices(y)))
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """``m[i, j]`` = number of samples of class ``i`` predicted as ``j``."""
+    return np.bincount(
+        class_indices(y_true) * num_classes + np.asarray(y_pred, dtype=np.int64), minlength=num_classes**2
+    ).reshape(num_classes, num_classes)
+
+
+def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """Recall of each class (NaN for a class with no samples)."""
+    totals = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(confusion) / np.maximum(totals, 1), np.nan)
+
+
+def fit_reading(train_accuracy: float, val_accuracy: float, *, gap_tolerance: float = 0.02) -> str:
+    """The train/validation gap read as bias or variance, in one sentence.
+
+    A large gap between training and validation accuracy means high variance (overfitting: more data,
+    weight decay, dropout or augmentation help); low training accuracy means high bias (underfitting: a
+    bigger network or longer training helps).
+    """
+    if not (np.isfinite(train_accuracy) and np.isfinite(val_accuracy)):
+        return "no validation data: hold out a validation split to read bias and variance"
+    gap = train_accuracy - val_accuracy
+    if gap > gap_tolerance:
+        return (
+            f"high variance (overfitting): training accuracy is {gap:.1%} above validation; "
+            "try more data, weight decay, dropout or augmentation"
+        )
+    if train_accuracy < 0.9:
+        return (
+            f"high bias (underfitting): training accuracy is only {train_accuracy:.1%}; "
+            "try a bigger network, a higher learning rate or longer training"
+        )
+    return f"good fit: training and validation accuracy are within {gap_tolerance:.0%} of each other"
+
+
+@dataclass
+class Evaluation:
+    """A model's results on one labelled set."""
+
+    loss: float
+    accuracy: float
+    outputs: np.ndarray = field(repr=False)
+    labels: np.ndarray = field(repr=False)
+    confusion: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return predicted_classes(self.outputs)
+
+    @property
+    def per_class_accuracy(self) -> np.ndarray | None:
+        return None if self.confusion is None else per_class_accuracy(self.confusion)
+
+    def misclassified(self, limit: int | None = None) -> list[tuple[int, int, int, float]]:
+        """``(index, true class, predicted class, confidence)`` of wrong predictions, most confident first."""
+        truth, predicted = class_indices(self.labels), self.predicted
+        wrong = np.flatnonzero(truth != predicted)
+        if self.outputs.shape[1] == 1:
+            p = self.outputs[wrong, 0]
+            confidence = np.where(predicted[wrong] == 1, p, 1 - p)
+        else:
+            confidence = self.outputs[wrong, predicted[wrong]]
+        order = np.argsort(-confidence, kind="stable")[:limit]
+        return [
+            (int(wrong[i]), int(truth[wrong[i]]), int(predicted[wrong[i]]), float(confidence[i]))
+            for i in order
+        ]
+
+
+def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int = 1000) -> Evaluation:
+    """Loss (inference mode), outputs and, for classification, accuracy and the confusion matrix."""
+    losses, outputs = [], []
+    for start in range(0, len(x), batch_size):
+        scores = model.forward(x[start : start + batch_size])
+        losses.append(model.loss.forward(scores, y[start : start + batch_size]) * len(scores))
+        outputs.append(model.loss.output(scores))
+    if not outputs:
+        return Evaluation(float("nan"), float("nan"), np.zeros((0, *model.output_shape)), np.asarray(y))
+    out = np.concatenate(outputs)
+    loss = float(np.sum(losses) / len(x))
+    if model.loss.name == "mse" and not _looks_like_classes(y, out):
+        return Evaluation(loss, float("nan"), out, np.asarray(y))
+    num_classes = max(out.shape[1], 2)
+    confusion = confusion_matrix(y, predicted_classes(out), num_classes)
+    return Evaluation(loss, accuracy(out, y), out, np.asarray(y), confusion)
+
+
+def _looks_like_classes(y: np.ndarray, outputs: np.ndarray) -> bool:
+    y = np.asarray(y)
+    return y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and outputs.shape[1] > 1

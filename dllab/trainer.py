@@ -1,0 +1,532 @@
+"""Training runs: epochs of shuffled mini-batches that yield plain events (no Qt, no printing).
+
+>>> trainer = Trainer(model, prepared_data, TrainingConfig(optimizer="adam", lr=0.001, epochs=5))
+>>> for event in trainer.run():                      # doctest: +SKIP
+...     if isinstance(event, EpochEnded):
+...         print(event.epoch, event.val_accuracy)
+
+Consumers (the command line, the desktop app's worker thread, a run recorder) read the events; every array in
+an event is a copy. :meth:`Trainer.stop`, :meth:`Trainer.pause`, :meth:`Trainer.resume` and
+:meth:`Trainer.step` may be called from another thread and take effect between batches. A loss that is NaN or
+infinite stops the run in the batch where it happens and restores the last weights that gave a finite loss.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from dllab import optimizers, schedules
+from dllab.data import Augmenter, PreparedData, iterate_batches, num_batches
+from dllab.metrics import Evaluation, evaluate, fit_reading
+from dllab.model import Sequential
+
+
+@dataclass
+class TrainingConfig:
+    """Everything that decides how a network is trained (the data decides what on)."""
+
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    #: Further hyperparameters of the optimizer, e.g. ``{"momentum": 0.9}`` or ``{"beta1": 0.9}``.
+    optimizer_options: dict[str, Any] = field(default_factory=dict)
+    weight_decay: float = 0.0
+    clip_norm: float | None = None
+    schedule: str = "constant"
+    schedule_options: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 100
+    epochs: int = 10
+    #: Seeds the mini-batch order, augmentation and the evaluation sample.
+    seed: int = 0
+    drop_last: bool = False
+    #: Augmentation settings (``Augmenter.to_dict()``), or None for none.
+    augment: dict[str, Any] | None = None
+    #: Samples used to measure training and validation loss and accuracy after each epoch (None: all).
+    eval_samples: int | None = 10000
+    #: Stop when the validation loss has not improved for this many epochs (None: never).
+    early_stopping: int | None = None
+    #: Stop after this many mini-batches in total (None: run all epochs).
+    max_steps: int | None = None
+    #: Mini-batches between layer statistics (0: only at the end of each epoch).
+    stats_every: int = 50
+    #: Samples in the fixed probe batch whose activations are recorded.
+    probe_size: int = 100
+    histogram_bins: int = 40
+
+    def __post_init__(self) -> None:
+        def positive_int(name: str, value: Any, allow_none: bool = False, minimum: int = 1) -> None:
+            if value is None and allow_none:
+                return
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+
+        positive_int("batch_size", self.batch_size)
+        positive_int("epochs", self.epochs)
+        positive_int("eval_samples", self.eval_samples, allow_none=True)
+        positive_int("early_stopping", self.early_stopping, allow_none=True)
+        positive_int("max_steps", self.max_steps, allow_none=True)
+        positive_int("stats_every", self.stats_every, minimum=0)
+        positive_int("probe_size", self.probe_size)
+        positive_int("histogram_bins", self.histogram_bins, minimum=2)
+        self.make_optimizer()
+        self.make_schedule()
+        if self.augment is not None:
+            Augmenter.from_dict(self.augment)
+
+    def make_optimizer(self) -> optimizers.Optimizer:
+        """A fresh optimizer with these settings (ValueError with the reason when they are invalid)."""
+        return optimizers.get(
+            self.optimizer,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            clip_norm=self.clip_norm,
+            **self.optimizer_options,
+        )
+
+    def make_schedule(self) -> schedules.Schedule:
+        return schedules.get(self.schedule, **self.schedule_options)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainingConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting {unknown[0]!r}")
+        return cls(**values)
+
+
+# --- events ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    epochs: int
+    batches_per_epoch: int
+    total_steps: int
+    train_samples: int
+    val_samples: int
+    test_samples: int
+
+
+@dataclass(frozen=True)
+class BatchEnded:
+    step: int  # mini-batches done so far, 1-based
+    epoch: int  # 1-based
+    batch: int  # within the epoch, 1-based
+    loss: float
+    lr: float
+    samples_per_second: float
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int
+    step: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    lr: float
+    elapsed: float
+    samples_per_second: float
+    #: Whether the validation loss is the best so far (the best model is this one).
+    improved: bool
+    #: The train/validation gap read as bias or variance.
+    reading: str
+
+
+@dataclass(frozen=True)
+class ParamStats:
+    key: str
+    norm: float
+    grad_norm: float
+    #: ||update|| / ||weights|| of the last step (about 1e-3 is healthy).
+    update_ratio: float
+    counts: np.ndarray
+    edges: np.ndarray
+    grad_counts: np.ndarray
+    grad_edges: np.ndarray
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    name: str
+    type_name: str
+    #: Histogram of the layer's outputs on the probe batch; edges stay fixed for the whole run.
+    counts: np.ndarray
+    edges: np.ndarray
+    mean: float
+    std: float
+    #: Share of units that never fire on the probe batch (ReLU-like layers), else NaN.
+    dead_fraction: float
+    #: Share of outputs in the flat tails (sigmoid, tanh), else NaN.
+    saturated_fraction: float
+    params: tuple[ParamStats, ...]
+
+
+@dataclass(frozen=True)
+class LayerStatistics:
+    step: int
+    epoch: int
+    layers: tuple[LayerStats, ...]
+
+
+@dataclass(frozen=True)
+class Paused:
+    step: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    step: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    #: "completed", "early stopping" or "step limit".
+    reason: str
+    step: int
+    epochs: int
+    test_loss: float
+    test_accuracy: float
+    best_epoch: int | None
+    best_val_loss: float
+    elapsed: float
+    test: Evaluation = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Stopped:
+    step: int
+    epoch: int
+    reason: str = "stopped by the user"
+
+
+@dataclass(frozen=True)
+class Diverged:
+    step: int
+    epoch: int
+    loss: float
+    message: str
+
+
+Event = (
+    RunStarted | BatchEnded | EpochEnded | LayerStatistics | Paused | Resumed | Finished | Stopped | Diverged
+)
+
+_RELU_LIKE = ("ReLU", "Step")
+_SATURATING = {"Sigmoid": (0.01, 0.99), "Tanh": (-0.99, 0.99)}
+_FIXED_RANGES = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0), "Step": (-0.05, 1.05)}
+
+
+class Trainer:
+    """Trains ``model`` on ``data`` with ``config``; :meth:`run` yields the events of one run.
+
+    Attributes
+    ----------
+    history : list of EpochEnded
+        The epochs so far.
+    best_weights : dict or None
+        Copies of the weights with the lowest validation loss so far.
+    """
+
+    def __init__(self, model: Sequential, data: PreparedData, config: TrainingConfig | None = None) -> None:
+        self.model = model
+        self.data = data
+        self.config = config or TrainingConfig()
+        if tuple(data.input_shape) != tuple(model.input_shape):
+            raise ValueError(
+                f"the data's samples are {data.input_shape} but the network expects {model.input_shape}"
+            )
+        if data.task == "classification" and model.loss.name != "mse":
+            classes = data.num_classes
+            outputs = model.output_shape[0]
+            if classes > outputs and not (classes == 2 and outputs == 1):
+                raise ValueError(f"the data has {classes} classes but the network has only {outputs} outputs")
+        self.optimizer = self.config.make_optimizer()
+        self.schedule = self.config.make_schedule()
+        self.augmenter = Augmenter.from_dict(self.config.augment) if self.config.augment else None
+        if self.augmenter is not None and self.augmenter.image_shape is None and data.image_shape:
+            self.augmenter.image_shape = tuple(data.image_shape)
+        self.history: list[EpochEnded] = []
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._single_steps = 0
+        self._lock = threading.Lock()
+        self._edges: dict[str, np.ndarray] = {}
+
+    # --- control (any thread) -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop before the next batch."""
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        """Pause before the next batch."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def step(self) -> None:
+        """While paused, run exactly one more batch (does nothing while running)."""
+        with self._lock:
+            if self._running.is_set():
+                return
+            self._single_steps += 1
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # --- the run --------------------------------------------------------------------------------------
+
+    def run(self) -> Iterator[Event]:
+        """Train, yielding events; ends with Finished, Stopped or Diverged."""
+        cfg, data, model = self.config, self.data, self.model
+        rng_batches, rng_augment, rng_eval = np.random.default_rng(cfg.seed).spawn(3)
+        per_epoch = num_batches(len(data.x_train), cfg.batch_size, cfg.drop_last)
+        if per_epoch == 0:
+            raise ValueError(f"{len(data.x_train)} training samples make no full batch of {cfg.batch_size}")
+        total = (
+            per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
+        )
+        eval_train = self._eval_indices(len(data.x_train), rng_eval)
+        probe = data.x_train[: cfg.probe_size]
+        params = model.params
+        live = {**params, **model.state}
+        snapshot = {k: v.copy() for k, v in live.items()}
+        base_lr = self.optimizer.lr
+        best_val, best_epoch, since_best = math.inf, None, 0
+        start_time, step, epoch = time.perf_counter(), 0, 0
+        recent: deque[tuple[float, int]] = deque(maxlen=20)
+        yield RunStarted(cfg.epochs, per_epoch, total, len(data.x_train), len(data.x_val), len(data.x_test))
+        finish_reason = "completed"
+        for epoch in range(1, cfg.epochs + 1):
+            self.optimizer.lr = self.schedule(base_lr, epoch - 1)
+            batches = iterate_batches(
+                data.x_train, data.y_train, cfg.batch_size, rng_batches, drop_last=cfg.drop_last
+            )
+            for batch_index, (xb, yb) in enumerate(batches, start=1):
+                if not self._running.is_set() or self._stop.is_set():
+                    paused_at = time.perf_counter()
+                    yield from self._wait_while_paused(step)
+                    start_time += time.perf_counter() - paused_at
+                    recent.clear()
+                if self._stop.is_set():
+                    yield Stopped(step, epoch)
+                    return
+                t0 = time.perf_counter()
+                if self.augmenter is not None and self.augmenter.enabled:
+                    xb = self.augmenter(xb, rng_augment)
+                with np.errstate(all="ignore"):
+                    loss, grads = model.loss_and_grads(xb, yb)
+                if not math.isfinite(loss):
+                    for key, value in snapshot.items():
+                        np.copyto(live[key], value)
+                    yield Diverged(
+                        step + 1,
+                        epoch,
+                        loss,
+                        f"the loss became {loss} at step {step + 1} (epoch {epoch}); the learning rate "
+                        f"{self.optimizer.lr:g} is probably too high. The last weights with a finite loss are kept.",
+                    )
+                    return
+                for key, value in live.items():
+                    np.copyto(snapshot[key], value)
+                with np.errstate(all="ignore"):
+                    self.optimizer.update(params, grads)
+                step += 1
+                recent.append((time.perf_counter() - t0, len(xb)))
+                rate = sum(n for _, n in recent) / max(sum(t for t, _ in recent), 1e-9)
+                yield BatchEnded(step, epoch, batch_index, loss, self.optimizer.lr, rate)
+                if cfg.stats_every and step % cfg.stats_every == 0:
+                    yield self._layer_statistics(step, epoch, probe, grads, snapshot)
+                if step >= total:
+                    break
+            result = self._end_epoch(epoch, step, eval_train, start_time, best_val)
+            if result.improved:
+                best_val, best_epoch, since_best = result.val_loss, epoch, 0
+                self.best_weights = model.get_weights()
+            else:
+                since_best += 1
+            self.history.append(result)
+            if not cfg.stats_every or step % cfg.stats_every:
+                yield self._layer_statistics(step, epoch, probe, grads, snapshot)
+            yield result
+            if cfg.early_stopping and since_best >= cfg.early_stopping:
+                finish_reason = "early stopping"
+                if self.best_weights is not None:
+                    model.set_weights(self.best_weights)
+                break
+            if step >= total:
+                if step < per_epoch * cfg.epochs:
+                    finish_reason = "step limit"
+                break
+        test = evaluate(model, data.x_test, data.y_test)
+        yield Finished(
+            finish_reason,
+            step,
+            epoch,
+            test.loss,
+            test.accuracy,
+            best_epoch,
+            best_val,
+            time.perf_counter() - start_time,
+            test,
+        )
+
+    def _wait_while_paused(self, step: int) -> Iterator[Event]:
+        """Block (yielding Paused once) until resumed, stopped, or allowed one more batch by :meth:`step`."""
+        announced = False
+        while not self._stop.is_set():
+            with self._lock:
+                if self._single_steps:
+                    self._single_steps -= 1
+                    self._running.clear()  # pause again after this one batch
+                    return
+            if self._running.is_set():
+                if announced:
+                    yield Resumed(step)
+                return
+            if not announced:
+                yield Paused(step)
+                announced = True
+            self._running.wait(0.1)
+
+    def _eval_indices(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        limit = self.config.eval_samples
+        if limit is None or n <= limit:
+            return np.arange(n)
+        return np.sort(rng.choice(n, size=limit, replace=False))
+
+    def _end_epoch(
+        self, epoch: int, step: int, eval_train: np.ndarray, start_time: float, best_val: float
+    ) -> EpochEnded:
+        data, limit = self.data, self.config.eval_samples
+        with np.errstate(all="ignore"):
+            train = evaluate(self.model, data.x_train[eval_train], data.y_train[eval_train])
+            val = evaluate(self.model, data.x_val[:limit], data.y_val[:limit])
+        elapsed = time.perf_counter() - start_time
+        val_loss = val.loss if len(data.x_val) else train.loss
+        return EpochEnded(
+            epoch=epoch,
+            step=step,
+            train_loss=train.loss,
+            train_accuracy=train.accuracy,
+            val_loss=val.loss,
+            val_accuracy=val.accuracy,
+            lr=self.optimizer.lr,
+            elapsed=elapsed,
+            samples_per_second=step * self.config.batch_size / max(elapsed, 1e-9),
+            improved=bool(val_loss < best_val),
+            reading=fit_reading(train.accuracy, val.accuracy),
+        )
+
+    # --- statistics -----------------------------------------------------------------------------------
+
+    def _histogram(
+        self, key: str, values: np.ndarray, fixed: tuple[float, float] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        edges = self._edges.get(key)
+        if edges is None:
+            if fixed is not None:
+                lo, hi = fixed
+            else:
+                finite = values[np.isfinite(values)]
+                lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+                span = max(hi - lo, 1e-6)
+                lo, hi = lo - 0.25 * span, hi + 0.25 * span
+                if values.min() >= 0:
+                    lo = 0.0
+            edges = np.linspace(lo, hi, self.config.histogram_bins + 1)
+            self._edges[key] = edges
+        counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
+        return counts, edges.copy()
+
+    def _layer_statistics(
+        self,
+        step: int,
+        epoch: int,
+        probe: np.ndarray,
+        grads: dict[str, np.ndarray],
+        before: dict[str, np.ndarray],
+    ) -> LayerStatistics:
+        with np.errstate(all="ignore"):  # a run on its way to diverging still gets its statistics
+            return self._collect_statistics(step, epoch, probe, grads, before)
+
+    def _collect_statistics(
+        self,
+        step: int,
+        epoch: int,
+        probe: np.ndarray,
+        grads: dict[str, np.ndarray],
+        before: dict[str, np.ndarray],
+    ) -> LayerStatistics:
+        stats = []
+        outputs = self.model.activations(probe)
+        for layer, out in zip(self.model.layers, outputs, strict=True):
+            values = out.reshape(-1)
+            counts, edges = self._histogram(f"act:{layer.name}", values, _FIXED_RANGES.get(layer.type_name))
+            dead = saturated = float("nan")
+            if layer.type_name in _RELU_LIKE:
+                units = out.reshape(len(out), out.shape[1], -1) if out.ndim == 4 else out[:, :, None]
+                dead = float(np.mean(~np.any(units > 0, axis=(0, 2))))
+            elif layer.type_name in _SATURATING:
+                lo, hi = _SATURATING[layer.type_name]
+                saturated = float(np.mean((values < lo) | (values > hi)))
+            param_stats = []
+            for name, value in layer.params.items():
+                key = f"{layer.name}.{name}"
+                grad = grads.get(key)
+                w = value.reshape(-1)
+                g = np.zeros_like(w) if grad is None else grad.reshape(-1)
+                w_counts, w_edges = self._histogram(f"w:{key}", w, None)
+                g_max = float(np.max(np.abs(g))) if g.size else 0.0
+                g_counts, g_edges = np.histogram(
+                    g, bins=self.config.histogram_bins, range=(-g_max - 1e-12, g_max + 1e-12)
+                )
+                norm = float(np.linalg.norm(w))
+                previous = before[key]
+                update = float(np.linalg.norm(w - previous.reshape(-1)))
+                prev_norm = float(np.linalg.norm(previous))
+                param_stats.append(
+                    ParamStats(
+                        key,
+                        norm,
+                        float(np.linalg.norm(g)),
+                        update / prev_norm if prev_norm > 0 else float("nan"),
+                        w_counts,
+                        w_edges,
+                        g_counts,
+                        g_edges,
+                    )
+                )
+            stats.append(
+                LayerStats(
+                    layer.name,
+                    layer.type_name,
+                    counts,
+                    edges,
+                    float(values.mean()),
+                    float(values.std()),
+                    dead,
+                    saturated,
+                    tuple(param_stats),
+                )
+            )
+        return LayerStatistics(step, epoch, tuple(stats))

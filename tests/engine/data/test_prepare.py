@@ -1,0 +1,171 @@
+"""prepare(): subset, validation split, normalisation from the training part only, shapes for MLP and CNN."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from dllab.data import Dataset, DatasetError, Normalizer, load_dataset, prepare, reshape_for
+
+
+def _images(n_train: int = 200, n_test: int = 50, channels: int = 1, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    return Dataset(
+        name="imgs",
+        x_train=rng.integers(0, 256, (n_train, channels, 28, 28), dtype=np.uint8),
+        y_train=np.arange(n_train) % 10,
+        x_test=rng.integers(0, 256, (n_test, channels, 28, 28), dtype=np.uint8),
+        y_test=np.arange(n_test) % 10,
+        class_names=[str(i) for i in range(10)],
+    )
+
+
+def test_shapes_follow_the_network() -> None:
+    ds = _images()
+    mlp = prepare(ds, input_shape=(784,))
+    cnn = prepare(ds, input_shape=[1, 28, 28])
+    assert mlp.x_train.shape == (180, 784) and mlp.x_val.shape == (20, 784) and mlp.x_test.shape == (50, 784)
+    assert cnn.x_train.shape == (180, 1, 28, 28) and cnn.input_shape == (1, 28, 28)
+    assert mlp.image_shape == (1, 28, 28) == cnn.image_shape
+    np.testing.assert_array_equal(mlp.x_train, cnn.x_train.reshape(180, -1))
+    assert mlp.x_train.dtype == np.float32
+    assert prepare(ds, dtype=np.float64).x_train.dtype == np.float64
+    assert prepare(ds).input_shape == (1, 28, 28)  # the data's own shape by default
+
+
+def test_shape_mismatch_names_both_shapes() -> None:
+    with pytest.raises(DatasetError, match=r"\(1, 28, 28\) \(784 values\).*\(100,\) \(100 values\)"):
+        prepare(_images(), input_shape=(100,))
+    with pytest.raises(DatasetError, match=r"\(2,\) \(2 values\).*\(1, 28, 28\)"):
+        reshape_for(np.zeros((3, 2)), (1, 28, 28))
+    x = np.zeros((3, 784))
+    assert reshape_for(x, (784,)) is x
+    assert np.shares_memory(reshape_for(x, (1, 28, 28)), x)
+
+
+def test_validation_split_is_stratified_seeded_and_disjoint() -> None:
+    ds = _images(n_train=500)
+    a, b = prepare(ds, seed=1), prepare(ds, seed=1)
+    c = prepare(ds, seed=2)
+    assert np.bincount(a.y_val).tolist() == [5] * 10
+    np.testing.assert_array_equal(a.x_val, b.x_val)
+    assert not np.array_equal(a.x_val, c.x_val)
+    train_rows = {r.tobytes() for r in a.x_train}
+    assert not any(r.tobytes() in train_rows for r in a.x_val)
+    assert len(a.x_train) + len(a.x_val) == 500
+
+
+def test_test_set_is_never_touched() -> None:
+    ds = _images()
+    for kwargs in ({"seed": 0}, {"seed": 9, "subset": 50, "subset_mode": "random"}, {"val_fraction": 0.3}):
+        p = prepare(ds, **kwargs)
+        np.testing.assert_array_equal(p.y_test, ds.y_test)
+        np.testing.assert_allclose(p.x_test, ds.x_test / np.float32(255))
+
+
+def test_val_fraction_zero_gives_empty_validation_arrays() -> None:
+    p = prepare(_images(), val_fraction=0.0, input_shape=(784,))
+    assert p.x_val.shape == (0, 784) and p.y_val.shape == (0,) and len(p.x_train) == 200
+
+
+def test_subsets() -> None:
+    ds = _images(n_train=1000)
+    first = prepare(ds, subset=300, val_fraction=0.0)
+    np.testing.assert_allclose(first.x_train, ds.x_train[:300] / np.float32(255))
+    random = prepare(ds, subset=300, subset_mode="random", val_fraction=0.0, seed=4)
+    assert len(random.x_train) == 300 and not np.array_equal(random.x_train, first.x_train)
+    split = prepare(ds, subset=300, val_fraction=0.2)
+    assert len(split.x_train) == 240 and len(split.x_val) == 60
+    with pytest.raises(DatasetError, match="has 1000"):
+        prepare(ds, subset=5000)
+
+
+def test_statistics_come_from_the_training_split_only() -> None:
+    n = 400
+    rng = np.random.default_rng(0)
+    x = np.stack([np.arange(n), rng.normal(5.0, 2.0, n)], axis=1).astype(np.float32)  # column 0: sample id
+    y = np.arange(n) % 4
+    ds = Dataset("ids", x, y, x[:10], y[:10], ["a", "b", "c", "d"])
+    probe = prepare(ds, val_fraction=0.25, seed=3, normalization="none")
+    is_val = np.isin(np.arange(n), probe.x_val[:, 0].astype(int))
+    assert is_val.sum() == 100
+    x[is_val, 1] = 1000.0  # extreme validation samples must not move the statistics
+    p = prepare(
+        Dataset("ids", x, y, x[:10], y[:10], ds.class_names),
+        val_fraction=0.25,
+        seed=3,
+        normalization="standardize",
+    )
+    expected = x[~is_val, 1].astype(np.float64)
+    assert p.normalizer.offset[1] == pytest.approx(expected.mean(), rel=1e-6)
+    assert p.normalizer.scale[1] == pytest.approx(expected.std(), rel=1e-6)
+    np.testing.assert_allclose(p.x_train.mean(axis=0), 0, atol=1e-4)
+    assert float(p.x_val[:, 1].min()) > 100  # the extreme validation samples stay extreme
+
+
+def test_scale_and_standardize_values() -> None:
+    ds = _images()
+    scaled = prepare(ds, normalization="scale", val_fraction=0)
+    np.testing.assert_allclose(scaled.x_train, ds.x_train / 255.0, rtol=1e-6)
+    none = prepare(ds, normalization="none", val_fraction=0)
+    np.testing.assert_array_equal(none.x_train, ds.x_train.astype(np.float32))
+    points = load_dataset("blobs")
+    p = prepare(points, normalization="scale", val_fraction=0)
+    np.testing.assert_allclose(p.x_train.min(axis=0), [0, 0], atol=1e-6)
+    np.testing.assert_allclose(p.x_train.max(axis=0), [1, 1], atol=1e-6)
+    s = prepare(points, normalization="standardize", val_fraction=0)
+    np.testing.assert_allclose(s.x_train.mean(axis=0), [0, 0], atol=1e-5)
+    np.testing.assert_allclose(s.x_train.std(axis=0), [1, 1], atol=1e-4)
+
+
+def test_per_channel_statistics() -> None:
+    ds = _images(channels=3)
+    ds.x_train[:, 1] //= 4  # channel 1 darker
+    p = prepare(ds, normalization="standardize", val_fraction=0)
+    assert len(p.normalizer.offset) == 3
+    assert p.normalizer.offset[1] < p.normalizer.offset[0] / 2
+    np.testing.assert_allclose(p.x_train.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(p.x_train.std(axis=(0, 2, 3)), 1, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["none", "scale", "standardize"])
+def test_saved_normalizer_predicts_on_raw_inputs(kind: str) -> None:
+    ds = _images(channels=3)
+    p = prepare(ds, normalization=kind, input_shape=(3 * 784,), val_fraction=0)
+    stored = json.loads(json.dumps(p.normalizer.to_dict()))  # what a model file keeps
+    restored = Normalizer.from_dict(stored)
+    raw = ds.x_test
+    expected = p.x_test
+    np.testing.assert_allclose(restored.transform(raw).reshape(len(raw), -1), expected, rtol=1e-6, atol=1e-6)
+    flat = raw.reshape(len(raw), -1)  # raw but already flattened: the statistics still go per channel
+    np.testing.assert_allclose(restored.transform(flat), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(restored.inverse_transform(restored.transform(raw)), raw, atol=1e-3)
+    assert repr(restored).startswith("Normalizer(")
+
+
+def test_normalizer_errors_and_immutability() -> None:
+    with pytest.raises(DatasetError, match="normalization must be one of"):
+        Normalizer("minmax")
+    with pytest.raises(DatasetError, match="not been fitted"):
+        Normalizer("scale").transform(np.zeros((2, 2)))
+    with pytest.raises(DatasetError, match="invalid normalisation"):
+        Normalizer.from_dict({"kind": "standardize", "input_shape": [3, 2, 2], "mean": [0.0], "std": [1.0]})
+    with pytest.raises(DatasetError, match="invalid normalisation"):
+        Normalizer.from_dict({"mean": [0.0]})
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    before = x.copy()
+    norm = Normalizer("standardize").fit(x)
+    out = norm.transform(x)
+    np.testing.assert_array_equal(x, before)  # the input is never modified
+    assert not np.shares_memory(out, x)
+    constant = Normalizer("standardize").fit(np.ones((5, 2)))
+    assert np.all(np.isfinite(constant.transform(np.ones((2, 2)))))
+
+
+def test_regression_prepare() -> None:
+    p = prepare(load_dataset("regression"), val_fraction=0.2)
+    assert p.task == "regression" and p.y_train.shape[1] == 1 and len(p.y_val) == 80
+    assert p.num_classes == 0 and p.image_shape is None
+    assert "PreparedData('regression'" in repr(p)

@@ -1,0 +1,245 @@
+"""The trainer: events, determinism, stop / pause / step, divergence, early stopping, statistics."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import dllab
+from dllab import data
+from dllab.trainer import (
+    BatchEnded,
+    Diverged,
+    EpochEnded,
+    Finished,
+    LayerStatistics,
+    Paused,
+    Resumed,
+    RunStarted,
+    Stopped,
+    Trainer,
+    TrainingConfig,
+)
+
+MLP = {
+    "name": "tiny",
+    "input_shape": [2],
+    "layers": [
+        {"type": "Dense", "units": 16},
+        {"type": "ReLU"},
+        {"type": "Dense", "units": 16},
+        {"type": "Sigmoid"},
+        {"type": "Dense", "units": 3, "init": "xavier"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def spiral():
+    return data.prepare(data.load_dataset("spiral", n_samples=600, seed=0), val_fraction=0.2, seed=0)
+
+
+def run(spiral, seed=0, **settings):
+    model = dllab.build(MLP, seed=0)
+    config = TrainingConfig(
+        **{
+            "optimizer": "adam",
+            "lr": 0.01,
+            "batch_size": 32,
+            "epochs": 2,
+            "seed": seed,
+            "stats_every": 5,
+            **settings,
+        }
+    )
+    trainer = Trainer(model, spiral, config)
+    return model, trainer, list(trainer.run())
+
+
+def of(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_a_run_yields_start_batches_epochs_statistics_and_finish(spiral):
+    _, trainer, events = run(spiral)
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], Finished)
+    start = events[0]
+    assert start.train_samples == len(spiral.x_train) and start.val_samples == len(spiral.x_val)
+    batches = of(events, BatchEnded)
+    assert len(batches) == start.batches_per_epoch * 2 == start.total_steps
+    assert [b.step for b in batches] == list(range(1, len(batches) + 1))
+    epochs = of(events, EpochEnded)
+    assert [e.epoch for e in epochs] == [1, 2]
+    assert epochs[-1].train_loss < batches[0].loss  # it learns
+    assert trainer.history == epochs
+    finished = events[-1]
+    assert finished.reason == "completed" and finished.test.confusion.sum() == len(spiral.x_test)
+    assert 0 <= finished.test_accuracy <= 1
+
+
+def test_layer_statistics_have_fixed_edges_and_complete_counts(spiral):
+    model, _, events = run(spiral)
+    stats = of(events, LayerStatistics)
+    assert len(stats) >= 3
+    probe_values = {layer.name: 100 * int(np.prod(layer.output_shape)) for layer in model.layers}
+    for event in stats:
+        assert [s.name for s in event.layers] == [layer.name for layer in model.layers]
+        for layer in event.layers:
+            assert layer.counts.sum() == min(
+                probe_values[layer.name], len(spiral.x_train) * probe_values[layer.name] // 100
+            )
+            np.testing.assert_array_equal(
+                layer.edges, stats[0].layers[[s.name for s in stats[0].layers].index(layer.name)].edges
+            )
+    first = stats[0].layers
+    relu, sigmoid, dense = first[1], first[3], first[0]
+    assert 0 <= relu.dead_fraction <= 1 and np.isnan(relu.saturated_fraction)
+    assert 0 <= sigmoid.saturated_fraction <= 1 and sigmoid.edges[0] == 0 and sigmoid.edges[-1] == 1
+    weight = dense.params[0]
+    assert weight.key == "dense_1.W" and weight.norm > 0 and weight.grad_norm > 0
+    assert 0 < weight.update_ratio < 1
+    assert weight.counts.sum() == model.params["dense_1.W"].size
+
+
+def test_events_carry_copies_never_live_arrays(spiral):
+    model, _, events = run(spiral, epochs=1)
+    stats = of(events, LayerStatistics)[-1]
+    before = model.predict(spiral.x_test)
+    stats.layers[0].counts[:] = 0
+    stats.layers[0].edges[:] = 0
+    events[-1].test.outputs[:] = 0
+    np.testing.assert_array_equal(model.predict(spiral.x_test), before)
+    for layer in stats.layers:
+        for p in layer.params:
+            assert not np.shares_memory(p.counts, model.params[p.key])
+
+
+def test_same_seed_gives_the_same_curve_digit_for_digit(spiral):
+    losses = [[b.loss for b in of(run(spiral, seed=s)[2], BatchEnded)] for s in (3, 3, 4)]
+    assert losses[0] == losses[1]
+    assert losses[0] != losses[2]
+
+
+def test_stop_takes_effect_before_the_next_batch(spiral):
+    model = dllab.build(MLP, seed=0)
+    trainer = Trainer(model, spiral, TrainingConfig(batch_size=16, epochs=5))
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, BatchEnded) and event.step == 3:
+            trainer.stop()
+    assert isinstance(events[-1], Stopped) and events[-1].step == 3
+    assert len(of(events, BatchEnded)) == 3 and not of(events, Finished)
+
+
+def test_pause_resume_and_single_steps_from_another_thread(spiral):
+    model = dllab.build(MLP, seed=0)
+    trainer = Trainer(model, spiral, TrainingConfig(batch_size=16, epochs=1, stats_every=0))
+    events = []
+    stepped = threading.Event()
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, BatchEnded) and event.step == 2:
+            trainer.pause()
+        if isinstance(event, Paused) and not stepped.is_set():
+            stepped.set()
+            threading.Timer(0.05, trainer.step).start()  # exactly one more batch, then paused again
+        elif isinstance(event, Paused):
+            threading.Timer(0.05, trainer.resume).start()
+    kinds = [type(e).__name__ for e in events]
+    paused_at = kinds.index("Paused")
+    assert kinds[paused_at + 1] == "BatchEnded" and kinds[paused_at + 2] == "Paused"
+    assert kinds[paused_at + 3] == "Resumed"
+    assert [e.step for e in of(events, Paused)] == [2, 3]
+    assert of(events, Resumed)[0].step == 3
+    assert isinstance(events[-1], Finished)
+
+
+def test_divergence_is_caught_in_its_batch_and_the_last_good_weights_kept(spiral):
+    relu_only = {**MLP, "layers": [layer for layer in MLP["layers"] if layer["type"] != "Sigmoid"]}
+    model = dllab.build(relu_only, seed=0)
+    trainer = Trainer(model, spiral, TrainingConfig(optimizer="sgd", lr=1e12, batch_size=16, epochs=3))
+    events = list(trainer.run())
+    diverged = events[-1]
+    assert isinstance(diverged, Diverged)
+    assert not np.isfinite(diverged.loss)
+    assert "learning rate" in diverged.message
+    assert diverged.step == len(of(events, BatchEnded)) + 1
+    assert all(np.all(np.isfinite(p)) for p in model.params.values())
+    # The kept weights are the ones that still gave a finite loss.
+    last_good = of(events, BatchEnded)[-1]
+    assert np.isfinite(last_good.loss)
+
+
+def test_early_stopping_restores_the_best_weights(spiral):
+    # With a learning rate of 0 the validation loss never improves after the first epoch.
+    model, trainer, events = run(spiral, optimizer="sgd", lr=0.0, epochs=10, early_stopping=2)
+    finished = events[-1]
+    assert finished.reason == "early stopping" and finished.epochs == 3 and finished.best_epoch == 1
+    best = trainer.best_weights
+    assert all(np.array_equal(best[k], v) for k, v in model.params.items())
+
+
+def test_max_steps_and_learning_rate_schedule(spiral):
+    _, _, events = run(
+        spiral,
+        optimizer="sgd",
+        lr=0.1,
+        epochs=4,
+        schedule="step",
+        schedule_options={"step_size": 1, "gamma": 0.5},
+        max_steps=40,
+    )
+    batches = of(events, BatchEnded)
+    assert len(batches) == 40 and events[-1].reason == "step limit"
+    by_epoch = {b.epoch: b.lr for b in batches}
+    assert by_epoch == pytest.approx({1: 0.1, 2: 0.05, 3: 0.025, 4: 0.0125})
+
+
+def test_augmentation_runs_on_image_batches():
+    shapes = data.prepare(data.load_dataset("shapes", n_samples=200, seed=0), val_fraction=0.1, seed=0)
+    spec = {
+        "input_shape": [1, 28, 28],
+        "layers": [
+            {"type": "Conv2D", "filters": 4, "kernel_size": 5},
+            {"type": "ReLU"},
+            {"type": "MaxPool2D"},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": shapes.num_classes},
+        ],
+    }
+    config = TrainingConfig(
+        batch_size=50, epochs=1, augment={"shift": 2, "rotation": 10.0, "flip": False, "noise": 0.1}
+    )
+    events = list(Trainer(dllab.build(spec), shapes, config).run())
+    assert isinstance(events[-1], Finished)
+
+
+def test_mismatched_data_and_network_are_refused(spiral):
+    with pytest.raises(ValueError, match="expects"):
+        Trainer(dllab.build({**MLP, "input_shape": [3]}), spiral)
+    two_outputs = {**MLP, "layers": [*MLP["layers"][:-1], {"type": "Dense", "units": 2}]}
+    with pytest.raises(ValueError, match="3 classes"):
+        Trainer(dllab.build(two_outputs), spiral)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"epochs": -1}, "epochs"),
+        ({"optimizer": "nope"}, "nope"),
+        ({"lr": -1.0}, "lr"),
+        ({"schedule": "sometimes"}, "sometimes"),
+    ],
+)
+def test_bad_settings_fail_in_the_constructor(setting, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingConfig(**setting)
+
+
+def test_config_round_trips_through_a_plain_dict():
+    config = TrainingConfig(optimizer="momentum", optimizer_options={"momentum": 0.8}, epochs=3)
+    assert TrainingConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="unknown training setting"):
+        TrainingConfig.from_dict({"epochz": 3})
