@@ -63,7 +63,7 @@ class Option:
             kind = "an integer" if integer else "a number"
             raise ValueError(f"{self.name} must be {kind}, got {value!r}")
         if integer:
-            if float(value) != int(value):
+            if not math.isfinite(float(value)) or float(value) != int(value):
                 raise ValueError(f"{self.name} must be an integer, got {value!r}")
             value = int(value)
         else:

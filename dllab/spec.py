@@ -102,7 +102,7 @@ def _check_top_level(spec: dict[str, Any]) -> tuple[str, tuple[int, ...], str, l
     if len(shape) not in (1, 3):
         raise SpecError(f"input_shape must be (features,) or (channels, height, width), got {list(shape)}")
     loss = spec.get("loss", "softmax_cross_entropy")
-    if loss not in losses.LOSSES:
+    if not isinstance(loss, str) or loss not in losses.LOSSES:
         known = ", ".join(losses.LOSSES)
         raise SpecError(f"unknown loss {loss!r} (known: {known})")
     layer_list = spec.get("layers")
@@ -115,7 +115,7 @@ def _create_layer(index: int, entry: Any, used_names: set[str], counters: dict[s
     if not isinstance(entry, dict):
         raise SpecError(f"must be an object with a 'type', got {entry!r}", index)
     layer_type = entry.get("type")
-    if layer_type not in LAYER_TYPES:
+    if not isinstance(layer_type, str) or layer_type not in LAYER_TYPES:
         known = ", ".join(LAYER_TYPES)
         raise SpecError(f"unknown layer type {layer_type!r} (known: {known})", index)
     cls = LAYER_TYPES[layer_type]

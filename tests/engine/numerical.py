@@ -1,0 +1,79 @@
+"""Independent references for the engine tests: centred numerical differences in float64, and a harness
+that checks one layer's backward pass (input gradient and parameter gradients) against them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dllab.layers import Layer
+from dllab.spec import LAYER_TYPES
+
+H = 1e-5
+
+
+def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = H) -> np.ndarray:
+    """d f / d array by centred differences, perturbing ``array`` in place (restored afterwards)."""
+    grad = np.empty(array.shape, dtype=np.float64)
+    flat = array.reshape(-1)  # a view: array is contiguous in every caller
+    assert np.shares_memory(flat, array)
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + h
+        plus = f()
+        flat[i] = original - h
+        minus = f()
+        flat[i] = original
+        grad.reshape(-1)[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """``|a - b| / (|a| + |b|)`` in Euclidean norms; 0 when both are zero."""
+    scale = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
+
+
+def make_layer(
+    type_name: str, input_shape: tuple[int, ...], *, seed: int = 0, dtype: Any = np.float64, **options: Any
+) -> Layer:
+    """A standalone layer, set up for ``input_shape`` with parameters drawn from ``seed``."""
+    layer = LAYER_TYPES[type_name](name="layer", **options)
+    layer.setup(input_shape)
+    layer.init_params(np.random.default_rng(seed), dtype)
+    if type_name == "Dropout":
+        layer.rng = np.random.default_rng(seed + 1)
+    return layer
+
+
+def layer_gradient_errors(layer: Layer, x: np.ndarray, *, seed: int = 1) -> dict[str, float]:
+    """Relative errors of ``layer.backward`` against numerical differences of ``sum(forward(x) * r)``.
+
+    ``r`` is a fixed random array shaped like the output, so every output element matters with its own
+    weight. Keys: ``"x"`` for the input gradient, then each parameter's name. Training mode; a dropout layer
+    replays the same mask in every evaluation.
+    """
+    x = np.array(x, dtype=np.float64)  # contiguous copy, perturbed in place
+    rng = getattr(layer, "rng", None)
+    rng_state = rng.bit_generator.state if rng is not None else None
+
+    def forward() -> np.ndarray:
+        if rng is not None:
+            rng.bit_generator.state = rng_state
+        return layer.forward(x, training=True)
+
+    out = forward()
+    r = np.random.default_rng(seed).normal(size=out.shape)
+    dx = layer.backward(r.copy())
+    analytic = {"x": dx, **{k: g.copy() for k, g in layer.grads.items()}}
+    assert set(analytic) == {"x", *layer.params}
+
+    def f() -> float:
+        return float(np.sum(forward() * r))
+
+    errors = {"x": relative_error(analytic["x"], numerical_gradient(f, x))}
+    for key, param in layer.params.items():
+        errors[key] = relative_error(analytic[key], numerical_gradient(f, param))
+    return errors

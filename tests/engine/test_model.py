@@ -1,0 +1,323 @@
+"""Sequential models built from specs: summary, live parameters, gradients keyed like parameters, predict,
+input shapes, weights in and out, example networks and reproducibility."""
+
+import numpy as np
+import pytest
+
+import dllab
+from tests.conftest import PROJECT_ROOT
+
+NETWORKS = PROJECT_ROOT / "assets" / "networks"
+EXAMPLES = sorted(NETWORKS.glob("*.json"))
+
+SMALL_CONV = {
+    "name": "SmallConv",
+    "input_shape": [1, 6, 6],
+    "layers": [
+        {"type": "Conv2D", "filters": 3, "kernel_size": 3, "padding": 1},
+        {"type": "BatchNorm"},
+        {"type": "ReLU"},
+        {"type": "MaxPool2D"},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 8},
+        {"type": "Dropout", "rate": 0.5},
+        {"type": "Dense", "units": 4},
+    ],
+}
+
+
+def batch(model, n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, *model.input_shape)), rng.integers(0, model.output_shape[0], size=n)
+
+
+def test_summary_lists_every_layer_with_output_shape_and_parameter_count():
+    model = dllab.build(NETWORKS / "simple_conv_net.json")
+    text = model.summary()
+    rows = {line.split()[1]: line for line in text.splitlines() if line[:1].isdigit()}
+    assert list(rows) == ["conv2d_1", "relu_1", "maxpool2d_1", "flatten_1", "dense_1", "relu_2", "dense_2"]
+    expected = {
+        "conv2d_1": ("Conv2D", "30x24x24", "780"),
+        "relu_1": ("ReLU", "30x24x24", "0"),
+        "maxpool2d_1": ("MaxPool2D", "30x12x12", "0"),
+        "flatten_1": ("Flatten", "4320", "0"),
+        "dense_1": ("Dense", "100", "432,100"),
+        "relu_2": ("ReLU", "100", "0"),
+        "dense_2": ("Dense", "10", "1,010"),
+    }
+    for name, (type_name, shape, count) in expected.items():
+        cells = rows[name].split()
+        assert cells[2] == type_name
+        assert cells[-2:] == [shape, count]
+    assert "1x28x28" in text
+    assert "Total parameters: 433,890" in text
+    assert model.param_count == 433_890
+    assert "SimpleConvNet" in text
+    assert "softmax_cross_entropy" in text
+    assert repr(model) == "<Sequential 'SimpleConvNet': 7 layers, 433,890 parameters>"
+
+
+def test_parameter_keys_are_layer_name_dot_parameter():
+    model = dllab.build(SMALL_CONV)
+    assert list(model.params) == [
+        "conv2d_1.W", "conv2d_1.b", "batchnorm_1.gamma", "batchnorm_1.beta",
+        "dense_1.W", "dense_1.b", "dense_2.W", "dense_2.b",
+    ]  # fmt: skip
+    assert list(model.state) == ["batchnorm_1.mean", "batchnorm_1.var"]
+    assert model.params["conv2d_1.W"].shape == (3, 1, 3, 3)
+    assert model.params["dense_1.W"].shape == (27, 8)
+    assert model.param_count == sum(p.size for p in model.params.values())
+
+
+def test_only_the_first_layer_skips_its_input_gradient():
+    model = dllab.build(SMALL_CONV)
+    assert [layer.needs_input_grad for layer in model.layers] == [False] + [True] * 7
+    x, _ = batch(model)
+    model.forward(x, training=True)
+    assert model.layers[0].backward(np.ones((5, 3, 6, 6), np.float32)) is None
+
+
+def test_params_are_live():
+    model = dllab.build(NETWORKS / "two_layer_net.json")
+    x, _ = batch(model, 3)
+    before = model.forward(x)
+    assert model.params["dense_2.b"] is model.layers[2].params["b"]
+    model.params["dense_2.b"][:] += 1.0  # in place, as an optimizer does
+    np.testing.assert_allclose(model.forward(x), before + 1.0, rtol=1e-5)
+    model.params["dense_1.W"] *= 0.0
+    np.testing.assert_allclose(model.forward(x), np.broadcast_to(model.params["dense_2.b"], (3, 10)))
+
+
+def test_loss_and_grads_keys_and_shapes_match_params():
+    model = dllab.build(SMALL_CONV)
+    x, t = batch(model)
+    loss, grads = model.loss_and_grads(x, t)
+    assert isinstance(loss, float)
+    assert np.isfinite(loss)
+    assert list(grads) == list(model.params)
+    for key, grad in grads.items():
+        assert grad.shape == model.params[key].shape
+        assert grad.dtype == np.float32
+        assert grad is not model.params[key]
+
+
+def test_loss_and_grads_accepts_one_hot_labels():
+    model = dllab.build(SMALL_CONV, dtype=np.float64)
+    x, t = batch(model)
+    state = model.rng.bit_generator.state
+    loss_index, grads_index = model.loss_and_grads(x, t)
+    model.rng.bit_generator.state = state  # same dropout mask
+    loss_onehot, grads_onehot = model.loss_and_grads(x, np.eye(4)[t])
+    assert loss_index == pytest.approx(loss_onehot, rel=1e-12)
+    for key in grads_index:
+        np.testing.assert_allclose(grads_index[key], grads_onehot[key], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "sigmoid_binary_cross_entropy"])
+def test_predict_applies_the_output_function(loss):
+    spec = {"input_shape": [3], "layers": [{"type": "Dense", "units": 4}], "loss": loss}
+    model = dllab.build(spec, seed=1)
+    x = np.random.default_rng(0).normal(size=(7, 3))
+    probs = model.predict(x)
+    assert probs.shape == (7, 4)
+    assert probs.dtype == np.float32
+    assert ((probs > 0) & (probs < 1)).all()
+    if loss == "softmax_cross_entropy":
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+    else:
+        assert not np.allclose(probs.sum(axis=1), 1.0, rtol=1e-2)  # independent probabilities
+    np.testing.assert_allclose(probs, model.loss.output(model.forward(x)), rtol=1e-6)
+
+
+def test_predict_of_a_regression_network_is_the_raw_output():
+    model = dllab.build({"input_shape": [3], "layers": [{"type": "Dense", "units": 2}], "loss": "mse"})
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_array_equal(model.predict(x), model.forward(x))
+
+
+def test_predict_in_batches_gives_the_same_rows_and_handles_no_input():
+    model = dllab.build(SMALL_CONV)
+    x, _ = batch(model, 11)
+    np.testing.assert_allclose(model.predict(x, batch_size=3), model.predict(x), rtol=1e-6)
+    np.testing.assert_allclose(model.predict(x).sum(axis=1), 1.0, rtol=1e-6)
+    assert model.predict(x[:0]).shape == (0, 4)
+
+
+def test_forward_accepts_flattened_images():
+    model = dllab.build(NETWORKS / "simple_conv_net.json")
+    x = np.random.default_rng(0).random((2, 1, 28, 28)).astype(np.float32)
+    np.testing.assert_array_equal(model.forward(x.reshape(2, 784)), model.forward(x))
+    np.testing.assert_array_equal(model.predict(x.reshape(2, 28, 28)), model.predict(x))
+
+
+@pytest.mark.parametrize("shape", [(2, 783), (2, 1, 27, 28), (784,)])
+def test_wrong_input_shape_is_a_clear_error(shape):
+    model = dllab.build(NETWORKS / "simple_conv_net.json")
+    with pytest.raises(ValueError, match=r"per sample does not fit the network's \(1, 28, 28\)"):
+        model.forward(np.zeros(shape))
+
+
+def test_wrong_input_shape_names_both_shapes():
+    model = dllab.build(NETWORKS / "two_layer_net.json")
+    with pytest.raises(
+        ValueError, match=r"^input of shape \(10,\) per sample does not fit the network's \(784,\)$"
+    ):
+        model.predict(np.zeros((3, 10)))
+
+
+def test_forward_converts_inputs_to_the_model_dtype():
+    model = dllab.build(NETWORKS / "two_layer_net.json")
+    assert model.forward(np.zeros((2, 784), dtype=np.float64)).dtype == np.float32
+    assert model.forward(np.zeros((2, 784), dtype=np.uint8)).dtype == np.float32
+
+
+def test_float64_on_request():
+    model = dllab.build(SMALL_CONV, dtype=np.float64)
+    assert model.dtype == np.float64
+    assert all(v.dtype == np.float64 for v in (*model.params.values(), *model.state.values()))
+    x, t = batch(model)
+    assert model.forward(x, training=True).dtype == np.float64
+    _, grads = model.loss_and_grads(x, t)
+    assert all(g.dtype == np.float64 for g in grads.values())
+    assert "(float64)" in model.summary()
+
+
+def test_float32_by_default_and_no_integer_models():
+    model = dllab.build(SMALL_CONV)
+    assert model.dtype == np.float32
+    assert all(v.dtype == np.float32 for v in (*model.params.values(), *model.state.values()))
+    with pytest.raises(ValueError, match="dtype must be a floating point type, got int64"):
+        dllab.build(SMALL_CONV, dtype=np.int64)
+
+
+# --- weights in and out ------------------------------------------------------------------------------------
+
+
+def test_get_and_set_weights_round_trip():
+    a = dllab.build(SMALL_CONV, seed=1)
+    x, t = batch(a)
+    a.loss_and_grads(x, t)  # moves the running statistics away from their start
+    weights = a.get_weights()
+    assert set(weights) == set(a.params) | set(a.state)
+    b = dllab.build(SMALL_CONV, seed=2)
+    assert not np.array_equal(b.forward(x), a.forward(x))
+    b.set_weights(weights)
+    np.testing.assert_array_equal(b.forward(x), a.forward(x))
+    for key, value in weights.items():
+        assert value is not a.params.get(key, a.state.get(key))  # copies
+    weights["dense_2.b"][:] = 100.0
+    assert not (a.params["dense_2.b"] == 100.0).any()
+
+
+def test_set_weights_errors_leave_the_model_unchanged():
+    model = dllab.build(SMALL_CONV)
+    before = model.get_weights()
+    good = {k: v + 1 for k, v in before.items()}
+    missing = {k: v for k, v in good.items() if k != "batchnorm_1.var"}
+    with pytest.raises(ValueError, match=r"weights are missing 'batchnorm_1\.var'"):
+        model.set_weights(missing)
+    with pytest.raises(ValueError, match=r"weights have an unknown entry 'dense_3\.W'"):
+        model.set_weights({**good, "dense_3.W": np.zeros(3)})
+    with pytest.raises(
+        ValueError, match=r"weight 'dense_2.W' has shape \(4, 8\), the network needs \(8, 4\)"
+    ):
+        model.set_weights({**good, "dense_2.W": good["dense_2.W"].T})
+    for key, value in model.get_weights().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+# --- example networks ---------------------------------------------------------------------------------------
+
+
+def test_the_examples_are_there():
+    assert {p.stem for p in EXAMPLES} >= {
+        "simple_conv_net",
+        "deep_conv_net",
+        "two_layer_net",
+        "multi_layer_net",
+    }
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_network_builds_and_runs(path):
+    model = dllab.build(path)
+    analysis = dllab.analyze(path)
+    assert analysis.ok
+    assert model.param_count == analysis.param_count > 0
+    assert f"Total parameters: {model.param_count:,}" in model.summary()
+    x, t = batch(model, 2)
+    assert model.forward(x).shape == (2, *model.output_shape)
+    loss, grads = model.loss_and_grads(x, t)
+    assert np.isfinite(loss)
+    assert list(grads) == list(model.params)
+
+
+# --- reproducibility ----------------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_params_and_gradients():
+    a, b = dllab.build(SMALL_CONV, seed=3), dllab.build(SMALL_CONV, seed=3)
+    for key in a.params:
+        np.testing.assert_array_equal(a.params[key], b.params[key])
+    x, t = batch(a)
+    for _ in range(2):  # dropout masks follow the seed too, batch after batch
+        loss_a, grads_a = a.loss_and_grads(x, t)
+        loss_b, grads_b = b.loss_and_grads(x, t)
+        assert loss_a == loss_b
+        for key in grads_a:
+            np.testing.assert_array_equal(grads_a[key], grads_b[key])
+
+
+def test_different_seeds_give_different_models():
+    a, b = dllab.build(SMALL_CONV, seed=3), dllab.build(SMALL_CONV, seed=4)
+    for key in ("conv2d_1.W", "dense_1.W", "dense_2.W"):
+        assert not np.array_equal(a.params[key], b.params[key])
+    x, t = batch(a)
+    assert a.loss_and_grads(x, t)[0] != b.loss_and_grads(x, t)[0]
+
+
+def test_dropout_masks_come_from_the_models_generator_and_weights_do_not_depend_on_dropout():
+    model = dllab.build(SMALL_CONV, seed=0)
+    dropout = model.layers[6]
+    assert dropout.type_name == "Dropout"
+    assert dropout.rng is model.rng
+    without = dict(SMALL_CONV, layers=[e for e in SMALL_CONV["layers"] if e["type"] != "Dropout"])
+    other = dllab.build(without, seed=0)
+    for key in other.params:
+        np.testing.assert_array_equal(model.params[key], other.params[key])
+    x, _ = batch(model)
+    first = model.forward(x, training=True)
+    assert not np.array_equal(model.forward(x, training=True), first)  # a new mask each batch
+
+
+def test_inference_is_deterministic_and_leaves_running_statistics_alone():
+    model = dllab.build(SMALL_CONV)
+    x, t = batch(model)
+    state = {k: v.copy() for k, v in model.state.items()}
+    np.testing.assert_array_equal(model.forward(x), model.forward(x))
+    assert model.evaluate_loss(x, t) == model.evaluate_loss(x, t)
+    for key, value in model.state.items():
+        np.testing.assert_array_equal(value, state[key])
+    model.loss_and_grads(x, t)
+    assert not np.array_equal(model.state["batchnorm_1.mean"], state["batchnorm_1.mean"])
+
+
+def test_gradient_steps_lower_the_loss():
+    model = dllab.build(
+        {
+            "input_shape": [2],
+            "layers": [{"type": "Dense", "units": 16}, {"type": "Tanh"}, {"type": "Dense", "units": 2}],
+        },
+        seed=0,
+        dtype=np.float64,
+    )
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 2))
+    t = (x[:, 0] * x[:, 1] > 0).astype(int)  # XOR-like quadrants
+    first, _ = model.loss_and_grads(x, t)
+    for _ in range(300):
+        loss, grads = model.loss_and_grads(x, t)
+        for key, grad in grads.items():
+            model.params[key] -= 0.5 * grad
+    assert loss < 0.5 * first
+    assert np.mean(model.predict(x).argmax(axis=1) == t) > 0.9
