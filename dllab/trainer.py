@@ -56,6 +56,9 @@ class TrainingConfig:
     max_steps: int | None = None
     #: Mini-batches between layer statistics (0: only at the end of each epoch).
     stats_every: int = 50
+    #: Largest share of the training time that statistics may take; more are skipped (the last epoch's
+    #: statistics always come).
+    stats_budget: float = 0.05
     #: Samples in the fixed probe batch whose activations are recorded.
     probe_size: int = 100
     histogram_bins: int = 40
@@ -75,6 +78,8 @@ class TrainingConfig:
         positive_int("stats_every", self.stats_every, minimum=0)
         positive_int("probe_size", self.probe_size)
         positive_int("histogram_bins", self.histogram_bins, minimum=2)
+        if not isinstance(self.stats_budget, int | float) or not 0 < self.stats_budget <= 1:
+            raise ValueError(f"stats_budget must be a share in (0, 1], got {self.stats_budget!r}")
         self.make_optimizer()
         self.make_schedule()
         if self.augment is not None:
@@ -225,6 +230,15 @@ Event = (
 )
 
 _RELU_LIKE = ("ReLU", "Step")
+
+
+def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """Counts of ``values`` in ``bins`` equal bins over [lo, hi]; values outside go to the end bins."""
+    index = (values - lo) * (bins / (hi - lo))
+    np.clip(index, 0, bins - 1, out=index)
+    return np.bincount(index.astype(np.intp), minlength=bins)
+
+
 _SATURATING = {"Sigmoid": (0.01, 0.99), "Tanh": (-0.99, 0.99)}
 _FIXED_RANGES = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0), "Step": (-0.05, 1.05)}
 
@@ -314,6 +328,8 @@ class Trainer:
         best_val, best_epoch, since_best = math.inf, None, 0
         start_time, step, epoch = time.perf_counter(), 0, 0
         recent: deque[tuple[float, int]] = deque(maxlen=20)
+        train_time = stats_time = 0.0
+        stats_step = -1
         yield RunStarted(cfg.epochs, per_epoch, total, len(data.x_train), len(data.x_val), len(data.x_test))
         finish_reason = "completed"
         for epoch in range(1, cfg.epochs + 1):
@@ -351,11 +367,18 @@ class Trainer:
                 with np.errstate(all="ignore"):
                     self.optimizer.update(params, grads)
                 step += 1
-                recent.append((time.perf_counter() - t0, len(xb)))
+                duration = time.perf_counter() - t0
+                train_time += duration
+                recent.append((duration, len(xb)))
                 rate = sum(n for _, n in recent) / max(sum(t for t, _ in recent), 1e-9)
                 yield BatchEnded(step, epoch, batch_index, loss, self.optimizer.lr, rate)
-                if cfg.stats_every and step % cfg.stats_every == 0:
-                    yield self._layer_statistics(step, epoch, probe, grads, snapshot)
+                due = cfg.stats_every and step % cfg.stats_every == 0
+                if due and stats_time <= cfg.stats_budget * train_time:
+                    t0 = time.perf_counter()
+                    statistics = self._layer_statistics(step, epoch, probe, grads, snapshot)
+                    stats_time += time.perf_counter() - t0
+                    stats_step = step
+                    yield statistics
                 if step >= total:
                     break
             result = self._end_epoch(epoch, step, eval_train, start_time, best_val)
@@ -365,8 +388,13 @@ class Trainer:
             else:
                 since_best += 1
             self.history.append(result)
-            if not cfg.stats_every or step % cfg.stats_every:
-                yield self._layer_statistics(step, epoch, probe, grads, snapshot)
+            last_epoch = epoch == cfg.epochs or step >= total
+            if stats_step != step and (last_epoch or stats_time <= cfg.stats_budget * train_time):
+                t0 = time.perf_counter()
+                statistics = self._layer_statistics(step, epoch, probe, grads, snapshot)
+                stats_time += time.perf_counter() - t0
+                stats_step = step
+                yield statistics
             yield result
             if cfg.early_stopping and since_best >= cfg.early_stopping:
                 finish_reason = "early stopping"
@@ -455,8 +483,7 @@ class Trainer:
                     lo = 0.0
             edges = np.linspace(lo, hi, self.config.histogram_bins + 1)
             self._edges[key] = edges
-        counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
-        return counts, edges.copy()
+        return histogram(values, edges[0], edges[-1], len(edges) - 1), edges.copy()
 
     def _layer_statistics(
         self,
@@ -496,10 +523,9 @@ class Trainer:
                 w = value.reshape(-1)
                 g = np.zeros_like(w) if grad is None else grad.reshape(-1)
                 w_counts, w_edges = self._histogram(f"w:{key}", w, None)
-                g_max = float(np.max(np.abs(g))) if g.size else 0.0
-                g_counts, g_edges = np.histogram(
-                    g, bins=self.config.histogram_bins, range=(-g_max - 1e-12, g_max + 1e-12)
-                )
+                g_max = float(np.max(np.abs(g))) + 1e-12 if g.size else 1e-12
+                g_edges = np.linspace(-g_max, g_max, self.config.histogram_bins + 1)
+                g_counts = histogram(g, -g_max, g_max, self.config.histogram_bins)
                 norm = float(np.linalg.norm(w))
                 previous = before[key]
                 update = float(np.linalg.norm(w - previous.reshape(-1)))

@@ -78,7 +78,7 @@ def test_a_run_yields_start_batches_epochs_statistics_and_finish(spiral):
 
 
 def test_layer_statistics_have_fixed_edges_and_complete_counts(spiral):
-    model, _, events = run(spiral)
+    model, _, events = run(spiral, stats_budget=1.0)
     stats = of(events, LayerStatistics)
     assert len(stats) >= 3
     probe_values = {layer.name: 100 * int(np.prod(layer.output_shape)) for layer in model.layers}
@@ -99,6 +99,14 @@ def test_layer_statistics_have_fixed_edges_and_complete_counts(spiral):
     assert weight.key == "dense_1.W" and weight.norm > 0 and weight.grad_norm > 0
     assert 0 < weight.update_ratio < 1
     assert weight.counts.sum() == model.params["dense_1.W"].size
+
+
+def test_statistics_stay_within_their_share_of_training_time(spiral):
+    _, _, events = run(spiral, stats_every=1, epochs=3)
+    steps = len(of(events, BatchEnded))
+    stats = of(events, LayerStatistics)
+    assert 1 <= len(stats) < steps / 2
+    assert stats[-1].step == steps  # the final state always comes
 
 
 def test_events_carry_copies_never_live_arrays(spiral):
