@@ -270,6 +270,10 @@ class Trainer:
         self.optimizer = self.config.make_optimizer()
         self.schedule = self.config.make_schedule()
         self.augmenter = Augmenter.from_dict(self.config.augment) if self.config.augment else None
+        if self.augmenter is not None and self.augmenter.geometric and not data.image_shape:
+            raise ValueError(
+                f"shifts, rotations and flips need images, but the {data.name} samples have shape {data.input_shape}"
+            )
         if self.augmenter is not None and self.augmenter.image_shape is None and data.image_shape:
             self.augmenter.image_shape = tuple(data.image_shape)
         self.history: list[EpochEnded] = []

@@ -229,6 +229,8 @@ def test_mismatched_data_and_network_are_refused(spiral):
     two_outputs = {**MLP, "layers": [*MLP["layers"][:-1], {"type": "Dense", "units": 2}]}
     with pytest.raises(ValueError, match="3 classes"):
         Trainer(dllab.build(two_outputs), spiral)
+    with pytest.raises(ValueError, match="need images"):
+        Trainer(dllab.build(MLP), spiral, TrainingConfig(augment={"shift": 2}))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,702 @@
+"""Training runs on disk: one folder per run, written while it trains and reopened later.
+
+A run folder holds
+
+- ``config.json``: the network spec, the data settings, the training config (``TrainingConfig.to_dict()``),
+  the seed, the versions of dllab, numpy and Python, and the start time;
+- ``metrics.csv``: one row per epoch (:data:`METRIC_COLUMNS`), appended and flushed as each epoch ends, so a
+  crash loses nothing that was measured;
+- ``steps.csv`` (optional): step, loss and learning rate of every mini-batch, written at each epoch's end;
+- ``model_best.dllab.npz``: the model at the epoch with the lowest validation loss so far;
+- ``model_final.dllab.npz`` and ``summary.json``: written when the run ends (finished, stopped or diverged),
+  the summary with the test loss and accuracy, the best epoch, the confusion matrix and per-class accuracy.
+
+Model files carry the data normaliser (``model.preprocessing``), the class names and a training summary, so
+a saved model applies to raw data on its own.
+
+Runs live under :func:`runs_root` (``$DLLAB_HOME/runs`` or the platform's user data folder) in folders named
+by start time and network, e.g. ``20250107-142501-SpiralMLP``, which sort in the order the runs started.
+
+>>> recorder = RunRecorder(new_run_folder("SpiralMLP"), model, data=prepared, config=config)  # doctest: +SKIP
+>>> for event in Trainer(model, prepared, config).run():                                       # doctest: +SKIP
+...     recorder.handle(event)
+>>> [info.name for info in list_runs()]                                                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import re
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dllab.data import DATASET_NAMES, Dataset, PreparedData, load_dataset, prepare
+from dllab.data.download import ProgressCallback
+from dllab.io import atomic_write, json_default, save
+from dllab.metrics import evaluate
+from dllab.model import Sequential
+from dllab.trainer import (
+    BatchEnded,
+    Diverged,
+    EpochEnded,
+    Event,
+    Finished,
+    RunStarted,
+    Stopped,
+    TrainingConfig,
+)
+
+#: Environment variable naming the folder for dllab's own files; runs go to its ``runs`` sub-folder.
+ENV_HOME = "DLLAB_HOME"
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+STEPS_FILE = "steps.csv"
+SUMMARY_FILE = "summary.json"
+MODEL_FINAL = "model_final.dllab.npz"
+MODEL_BEST = "model_best.dllab.npz"
+RUN_FORMAT = "dllab.run/1"
+#: The columns of ``metrics.csv``, one row per epoch.
+METRIC_COLUMNS = (
+    "epoch",
+    "step",
+    "train_loss",
+    "train_accuracy",
+    "val_loss",
+    "val_accuracy",
+    "lr",
+    "elapsed",
+    "samples_per_second",
+)
+#: The columns of ``steps.csv``, one row per mini-batch.
+STEP_COLUMNS = ("step", "loss", "lr")
+
+
+class RunError(ValueError):
+    """A run folder or one of its files is missing or damaged; the message names the file."""
+
+
+# --- where runs live -------------------------------------------------------------------------------------
+
+
+def runs_root() -> Path:
+    """The folder holding one sub-folder per run (not created).
+
+    Returns
+    -------
+    Path
+        ``$DLLAB_HOME/runs`` when ``DLLAB_HOME`` is set, else ``runs`` in the platform's user data folder
+        (``platformdirs.user_data_dir("dllab")``).
+    """
+    env = os.environ.get(ENV_HOME)
+    if env:
+        return Path(env).expanduser() / "runs"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("dllab", appauthor=False)) / "runs"
+
+
+def safe_name(text: str) -> str:
+    """``text`` reduced to characters that are safe in a folder name on every platform."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.\-]+", "_", text).strip("._")
+    return cleaned[:60] or "run"
+
+
+def new_run_folder(network_name: str, root: str | os.PathLike[str] | None = None, *, kind: str = "") -> Path:
+    """Create a new, empty run folder named by the current time and the network.
+
+    Parameters
+    ----------
+    network_name
+        The network's name; it becomes part of the folder name (unsafe characters are replaced).
+    root
+        The folder to create it in; :func:`runs_root` by default (created when missing).
+    kind
+        An optional word between the time and the name, e.g. ``"compare"``.
+
+    Returns
+    -------
+    Path
+        A folder that did not exist before, e.g. ``<root>/20250107-142501-SpiralMLP`` (``-2``, ``-3``, ...
+        is appended when several runs start in the same second).
+    """
+    base_dir = Path(root) if root is not None else runs_root()
+    base_dir.mkdir(parents=True, exist_ok=True)
+    parts = [
+        datetime.now().strftime("%Y%m%d-%H%M%S"),
+        safe_name(kind) if kind else "",
+        safe_name(network_name),
+    ]
+    base = "-".join(p for p in parts if p)
+    for k in range(1, 10000):
+        folder = base_dir / (base if k == 1 else f"{base}-{k}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise OSError(f"cannot create a new run folder in {base_dir}")  # pragma: no cover
+
+
+# --- data settings ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class DataSettings:
+    """What data a run trains on, enough to load and prepare it again.
+
+    Attributes
+    ----------
+    dataset : str
+        A built-in name (``"mnist"``, ``"spiral"``, ...) or the path of an IDX folder, ``.npz`` or ``.csv``.
+    val_fraction : float
+        Share of the training set held out for validation.
+    subset : int or None
+        Use only this many training samples.
+    subset_mode : str
+        ``"first"`` or ``"random"``.
+    normalization : str
+        ``"none"``, ``"scale"`` or ``"standardize"``.
+    generator_seed : int
+        Seed of generated data sets (the 2D sets and shapes), so the same name always means the same data.
+    """
+
+    dataset: str
+    val_fraction: float = 0.1
+    subset: int | None = None
+    subset_mode: str = "first"
+    normalization: str = "standardize"
+    generator_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.val_fraction < 1.0):
+            raise ValueError(f"the validation fraction must be in [0, 1), got {self.val_fraction}")
+        if self.subset is not None and self.subset < 1:
+            raise ValueError(f"the subset must be at least 1 sample, got {self.subset}")
+        key = self.dataset.strip().lower().replace("_", "-")
+        if key not in DATASET_NAMES and Path(self.dataset).expanduser().exists():
+            # A path is kept absolute, so the run can be reproduced from anywhere.
+            self.dataset = str(Path(self.dataset).expanduser().resolve())
+
+    def load(self, progress: ProgressCallback | None = None) -> Dataset:
+        """Load the raw data set (see :func:`dllab.data.load_dataset`; may download)."""
+        return load_dataset(self.dataset, progress=progress, seed=self.generator_seed)
+
+    def prepare(
+        self,
+        input_shape: tuple[int, ...],
+        seed: int = 0,
+        *,
+        dataset: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> PreparedData:
+        """Load (unless ``dataset`` is given), subset, split and normalise the data for a network.
+
+        Parameters
+        ----------
+        input_shape
+            The network's per-sample input shape.
+        seed
+            Seeds the random subset and the validation split.
+        dataset
+            The already loaded data set, to skip loading.
+        progress
+            Download progress callback, ``progress(done, total, message)``.
+
+        Returns
+        -------
+        PreparedData
+        """
+        raw = dataset if dataset is not None else self.load(progress)
+        return prepare(
+            raw,
+            input_shape=input_shape,
+            val_fraction=self.val_fraction,
+            subset=self.subset,
+            subset_mode=self.subset_mode,
+            normalization=self.normalization,
+            seed=seed,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-serialisable settings."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DataSettings:
+        """Rebuild from :meth:`to_dict` output (unknown keys, such as sample counts, are ignored)."""
+        known = {k: values[k] for k in cls.__dataclass_fields__ if k in values}
+        return cls(**known)
+
+
+# --- recording -------------------------------------------------------------------------------------------
+
+
+def _finite_or_none(value: Any) -> Any:
+    """NaN and infinities become None, recursively (JSON has no NaN)."""
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite_or_none(value.tolist())
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    text = json.dumps(_finite_or_none(document), indent=2, default=json_default, ensure_ascii=False)
+    atomic_write(path, lambda file: file.write((text + "\n").encode("utf-8")))
+
+
+def _append_rows(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Append CSV rows (with a header when the file is new), flushed and synced to disk."""
+    new = not path.exists()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if new:
+        writer.writerow(columns)
+    for row in rows:
+        writer.writerow([repr(float(v)) if isinstance(v, float | np.floating) else v for v in row])
+    with path.open("a", encoding="utf-8", newline="") as file:
+        file.write(buffer.getvalue())
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def versions() -> dict[str, str]:
+    """The versions of dllab, numpy and Python, as stored in a run's config."""
+    from dllab import __version__
+
+    return {"dllab": __version__, "numpy": np.__version__, "python": platform.python_version()}
+
+
+class RunRecorder:
+    """Writes a run folder from trainer events: config, metrics, steps, models and summary.
+
+    Call :meth:`handle` with every event the trainer yields, in order; it runs between batches, so the model
+    is in the state the event describes (the best model is saved when an epoch improves on the validation
+    loss). Files are complete after every epoch: ``metrics.csv`` and ``steps.csv`` are appended and synced,
+    models and JSON files are replaced atomically.
+
+    Parameters
+    ----------
+    folder
+        The run folder (created when missing). It must not hold a run already.
+    model
+        The model being trained. Its ``preprocessing`` and ``class_names`` are set from ``data``.
+    data
+        The prepared data the trainer uses (its normaliser goes into the model files; its test set is
+        evaluated when a run is stopped or diverges).
+    config
+        The training config.
+    data_settings
+        How the data was made, stored in ``config.json`` (optional but needed to reproduce the run).
+    seed
+        The seed the model was built with.
+    record_steps
+        Write ``steps.csv`` (loss and learning rate of every mini-batch).
+    save_models
+        Write ``model_best`` and ``model_final`` files.
+    extra
+        More entries for ``config.json`` (e.g. the settings of a comparison's variant).
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        model: Sequential,
+        *,
+        data: PreparedData,
+        config: TrainingConfig,
+        data_settings: DataSettings | None = None,
+        seed: int | None = 0,
+        record_steps: bool = True,
+        save_models: bool = True,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.model = model
+        self.data = data
+        self.config = config
+        self.record_steps = record_steps
+        self.save_models = save_models
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if (self.folder / CONFIG_FILE).exists():
+            raise RunError(f"{self.folder} already holds a run; choose another folder")
+        model.preprocessing = data.normalizer.to_dict()
+        model.class_names = list(data.class_names)
+        self.started = datetime.now().astimezone()
+        self._t0 = time.perf_counter()
+        self._steps: list[tuple[int, float, float]] = []
+        self.epochs: list[EpochEnded] = []
+        self.best: EpochEnded | None = None
+        self.total_steps: int | None = None
+        self.summary: dict[str, Any] | None = None
+        #: What model files name as their data set: a built-in name or the data's path (for evaluating).
+        self.dataset = data_settings.dataset if data_settings else data.name
+        data_section: dict[str, Any] = data_settings.to_dict() if data_settings else {"dataset": data.name}
+        data_section.update(
+            augment=config.augment,
+            train_samples=len(data.x_train),
+            val_samples=len(data.x_val),
+            test_samples=len(data.x_test),
+            class_names=list(data.class_names),
+            input_shape=list(data.input_shape),
+        )
+        document = {
+            "format": RUN_FORMAT,
+            "name": self.folder.name,
+            "network": model.spec,
+            "data": data_section,
+            "training": config.to_dict(),
+            "seed": seed,
+            "versions": versions(),
+            "started": self.started.isoformat(timespec="seconds"),
+            **(extra or {}),
+        }
+        _write_json(self.folder / CONFIG_FILE, document)
+
+    @property
+    def finished(self) -> bool:
+        """True once the run's last event (finished, stopped or diverged) has been recorded."""
+        return self.summary is not None
+
+    def handle(self, event: Event) -> None:
+        """Record one trainer event (others, such as layer statistics, are ignored)."""
+        if isinstance(event, RunStarted):
+            self.total_steps = event.total_steps
+        elif isinstance(event, BatchEnded):
+            if self.record_steps:
+                self._steps.append((event.step, event.loss, event.lr))
+        elif isinstance(event, EpochEnded):
+            self._on_epoch(event)
+        elif isinstance(event, Finished | Stopped | Diverged):
+            self._on_end(event)
+
+    def _flush_steps(self) -> None:
+        if self.record_steps and self._steps:
+            _append_rows(self.folder / STEPS_FILE, STEP_COLUMNS, self._steps)
+            self._steps = []
+
+    def _on_epoch(self, event: EpochEnded) -> None:
+        row = tuple(getattr(event, column) for column in METRIC_COLUMNS)
+        _append_rows(self.folder / METRICS_FILE, METRIC_COLUMNS, [row])
+        self._flush_steps()
+        self.epochs.append(event)
+        if event.improved:
+            self.best = event
+            if self.save_models:
+                self.model.training_summary = self._model_summary(
+                    "best",
+                    epoch=event.epoch,
+                    step=event.step,
+                    train_loss=event.train_loss,
+                    train_accuracy=event.train_accuracy,
+                    val_loss=event.val_loss,
+                    val_accuracy=event.val_accuracy,
+                )
+                save(self.model, self.folder / MODEL_BEST)
+
+    def _model_summary(self, which: str, **values: Any) -> dict[str, Any]:
+        summary = {
+            "model": which,
+            "run": self.folder.name,
+            "dataset": self.dataset,
+            "optimizer": self.config.optimizer,
+            "lr": self.config.lr,
+            "batch_size": self.config.batch_size,
+            **values,
+        }
+        return _finite_or_none(summary)
+
+    def _on_end(self, event: Finished | Stopped | Diverged) -> None:
+        self._flush_steps()
+        if isinstance(event, Finished):
+            status, reason, test = "finished", event.reason, event.test
+            elapsed = event.elapsed
+        else:
+            status = "stopped" if isinstance(event, Stopped) else "diverged"
+            reason = event.reason if isinstance(event, Stopped) else event.message
+            with np.errstate(all="ignore"):
+                test = evaluate(self.model, self.data.x_test, self.data.y_test)
+            elapsed = time.perf_counter() - self._t0
+        last = self.epochs[-1] if self.epochs else None
+        per_class = test.per_class_accuracy
+        summary: dict[str, Any] = {
+            "status": status,
+            "reason": reason,
+            "ended": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "steps": event.step,
+            "epochs": len(self.epochs),
+            "elapsed": elapsed,
+            "final_train_loss": last.train_loss if last else None,
+            "final_train_accuracy": last.train_accuracy if last else None,
+            "final_val_loss": last.val_loss if last else None,
+            "final_val_accuracy": last.val_accuracy if last else None,
+            "best_epoch": self.best.epoch if self.best else None,
+            "best_val_loss": self.best.val_loss if self.best else None,
+            "best_val_accuracy": self.best.val_accuracy if self.best else None,
+            "test_samples": len(self.data.x_test),
+            "test_loss": test.loss,
+            "test_accuracy": test.accuracy,
+            "confusion_matrix": None if test.confusion is None else test.confusion.tolist(),
+            "per_class_accuracy": None if per_class is None else per_class.tolist(),
+            "class_names": list(self.data.class_names),
+            "models": {
+                "final": MODEL_FINAL if self.save_models else None,
+                "best": MODEL_BEST if self.save_models and self.best is not None else None,
+            },
+        }
+        if self.save_models:
+            self.model.training_summary = self._model_summary(
+                "final",
+                status=status,
+                epochs=len(self.epochs),
+                steps=event.step,
+                best_epoch=summary["best_epoch"],
+                val_accuracy=summary["final_val_accuracy"],
+                test_loss=test.loss,
+                test_accuracy=test.accuracy,
+            )
+            save(self.model, self.folder / MODEL_FINAL)
+        self.summary = _finite_or_none(summary)
+        _write_json(self.folder / SUMMARY_FILE, self.summary)
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunInfo:
+    """One line of :func:`list_runs`.
+
+    Attributes
+    ----------
+    name, path
+        The run folder's name and path.
+    started : str
+        Start time, ISO 8601.
+    network : str
+        The network's name.
+    dataset : str
+    status : str
+        ``"finished"``, ``"stopped"``, ``"diverged"``, ``"incomplete"`` (no summary: still running or the
+        process ended abruptly) or ``"damaged"`` (see ``error``).
+    epochs : int
+        Epochs recorded in ``metrics.csv``.
+    best_val_accuracy : float or None
+        The highest validation accuracy of any epoch.
+    test_accuracy : float or None
+    error : str or None
+        Why a damaged run could not be read.
+    """
+
+    name: str
+    path: Path
+    started: str = ""
+    network: str = ""
+    dataset: str = ""
+    status: str = "incomplete"
+    epochs: int = 0
+    best_val_accuracy: float | None = None
+    test_accuracy: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class Run:
+    """A run folder, read back.
+
+    Attributes
+    ----------
+    path : Path
+    config : dict
+        ``config.json``.
+    metrics : dict of str to numpy.ndarray
+        The columns of ``metrics.csv`` (:data:`METRIC_COLUMNS`), one value per epoch.
+    steps : dict of str to numpy.ndarray or None
+        The columns of ``steps.csv`` when the run recorded steps.
+    summary : dict or None
+        ``summary.json``; None while a run is still going or when it ended abruptly.
+    model_final, model_best : Path or None
+        The model files that exist.
+    """
+
+    path: Path
+    config: dict[str, Any]
+    metrics: dict[str, np.ndarray]
+    steps: dict[str, np.ndarray] | None = None
+    summary: dict[str, Any] | None = None
+    model_final: Path | None = None
+    model_best: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def status(self) -> str:
+        """``"finished"``, ``"stopped"``, ``"diverged"`` or ``"incomplete"``."""
+        return str(self.summary.get("status", "incomplete")) if self.summary else "incomplete"
+
+    @property
+    def network_name(self) -> str:
+        network = self.config.get("network")
+        return str(network.get("name", "")) if isinstance(network, dict) else ""
+
+    @property
+    def dataset(self) -> str:
+        data = self.config.get("data")
+        return str(data.get("dataset", "")) if isinstance(data, dict) else ""
+
+    @property
+    def training_config(self) -> TrainingConfig:
+        """The run's :class:`TrainingConfig` (RunError when ``config.json`` holds an invalid one)."""
+        try:
+            return TrainingConfig.from_dict(self.config["training"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RunError(f"{self.path / CONFIG_FILE}: invalid training settings ({exc})") from None
+
+    def info(self) -> RunInfo:
+        """The run as a :class:`RunInfo` line."""
+        val = self.metrics.get("val_accuracy", np.zeros(0))
+        finite = val[np.isfinite(val)]
+        test = self.summary.get("test_accuracy") if self.summary else None
+        return RunInfo(
+            name=self.name,
+            path=self.path,
+            started=str(self.config.get("started", "")),
+            network=self.network_name,
+            dataset=self.dataset,
+            status=self.status,
+            epochs=len(self.metrics.get("epoch", ())),
+            best_val_accuracy=float(finite.max()) if finite.size else None,
+            test_accuracy=None if test is None else float(test),
+        )
+
+
+def _read_json(path: Path, required: bool) -> dict[str, Any] | None:
+    if not path.exists():
+        if required:
+            raise RunError(f"{path}: missing (is {path.parent} a run folder?)")
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise RunError(f"{path}: damaged (not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        raise RunError(f"{path}: damaged (invalid JSON: {exc.msg} at line {exc.lineno})") from None
+    except OSError as exc:
+        raise RunError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not isinstance(document, dict):
+        raise RunError(f"{path}: damaged (a JSON {type(document).__name__}, not an object)")
+    return document
+
+
+def _read_csv(path: Path, columns: tuple[str, ...], required: bool) -> dict[str, np.ndarray] | None:
+    if not path.exists():
+        if required:
+            raise RunError(f"{path}: missing")
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"{path}: cannot be read ({exc})") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return {column: np.zeros(0) for column in columns}
+    header = rows[0]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise RunError(f"{path}: damaged (the header lacks the column {missing[0]!r})")
+    values = np.empty((len(rows) - 1, len(header)))
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise RunError(f"{path}: damaged (line {line} has {len(row)} values, expected {len(header)})")
+        try:
+            values[line - 2] = [float(v) for v in row]
+        except ValueError:
+            raise RunError(f"{path}: damaged (line {line} holds a value that is not a number)") from None
+    result = {name: values[:, i] for i, name in enumerate(header)}
+    for name in ("epoch", "step"):
+        if name in result:
+            result[name] = result[name].astype(np.int64)
+    return result
+
+
+def open_run(path: str | os.PathLike[str]) -> Run:
+    """Read a run folder: config, per-epoch metrics, per-step losses, summary and model paths.
+
+    Parameters
+    ----------
+    path
+        The run folder.
+
+    Returns
+    -------
+    Run
+
+    Raises
+    ------
+    RunError
+        When the folder does not exist, or ``config.json``, ``metrics.csv``, ``steps.csv`` or
+        ``summary.json`` is missing (where required) or damaged; the message names the file.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise RunError(f"{folder}: no such run folder")
+    config = _read_json(folder / CONFIG_FILE, required=True)
+    assert config is not None
+    metrics = _read_csv(folder / METRICS_FILE, METRIC_COLUMNS, required=False)
+    if metrics is None:
+        metrics = {column: np.zeros(0) for column in METRIC_COLUMNS}
+    steps = _read_csv(folder / STEPS_FILE, STEP_COLUMNS, required=False)
+    summary = _read_json(folder / SUMMARY_FILE, required=False)
+    final, best = folder / MODEL_FINAL, folder / MODEL_BEST
+    return Run(
+        path=folder,
+        config=config,
+        metrics=metrics,
+        steps=steps,
+        summary=summary,
+        model_final=final if final.is_file() else None,
+        model_best=best if best.is_file() else None,
+    )
+
+
+def list_runs(root: str | os.PathLike[str] | None = None) -> list[RunInfo]:
+    """The runs under ``root``, oldest first; a damaged run is listed with status ``"damaged"``.
+
+    Parameters
+    ----------
+    root
+        The folder of run folders; :func:`runs_root` by default. A missing folder has no runs.
+
+    Returns
+    -------
+    list of RunInfo
+        One per sub-folder holding a ``config.json``, sorted by folder name (start time).
+    """
+    base = Path(root) if root is not None else runs_root()
+    if not base.is_dir():
+        return []
+    infos = []
+    for folder in sorted(p for p in base.iterdir() if p.is_dir() and (p / CONFIG_FILE).exists()):
+        try:
+            infos.append(open_run(folder).info())
+        except RunError as exc:
+            infos.append(RunInfo(name=folder.name, path=folder, status="damaged", error=str(exc)))
+    return infos

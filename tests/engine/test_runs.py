@@ -1,0 +1,226 @@
+"""Run folders: a real (short) training run recorded to disk, read back, listed, and damaged."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dllab
+from dllab.data import Dataset, Normalizer, PreparedData, reshape_for
+from dllab.runs import (
+    METRIC_COLUMNS,
+    DataSettings,
+    RunError,
+    RunRecorder,
+    list_runs,
+    new_run_folder,
+    open_run,
+    runs_root,
+)
+from dllab.trainer import BatchEnded, EpochEnded, Event, Finished, Trainer, TrainingConfig
+
+SPEC = {
+    "name": "TinySpiral",
+    "input_shape": [2],
+    "layers": [
+        {"type": "Dense", "units": 16},
+        {"type": "ReLU"},
+        {"type": "Dense", "units": 3, "init": "xavier"},
+    ],
+}
+
+
+@dataclass
+class Recorded:
+    folder: Path
+    model: dllab.Sequential
+    trainer: Trainer
+    prepared: PreparedData
+    raw: Dataset
+    events: list[Event]
+    config: TrainingConfig
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    """Two epochs of Adam on the spiral set, recorded into a run folder."""
+    settings = DataSettings("spiral", val_fraction=0.2, normalization="standardize")
+    raw = settings.load()
+    model = dllab.build(SPEC, seed=3)
+    prepared = settings.prepare(model.input_shape, seed=3, dataset=raw)
+    config = TrainingConfig(optimizer="adam", lr=0.01, batch_size=64, epochs=2, seed=3)
+    folder = tmp_path_factory.mktemp("runs") / "run-a"
+    recorder = RunRecorder(folder, model, data=prepared, config=config, data_settings=settings, seed=3)
+    trainer = Trainer(model, prepared, config)
+    events = []
+    for event in trainer.run():
+        recorder.handle(event)
+        events.append(event)
+    assert recorder.finished
+    return Recorded(folder, model, trainer, prepared, raw, events, config)
+
+
+def test_config_json_holds_network_data_training_seed_and_versions(recorded: Recorded) -> None:
+    config = json.loads((recorded.folder / "config.json").read_text(encoding="utf-8"))
+    assert config["network"] == recorded.model.spec
+    assert config["data"]["dataset"] == "spiral"
+    assert config["data"]["val_fraction"] == 0.2
+    assert config["data"]["normalization"] == "standardize"
+    assert config["data"]["subset"] is None
+    assert config["data"]["augment"] is None
+    assert config["data"]["train_samples"] == len(recorded.prepared.x_train)
+    assert config["training"] == recorded.config.to_dict()
+    assert config["seed"] == 3
+    assert set(config["versions"]) == {"dllab", "numpy", "python"}
+    assert config["versions"]["numpy"] == np.__version__
+    assert datetime.fromisoformat(config["started"]).tzinfo is not None
+
+
+def test_metrics_csv_has_one_row_per_epoch_matching_the_events(recorded: Recorded) -> None:
+    with (recorded.folder / "metrics.csv").open(encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert tuple(rows[0]) == METRIC_COLUMNS
+    epochs = [e for e in recorded.events if isinstance(e, EpochEnded)]
+    assert len(rows) == 1 + len(epochs) == 3
+    for row, event in zip(rows[1:], epochs, strict=True):
+        values = dict(zip(METRIC_COLUMNS, row, strict=True))
+        assert int(values["epoch"]) == event.epoch
+        assert int(values["step"]) == event.step
+        assert float(values["val_loss"]) == event.val_loss
+        assert float(values["train_accuracy"]) == event.train_accuracy
+
+
+def test_steps_csv_has_every_batch_loss(recorded: Recorded) -> None:
+    batches = [e for e in recorded.events if isinstance(e, BatchEnded)]
+    run = open_run(recorded.folder)
+    assert run.steps is not None
+    np.testing.assert_array_equal(run.steps["step"], [b.step for b in batches])
+    np.testing.assert_array_equal(run.steps["loss"], [b.loss for b in batches])
+
+
+def _raw_predictions(model: dllab.Sequential, x_raw: np.ndarray) -> np.ndarray:
+    x = Normalizer.from_dict(model.preprocessing).transform(x_raw)
+    return model.predict(reshape_for(x, model.input_shape))
+
+
+def test_final_model_predicts_like_the_trained_model_on_raw_inputs(recorded: Recorded) -> None:
+    loaded = dllab.load(recorded.folder / "model_final.dllab.npz")
+    expected = recorded.model.predict(recorded.prepared.x_test)
+    np.testing.assert_allclose(_raw_predictions(loaded, recorded.raw.x_test), expected, rtol=1e-6, atol=1e-7)
+    assert loaded.class_names == recorded.prepared.class_names
+    assert loaded.preprocessing["kind"] == "standardize"
+    finished = recorded.events[-1]
+    assert isinstance(finished, Finished)
+    assert loaded.training_summary["test_accuracy"] == pytest.approx(finished.test_accuracy)
+
+
+def test_best_model_holds_the_weights_of_the_best_epoch(recorded: Recorded) -> None:
+    best = dllab.load(recorded.folder / "model_best.dllab.npz")
+    assert recorded.trainer.best_weights is not None
+    for key, value in recorded.trainer.best_weights.items():
+        np.testing.assert_array_equal(best.get_weights()[key], value)
+    reference = dllab.build(SPEC, seed=0)
+    reference.set_weights(recorded.trainer.best_weights)
+    np.testing.assert_allclose(
+        _raw_predictions(best, recorded.raw.x_test), reference.predict(recorded.prepared.x_test), rtol=1e-6
+    )
+    improved = [e for e in recorded.events if isinstance(e, EpochEnded) and e.improved]
+    assert best.training_summary["epoch"] == improved[-1].epoch
+
+
+def test_summary_json_reports_the_end(recorded: Recorded) -> None:
+    summary = json.loads((recorded.folder / "summary.json").read_text(encoding="utf-8"))
+    finished = recorded.events[-1]
+    assert isinstance(finished, Finished)
+    assert summary["status"] == "finished"
+    assert summary["reason"] == "completed"
+    assert summary["test_accuracy"] == pytest.approx(finished.test_accuracy)
+    assert summary["best_epoch"] == finished.best_epoch
+    assert summary["epochs"] == 2
+    confusion = np.array(summary["confusion_matrix"])
+    assert confusion.shape == (3, 3)
+    assert confusion.sum() == len(recorded.prepared.x_test)
+    assert np.trace(confusion) / confusion.sum() == pytest.approx(finished.test_accuracy)
+    assert len(summary["per_class_accuracy"]) == 3
+
+
+def test_open_run_and_list_runs(recorded: Recorded) -> None:
+    run = open_run(recorded.folder)
+    assert run.status == "finished"
+    assert run.network_name == "TinySpiral"
+    assert run.dataset == "spiral"
+    assert run.training_config == recorded.config
+    np.testing.assert_array_equal(run.metrics["epoch"], [1, 2])
+    assert run.model_final is not None and run.model_final.is_file()
+    assert run.model_best is not None and run.model_best.is_file()
+    [info] = list_runs(recorded.folder.parent)
+    assert (info.name, info.status, info.epochs, info.network) == ("run-a", "finished", 2, "TinySpiral")
+    assert info.best_val_accuracy == pytest.approx(np.max(run.metrics["val_accuracy"]))
+    assert info.test_accuracy == pytest.approx(run.summary["test_accuracy"])
+
+
+def test_damaged_files_give_errors_naming_them(recorded: Recorded, tmp_path: Path) -> None:
+    copy = tmp_path / "runs" / "copy"
+    shutil.copytree(recorded.folder, copy)
+    (copy / "metrics.csv").write_text("epoch,step\n1,2\n", encoding="utf-8")
+    with pytest.raises(RunError, match=r"metrics\.csv.*'train_loss'"):
+        open_run(copy)
+    shutil.copy(recorded.folder / "metrics.csv", copy / "metrics.csv")
+    with (copy / "metrics.csv").open("a", encoding="utf-8") as file:
+        file.write("3,oops\n")
+    with pytest.raises(RunError, match=r"metrics\.csv.*line 4"):
+        open_run(copy)
+    shutil.copy(recorded.folder / "metrics.csv", copy / "metrics.csv")
+    (copy / "summary.json").write_text('{"status": "fin', encoding="utf-8")
+    with pytest.raises(RunError, match=r"summary\.json: damaged \(invalid JSON"):
+        open_run(copy)
+    [info] = list_runs(tmp_path / "runs")
+    assert info.status == "damaged" and "summary.json" in (info.error or "")
+    (copy / "config.json").unlink()
+    with pytest.raises(RunError, match=r"config\.json: missing"):
+        open_run(copy)
+    with pytest.raises(RunError, match="no such run folder"):
+        open_run(tmp_path / "nowhere")
+    with pytest.raises(RunError, match="already holds a run"):
+        RunRecorder(recorded.folder, recorded.model, data=recorded.prepared, config=recorded.config)
+
+
+def test_stopped_run_keeps_what_was_done(tmp_path: Path) -> None:
+    settings = DataSettings("spiral")
+    model = dllab.build(SPEC, seed=0)
+    prepared = settings.prepare(model.input_shape)
+    config = TrainingConfig(batch_size=32, epochs=50)
+    recorder = RunRecorder(tmp_path / "r", model, data=prepared, config=config, data_settings=settings)
+    trainer = Trainer(model, prepared, config)
+    for event in trainer.run():
+        recorder.handle(event)
+        if isinstance(event, EpochEnded) and event.epoch == 1:
+            trainer.stop()
+    run = open_run(tmp_path / "r")
+    assert run.status == "stopped"
+    assert run.summary is not None and 0 <= run.summary["test_accuracy"] <= 1
+    assert len(run.metrics["epoch"]) == 1
+    assert run.steps is not None and len(run.steps["step"]) == run.summary["steps"]
+    loaded = dllab.load(run.model_final)
+    np.testing.assert_array_equal(loaded.predict(prepared.x_test), model.predict(prepared.x_test))
+
+
+def test_run_folders_are_unique_sortable_and_under_dllab_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DLLAB_HOME", str(tmp_path / "home"))
+    assert runs_root() == tmp_path / "home" / "runs"
+    first = new_run_folder("My Net/1")
+    second = new_run_folder("My Net/1")
+    assert first.parent == second.parent == runs_root()
+    assert first != second and first.is_dir() and second.is_dir()
+    assert first.name.endswith("-My_Net_1")
+    assert sorted([second.name, first.name]) == [first.name, second.name]
+    assert list_runs() == []  # folders without a config.json are not runs
