@@ -71,9 +71,18 @@ def offsets(
 
 
 def im2col(
-    xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]
+    xp: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    out_hw: tuple[int, int],
+    *,
+    ones_column: bool = False,
 ) -> np.ndarray:
-    """Patches of a padded NCHW array as rows: ``(N * OH * OW, C * kh * kw)``, C-contiguous."""
+    """Patches of a padded NCHW array as rows: ``(N * OH * OW, C * kh * kw)``, C-contiguous.
+
+    With ``ones_column`` the rows get one more entry, 1, so that a matrix product with ``[W | b]`` adds the
+    bias and the product of the gradient with these rows gives ``[dW | db]`` in one pass.
+    """
     n, c = xp.shape[:2]
     sn, sc, sh, sw = xp.strides
     view = as_strided(
@@ -82,7 +91,15 @@ def im2col(
         strides=(sn, sh * stride[0], sw * stride[1], sc, sh, sw),
         writeable=False,
     )
-    return view.reshape(n * out_hw[0] * out_hw[1], c * kernel[0] * kernel[1])
+    rows, size = n * out_hw[0] * out_hw[1], c * kernel[0] * kernel[1]
+    if not ones_column:
+        return view.reshape(rows, size)
+    cols = np.empty((rows, size + 1), dtype=xp.dtype)
+    cols[:, size] = 1
+    patches = cols[:, :size]
+    patches.shape = view.shape  # a view of cols (raises rather than copying)
+    patches[...] = view
+    return cols
 
 
 def col2im(

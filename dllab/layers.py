@@ -310,19 +310,21 @@ class Conv2D(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         n = x.shape[0]
         xp = convolution.pad(x, self.pads)
-        cols = convolution.im2col(xp, self.kernel, self.stride, self.out_hw)
+        cols = convolution.im2col(xp, self.kernel, self.stride, self.out_hw, ones_column=True)
         w = self.params["W"]
-        out = cols @ w.reshape(w.shape[0], -1).T
-        out += self.params["b"]
+        f = w.shape[0]
+        w_and_b = np.concatenate([w.reshape(f, -1), self.params["b"][:, None]], axis=1)
+        out = cols @ w_and_b.T
         self._cols, self._padded_shape = cols, xp.shape
         # (N, OH, OW, F) in memory, seen as NCHW: the next layers work on the view without a copy.
-        return out.reshape(n, self.out_hw[0], self.out_hw[1], w.shape[0]).transpose(0, 3, 1, 2)
+        return out.reshape(n, self.out_hw[0], self.out_hw[1], f).transpose(0, 3, 1, 2)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         w = self.params["W"]
         f = w.shape[0]
         dmat = dout.transpose(0, 2, 3, 1).reshape(-1, f)
-        self.grads = {"W": (dmat.T @ self._cols).reshape(w.shape), "b": dmat.sum(axis=0)}
+        dw_and_db = dmat.T @ self._cols
+        self.grads = {"W": dw_and_db[:, :-1].reshape(w.shape), "b": dw_and_db[:, -1].copy()}
         if not self.needs_input_grad:
             return None
         n = dout.shape[0]
