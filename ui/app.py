@@ -1,18 +1,68 @@
-"""Entry point of the ``dllab`` command: the desktop app with no arguments, the command line otherwise."""
+"""Entry point of the ``dllab`` command: the desktop app with no arguments, the command line otherwise.
+
+The command line (``dllab.cli``) is imported before anything from Qt, so ``dllab train ...`` on a machine
+without a screen never loads PySide6.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt stays unimported until the window is wanted
+    from PySide6.QtWidgets import QApplication
 
 
 def main(argv: list[str] | None = None) -> int:
     """Open the desktop lab, or run a ``dllab`` subcommand when arguments are given."""
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
     if argv:
-        print("dllab: the command line is not available yet", file=sys.stderr)
-        return 2
-    print("dllab: the desktop app is not available yet", file=sys.stderr)
-    return 2
+        try:
+            from dllab import cli
+        except ImportError as exc:
+            print(f"dllab: the command line is not available ({exc})", file=sys.stderr)
+            return 2
+        return int(cli.main(argv) or 0)
+    return run_app()
+
+
+def run_app() -> int:
+    """Create the application, show the main window and run until it closes."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_application(app)
+
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    return app.exec()
+
+
+def configure_application(app: QApplication) -> None:
+    """Names, icon, Fusion style, the theme that follows the system's colour scheme, pyqtgraph defaults."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QGuiApplication
+
+    from ui import settings, theme
+    from ui.icons import app_icon
+
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationName(settings.APPLICATION)
+    app.setApplicationDisplayName("dllab")
+    app.setWindowIcon(app_icon())
+    pg.setConfigOptions(antialias=True)
+    theme.apply_theme(app, settings.theme_preference())
+
+    def on_color_scheme_changed(*_: object) -> None:
+        if settings.theme_preference() == "system":
+            theme.apply_theme(app, "system")
+
+    QGuiApplication.styleHints().colorSchemeChanged.connect(on_color_scheme_changed)
 
 
 if __name__ == "__main__":

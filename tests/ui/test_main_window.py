@@ -1,0 +1,406 @@
+"""The window: docks and View menu, every menu action, files, unsaved changes, layout, autosave and
+recovery, models, and the command-line hand-over of ``ui.app.main``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QDockWidget
+
+import dllab
+from ui import autosave, settings
+from ui.commands import InsertLayerCommand, RemoveLayerCommand
+from ui.main_window import MainWindow, _menu_actions
+from ui.paths import autosave_path, example_networks, runs_dir
+
+DOCKS = ["dock_palette", "dock_network", "dock_inspector", "dock_data", "dock_training", "dock_runs"]
+
+
+def make_dirty(window) -> None:
+    window.state.undo_stack.push(InsertLayerCommand(window.state, 0, {"type": "Flatten"}))
+
+
+def test_docks_have_stable_names_and_view_menu_toggles(window):
+    docks = window.findChildren(QDockWidget)
+    assert sorted(d.objectName() for d in docks) == sorted(DOCKS)
+    titles = {d.objectName(): d.windowTitle() for d in docks}
+    assert titles == {
+        "dock_palette": "Layers",
+        "dock_network": "Network",
+        "dock_inspector": "Inspector",
+        "dock_data": "Data",
+        "dock_training": "Training",
+        "dock_runs": "Runs",
+    }
+    view_actions = window.view_menu.actions()
+    for dock in docks:
+        toggle = dock.toggleViewAction()
+        assert toggle in view_actions
+        toggle.trigger()
+        assert dock.isHidden()
+        toggle.trigger()
+        assert not dock.isHidden()
+    assert window.views.count() == 2 and window.views.tabText(0) == "Architecture"
+
+
+def test_menus_and_standard_shortcuts(window):
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["&File", "&Edit", "&View", "E&xamples", "&Help"]
+    assert window.save_action.shortcut().matches(settings_key("Ctrl+S"))
+    assert window.undo_action.shortcut().matches(settings_key("Ctrl+Z"))
+    assert window.open_action.shortcut().matches(settings_key("Ctrl+O"))
+    assert len(window.example_actions) == len(example_networks())
+
+
+def settings_key(text: str):
+    from PySide6.QtGui import QKeySequence
+
+    return QKeySequence(text)
+
+
+def test_every_menu_action_runs_without_error(window, qtbot, fake_dialogs, tmp_path):
+    menus = [window.file_menu, window.edit_menu, window.view_menu, window.examples_menu, window.help_menu]
+    window.state.set_current_layer(1)
+    actions = [a for menu in menus for a in _menu_actions(menu)]
+    assert window.quit_action in actions
+    for action in actions:
+        if action is window.quit_action:
+            continue
+        if action.isEnabled():
+            action.trigger()
+        qtbot.wait(1)
+    assert fake_dialogs.errors() == []
+    assert {"show_about", "show_document", "get_open_path", "get_save_path", "show_info"} <= set(
+        fake_dialogs.names()
+    )
+    assert "Ctrl+S" in window.shortcuts_html()
+    app = QApplication.instance()
+    palette, sheet = app.palette(), app.styleSheet()
+    for key in ("system", "light", "dark"):
+        window.set_theme(key)
+        assert window.theme_actions[key].isChecked()
+    app.setPalette(palette)  # leave the application as the other tests expect it
+    app.setStyleSheet(sheet)
+    window.quit_action.trigger()
+    assert not window.isVisible()
+
+
+def test_save_then_open_gives_the_same_network(window, fake_dialogs, tmp_path):
+    window.documents.open_example(next(p for p in example_networks() if p.name == "simple_conv_net.json"))
+    window.state.undo_stack.push(RemoveLayerCommand(window.state, 5))
+    spec = window.state.spec_copy()
+    target = tmp_path / "my net"
+    fake_dialogs.save_paths.append(target)
+    assert window.documents.save()  # never saved: asks where, adds .json
+    saved = tmp_path / "my net.json"
+    assert json.loads(saved.read_text()) == spec
+    assert not window.state.is_dirty and window.state.file_path == saved
+    assert "my net.json" in window.windowTitle()
+    assert settings.recent_files()[0] == saved.resolve()
+    window.documents.new_network()
+    assert window.state.layers == []
+    fake_dialogs.open_paths.append(saved)
+    assert window.documents.open_network()
+    assert window.state.spec == spec and window.state.file_path == saved
+    assert window.state.analysis.ok
+    # Save again writes to the same file without asking.
+    window.inspector.name_edit.setText("Renamed")
+    window.inspector.name_edit.editingFinished.emit()
+    asked = fake_dialogs.names().count("get_save_path")
+    assert window.documents.save() and fake_dialogs.names().count("get_save_path") == asked
+    assert json.loads(saved.read_text())["name"] == "Renamed"
+
+
+def test_opening_a_broken_file_says_why_and_keeps_the_design(window, fake_dialogs, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    before = window.state.spec_copy()
+    assert not window.documents.open_network_file(bad)
+    assert window.state.spec == before
+    (title, message) = fake_dialogs.errors()[0]
+    assert title == "Cannot open network" and "not valid JSON" in message
+    other = tmp_path / "list.json"
+    other.write_text(json.dumps({"layers": "Dense"}))
+    assert not window.documents.open_network_file(other)
+    assert "not a dllab network" in fake_dialogs.errors()[1][1]
+
+
+def test_recent_menu_opens_and_clears(window, tmp_path):
+    path = tmp_path / "net.json"
+    path.write_text(window.state.network_json())
+    settings.add_recent_file(path)
+    window._rebuild_recent_menu()
+    entries = [a for a in window.recent_menu.actions() if a.text() == "net.json"]
+    assert entries
+    entries[0].trigger()
+    assert window.state.file_path == path
+    window.clear_recent_action.trigger()
+    assert settings.recent_files() == []
+
+
+@pytest.mark.parametrize("trigger", ["new", "open", "example", "quit"])
+def test_unsaved_changes_are_asked_about(window, fake_dialogs, trigger, tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text(window.state.network_json())
+    run = {
+        "new": window.documents.new_network,
+        "open": window.documents.open_network,
+        "example": lambda: window.documents.open_example(example_networks()[0]),
+        "quit": window.close,
+    }[trigger]
+    fake_dialogs.open_paths.extend([other, other])
+    make_dirty(window)
+    # Cancel keeps everything as it was.
+    fake_dialogs.save_answer = "cancel"
+    run()
+    assert fake_dialogs.names().count("ask_save_changes") == 1
+    assert window.state.is_dirty and window.state.layers[0]["type"] == "Flatten" and window.isVisible()
+    # Discard goes on without saving.
+    fake_dialogs.save_answer = "discard"
+    run()
+    assert fake_dialogs.names().count("ask_save_changes") == 2
+    if trigger == "quit":
+        assert not window.isVisible()
+    else:
+        assert not window.state.is_dirty
+
+
+def test_save_from_the_prompt_saves_first(window, fake_dialogs, tmp_path):
+    make_dirty(window)
+    fake_dialogs.save_answer = "save"
+    fake_dialogs.save_paths.append(tmp_path / "kept.json")
+    assert window.documents.new_network()
+    assert json.loads((tmp_path / "kept.json").read_text())["layers"][0] == {"type": "Flatten"}
+    # Cancelling the file dialog cancels the New.
+    make_dirty(window)
+    assert not window.documents.new_network()
+    assert window.state.layers == [{"type": "Flatten"}]
+
+
+def test_layout_is_saved_on_exit_and_restored(qtbot, fake_dialogs):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitExposed(first)
+    first.dock_runs.hide()
+    first.dock_palette.setFloating(True)
+    first.resize(760, 540)  # within the offscreen screen (800x600), so restoreGeometry keeps it
+    qtbot.wait(20)
+    size = first.size()
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    assert second.dock_runs.isHidden()
+    assert second.dock_palette.isFloating()
+    assert second.size() == size and size.height() == 540
+    second.reset_layout_action.trigger()
+    assert not second.dock_runs.isHidden() and not second.dock_palette.isFloating()
+    assert second.dockWidgetArea(second.dock_palette) == Qt.DockWidgetArea.LeftDockWidgetArea
+    second.close()
+
+
+def test_an_old_layout_version_is_not_restored(qtbot):
+    store = settings.open_settings()
+    store.setValue(settings.KEY_LAYOUT_VERSION, 0)
+    store.setValue(settings.KEY_STATE, b"garbage")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert not window.dock_training.isHidden()
+    window.close()
+
+
+def test_autosave_and_recovery_after_a_crash(qtbot, fake_dialogs):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    make_dirty(first)
+    first.documents.autosave_now()
+    assert autosave_path().is_file()
+    spec = first.state.spec_copy()
+    # A crash: the window is never closed. The next start offers the design back.
+    fake_dialogs.recover = True
+    second = MainWindow()
+    qtbot.addWidget(second)
+    qtbot.waitUntil(lambda: "ask_recover" in fake_dialogs.names())
+    assert second.state.spec == spec and second.state.is_dirty
+    assert "Recovered" in second.statusBar().currentMessage()
+    second.close()  # discards (the fake answers "discard"); a clean exit removes the autosave
+    assert not autosave_path().exists()
+    third = MainWindow()
+    qtbot.addWidget(third)
+    qtbot.wait(10)
+    assert fake_dialogs.names().count("ask_recover") == 1
+    third.close()
+    first.state.undo_stack.setClean()
+    first.documents.autosave_now()
+
+
+def test_declining_recovery_removes_the_autosave(qtbot, fake_dialogs):
+    autosave.write_autosave({"input_shape": [2], "layers": [{"type": "Dense", "units": 3}]}, None)
+    fake_dialogs.recover = False
+    window = MainWindow()
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: "ask_recover" in fake_dialogs.names())
+    assert not autosave_path().exists() and window.state.spec["name"] == "SpiralMLP"
+    window.close()
+
+
+def test_autosave_runs_after_edits_and_is_removed_when_clean(window, qtbot):
+    window.documents.autosave_timer.setInterval(10)
+    make_dirty(window)
+    qtbot.waitUntil(autosave_path().is_file)
+    assert autosave.read_autosave().spec == window.state.spec
+    window.state.undo_stack.undo()
+    qtbot.waitUntil(lambda: not autosave_path().exists())
+
+
+def test_title_shows_name_and_unsaved_marker(window):
+    assert window.windowTitle() == "SpiralMLP[*] — dllab" and not window.isWindowModified()
+    make_dirty(window)
+    assert window.isWindowModified()
+
+
+def test_train_is_a_seam_for_the_training_views(window, qtbot):
+    with qtbot.waitSignal(window.state.train_requested):
+        window.training_panel.train_button.click()
+    assert "cannot train yet" in window.statusBar().currentMessage()
+    window.state.set_training_active(True)
+    assert window.training_panel.train_button.text() == "Stop"
+    assert not window.network_panel.view.isEnabled() and not window.delete_action.isEnabled()
+    with qtbot.waitSignal(window.state.stop_requested):
+        window.training_panel.train_button.click()
+    window.state.set_training_active(False)
+    assert window.training_panel.train_button.text() == "Train" and window.network_panel.view.isEnabled()
+    with qtbot.waitSignal(window.state.train_requested):
+        window.train_action.trigger()
+    assert window.readiness_label.text().endswith("Ready to train")
+
+
+class FakeModel:
+    name = "SpiralMLP"
+    param_count = 1251
+
+    def __init__(self, spec):
+        self.spec = spec
+
+
+def test_export_without_a_model_explains(window, fake_dialogs):
+    assert not window.documents.export_model_npz()
+    assert fake_dialogs.calls[-1][0] == "show_info"
+    assert "train the network or open a model" in fake_dialogs.calls[-1][1][2]
+
+
+def test_export_and_open_model_call_the_engine(window, fake_dialogs, monkeypatch, tmp_path):
+    written = []
+    monkeypatch.setattr(
+        dllab, "save", lambda model, path: written.append(("npz", path)) or path, raising=False
+    )
+    monkeypatch.setattr(
+        dllab, "export_onnx", lambda model, path: written.append(("onnx", path)) or path, raising=False
+    )
+    window.state.set_model(FakeModel(window.state.spec_copy()))
+    fake_dialogs.save_paths.extend([tmp_path / "m", tmp_path / "m.onnx"])
+    assert window.documents.export_model_npz() and window.documents.export_model_onnx()
+    assert written == [("npz", tmp_path / "m.dllab.npz"), ("onnx", tmp_path / "m.onnx")]
+    model = FakeModel({**window.state.spec_copy(), "name": "Loaded"})
+    monkeypatch.setattr(dllab, "load", lambda path: model, raising=False)
+    fake_dialogs.open_paths.append(tmp_path / "m.dllab.npz")
+    assert window.documents.open_model()
+    assert window.state.model is model and window.state.spec["name"] == "Loaded"
+    assert "1,251 trained parameters" in window.statusBar().currentMessage()
+
+
+def test_a_failing_engine_gives_one_clear_error_and_loses_nothing(
+    window, fake_dialogs, monkeypatch, tmp_path
+):
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dllab, "save", fail, raising=False)
+    monkeypatch.setattr(dllab, "load", fail, raising=False)
+    window.state.set_model(FakeModel(window.state.spec_copy()))
+    before = window.state.spec_copy()
+    fake_dialogs.save_paths.append(tmp_path / "m.dllab.npz")
+    assert not window.documents.export_model_npz()
+    assert fake_dialogs.errors()[-1] == (
+        "Export failed",
+        "Could not export the model to m.dllab.npz: disk full",
+    )
+    fake_dialogs.open_paths.append(tmp_path / "x.dllab.npz")
+    assert not window.documents.open_model()
+    assert "disk full" in fake_dialogs.errors()[-1][1]
+    assert window.state.spec == before and window.state.model is not None
+
+
+def test_a_real_model_round_trip(window, fake_dialogs, tmp_path):
+    if not hasattr(dllab, "save") and not (dllab.__path__ and (tmp_path / "x").parent):
+        pytest.skip("dllab.save is not available")
+    try:
+        from dllab import io
+    except ImportError:
+        pytest.skip("dllab.io is not available yet")
+    model = dllab.build(window.state.spec_copy(), seed=0)
+    window.state.set_model(model)
+    fake_dialogs.save_paths.append(tmp_path / "spiral.dllab.npz")
+    assert window.documents.export_model_npz(), fake_dialogs.errors()
+    fake_dialogs.open_paths.append(tmp_path / "spiral.dllab.npz")
+    assert window.documents.open_model(), fake_dialogs.errors()
+    x = np.zeros((4, 2), np.float32)
+    np.testing.assert_array_equal(window.state.model.predict(x), model.predict(x))
+    assert io is not None
+
+
+def test_runs_panel_lists_runs_or_says_there_are_none(window, tmp_path):
+    panel = window.runs_panel
+    assert panel.stack.currentWidget() is panel.empty and "No training runs yet" in panel.empty.text()
+    run = runs_dir() / "2025-01-01_spiral"
+    run.mkdir(parents=True)
+    (run / "summary.json").write_text(
+        json.dumps({"network": "SpiralMLP", "dataset": "spiral", "val_accuracy": 0.97})
+    )
+    (run / "model.dllab.npz").write_bytes(b"")
+    panel.refresh()
+    assert panel.stack.currentWidget() is panel.list and len(panel.runs) == 1
+    assert "val accuracy 97.0%" in panel.list.item(0).text()
+    with pytest.MonkeyPatch.context() as mp:
+        opened = []
+        mp.setattr(window.documents, "open_model_file", lambda path, ask=True: opened.append(path))
+        panel.model_open_requested.disconnect()
+        panel.model_open_requested.connect(window.documents.open_model_file)
+        panel.list.itemActivated.emit(panel.list.item(0))
+        assert opened == [run / "model.dllab.npz"]
+
+
+def test_main_hands_arguments_to_the_cli_before_any_qt_import(monkeypatch, capsys):
+    from ui import app
+
+    calls = []
+    fake_cli = types.ModuleType("dllab.cli")
+    fake_cli.main = lambda argv: calls.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "dllab.cli", fake_cli)
+    monkeypatch.setattr(dllab, "cli", fake_cli, raising=False)
+    assert app.main(["train", "net.json"]) == 0 and calls == [["train", "net.json"]]
+    monkeypatch.setitem(sys.modules, "dllab.cli", None)  # makes the import fail
+    monkeypatch.delattr(dllab, "cli", raising=False)
+    assert app.main(["info", "x"]) == 2
+    assert "command line is not available" in capsys.readouterr().err
+
+
+def test_the_app_module_imports_no_qt_at_module_level():
+    import subprocess
+
+    code = "import sys, ui.app; print(any(m.startswith('PySide6') for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_actions_have_icons_where_the_tool_bar_shows_them(window):
+    for action in window.tool_bar.actions():
+        if isinstance(action, QAction) and not action.isSeparator() and action.text():
+            assert not action.icon().isNull(), action.text()

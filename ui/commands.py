@@ -1,0 +1,147 @@
+"""Undo commands: every edit of the network is one of these, pushed on the state's ``QUndoStack``.
+
+Each command calls :class:`ui.state.AppState` edit methods in ``redo`` and their inverse in ``undo``
+(as orange-canvas-core does: ``redo: add_node``, ``undo: remove_node``), and moves the selection to the
+layer it touched so the user sees what changed.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from ui.formatting import humanize
+from ui.state import AppState
+
+
+class InsertLayerCommand(QUndoCommand):
+    """Insert a layer at an index (``len(layers)`` appends)."""
+
+    def __init__(self, state: AppState, index: int, layer: dict[str, Any]) -> None:
+        super().__init__(f"Add {layer.get('type', 'layer')}")
+        self._state, self._index, self._layer = state, index, copy.deepcopy(layer)
+
+    def redo(self) -> None:
+        self._state.insert_layer(self._index, self._layer)
+        self._state.set_current_layer(self._index)
+
+    def undo(self) -> None:
+        self._state.remove_layer(self._index)
+        self._state.set_current_layer(min(self._index, len(self._state.layers) - 1))
+
+
+class RemoveLayerCommand(QUndoCommand):
+    """Remove the layer at an index."""
+
+    def __init__(self, state: AppState, index: int) -> None:
+        self._layer = state.layer(index)
+        super().__init__(f"Delete {self._layer.get('type', 'layer')}")
+        self._state, self._index = state, index
+
+    def redo(self) -> None:
+        self._state.remove_layer(self._index)
+        self._state.set_current_layer(min(self._index, len(self._state.layers) - 1))
+
+    def undo(self) -> None:
+        self._state.insert_layer(self._index, self._layer)
+        self._state.set_current_layer(self._index)
+
+
+class MoveLayerCommand(QUndoCommand):
+    """Move a layer from ``source`` so that it ends up at index ``target``."""
+
+    def __init__(self, state: AppState, source: int, target: int) -> None:
+        super().__init__(f"Move {state.layers[source].get('type', 'layer')}")
+        self._state, self._source, self._target = state, source, target
+
+    def redo(self) -> None:
+        self._state.move_layer(self._source, self._target)
+        self._state.set_current_layer(self._target)
+
+    def undo(self) -> None:
+        self._state.move_layer(self._target, self._source)
+        self._state.set_current_layer(self._source)
+
+
+class ReplaceLayerCommand(QUndoCommand):
+    """Put a different layer in place of one (e.g. change ReLU to Sigmoid)."""
+
+    def __init__(self, state: AppState, index: int, layer: dict[str, Any], text: str | None = None) -> None:
+        old = state.layers[index].get("type", "layer")
+        super().__init__(text or f"Change {old} to {layer.get('type', 'layer')}")
+        self._state, self._index, self._layer = state, index, copy.deepcopy(layer)
+        self._old = state.layer(index)
+
+    def redo(self) -> None:
+        self._state.replace_layer(self._index, self._layer)
+        self._state.set_current_layer(self._index)
+
+    def undo(self) -> None:
+        self._state.replace_layer(self._index, self._old)
+        self._state.set_current_layer(self._index)
+
+
+class SetLayerOptionCommand(QUndoCommand):
+    """Change one setting of one layer (``value`` None restores the default)."""
+
+    def __init__(self, state: AppState, index: int, key: str, value: Any) -> None:
+        layer = state.layers[index]
+        super().__init__(f"Change {humanize(key).lower()} of {layer.get('type', 'layer')}")
+        self._state, self._index, self._key = state, index, key
+        self._value = copy.deepcopy(value)
+        self._old = copy.deepcopy(layer.get(key))
+
+    def redo(self) -> None:
+        self._state.set_layer_option(self._index, self._key, self._value)
+        self._state.set_current_layer(self._index)
+
+    def undo(self) -> None:
+        self._state.set_layer_option(self._index, self._key, self._old)
+        self._state.set_current_layer(self._index)
+
+
+class SetNetworkOptionCommand(QUndoCommand):
+    """Change a network-level setting: name, input shape or loss."""
+
+    def __init__(self, state: AppState, key: str, value: Any) -> None:
+        super().__init__(f"Change network {humanize(key).lower()}")
+        self._state, self._key = state, key
+        self._value = copy.deepcopy(value)
+        self._old = copy.deepcopy(state.spec.get(key))
+
+    def redo(self) -> None:
+        self._state.set_network_option(self._key, self._value)
+
+    def undo(self) -> None:
+        self._state.set_network_option(self._key, self._old)
+
+
+class ReplaceSpecCommand(QUndoCommand):
+    """Replace the whole spec in one step (fitting the network to a dataset changes several places)."""
+
+    def __init__(self, state: AppState, spec: dict[str, Any], text: str) -> None:
+        super().__init__(text)
+        self._state = state
+        self._new = copy.deepcopy(spec)
+        self._old = state.spec_copy()
+        self._selection = state.current_layer
+
+    def redo(self) -> None:
+        self._state.replace_spec(self._new)
+        self._state.set_current_layer(self._selection)
+
+    def undo(self) -> None:
+        self._state.replace_spec(self._old)
+        self._state.set_current_layer(self._selection)
+
+
+def duplicate_layer(state: AppState, index: int) -> InsertLayerCommand:
+    """A command inserting a copy of the layer at ``index`` right after it (without its name, which must
+    stay unique)."""
+    layer = state.layer(index)
+    layer.pop("name", None)
+    command = InsertLayerCommand(state, index + 1, layer)
+    command.setText(f"Duplicate {layer.get('type', 'layer')}")
+    return command

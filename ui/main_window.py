@@ -1,0 +1,595 @@
+"""The main window: menus, tool bar, status bar, the dock panels and the central views.
+
+Built in a fixed order (actions, menus, tool bar, status bar, central views, docks), as the PySide6
+``dockwidgets`` example does; every dock has a stable object name so the layout is saved on exit and
+restored, and its ``toggleViewAction()`` is in the View menu. ``MainWindow()`` takes no arguments: tests and
+the screenshot script construct it directly.
+
+Files, models, autosave and recovery live in :class:`ui.documents.DocumentController` (``window.documents``).
+
+Seams for the training views: :meth:`MainWindow.add_view` adds a tab to the centre; the state's
+``train_requested`` / ``stop_requested`` signals and ``set_training_active`` / ``set_model`` methods are
+where a training worker plugs in (see :mod:`ui.state`); :attr:`MainWindow.window_closing` is emitted before
+the window closes so a running worker can be stopped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+import dllab
+from dllab.spec import SpecError
+from ui import dialogs, qtfix, settings, theme
+from ui.architecture_view import ArchitectureView
+from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
+from ui.data_panel import DataPanel
+from ui.dataset_view import DatasetView
+from ui.documents import DocumentController, read_network_file
+from ui.icons import action_icon, app_icon
+from ui.inspector import Inspector
+from ui.network_panel import NetworkPanel
+from ui.palette import LayerPalette
+from ui.paths import example_networks
+from ui.runs_panel import RunsPanel
+from ui.state import DEFAULT_SPEC, AppState, default_layer
+from ui.training_panel import TrainingPanel
+
+qtfix.apply()  # before any signal is emitted: see ui/qtfix.py
+
+DEFAULT_SIZE = QSize(1400, 900)
+STARTUP_EXAMPLE = "spiral_mlp.json"
+STARTUP_DATASET = "spiral"
+
+
+class MainWindow(QMainWindow):
+    """The dllab lab window."""
+
+    window_closing = Signal()
+    """The window is about to close (after the user agreed): stop background work."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+        self.state = AppState(self._startup_spec(), self)
+        self.documents = DocumentController(self.state, self)
+
+        self._create_actions()
+        self._create_menus()
+        self._create_tool_bar()
+        self._create_status_bar()
+        self._create_views()
+        self._create_docks()
+        self._connect_state()
+
+        self.resize(DEFAULT_SIZE)
+        self._apply_default_dock_sizes()
+        self._default_layout = self.saveState(settings.LAYOUT_VERSION)
+        self._restore_layout()
+
+        self.data_panel.select_source(STARTUP_DATASET)
+        self._update_title()
+        self._update_edit_actions()
+        QTimer.singleShot(0, self.documents.offer_recovery)
+
+    # --- construction ----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _startup_spec() -> dict[str, Any]:
+        for path in example_networks():
+            if path.name == STARTUP_EXAMPLE:
+                try:
+                    return read_network_file(path)
+                except SpecError:
+                    break
+        return DEFAULT_SPEC
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[..., Any] | None = None,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        icon: str | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if icon:
+            action.setIcon(action_icon(icon))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if slot is not None:
+            action.triggered.connect(slot)
+        return action
+
+    def _create_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.new_action = self._action(
+            "&New", self.documents.new_network, K.New, "new", "Start an empty network"
+        )
+        self.open_action = self._action(
+            "&Open Network…", self.documents.open_network, K.Open, "open", "Open a network file"
+        )
+        self.save_action = self._action("&Save", self.documents.save, K.Save, "save", "Save the network")
+        self.save_as_action = self._action(
+            "Save &As…", self.documents.save_as, K.SaveAs, tip="Save the network to a new file"
+        )
+        self.open_model_action = self._action(
+            "Open &Model…", self.documents.open_model, "Ctrl+Shift+O", tip="Open a trained model (.dllab.npz)"
+        )
+        self.export_npz_action = self._action(
+            "dllab Model (.dllab.npz)…",
+            self.documents.export_model_npz,
+            tip="Save the current model with its weights",
+        )
+        self.export_onnx_action = self._action(
+            "ONNX (.onnx)…",
+            self.documents.export_model_onnx,
+            tip="Export the current model for any ONNX runtime",
+        )
+        self.quit_action = self._action("&Quit", self.close, K.Quit, tip="Quit dllab")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.undo_action = self.state.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(K.Undo))
+        self.undo_action.setIcon(action_icon("undo"))
+        self.redo_action = self.state.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence(K.Redo), QKeySequence("Ctrl+Y")])
+        self.redo_action.setIcon(action_icon("redo"))
+        self.delete_action = self._action(
+            "&Delete Layer", self.delete_layer, K.Delete, "delete", "Remove the selected layer"
+        )
+        self.duplicate_action = self._action(
+            "D&uplicate Layer",
+            self.duplicate_layer,
+            "Ctrl+D",
+            "duplicate",
+            "Insert a copy of the selected layer",
+        )
+        self.move_up_action = self._action("Move Layer &Up", lambda: self.move_layer(-1), "Alt+Up")
+        self.move_down_action = self._action("Move Layer Do&wn", lambda: self.move_layer(1), "Alt+Down")
+
+        self.train_action = self._action(
+            "&Train", self.state.request_training, "F5", "train", "Train the network"
+        )
+        self.reset_layout_action = self._action(
+            "&Reset Layout", self.reset_layout, tip="Put every panel back where it started"
+        )
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, text in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = self._action(text, lambda _=False, k=key: self.set_theme(k))
+            action.setCheckable(True)
+            self.theme_group.addAction(action)
+            self.theme_actions[key] = action
+        self.theme_actions[settings.theme_preference()].setChecked(True)
+
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/", tip="List the keyboard shortcuts"
+        )
+        self.about_action = self._action("&About dllab", self.show_about, tip="About dllab")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.clear_recent_action = self._action("&Clear Menu", self._on_clear_recent_triggered)
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
+        self._rebuild_recent_menu()
+        file_menu.addSeparator()
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.open_model_action)
+        self.export_menu = file_menu.addMenu("&Export Model")
+        self.export_menu.addAction(self.export_npz_action)
+        self.export_menu.addAction(self.export_onnx_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.file_menu = file_menu
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.delete_action)
+        edit_menu.addAction(self.duplicate_action)
+        edit_menu.addAction(self.move_up_action)
+        edit_menu.addAction(self.move_down_action)
+        self.edit_menu = edit_menu
+
+        self.view_menu = bar.addMenu("&View")  # filled with dock toggles in _create_docks
+
+        self.examples_menu = bar.addMenu("E&xamples")
+        self.example_actions: list[QAction] = []
+        for path in example_networks():
+            try:
+                spec = read_network_file(path)
+            except SpecError:
+                continue
+            action = self._action(
+                str(spec.get("name", path.stem)),
+                lambda _=False, p=path: self.documents.open_example(p),
+                tip=str(spec.get("description", "")),
+            )
+            self.examples_menu.addAction(action)
+            self.example_actions.append(action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
+        self.help_menu = help_menu
+
+    def _create_tool_bar(self) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("toolbar_main")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(18, 18))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for action in (self.new_action, self.open_action, self.save_action):
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.addAction(self.undo_action)
+        bar.addAction(self.redo_action)
+        bar.addSeparator()
+        bar.addAction(self.delete_action)
+        bar.addAction(self.duplicate_action)
+        spacer = QWidget(bar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(self.train_action)
+        train_button = bar.widgetForAction(self.train_action)
+        if isinstance(train_button, QToolButton):
+            train_button.setObjectName("trainToolButton")
+            train_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(bar)
+        self.tool_bar = bar
+
+    def _create_status_bar(self) -> None:
+        status = self.statusBar()
+        self.dataset_label = QLabel(status)
+        self.dataset_label.setObjectName("hint")
+        self.readiness_label = QLabel(status)
+        self.readiness_label.setTextFormat(Qt.TextFormat.RichText)
+        status.addPermanentWidget(self.dataset_label)
+        status.addPermanentWidget(self.readiness_label)
+
+    def _create_views(self) -> None:
+        self.views = QTabWidget(self)
+        self.views.setObjectName("views")
+        self.views.setDocumentMode(True)
+        self.architecture_view = ArchitectureView(self.state, self.views)
+        self.dataset_view = DatasetView(self.state, self.views)
+        self.add_view(self.architecture_view, "Architecture")
+        self.add_view(self.dataset_view, "Dataset")
+        self.setCentralWidget(self.views)
+
+    def add_view(self, widget: QWidget, title: str, icon: QIcon | None = None) -> int:
+        """Add a view as a tab in the centre (the training views use this); returns its tab index."""
+        return self.views.addTab(widget, icon or QIcon(), title)
+
+    def _dock(
+        self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, shortcut: str
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        toggle = dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence(shortcut))
+        toggle.setStatusTip(f"Show or hide the {title} panel")
+        self.view_menu.addAction(toggle)
+        return dock
+
+    def _create_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.palette_panel = LayerPalette(self)
+        self.network_panel = NetworkPanel(self.state, self)
+        self.inspector = Inspector(self.state, self)
+        self.data_panel = DataPanel(self.state, self)
+        self.training_panel = TrainingPanel(self.state, self)
+        self.runs_panel = RunsPanel(self)
+
+        self.dock_palette = self._dock("Layers", "dock_palette", self.palette_panel, left, "Ctrl+1")
+        self.dock_network = self._dock("Network", "dock_network", self.network_panel, left, "Ctrl+2")
+        self.dock_inspector = self._dock("Inspector", "dock_inspector", self.inspector, right, "Ctrl+3")
+        self.dock_data = self._dock("Data", "dock_data", self.data_panel, right, "Ctrl+4")
+        self.dock_training = self._dock("Training", "dock_training", self.training_panel, right, "Ctrl+5")
+        self.dock_runs = self._dock("Runs", "dock_runs", self.runs_panel, right, "Ctrl+6")
+        self.splitDockWidget(self.dock_palette, self.dock_network, Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.dock_inspector, self.dock_training, Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.dock_training, self.dock_data)
+        self.tabifyDockWidget(self.dock_data, self.dock_runs)
+        self.dock_training.raise_()
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.reset_layout_action)
+        appearance = self.view_menu.addMenu("&Appearance")
+        for action in self.theme_actions.values():
+            appearance.addAction(action)
+
+        self.palette_panel.layer_activated.connect(self._on_palette_layer_activated)
+        self.runs_panel.model_open_requested.connect(self.documents.open_model_file)
+        view = self.network_panel.view
+        for action in (self.duplicate_action, self.delete_action):
+            view.addAction(action)
+        separator = QAction(view)
+        separator.setSeparator(True)
+        view.addAction(separator)
+        view.addAction(self.move_up_action)
+        view.addAction(self.move_down_action)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    @property
+    def docks(self) -> list[QDockWidget]:
+        """Every dock, in View-menu order."""
+        return [
+            self.dock_palette,
+            self.dock_network,
+            self.dock_inspector,
+            self.dock_data,
+            self.dock_training,
+            self.dock_runs,
+        ]
+
+    def _connect_state(self) -> None:
+        s = self.state
+        s.dirty_changed.connect(self._on_state_dirty_changed)
+        s.document_changed.connect(self._update_title)
+        s.network_changed.connect(self._on_state_network_changed)
+        s.current_layer_changed.connect(self._update_edit_actions)
+        s.readiness_changed.connect(self._on_state_readiness_changed)
+        s.dataset_changed.connect(self._on_state_dataset_changed)
+        s.model_changed.connect(self._update_edit_actions)
+        s.message_posted.connect(self._on_state_message_posted)
+        s.train_requested.connect(self._on_state_train_requested)
+        s.training_active_changed.connect(self._on_state_training_active_changed)
+        self._on_state_readiness_changed()
+
+    # --- layout -------------------------------------------------------------------------------------------
+
+    def _apply_default_dock_sizes(self) -> None:
+        self.resizeDocks([self.dock_palette, self.dock_network], [262, 372], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock_inspector], [340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock_inspector, self.dock_training], [470, 380], Qt.Orientation.Vertical)
+
+    def _restore_layout(self) -> None:
+        store = settings.open_settings()
+        version = store.value(settings.KEY_LAYOUT_VERSION)
+        geometry = store.value(settings.KEY_GEOMETRY)
+        layout = store.value(settings.KEY_STATE)
+        if str(version) != str(settings.LAYOUT_VERSION):
+            return
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        if isinstance(layout, QByteArray | bytes):
+            self.restoreState(QByteArray(layout), settings.LAYOUT_VERSION)
+
+    def save_layout(self) -> None:
+        """Store window geometry and dock positions and sizes in the settings."""
+        store = settings.open_settings()
+        store.setValue(settings.KEY_LAYOUT_VERSION, settings.LAYOUT_VERSION)
+        store.setValue(settings.KEY_GEOMETRY, self.saveGeometry())
+        store.setValue(settings.KEY_STATE, self.saveState(settings.LAYOUT_VERSION))
+        store.sync()
+
+    def reset_layout(self) -> None:
+        """Show every panel in its original place and size."""
+        for dock in self.docks:
+            dock.setFloating(False)
+        self.restoreState(self._default_layout, settings.LAYOUT_VERSION)
+        for dock in self.docks:
+            dock.show()
+        self.dock_training.raise_()
+        self._apply_default_dock_sizes()
+        self.statusBar().showMessage("Layout reset.", 3000)
+
+    def set_theme(self, preference: str) -> None:
+        """Use the light or dark palette, or follow the system (``"system"``, ``"light"``, ``"dark"``)."""
+        settings.set_theme_preference(preference)
+        self.theme_actions[preference].setChecked(True)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_theme(app, preference)
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = settings.recent_files()
+        for path in recent:
+            self.recent_menu.addAction(
+                self._action(
+                    path.name, lambda _=False, p=path: self.documents.open_network_file(p), tip=str(path)
+                )
+            )
+        if recent:
+            self.recent_menu.addSeparator()
+        self.recent_menu.addAction(self.clear_recent_action)
+        self.clear_recent_action.setEnabled(bool(recent))
+
+    def _on_clear_recent_triggered(self) -> None:
+        settings.clear_recent_files()
+        self._rebuild_recent_menu()
+
+    # --- edits -----------------------------------------------------------------------------------------------
+
+    def _on_palette_layer_activated(self, type_name: str) -> None:
+        self.state.undo_stack.push(
+            InsertLayerCommand(self.state, len(self.state.layers), default_layer(type_name))
+        )
+
+    def delete_layer(self) -> None:
+        """Remove the selected layer (one undo step)."""
+        row = self.state.current_layer
+        if row >= 0 and not self.state.training_active:
+            self.state.undo_stack.push(RemoveLayerCommand(self.state, row))
+
+    def duplicate_layer(self) -> None:
+        """Insert a copy of the selected layer after it (one undo step)."""
+        row = self.state.current_layer
+        if row >= 0 and not self.state.training_active:
+            self.state.undo_stack.push(duplicate_layer(self.state, row))
+
+    def move_layer(self, step: int) -> None:
+        """Move the selected layer up (-1) or down (+1)."""
+        row = self.state.current_layer
+        target = row + step
+        if row >= 0 and 0 <= target < len(self.state.layers) and not self.state.training_active:
+            self.state.undo_stack.push(MoveLayerCommand(self.state, row, target))
+
+    def _update_edit_actions(self, *_: Any) -> None:
+        row = self.state.current_layer
+        count = len(self.state.layers)
+        editable = not self.state.training_active
+        self.delete_action.setEnabled(editable and row >= 0)
+        self.duplicate_action.setEnabled(editable and row >= 0)
+        self.move_up_action.setEnabled(editable and row > 0)
+        self.move_down_action.setEnabled(editable and 0 <= row < count - 1)
+        has_model = self.state.model is not None
+        for action in (self.export_npz_action, self.export_onnx_action):
+            action.setStatusTip(action.toolTip() if has_model else "Train the network or open a model first")
+
+    # --- help ------------------------------------------------------------------------------------------------
+
+    def shortcuts_html(self) -> str:
+        """The keyboard shortcuts of every menu action, as an HTML table."""
+        rows = []
+        for menu in (self.file_menu, self.edit_menu, self.view_menu, self.help_menu):
+            for action in _menu_actions(menu):
+                if action.shortcut().isEmpty():
+                    continue
+                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                rows.append(
+                    f"<tr><td style='padding:3px 16px 3px 0'>{html.escape(action.text().replace('&', ''))}</td>"
+                    f"<td><b>{html.escape(keys)}</b></td></tr>"
+                )
+        rows.append("<tr><td style='padding:3px 16px 3px 0'>Train</td><td><b>F5</b></td></tr>")
+        return (
+            "<h3>Keyboard shortcuts</h3><table>" + "".join(dict.fromkeys(rows)) + "</table>"
+            "<p>In the Network panel: drag rows to reorder, drop layers from the Layers panel where the blue "
+            "line shows, right-click for more.</p>"
+        )
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard Shortcuts."""
+        dialogs.show_document(self, "Keyboard shortcuts", self.shortcuts_html())
+
+    def show_about(self) -> None:
+        """Help ▸ About."""
+        dialogs.show_about(
+            self,
+            "About dllab",
+            f"<h3>dllab {html.escape(dllab.__version__)}</h3>"
+            "<p>A desktop laboratory for learning deep learning from scratch: stack layers, train them on real "
+            "data, and watch what happens inside.</p>"
+            "<p>The engine is NumPy written from scratch, in the spirit of <i>Deep Learning from Scratch</i> "
+            "(O'Reilly Japan).</p><p>MIT licence.</p>",
+        )
+
+    # --- state signals -----------------------------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.state.document_name}[*] — dllab")
+        self.setWindowModified(self.state.is_dirty)
+
+    def _on_state_dirty_changed(self, dirty: bool) -> None:
+        self.setWindowModified(dirty)
+
+    def _on_state_network_changed(self) -> None:
+        self._update_edit_actions()
+
+    def _on_state_readiness_changed(self) -> None:
+        blocker = self.state.training_blocker()
+        active = self.state.training_active
+        self.train_action.setEnabled(active or blocker is None)
+        self.train_action.setToolTip(blocker or "Train the network (F5)")
+        colors = theme.colors()
+        if active:
+            text = f"<span style='color:{colors.accent.name()}'>●</span> Training"
+        elif blocker is None:
+            text = f"<span style='color:{colors.success.name()}'>●</span> Ready to train"
+        else:
+            text = f"<span style='color:{colors.error.name()}'>●</span> Cannot train"
+        self.readiness_label.setText(text)
+        self.readiness_label.setToolTip(blocker or "")
+
+    def _on_state_dataset_changed(self) -> None:
+        dataset = self.state.dataset
+        self.dataset_label.setText(
+            f"{self.state.dataset_title()} · {len(dataset.x_train):,} training samples"
+            if dataset
+            else "No dataset"
+        )
+
+    def _on_state_message_posted(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _on_state_train_requested(self) -> None:
+        # The training worker and live views replace this handler; until they exist, say so plainly.
+        self.statusBar().showMessage(
+            "The network and data are ready, but this version cannot train yet: the training views come next.",
+            8000,
+        )
+
+    def _on_state_training_active_changed(self, active: bool) -> None:
+        self.train_action.setText("&Stop" if active else "&Train")
+        self.train_action.setIcon(action_icon("stop" if active else "train"))
+        self._update_edit_actions()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._on_state_readiness_changed()  # the status dot is coloured for the theme
+
+    # --- closing -------------------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.documents.maybe_save():
+            event.ignore()
+            return
+        self.window_closing.emit()
+        self.data_panel.shutdown()
+        self.save_layout()
+        self.documents.record_clean_exit()
+        event.accept()
+
+
+def _menu_actions(menu: QMenu) -> list[QAction]:
+    actions = []
+    for action in menu.actions():
+        if action.menu() is not None:
+            actions.extend(_menu_actions(action.menu()))
+        elif not action.isSeparator():
+            actions.append(action)
+    return actions
