@@ -19,7 +19,8 @@ def stratified_split(
     y : numpy.ndarray
         Labels, class indices ``(N,)`` (stratified) or regression targets ``(N, ...)`` (plain random split).
     fraction : float
-        Share of samples held out, in ``[0, 1)``. Each class gives ``round(fraction * count)`` samples.
+        Share of samples held out, in ``[0, 1)``: exactly ``round(fraction * N)`` samples, each class giving
+        its share (rounded by largest remainder).
     rng : numpy.random.Generator
         Source of randomness; the same state gives the same split.
     stratify : bool
@@ -37,7 +38,11 @@ def stratified_split(
     if stratify and y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and n:
         order = perm[np.argsort(y[perm], kind="stable")]
         classes, starts, counts = np.unique(y[order], return_index=True, return_counts=True)
-        take = np.rint(counts * fraction).astype(np.int64)
+        # Largest remainders: every class gives its share, and the total is exactly round(n * fraction).
+        exact = counts * fraction
+        take = np.floor(exact).astype(np.int64)
+        extra = round(n * fraction) - int(take.sum())
+        take[np.argsort(-(exact - take), kind="stable")[:extra]] += 1
         slot = np.searchsorted(classes, y[order])
         rank = np.arange(n) - starts[slot]
         held = rank < take[slot]
