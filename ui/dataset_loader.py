@@ -15,9 +15,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from dllab.data import Dataset, DatasetError, DownloadCancelled, load_dataset
-from ui import qtfix
-
-qtfix.apply()  # before any signal is emitted: see ui/qtfix.py
 
 PROGRESS_INTERVAL_S = 0.05
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 import dllab
 from dllab.spec import SpecError
-from ui import dialogs, qtfix, settings, theme
+from ui import dialogs, settings, theme
 from ui.architecture_view import ArchitectureView
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
 from ui.data_panel import DataPanel
@@ -47,11 +47,10 @@ from ui.inspector import Inspector
 from ui.network_panel import NetworkPanel
 from ui.palette import LayerPalette
 from ui.paths import example_networks
+from ui.playground import PlaygroundView
 from ui.runs_panel import RunsPanel
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training_panel import TrainingPanel
-
-qtfix.apply()  # before any signal is emitted: see ui/qtfix.py
 
 DEFAULT_SIZE = QSize(1400, 900)
 STARTUP_EXAMPLE = "spiral_mlp.json"
@@ -290,6 +289,8 @@ class MainWindow(QMainWindow):
         self.dataset_view = DatasetView(self.state, self.views)
         self.add_view(self.architecture_view, "Architecture")
         self.add_view(self.dataset_view, "Dataset")
+        self.playground_view = PlaygroundView()
+        self.add_view(self.playground_view, "Optimizer playground")
         self.setCentralWidget(self.views)
 
     def add_view(self, widget: QWidget, title: str, icon: QIcon | None = None) -> int:

@@ -25,12 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import qtfix
 from ui.icons import action_icon
 from ui.paths import runs_dir
 from ui.widgets import ElidedLabel
-
-qtfix.apply()  # before any signal is emitted: see ui/qtfix.py
 
 SUMMARY_FILES = ("summary.json", "run.json")
 

@@ -12,9 +12,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from dllab.data import Augmenter, Dataset
-from ui import qtfix, theme
-
-qtfix.apply()  # before any signal is emitted: see ui/qtfix.py
+from ui import theme
 
 
 def to_qimage(sample: np.ndarray) -> QImage:

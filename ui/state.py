@@ -25,10 +25,7 @@ import dllab
 from dllab import optimizers, schedules
 from dllab.data import Augmenter, Dataset, DatasetError, PreparedData, prepare, reshape_for
 from dllab.spec import FORMAT, LAYER_TYPES, Analysis
-from ui import qtfix
 from ui.formatting import shape_text, spec_error_text
-
-qtfix.apply()  # before any signal is emitted: see ui/qtfix.py
 
 #: The network the app starts with when the example file is missing: a small MLP for the 2D spiral.
 DEFAULT_SPEC: dict[str, Any] = {

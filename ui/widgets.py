@@ -11,10 +11,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
-from ui import qtfix
 from ui.formatting import number_text
-
-qtfix.apply()  # before any signal is emitted: see ui/qtfix.py
 
 
 class ValidatedLineEdit(QLineEdit):

@@ -46,7 +46,7 @@ def test_docks_have_stable_names_and_view_menu_toggles(window):
         assert dock.isHidden()
         toggle.trigger()
         assert not dock.isHidden()
-    assert window.views.count() == 2 and window.views.tabText(0) == "Architecture"
+    assert window.views.count() == 3 and window.views.tabText(0) == "Architecture"
 
 
 def test_menus_and_standard_shortcuts(window):

@@ -1,29 +1,12 @@
-"""The PySide6 reference-count work-around, and icons that stay crisp at any pixel ratio."""
+"""Icons stay crisp at any pixel ratio."""
 
 from __future__ import annotations
 
-import sys
-
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QWidget
 
 from dllab.spec import LAYER_TYPES
-from ui import qtfix
 from ui.icons import action_icon, app_icon, layer_icon
-
-
-def test_none_and_bools_survive_many_calls(qtbot):
-    protected = qtfix.apply()
-    assert protected or qtfix.leaked_references() == 0
-    widget = QWidget()
-    qtbot.addWidget(widget)
-    before = sys.getrefcount(None)
-    for i in range(20_000):
-        widget.resize(100 + i % 3, 80)  # returns None: the call the bug hits
-    assert sys.getrefcount(None) > 1000
-    if protected:
-        assert before > 1 << 39
 
 
 def test_icons_are_drawn_for_every_pixel_ratio(qtbot):
