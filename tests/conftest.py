@@ -17,3 +17,11 @@ def mnist_dir() -> Path:
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real MNIST not found in {MNIST_DIR.name}/ beside the project")
     return MNIST_DIR
+
+
+@pytest.fixture(autouse=True)
+def _private_dllab_home(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's own dllab folders (runs, settings, downloaded datasets)."""
+    home = tmp_path_factory.mktemp("dllab-home")
+    monkeypatch.setenv("DLLAB_HOME", str(home))
+    monkeypatch.setenv("DLLAB_DATA_DIR", str(home / "datasets"))
