@@ -29,13 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
 
-    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QDragMoveEvent, QFont
     from PySide6.QtWidgets import QApplication
 
     from ui.app import configure_application
     from ui.commands import InsertLayerCommand
-    from ui.data_panel import LOCAL_SOURCE
     from ui.main_window import MainWindow
     from ui.paths import example_networks
 
@@ -68,14 +67,17 @@ def main(argv: list[str] | None = None) -> int:
         settle(window)
         return window
 
+    # MNIST as a user has it after the first download: in the dataset cache (here a temporary one that links
+    # to the real files), chosen by name, so no folder of this machine shows in the pictures.
+    cache = tempfile.TemporaryDirectory(prefix="dllab-screens-data-")
+    have_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file()
+    if have_mnist:
+        (Path(cache.name) / "mnist").symlink_to(MNIST_DIR, target_is_directory=True)
+        os.environ["DLLAB_DATA_DIR"] = cache.name
+
     def load_images(window: MainWindow) -> None:
-        panel = window.data_panel
-        if (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
-            panel.source_combo.setCurrentIndex(panel.source_combo.findData(LOCAL_SOURCE))
-            panel.path_edit.setText(str(MNIST_DIR))
-            panel.load()
-        else:
-            panel.select_source("shapes")
+        window.data_panel.select_source("mnist" if have_mnist else "shapes")
+        window.data_panel.load()
         settle(window, 0.3)
 
     def save(window: MainWindow, name: str) -> None:
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     mime = window.palette_panel.mime_data("Dropout")
     view.dragEnterEvent(
         QDragMoveEvent(
-            QPointF(view.gap_position(4)),
+            view.gap_position(4),
             Qt.DropAction.CopyAction,
             mime,
             Qt.MouseButton.LeftButton,
@@ -138,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     save(window, "spiral_mlp_dark")
     close(window)
     homes.cleanup()
+    cache.cleanup()
     return 0
 
 
