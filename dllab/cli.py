@@ -11,6 +11,10 @@ which ``python -m dllab`` runs too::
     dllab runs
     dllab compare assets/networks/multi_layer_net.json --data mnist --optimizers sgd,momentum,adagrad,adam \\
         --batch-size 128 --max-steps 2000
+    dllab compare --list-presets
+    dllab compare --preset weight_decay
+    dllab search assets/networks/multi_layer_net.json --data mnist --subset 500 --val-split 0.2 --trials 20 \\
+        --lr-range 1e-6,1e-2 --wd-range 1e-8,1e-4 --epochs 50
 
 A user mistake (a missing file, a bad spec, an unknown data set, a bad flag value, a damaged model file) is
 reported as one line, ``dllab: error: ...``, with exit status 2; never a traceback. Ctrl-C stops training
@@ -25,6 +29,7 @@ import contextlib
 import math
 import signal
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,13 +38,22 @@ from typing import Any, NoReturn, TextIO
 
 import numpy as np
 
-from dllab.compare import BOOK_LEARNING_RATES, FACTORS, Comparison
+from dllab.compare import (
+    BOOK_LEARNING_RATES,
+    FACTORS,
+    PRESETS,
+    Comparison,
+    TestEvaluated,
+    comparison_from_preset,
+    get_preset,
+)
 from dllab.data import NORMALIZATIONS, Augmenter, DatasetError, Normalizer, load_dataset, reshape_for
 from dllab.gradcheck import gradcheck
 from dllab.io import ModelFileError, load, read_model_info
 from dllab.metrics import Evaluation, evaluate
 from dllab.model import build
 from dllab.runs import CONFIG_FILE, DataSettings, RunError, RunRecorder, list_runs, new_run_folder, runs_root
+from dllab.search import SEARCHABLE, RandomSearch, best_epoch, describe_params, parse_range
 from dllab.spec import SpecError, read_spec
 from dllab.trainer import (
     BatchEnded,
@@ -66,6 +80,19 @@ FACTOR_FLAGS: dict[str, str] = {
     "weight_decay": "--weight-decays",
     "batch_size": "--batch-sizes",
     "lr": "--lrs",
+}
+#: The ``dllab compare`` options a preset decides, with their flags (a preset takes none of them).
+PRESET_FIXED: dict[str, str] = {
+    "optimizer": "--optimizer",
+    "lr": "--lr",
+    "batch_size": "--batch-size",
+    "weight_decay": "--weight-decay",
+    "schedule": "--schedule",
+    "augment": "--augment",
+    "early_stopping": "--early-stopping",
+    "val_split": "--val-split",
+    "subset": "--subset",
+    "normalization": "--normalization",
 }
 _USER_ERRORS = (SpecError, DatasetError, ModelFileError, RunError, ValueError, OSError)
 
@@ -171,8 +198,8 @@ def _add_data_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
     )
 
 
-def _add_training_args(p: argparse.ArgumentParser) -> None:
-    _add_data_args(p)
+def _add_training_args(p: argparse.ArgumentParser, *, data_required: bool = True) -> None:
+    _add_data_args(p, required=data_required)
     g = p.add_argument_group("training")
     g.add_argument(
         "--optimizer",
@@ -306,9 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="train one network under several settings and overlay the curves",
         description="Train the same network and data under each setting, from identical initial weights and "
         "the same mini-batch order; vary one setting, or two as a grid. Writes a run folder per setting, "
-        "combined CSVs and a PNG of the curves.",
+        "combined CSVs and a PNG of the curves. --preset runs one of the book's comparisons instead "
+        "(see --list-presets).",
     )
-    p.add_argument("network", metavar="NETWORK.json", help="the network file")
+    p.add_argument("network", metavar="NETWORK.json", nargs="?", help="the network file (not with --preset)")
+    b = p.add_argument_group("the book's comparisons")
+    b.add_argument("--preset", metavar="NAME", help=f"one of {', '.join(PRESETS)}; MNIST, see --list-presets")
+    b.add_argument("--list-presets", action="store_true", help="describe the presets and exit")
+    b.add_argument("--quick", action="store_true", help="a preset on a small subset for a few steps")
+    b.add_argument(
+        "--book", action="store_true", help="a preset's full run from the book where the default is shorter"
+    )
     v = p.add_argument_group("settings to compare (one or two)")
     v.add_argument(
         "--optimizers",
@@ -323,11 +358,35 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--weight-decays", metavar="LIST", help="e.g. 0,0.01,0.1")
     v.add_argument("--batch-sizes", metavar="LIST", help="e.g. 32,128,512")
     v.add_argument("--lrs", metavar="LIST", help="learning rates, e.g. 0.001,0.01,0.1")
+    _add_training_args(p, data_required=False)
+    p.add_argument(
+        "--out", metavar="FOLDER", help="the output folder (default: a new folder under the runs folder)"
+    )
+    # None marks what the user did not give, so a preset can refuse it; the usual defaults apply otherwise.
+    unset = (*PRESET_FIXED, "epochs")
+    defaults = {name: p.get_default(name) for name in unset}
+    p.set_defaults(**dict.fromkeys(unset), handler=_cmd_compare, training_defaults=defaults)
+
+    p = sub.add_parser(
+        "search",
+        help="random search of learning rate and weight decay on a log scale",
+        description="Train a network once per trial with a learning rate and/or weight decay drawn "
+        "log-uniformly from the given ranges, score every trial on the validation split (never the test "
+        "set) and rank them. Writes search.csv, search_epochs.csv and search.png.",
+    )
+    p.add_argument("network", metavar="NETWORK.json", help="the network file")
+    r = p.add_argument_group("search")
+    r.add_argument("--trials", type=int, default=20, metavar="N", help="number of trials (default: 20)")
+    r.add_argument("--lr-range", metavar="LOW,HIGH", help="learning rates to draw from, e.g. 1e-6,1e-2")
+    r.add_argument("--wd-range", metavar="LOW,HIGH", help="weight decays to draw from, e.g. 1e-8,1e-4")
+    r.add_argument(
+        "--top-k", type=int, default=5, metavar="K", help="best trials drawn in the figure (default: 5)"
+    )
     _add_training_args(p)
     p.add_argument(
         "--out", metavar="FOLDER", help="the output folder (default: a new folder under the runs folder)"
     )
-    p.set_defaults(handler=_cmd_compare)
+    p.set_defaults(handler=_cmd_search)
     return parser
 
 
@@ -346,7 +405,9 @@ def _duration(seconds: float) -> str:
 
 
 def _fmt(value: float, digits: int = 4) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:.{digits}f}" if abs(value) < 1e6 else f"{value:.3g}"  # a diverging loss stays short
 
 
 class ProgressBar:
@@ -759,15 +820,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
                 _fmt(r.test_accuracy if r.test_accuracy is not None else math.nan),
             )
         )
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    for k, row in enumerate(rows):
-        cells = [
-            cell.rjust(w) if c >= 4 else cell.ljust(w)
-            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        print("  ".join(cells).rstrip())
-        if k == 0:
-            print("  ".join("-" * w for w in widths))
+    _print_table(rows, 4, sys.stdout)
     print(f"{len(infos)} runs in {root}")
     for r in infos:
         if r.error:
@@ -775,57 +828,218 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_table(rows: Sequence[Sequence[str]], numeric_from: int, stream: TextIO) -> None:
+    """Rows of text cells as aligned columns, the first row a header underlined with dashes."""
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    for k, row in enumerate(rows):
+        cells = [
+            cell.rjust(w) if c >= numeric_from else cell.ljust(w)
+            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip(), file=stream)
+        if k == 0:
+            print("  ".join("-" * w for w in widths), file=stream)
+
+
+def _check_out_empty(out: str | None) -> None:
+    if out and Path(out).exists() and any(Path(out).iterdir()):
+        raise ValueError(f"{out} exists and is not empty; choose another --out folder")
+
+
+def _list_presets() -> int:
+    for name, preset in PRESETS.items():
+        print(f"{name}: {preset.title} ({preset.figure})")
+        print(textwrap.fill(preset.description, 100, initial_indent="  ", subsequent_indent="  "))
+        book = [f"{key} {value}" for key, value in preset.book.items() if key != "factors"]
+        if "factors" in preset.book:
+            runs = math.prod(len(values) for values in preset.book["factors"].values())
+            book.append(f"the book's full grid of {runs} runs")
+        if book:
+            print(f"  --book: {', '.join(book)}")
+    return EXIT_OK
+
+
+def _preset_comparison(args: argparse.Namespace) -> Comparison:
+    given = [flag for name, flag in PRESET_FIXED.items() if getattr(args, name) is not None]
+    given += [flag for factor, flag in FACTOR_FLAGS.items() if getattr(args, _dest(flag)) is not None]
+    if args.network is not None:
+        given.insert(0, args.network)
+    if given:
+        raise ValueError(
+            f"--preset {args.preset} sets the network, the data and the training settings; leave out "
+            f"{', '.join(given)} (only --data, --epochs, --max-steps, --seed, --quick, --book and --out go with it)"
+        )
+    preset = get_preset(args.preset)
+    changes = {
+        name: getattr(args, name) for name in ("epochs", "max_steps") if getattr(args, name) is not None
+    }
+    return comparison_from_preset(
+        preset.name,
+        data_dir=args.data,
+        quick=args.quick,
+        book=args.book,
+        seed=args.seed,
+        changes=changes,
+        progress=_download_progress(sys.stderr),
+    )
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
-    factors: dict[str, list[str]] = {}
-    for factor in FACTORS:
-        text = getattr(args, FACTOR_FLAGS[factor].lstrip("-").replace("-", "_"))
-        if text is not None:
-            values = [v for v in text.split(",") if v.strip()]
-            factors[factor] = values
-    if not factors:
-        raise ValueError(f"say what to compare with one or two of {', '.join(FACTOR_FLAGS.values())}")
-    if args.out and Path(args.out).exists() and any(Path(args.out).iterdir()):
-        raise ValueError(f"{args.out} exists and is not empty; choose another --out folder")
-    spec = read_spec(args.network)
-    model = build(spec, seed=args.seed)
-    settings = _data_settings(args)
-    config = _training_config(args)
-    prepared = settings.prepare(model.input_shape, seed=args.seed, progress=_download_progress(err))
-    _check_augment(config, prepared.image_shape, prepared.name)
-    comparison = Comparison(
-        spec, prepared, config, factors, keep_lr=args.lr is not None, seed=args.seed, data_settings=settings
-    )
-    folder = _new_folder(args.out, model.name, kind="compare")  # only once everything is known to be valid
+    if args.list_presets:
+        return _list_presets()
+    _check_out_empty(args.out)
+    if args.preset is not None:
+        comparison = _preset_comparison(args)
+        preset = get_preset(args.preset)
+        name, kind = preset.name, "compare"
+        err.write(f"{preset.describe()}\n")
+    else:
+        if args.quick or args.book:
+            raise ValueError("--quick and --book go with --preset NAME")
+        if args.network is None:
+            raise ValueError("give a network file to compare, or --preset NAME (see --list-presets)")
+        if args.data is None:
+            raise ValueError("say which data to train on with --data, e.g. --data mnist")
+        for key, value in args.training_defaults.items():
+            if getattr(args, key) is None:
+                setattr(args, key, value)
+        factors: dict[str, list[str]] = {}
+        for factor in FACTORS:
+            text = getattr(args, _dest(FACTOR_FLAGS[factor]))
+            if text is not None:
+                factors[factor] = [v for v in text.split(",") if v.strip()]
+        if not factors:
+            raise ValueError(f"say what to compare with one or two of {', '.join(FACTOR_FLAGS.values())}")
+        spec = read_spec(args.network)
+        model = build(spec, seed=args.seed)
+        settings = _data_settings(args)
+        config = _training_config(args)
+        prepared = settings.prepare(model.input_shape, seed=args.seed, progress=_download_progress(err))
+        _check_augment(config, prepared.image_shape, prepared.name)
+        comparison = Comparison(
+            spec,
+            prepared,
+            config,
+            factors,
+            keep_lr=args.lr is not None,
+            seed=args.seed,
+            data_settings=settings,
+        )
+        name, kind = model.name, "compare"
+    folder = _new_folder(args.out, name, kind=kind)  # only once everything is known to be valid
     comparison.out = folder
+    data = comparison.data
     err.write(
-        f"comparing {len(comparison.variants)} settings of {model.name} on {prepared.name}: "
-        f"{', '.join(v.label for v in comparison.variants)}\n"
+        f"comparing {len(comparison.variants)} settings on {data.name} ({len(data.x_train):,} training, "
+        f"{len(data.x_val):,} validation samples): {', '.join(v.label for v in comparison.variants)}\n"
     )
     progress: ProgressBar | None = None
     with stop_on_interrupt(comparison.stop, err) as pressed:
         for tagged in comparison.run():
             if isinstance(tagged.event, RunStarted):
                 progress = ProgressBar(err, label=f"[{tagged.label}] ")
-            if progress is not None:
+            if progress is not None and not isinstance(tagged.event, TestEvaluated):
                 progress.handle(tagged.event)
-    rows = [("variant", "status", "final loss", "val acc", "test acc")]
+    rows = [("variant", "status", "final loss", "train acc", "val acc", "test acc")]
     for r in comparison.results:
         smoothed = r.smoothed_losses()
         final = float(smoothed[np.isfinite(smoothed)][-1]) if np.isfinite(smoothed).any() else math.nan
-        rows.append((r.label, r.status, _fmt(final), _fmt(r.final_val_accuracy), _fmt(r.test_accuracy)))
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    for k, row in enumerate(rows):
+        rows.append(
+            (
+                r.label,
+                r.status,
+                _fmt(final),
+                _fmt(r.final_train_accuracy),
+                _fmt(r.final_val_accuracy),
+                _fmt(r.test_accuracy),
+            )
+        )
+    _print_table(rows, 2, out)
+    if comparison.test_curve:
         print(
-            "  ".join(
-                cell.rjust(w) if c >= 2 else cell.ljust(w)
-                for c, (cell, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip(),
+            "test accuracy per epoch is in comparison.csv, for display only (nothing is chosen by it)",
             file=out,
         )
-        if k == 0:
-            print("  ".join("-" * w for w in widths), file=out)
     for key, path in comparison.outputs.items():
+        print(f"{key.replace('_', ' ')}: {path.resolve()}", file=out)
+    print(f"output folder: {folder.resolve()}", file=out)
+    return EXIT_INTERRUPTED if pressed else EXIT_OK
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    out, err = sys.stdout, sys.stderr
+    ranges = {}
+    for name, text in (("lr", args.lr_range), ("weight_decay", args.wd_range)):
+        if text is not None:
+            ranges[name] = parse_range(text, f"{SEARCHABLE[name]} range")
+    if not ranges:
+        raise ValueError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
+    _check_out_empty(args.out)
+    spec = read_spec(args.network)
+    model = build(spec, seed=args.seed)
+    settings = _data_settings(args)
+    config = _training_config(args)
+    if args.val_split <= 0:
+        raise ValueError("a search scores its trials on a validation split; give --val-split above 0")
+    prepared = settings.prepare(model.input_shape, seed=args.seed, progress=_download_progress(err))
+    _check_augment(config, prepared.image_shape, prepared.name)
+    search = RandomSearch(
+        spec,
+        prepared,
+        config,
+        ranges,
+        trials=args.trials,
+        seed=args.seed,
+        data_settings=settings,
+        top_k=args.top_k,
+    )
+    folder = _new_folder(args.out, model.name, kind="search")
+    search.out = folder
+    drawn = "; ".join(f"{SEARCHABLE[n]} {lo:g} to {hi:g}" for n, (lo, hi) in search.ranges.items())
+    err.write(
+        f"searching {args.trials} trials of {model.name} on {prepared.name}, log-uniform {drawn} (seed "
+        f"{args.seed}); training on {len(prepared.x_train):,} samples, scored on {len(prepared.x_val):,} "
+        f"validation samples; the test set is not used\n"
+    )
+    with stop_on_interrupt(search.stop, err) as pressed:
+        for event in search.run():
+            if isinstance(event.event, Finished | Stopped | Diverged):
+                r = search.results[event.trial]
+                err.write(
+                    f"trial {event.trial + 1}/{args.trials}  {describe_params(event.params)}  best val acc "
+                    f"{_fmt(r.best_val_accuracy)}  {r.status}\n"
+                )
+                err.flush()
+    ranked = search.ranking()
+    names = list(search.ranges)
+    rows = [("rank", "trial", *names, "best val acc", "epoch", "final val acc", "train acc", "status")]
+    for rank, r in enumerate(ranked, start=1):
+        rows.append(
+            (
+                str(rank),
+                str(r.index + 1),
+                *(f"{r.settings[n]:.3e}" for n in names),
+                _fmt(r.best_val_accuracy),
+                str(best_epoch(r) or "-"),
+                _fmt(r.final_val_accuracy),
+                _fmt(r.final_train_accuracy),
+                r.status,
+            )
+        )
+    _print_table(rows, 0, out)
+    best = ranked[0]
+    if math.isfinite(best.best_val_accuracy):
+        print(
+            f"best: trial {best.index + 1}, {describe_params(best.settings)}, validation accuracy "
+            f"{_fmt(best.best_val_accuracy)} at epoch {best_epoch(best)}",
+            file=out,
+        )
+    for key, path in search.outputs.items():
         print(f"{key.replace('_', ' ')}: {path.resolve()}", file=out)
     print(f"output folder: {folder.resolve()}", file=out)
     return EXIT_INTERRUPTED if pressed else EXIT_OK

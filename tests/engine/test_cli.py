@@ -47,7 +47,7 @@ def test_help_runs_as_a_module() -> None:
         [sys.executable, "-m", "dllab", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert result.returncode == 0
-    for command in ("train", "evaluate", "export", "info", "gradcheck", "runs", "compare"):
+    for command in ("train", "evaluate", "export", "info", "gradcheck", "runs", "compare", "search"):
         assert command in result.stdout
 
 
@@ -132,6 +132,58 @@ def test_compare_writes_curves_and_a_table(tmp_path: Path) -> None:
     assert len(list(out_dir.glob("*/metrics.csv"))) == 4
 
 
+def test_compare_lists_and_runs_the_book_presets(mnist_dir: Path, tmp_path: Path) -> None:
+    code, out, _ = _run("compare", "--list-presets")
+    assert code == 0
+    for name in ("optimizers", "initializers", "batchnorm", "weight_decay", "dropout"):
+        assert out.count(f"{name}: ") == 1
+    assert "figure 6-9" in out and "--book" in out
+    out_dir = tmp_path / "dropout"
+    code, out, err = _run(
+        "compare", "--preset", "dropout", "--quick", "--data", str(mnist_dir), "--max-steps", "6",
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    assert err.startswith("Overfitting and dropout (figures 6-20 and 6-23)")
+    assert "300 training, 0 validation samples" in err
+    assert "[dropout 0.2] epoch 2/" in err
+    lines = out.splitlines()
+    assert " ".join(lines[0].split()) == "variant status final loss train acc val acc test acc"
+    assert lines[2].startswith("dropout 0 ") and lines[3].startswith("dropout 0.2 ")
+    assert "for display only" in out
+    header = (out_dir / "comparison.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith("test_loss,test_accuracy")
+    assert len((out_dir / "comparison_steps.csv").read_text(encoding="utf-8").splitlines()) == 1 + 2 * 6
+
+
+def test_search_ranks_trials_and_writes_its_files(tmp_path: Path) -> None:
+    out_dir = tmp_path / "search"
+    code, out, err = _run(
+        "search", SPIRAL, "--data", "spiral", "--trials", "4", "--lr-range", "1e-3,1", "--wd-range",
+        "1e-8,1e-4", "--epochs", "3", "--batch-size", "50", "--seed", "2", "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "log-uniform learning rate 0.001 to 1; weight decay 1e-08 to 0.0001 (seed 2)" in err
+    assert "the test set is not used" in err
+    assert err.count("best val acc") == 4
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["rank", "trial", "lr", "weight_decay"]
+    ranks = [line.split() for line in lines[2:6]]
+    assert [row[0] for row in ranks] == ["1", "2", "3", "4"]
+    scores = [float(row[4]) for row in ranks]
+    assert scores == sorted(scores, reverse=True)
+    assert lines[6].startswith(f"best: trial {ranks[0][1]}, lr ")
+    for name in ("search.csv", "search_epochs.csv", "search.png", "search.json"):
+        assert (out_dir / name).is_file()
+    again = tmp_path / "again"
+    _run(
+        "search", SPIRAL, "--data", "spiral", "--trials", "4", "--lr-range", "1e-3,1", "--wd-range",
+        "1e-8,1e-4", "--epochs", "3", "--batch-size", "50", "--seed", "2", "--out", str(again),
+    )  # fmt: skip
+    first, second = ((folder / "search.csv").read_text(encoding="utf-8") for folder in (out_dir, again))
+    assert first == second
+
+
 def test_divergence_prints_the_message_and_exits_1(tmp_path: Path) -> None:
     code, out, err = _run("train", SPIRAL, "--data", "spiral", "--lr", "1e12", "--out", str(tmp_path / "r"))
     assert code == 1
@@ -161,6 +213,21 @@ def test_divergence_prints_the_message_and_exits_1(tmp_path: Path) -> None:
         ["compare", SPIRAL, "--data", "spiral"],
         ["compare", SPIRAL, "--data", "spiral", "--optimizers", "sgd", "--inits", "he", "--lrs", "0.1"],
         ["compare", SPIRAL, "--data", "spiral", "--inits", "uniformish"],
+        ["compare", SPIRAL, "--optimizers", "sgd,adam"],
+        ["compare", "--data", "spiral", "--optimizers", "sgd,adam"],
+        ["compare", SPIRAL, "--data", "spiral", "--optimizers", "sgd", "--quick"],
+        ["compare", "--preset", "adamw"],
+        ["compare", "--preset", "dropout", SPIRAL],
+        ["compare", "--preset", "dropout", "--optimizer", "adam", "--dropouts", "0,0.5"],
+        ["compare", "--preset", "dropout", "--quick", "--book"],
+        ["compare", "--preset", "dropout", "--data", "no-such-folder"],
+        ["search", SPIRAL, "--data", "spiral"],
+        ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-2,1e-6"],
+        ["search", SPIRAL, "--data", "spiral", "--lr-range", "fast"],
+        ["search", SPIRAL, "--data", "spiral", "--wd-range", "0,1e-4"],
+        ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-3,1", "--trials", "0"],
+        ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-3,1", "--val-split", "0"],
+        ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-3,1", "--top-k", "0"],
         ["frobnicate"],
         [],
     ],

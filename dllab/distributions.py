@@ -1,0 +1,230 @@
+"""How activations spread through an untrained deep network: the book's section 6.2.2 (figures 6-10 to 6-14).
+
+A batch of standard normal inputs goes through five layers of 100 units, each a Dense layer (no bias in
+effect: biases start at zero) followed by an activation, and the histogram of every activation layer's
+outputs shows what the initial weights do:
+
+- sigmoid with weights of standard deviation 1 pushes the outputs to 0 and 1, where its gradient vanishes;
+- standard deviation 0.01 collapses every output near 0.5: the units all say the same thing;
+- Xavier (``sqrt(1 / n)``) keeps a broad spread in every layer (for sigmoid and tanh);
+- ReLU with He (``sqrt(2 / n)``) keeps the same spread in every layer, while 0.01 shrinks it toward 0.
+
+Nothing is trained: the network is a real dllab model built from a spec (:func:`dllab.build`) and the
+outputs come from :meth:`dllab.model.Sequential.activations`, so the layers, activations and initialisers
+are the very ones training uses. The whole grid of activations and initialisers takes milliseconds.
+
+>>> layers = activation_distributions("sigmoid", init=1.0)
+>>> [round(layer.std, 2) for layer in layers]            # doctest: +SKIP
+>>> grid = distribution_grid(("sigmoid", "relu"), (0.01, "xavier", "he"))
+>>> grid["relu", "he"][4].counts                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dllab.initializers import validate_init
+from dllab.model import build
+from dllab.spec import LAYER_TYPES
+from dllab.trainer import histogram
+
+#: Activation names accepted here (lower case, ``_`` and ``-`` ignored) and their layer types in a spec.
+ACTIVATIONS: dict[str, str] = {
+    name.lower(): name for name, cls in LAYER_TYPES.items() if cls.category == "Activation"
+}
+#: The histogram range of each activation's outputs unless one is given: the bounds of the bounded ones,
+#: a range that holds almost every output of a well-initialised layer for the others. Values outside go to
+#: the end bins.
+DEFAULT_RANGES: dict[str, tuple[float, float]] = {
+    "Sigmoid": (0.0, 1.0),
+    "Tanh": (-1.0, 1.0),
+    "Step": (0.0, 1.0),
+    "ReLU": (0.0, 4.0),
+    "LeakyReLU": (-1.0, 4.0),
+    "ELU": (-1.0, 4.0),
+    "GELU": (-1.0, 4.0),
+}
+#: The book's grid: the activations of figures 6-10 to 6-14 and the initialisers they compare.
+BOOK_ACTIVATIONS = ("sigmoid", "tanh", "relu")
+BOOK_INITS: tuple[str | float, ...] = (1.0, 0.01, "xavier", "he")
+
+
+@dataclass(frozen=True)
+class LayerDistribution:
+    """The outputs of one activation layer on the input batch.
+
+    Attributes
+    ----------
+    layer : int
+        1 for the first hidden layer.
+    name : str
+        The activation layer's name in the model, e.g. ``"sigmoid_3"``.
+    counts : numpy.ndarray
+        Values per bin (int64, ``bins`` of them); values outside the range are counted in the end bins.
+    edges : numpy.ndarray
+        ``bins + 1`` bin edges.
+    mean, std : float
+        Of all outputs of the layer (not just those inside the range).
+    """
+
+    layer: int
+    name: str
+    counts: np.ndarray
+    edges: np.ndarray
+    mean: float
+    std: float
+
+    @property
+    def fractions(self) -> np.ndarray:
+        """The share of the outputs in each bin (sums to 1)."""
+        return self.counts / max(int(self.counts.sum()), 1)
+
+
+def _activation_type(activation: str) -> str:
+    key = str(activation).strip().lower().replace("_", "").replace("-", "")
+    if key not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}")
+    return ACTIVATIONS[key]
+
+
+def distribution_network(
+    activation: str = "sigmoid", init: str | float = 1.0, *, layers: int = 5, units: int = 100
+) -> dict[str, Any]:
+    """The network spec of the experiment: ``layers`` times a Dense of ``units`` units and the activation.
+
+    Parameters
+    ----------
+    activation
+        An activation layer type, in any case: ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ...
+    init
+        ``"he"``, ``"xavier"``, ``"he_uniform"``, ``"xavier_uniform"`` or a standard deviation.
+    layers, units
+        Depth and width; the input has ``units`` features too.
+
+    Returns
+    -------
+    dict
+        A spec for :func:`dllab.build`.
+    """
+    for name, value in (("layers", layers), ("units", units)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    kind = _activation_type(activation)
+    init = validate_init(init)
+    stack: list[dict[str, Any]] = []
+    for _ in range(layers):
+        stack += [{"type": "Dense", "units": units, "init": init}, {"type": kind}]
+    return {
+        "format": "dllab.network/1",
+        "name": "ActivationDistributions",
+        "description": f"{layers} x {units} {kind} units, init {init} (book section 6.2.2)",
+        "input_shape": [units],
+        "layers": stack,
+        "loss": "mse",
+    }
+
+
+def activation_distributions(
+    activation: str = "sigmoid",
+    init: str | float = 1.0,
+    *,
+    layers: int = 5,
+    units: int = 100,
+    samples: int = 1000,
+    seed: int = 0,
+    bins: int = 30,
+    value_range: tuple[float, float] | None = None,
+) -> list[LayerDistribution]:
+    """Histograms of every activation layer's outputs for standard normal inputs, with no training.
+
+    Parameters
+    ----------
+    activation
+        An activation layer type (see :func:`distribution_network`).
+    init
+        The initialiser of every Dense layer: a name or a standard deviation (the book's 1.0 and 0.01).
+    layers, units
+        Depth and width of the network (the book: 5 layers of 100).
+    samples
+        Inputs in the batch (the book: 1000), each ``units`` standard normal values.
+    seed
+        Seeds the inputs and the weights: the same seed gives the same inputs and the same underlying
+        normal draws for every initialiser (each just scales them differently).
+    bins
+        Histogram bins (the book: 30).
+    value_range
+        ``(low, high)`` of the histograms; by default :data:`DEFAULT_RANGES` for the activation.
+
+    Returns
+    -------
+    list of LayerDistribution
+        One per activation layer, first layer first.
+
+    Raises
+    ------
+    ValueError
+        For an unknown activation or initialiser, or non-positive sizes.
+    """
+    spec = distribution_network(activation, init, layers=layers, units=units)
+    for name, value in (("samples", samples), ("bins", bins)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    kind = spec["layers"][1]["type"]
+    lo, hi = value_range if value_range is not None else DEFAULT_RANGES[kind]
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"the value range must be two finite numbers, low below high, got {value_range!r}")
+    model = build(spec, seed=seed, dtype=np.float64)
+    x = np.random.default_rng(seed).standard_normal((samples, units))
+    edges = np.linspace(lo, hi, bins + 1)
+    result = []
+    with np.errstate(over="ignore", invalid="ignore"):  # std 1.0 with ReLU grows without bound
+        outputs = model.activations(x)
+    for layer, out in zip(model.layers, outputs, strict=True):
+        if layer.category != "Activation":
+            continue
+        values = out.reshape(-1)
+        finite = values[np.isfinite(values)]
+        result.append(
+            LayerDistribution(
+                layer=len(result) + 1,
+                name=layer.name,
+                counts=histogram(finite, lo, hi, bins).astype(np.int64),
+                edges=edges.copy(),
+                mean=float(finite.mean()) if finite.size else float("nan"),
+                std=float(finite.std()) if finite.size else float("nan"),
+            )
+        )
+    return result
+
+
+def distribution_grid(
+    activations: Sequence[str] = BOOK_ACTIVATIONS,
+    inits: Sequence[str | float] = BOOK_INITS,
+    **options: Any,
+) -> dict[tuple[str, str | float], list[LayerDistribution]]:
+    """:func:`activation_distributions` for every activation and initialiser, on the same inputs.
+
+    Parameters
+    ----------
+    activations
+        Activation names (the book's sigmoid, tanh and ReLU by default).
+    inits
+        Initialisers (std 1.0, std 0.01, Xavier and He by default).
+    **options
+        Passed on: ``layers``, ``units``, ``samples``, ``seed``, ``bins``, ``value_range``.
+
+    Returns
+    -------
+    dict
+        ``{(activation, init): [LayerDistribution, ...]}`` with the keys as given, activations varying
+        slowest (the order of a grid of small plots, one row per activation).
+    """
+    return {
+        (activation, init): activation_distributions(activation, init, **options)
+        for activation in activations
+        for init in inits
+    }

@@ -1,0 +1,402 @@
+"""Hyperparameter random search on a log scale: the book's section 6.5 (figure 6-24).
+
+Each trial draws its hyperparameters log-uniformly from ranges the user sets (the book: learning rate
+``10 ** uniform(-6, -2)`` and weight decay ``10 ** uniform(-8, -4)``), trains the network on the training
+split and is scored on the VALIDATION split. The test set is never used: the trials train on a copy of the
+prepared data whose test arrays are empty, so no result can depend on it (keep it for the one final check
+of the model you pick).
+
+The trials are the variants of a :class:`~dllab.compare.Comparison` (one implementation of running several
+trainings): every trial starts from the same initial weights and sees the same mini-batches, so the
+hyperparameters are all that differs.
+
+>>> search = RandomSearch(spec, prepared, TrainingConfig(epochs=50), {"lr": (1e-6, 1e-2),
+...                       "weight_decay": (1e-8, 1e-4)}, trials=20, seed=0, out="runs/search")
+>>> for event in search.run():                   # doctest: +SKIP
+...     print(event.trial, event.params, event.event)
+>>> search.ranking()[0].settings                  # doctest: +SKIP
+{'lr': 0.0073..., 'weight_decay': 2.1e-07}
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dllab.compare import (
+    Comparison,
+    Variant,
+    VariantResult,
+    draw_curve,
+    draw_legend,
+    draw_markers,
+    write_epochs_csv,
+)
+from dllab.data import PreparedData
+from dllab.io import json_default
+from dllab.plotting import COLORS, GREY, Panel, draw_axes, write_png
+from dllab.runs import DataSettings
+from dllab.spec import read_spec
+from dllab.trainer import Event, TrainingConfig
+
+#: The hyperparameters a search can draw, with their names in labels and files.
+SEARCHABLE: dict[str, str] = {"lr": "learning rate", "weight_decay": "weight decay"}
+#: The book's ranges (figure 6-24).
+BOOK_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-6, 1e-2), "weight_decay": (1e-8, 1e-4)}
+_SHORT = {"lr": "lr", "weight_decay": "wd"}
+SEARCH_FORMAT = "dllab.search/1"
+
+
+def check_ranges(ranges: Mapping[str, Sequence[float]]) -> dict[str, tuple[float, float]]:
+    """Validate log-uniform ranges: known names, two finite positive bounds, the low one first.
+
+    Returns
+    -------
+    dict
+        ``{name: (low, high)}`` as floats, in :data:`SEARCHABLE` order.
+
+    Raises
+    ------
+    ValueError
+        For no ranges, an unknown name or bounds that do not make a range on a log scale.
+    """
+    if not ranges:
+        raise ValueError(f"give at least one range to search: {', '.join(SEARCHABLE)}")
+    for name in ranges:
+        if name not in SEARCHABLE:
+            raise ValueError(f"cannot search {name!r}; searchable: {', '.join(SEARCHABLE)}")
+    checked: dict[str, tuple[float, float]] = {}
+    for name in SEARCHABLE:
+        if name not in ranges:
+            continue
+        bounds = ranges[name]
+        try:
+            low, high = (float(v) for v in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"the {SEARCHABLE[name]} range must be two numbers, got {bounds!r}") from None
+        if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high):
+            raise ValueError(
+                f"the {SEARCHABLE[name]} range must be two positive numbers, the lower one first "
+                f"(it is searched on a log scale), got {low:g} to {high:g}"
+            )
+        checked[name] = (low, high)
+    return checked
+
+
+def parse_range(text: str, what: str = "range") -> tuple[float, float]:
+    """Two numbers from ``"1e-6,1e-2"`` (also ``"1e-6:1e-2"``)."""
+    parts = [p.strip() for p in text.replace(":", ",").split(",")]
+    if len(parts) != 2:
+        raise ValueError(f"the {what} must be two numbers like 1e-6,1e-2, got {text!r}")
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ValueError(f"the {what} must be two numbers like 1e-6,1e-2, got {text!r}") from None
+
+
+def sample_log_uniform(
+    ranges: Mapping[str, Sequence[float]], trials: int, seed: int = 0
+) -> list[dict[str, float]]:
+    """Draw ``trials`` sets of hyperparameters, each log-uniformly within its range.
+
+    A value is ``10 ** uniform(log10(low), log10(high))``, as in the book. The draws go trial by trial,
+    so the same seed gives the same first trials whatever their number.
+
+    Parameters
+    ----------
+    ranges
+        ``{name: (low, high)}`` for names of :data:`SEARCHABLE`.
+    trials
+        How many sets to draw (at least 1).
+    seed
+        Seeds the draws: the same seed reproduces the same values exactly.
+
+    Returns
+    -------
+    list of dict
+        ``[{"lr": ..., "weight_decay": ...}, ...]``.
+    """
+    checked = check_ranges(ranges)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise ValueError(f"the number of trials must be a whole number of at least 1, got {trials!r}")
+    low = np.log10([lo for lo, _ in checked.values()])
+    high = np.log10([hi for _, hi in checked.values()])
+    exponents = np.random.default_rng(seed).uniform(low, high, size=(trials, len(checked)))
+    return [
+        {name: float(10.0**e) for name, e in zip(checked, row, strict=True)} for row in exponents.tolist()
+    ]
+
+
+def describe_params(params: Mapping[str, float]) -> str:
+    """A short label such as ``"lr 1.23e-03, wd 4.56e-07"``."""
+    return ", ".join(f"{_SHORT.get(name, name)} {value:.2e}" for name, value in params.items())
+
+
+def without_test(data: PreparedData) -> PreparedData:
+    """A view of ``data`` whose test arrays are empty, so training on it cannot touch the test set."""
+    return dataclasses.replace(data, x_test=data.x_test[:0], y_test=data.y_test[:0])
+
+
+@dataclass(frozen=True)
+class TrialEvent:
+    """A trainer event of one trial, with the trial's hyperparameters.
+
+    A trial starts with :class:`~dllab.trainer.RunStarted` and ends with ``Finished``, ``Stopped`` or
+    ``Diverged``; its validation curve is in the ``EpochEnded`` events (``val_accuracy``).
+    """
+
+    trial: int
+    params: dict[str, float]
+    event: Event
+
+
+class RandomSearch:
+    """Train one network with hyperparameters drawn at random; rank the trials by validation accuracy.
+
+    Parameters
+    ----------
+    spec
+        The network spec (dict or ``.json`` path).
+    data
+        The prepared data; it needs a validation split. Its test arrays are never used.
+    config
+        The base training config; each trial replaces the searched hyperparameters in it.
+    ranges
+        ``{name: (low, high)}`` of :data:`SEARCHABLE`, e.g. :data:`BOOK_RANGES`.
+    trials
+        Number of trials.
+    seed
+        Seeds the hyperparameter draws and the initial weights (the mini-batch order is ``config.seed``).
+    out
+        Folder for ``search.csv``, ``search_epochs.csv``, ``search.png`` and ``search.json``
+        (:meth:`write_outputs`); None writes nothing.
+    data_settings
+        How the data was made, written to ``search.json``.
+    top_k
+        How many of the best trials the figure draws curves of.
+
+    Raises
+    ------
+    ValueError
+        For invalid ranges or counts, or data without a validation split. SpecError when the network
+        cannot be built.
+    """
+
+    def __init__(
+        self,
+        spec: dict[str, Any] | str | os.PathLike[str],
+        data: PreparedData,
+        config: TrainingConfig,
+        ranges: Mapping[str, Sequence[float]],
+        *,
+        trials: int = 20,
+        seed: int = 0,
+        out: str | os.PathLike[str] | None = None,
+        data_settings: DataSettings | None = None,
+        top_k: int = 5,
+    ) -> None:
+        if not len(data.x_val):
+            raise ValueError(
+                "a hyperparameter search needs a validation split to score the trials (the test set is "
+                "never used for choosing); hold out part of the training set"
+            )
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"top_k must be a whole number of at least 1, got {top_k!r}")
+        self.ranges = check_ranges(ranges)
+        #: The hyperparameters of every trial, in trial order.
+        self.trial_params = sample_log_uniform(self.ranges, trials, seed)
+        self.spec = read_spec(spec)
+        self.config = config
+        self.seed = seed
+        self.top_k = top_k
+        self.out = None if out is None else Path(out)
+        self.data_settings = data_settings
+        variants = [
+            Variant(
+                f"trial {i + 1}: {describe_params(p)}", dict(p), self.spec, dataclasses.replace(config, **p)
+            )
+            for i, p in enumerate(self.trial_params)
+        ]
+        self.data_name = data.name
+        self.comparison = Comparison.from_variants(variants, without_test(data), seed=seed)
+        self.outputs: dict[str, Path] = {}
+
+    @property
+    def results(self) -> list[VariantResult]:
+        """Every trial's result so far, in trial order (``settings`` holds its hyperparameters)."""
+        return self.comparison.results
+
+    def ranking(self) -> list[VariantResult]:
+        """The trials by best validation accuracy, best first (trials without one last, in trial order)."""
+
+        def key(result: VariantResult) -> tuple[bool, float, int]:
+            best = result.best_val_accuracy
+            return (not math.isfinite(best), -best if math.isfinite(best) else 0.0, result.index)
+
+        return sorted(self.results, key=key)
+
+    def stop(self) -> None:
+        """Stop the running trial before its next batch and skip the rest (any thread)."""
+        self.comparison.stop()
+
+    def run(self) -> Generator[TrialEvent, None, list[VariantResult]]:
+        """Run the trials in turn, yielding their events; returns :meth:`ranking`.
+
+        The outputs are written at the end when ``out`` is set (also after a stop).
+        """
+        for tagged in self.comparison.run():
+            yield TrialEvent(tagged.index, dict(self.trial_params[tagged.index]), tagged.event)
+        if self.out is not None:
+            self.outputs = self.write_outputs(self.out)
+        return self.ranking()
+
+    def write_outputs(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write the results so far.
+
+        Returns
+        -------
+        dict
+            ``"csv"``: ``search.csv``, one row per trial, best first (rank, trial, the hyperparameters, best
+            and final validation accuracy, best epoch, final training accuracy, status);
+            ``"epochs_csv"``: ``search_epochs.csv``, every trial's metrics per epoch;
+            ``"png"``: ``search.png`` (see :func:`render_search`);
+            ``"json"``: ``search.json``, what reproduces the search (network, data, training config,
+            ranges, trials, seed).
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        csv_path, epochs_path, png_path, json_path = (
+            folder / "search.csv",
+            folder / "search_epochs.csv",
+            folder / "search.png",
+            folder / "search.json",
+        )
+        ranked = self.ranking()
+        with csv_path.open("w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file, lineterminator="\n")
+            writer.writerow(
+                (
+                    "rank",
+                    "trial",
+                    *self.ranges,
+                    "best_val_accuracy",
+                    "best_epoch",
+                    "final_val_accuracy",
+                    "final_train_accuracy",
+                    "status",
+                )
+            )
+            for rank, r in enumerate(ranked, start=1):
+                writer.writerow(
+                    (
+                        rank,
+                        r.index + 1,
+                        *(repr(r.settings[name]) for name in self.ranges),
+                        repr(r.best_val_accuracy),
+                        best_epoch(r) or "",
+                        repr(r.final_val_accuracy),
+                        repr(r.final_train_accuracy),
+                        r.status,
+                    )
+                )
+        write_epochs_csv(epochs_path, self.results, key=("trial", lambda r: r.index + 1))
+        write_png(png_path, render_search(ranked, self.ranges, top_k=self.top_k))
+        record = {
+            "format": SEARCH_FORMAT,
+            "network": self.spec,
+            "data": self.data_settings.to_dict() if self.data_settings else {"dataset": self.data_name},
+            "config": self.config.to_dict(),
+            "ranges": {name: list(bounds) for name, bounds in self.ranges.items()},
+            "trials": len(self.trial_params),
+            "seed": self.seed,
+        }
+        json_path.write_text(json.dumps(record, default=json_default, indent=1) + "\n", encoding="utf-8")
+        return {"csv": csv_path, "epochs_csv": epochs_path, "png": png_path, "json": json_path}
+
+
+def best_epoch(result: VariantResult) -> int | None:
+    """The epoch of a trial's best validation accuracy (the first of equals), or None."""
+    finite = [e for e in result.epochs if math.isfinite(e.val_accuracy)]
+    return max(finite, key=lambda e: (e.val_accuracy, -e.epoch)).epoch if finite else None
+
+
+def render_search(
+    ranked: Sequence[VariantResult],
+    ranges: Mapping[str, tuple[float, float]],
+    *,
+    top_k: int = 5,
+    width: int = 1400,
+    height: int = 480,
+    scale: int = 2,
+) -> np.ndarray:
+    """Draw a search's results as an RGB image.
+
+    One panel per hyperparameter shows every trial's best validation accuracy against the value it drew, on
+    a log axis (labelled in powers of ten: -6 is 1e-6); the best ``top_k`` trials are coloured, the others
+    grey. The last, wider panel shows the validation accuracy per epoch of the best ``top_k``, with a legend
+    below it.
+
+    Parameters
+    ----------
+    ranked
+        The trials, best first (:meth:`RandomSearch.ranking`).
+    ranges
+        The searched ranges, which set the axes.
+    top_k
+        How many of the best trials are highlighted.
+    width, height
+        Size of the image without the legend (which adds a row per highlighted trial).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(height + legend, width, 3)`` uint8.
+    """
+    best = list(ranked[:top_k])
+    ch = 7 * scale
+    row = ch + 8
+    legend_h = 16 + row * len(best) if best else 0
+    image = np.full((height + legend_h, width, 3), 255, dtype=np.uint8)
+    top, bottom = 20 + ch + 14, height - (2 * ch + 34)
+    margin_left, gap, margin_right = 30 + 5 * scale * 6, 30 + 6 * scale * 6, 20 + 2 * scale * 6
+    unit = (width - margin_left - margin_right - gap * len(ranges)) / (len(ranges) + 1.6)
+    colour = {r.index: COLORS[k % len(COLORS)] for k, r in enumerate(best)}
+    scores = np.array([r.best_val_accuracy for r in ranked], dtype=np.float64)
+    finite = scores[np.isfinite(scores)]
+    acc_lo = min(max(math.floor(float(finite.min()) * 10) / 10 if finite.size else 0.0, 0.0), 0.9)
+    left = margin_left
+    for name, (low, high) in ranges.items():
+        lo, hi = math.log10(low), math.log10(high)
+        pad = max(0.03 * (hi - lo), 0.5 if hi - lo < 1e-9 else 0.0)
+        lo, hi = lo - pad, hi + pad
+        panel = Panel(left, top, round(left + unit), bottom, (lo, hi), (acc_lo, 1.0))
+        draw_axes(image, panel, "best val accuracy", f"log10 {SEARCHABLE[name]}", scale)
+        for r in reversed(ranked):  # the best drawn last, on top
+            x = np.array([math.log10(r.settings[name])])
+            y = np.array([r.best_val_accuracy])
+            draw_markers(image, panel, x, y, colour.get(r.index, GREY), size=9 if r.index in colour else 7)
+        left = round(left + unit + gap)
+    # The best trials' validation curves, and their legend below.
+    max_epoch = max((len(r.epochs) for r in best), default=1)
+    panel = Panel(left, top, width - margin_right, bottom, (0.0, float(max(max_epoch, 1))), (acc_lo, 1.0))
+    draw_axes(image, panel, f"best {len(best)}: validation accuracy", "epoch", scale)
+    for r in best:
+        xs = np.array([e.epoch for e in r.epochs], dtype=np.float64)
+        ys = np.array([e.val_accuracy for e in r.epochs], dtype=np.float64)
+        draw_curve(image, panel, xs, ys, colour[r.index])
+        draw_markers(image, panel, xs, ys, colour[r.index], size=5)
+    entries = [
+        (f"{k + 1}. {r.best_val_accuracy:.3f}  {describe_params(r.settings)}", colour[r.index])
+        for k, r in enumerate(best)
+    ]
+    draw_legend(image, entries, (panel.left - 8, height - 8, panel.right + 8, height + legend_h + 8), scale)
+    return image
