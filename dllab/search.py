@@ -32,21 +32,24 @@ from typing import Any
 
 import numpy as np
 
-from dllab.compare import (
-    Comparison,
-    Variant,
-    VariantResult,
+from dllab.compare import Comparison, VariantResult, write_epochs_csv
+from dllab.data import PreparedData
+from dllab.io import json_default
+from dllab.plotting import (
+    COLORS,
+    GREY,
+    Panel,
+    accuracy_range,
+    draw_axes,
     draw_curve,
     draw_legend,
     draw_markers,
-    write_epochs_csv,
+    write_png,
 )
-from dllab.data import PreparedData
-from dllab.io import json_default
-from dllab.plotting import COLORS, GREY, Panel, draw_axes, write_png
 from dllab.runs import DataSettings
 from dllab.spec import read_spec
 from dllab.trainer import Event, TrainingConfig
+from dllab.variants import Variant
 
 #: The hyperparameters a search can draw, with their names in labels and files.
 SEARCHABLE: dict[str, str] = {"lr": "learning rate", "weight_decay": "weight decay"}
@@ -370,15 +373,13 @@ def render_search(
     margin_left, gap, margin_right = 30 + 5 * scale * 6, 30 + 6 * scale * 6, 20 + 2 * scale * 6
     unit = (width - margin_left - margin_right - gap * len(ranges)) / (len(ranges) + 1.6)
     colour = {r.index: COLORS[k % len(COLORS)] for k, r in enumerate(best)}
-    scores = np.array([r.best_val_accuracy for r in ranked], dtype=np.float64)
-    finite = scores[np.isfinite(scores)]
-    acc_lo = min(max(math.floor(float(finite.min()) * 10) / 10 if finite.size else 0.0, 0.0), 0.9)
+    acc_range = accuracy_range(np.array([r.best_val_accuracy for r in ranked], dtype=np.float64))
     left = margin_left
     for name, (low, high) in ranges.items():
         lo, hi = math.log10(low), math.log10(high)
         pad = max(0.03 * (hi - lo), 0.5 if hi - lo < 1e-9 else 0.0)
         lo, hi = lo - pad, hi + pad
-        panel = Panel(left, top, round(left + unit), bottom, (lo, hi), (acc_lo, 1.0))
+        panel = Panel(left, top, round(left + unit), bottom, (lo, hi), acc_range)
         draw_axes(image, panel, "best val accuracy", f"log10 {SEARCHABLE[name]}", scale)
         for r in reversed(ranked):  # the best drawn last, on top
             x = np.array([math.log10(r.settings[name])])
@@ -387,7 +388,7 @@ def render_search(
         left = round(left + unit + gap)
     # The best trials' validation curves, and their legend below.
     max_epoch = max((len(r.epochs) for r in best), default=1)
-    panel = Panel(left, top, width - margin_right, bottom, (0.0, float(max(max_epoch, 1))), (acc_lo, 1.0))
+    panel = Panel(left, top, width - margin_right, bottom, (0.0, float(max(max_epoch, 1))), acc_range)
     draw_axes(image, panel, f"best {len(best)}: validation accuracy", "epoch", scale)
     for r in best:
         xs = np.array([e.epoch for e in r.epochs], dtype=np.float64)

@@ -1,0 +1,13 @@
+"""What the ``dllab`` subcommands do; the argument parser that calls them is :mod:`dllab.cli`.
+
+- :mod:`dllab.commands.training`: ``dllab train`` and ``dllab runs``, and the training options every
+  training command shares;
+- :mod:`dllab.commands.experiments`: ``dllab compare`` and ``dllab search``, several trainings at once;
+- :mod:`dllab.commands.models`: ``dllab evaluate``, ``export``, ``info`` and ``gradcheck``, on a model or
+  network file.
+
+Each command takes the parsed arguments and returns an exit status.
+"""
+
+#: Exit statuses.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

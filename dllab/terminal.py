@@ -1,0 +1,230 @@
+"""A run on a text terminal: a progress bar with the time left, download progress, aligned tables, short
+numbers and durations, and Ctrl-C that stops training cleanly.
+
+>>> progress = ProgressBar(sys.stderr)                   # doctest: +SKIP
+>>> with stop_on_interrupt(trainer.stop, sys.stderr):    # doctest: +SKIP
+...     for event in trainer.run():
+...         progress.handle(event)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from dllab.trainer import (
+    BatchEnded,
+    Diverged,
+    EpochEnded,
+    Event,
+    Finished,
+    Paused,
+    Resumed,
+    RunStarted,
+    Stopped,
+)
+
+
+def format_duration(seconds: float) -> str:
+    """``"12.3s"`` under a minute, else ``"m:ss"`` or ``"h:mm:ss"``; ``"?"`` when not finite."""
+    if not math.isfinite(seconds):
+        return "?"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_metric(value: float, digits: int = 4) -> str:
+    """A loss or an accuracy with ``digits`` decimals (``"-"`` when missing or not finite)."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:.{digits}f}" if abs(value) < 1e6 else f"{value:.3g}"  # a diverging loss stays short
+
+
+class ProgressBar:
+    """Shows a training run's progress on a text stream.
+
+    On a terminal it is one line rewritten in place (``\\r``) at most ``refresh`` times a second: epoch, a
+    bar, the epoch's mean loss so far, the last validation accuracy, samples per second and the time left.
+    On anything else (a log file, a pipe) it writes plain lines: one per epoch and one every ``interval``
+    seconds in between. Every finished epoch gets a line of its own in both cases.
+
+    Parameters
+    ----------
+    stream
+        Where to write (usually ``sys.stderr``).
+    label
+        Text put before every line (e.g. a comparison's variant).
+    tty
+        Whether to rewrite one line; by default ``stream.isatty()``.
+    interval
+        Seconds between plain progress lines when not on a terminal.
+    refresh
+        Seconds between redraws on a terminal.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        label: str = "",
+        tty: bool | None = None,
+        interval: float = 10.0,
+        refresh: float = 0.1,
+    ) -> None:
+        self.stream = stream
+        self.label = label
+        if tty is None:
+            isatty = getattr(stream, "isatty", None)
+            tty = bool(isatty()) if callable(isatty) else False
+        self.tty = tty
+        self.interval = interval
+        self.refresh = refresh
+        self._start = time.monotonic()
+        self._last_draw = -math.inf
+        self._width = 0
+        self._epochs = 0
+        self._total = 0
+        self._epoch_losses: list[float] = []
+        self._accuracy = math.nan
+        self._last: BatchEnded | None = None
+
+    def handle(self, event: Event) -> None:
+        """Update the display for one trainer event."""
+        now = time.monotonic()
+        if isinstance(event, RunStarted):
+            self._start, self._total = now, event.total_steps
+            # With a step limit, the epochs that will actually run.
+            self._epochs = min(event.epochs, -(-event.total_steps // max(event.batches_per_epoch, 1)))
+            self._last_draw = now
+        elif isinstance(event, BatchEnded):
+            if event.batch == 1:
+                self._epoch_losses = []
+            self._epoch_losses.append(event.loss)
+            self._last = event
+            wait = self.refresh if self.tty else self.interval
+            if now - self._last_draw >= wait:
+                self._last_draw = now
+                self._show(self._progress_line(now))
+        elif isinstance(event, EpochEnded):
+            self._accuracy = event.val_accuracy if math.isfinite(event.val_accuracy) else event.train_accuracy
+            self._last_draw = now
+            self._print(self._epoch_line(event))
+        elif isinstance(event, Paused):
+            self._print("paused")
+        elif isinstance(event, Resumed):
+            self._print("resumed")
+        elif isinstance(event, Finished | Stopped | Diverged):
+            self.close()
+
+    def _progress_line(self, now: float) -> str:
+        last = self._last
+        assert last is not None
+        done = last.step / max(self._total, 1)
+        elapsed = now - self._start
+        eta = elapsed * (self._total - last.step) / last.step if last.step else math.nan
+        bar_width = 20
+        filled = int(done * bar_width)
+        bar = "#" * filled + "." * (bar_width - filled)
+        loss = float(np.mean(self._epoch_losses)) if self._epoch_losses else math.nan
+        return (
+            f"{self.label}epoch {last.epoch}/{self._epochs} [{bar}] {done:4.0%}  loss {format_metric(loss)}  "
+            f"val acc {format_metric(self._accuracy, 3)}  {last.samples_per_second:,.0f} samples/s  ETA {format_duration(eta)}"
+        )
+
+    def _epoch_line(self, e: EpochEnded) -> str:
+        best = "  *" if e.improved else ""
+        return (
+            f"{self.label}epoch {e.epoch}/{self._epochs}  loss {format_metric(e.train_loss)}  acc {format_metric(e.train_accuracy, 3)}"
+            f"  val loss {format_metric(e.val_loss)}  val acc {format_metric(e.val_accuracy, 3)}  lr {e.lr:.3g}  "
+            f"{e.samples_per_second:,.0f} samples/s  {format_duration(e.elapsed)}{best}"
+        )
+
+    def _show(self, line: str) -> None:
+        if self.tty:
+            padding = " " * max(self._width - len(line), 0)
+            self.stream.write("\r" + line + padding)
+            self._width = len(line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def _print(self, line: str) -> None:
+        self.close()
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Clear the in-place line (on a terminal)."""
+        if self.tty and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
+def download_progress(stream: TextIO) -> Callable[[int, int | None, str], None]:
+    """A download progress callback that writes a line per 10 % (and per message)."""
+    state = {"shown": -1, "message": ""}
+
+    def report(done: int, total: int | None, message: str) -> None:
+        tenth = int(10 * done / total) if total else -1
+        if message != state["message"] or tenth > state["shown"]:
+            state["message"], state["shown"] = message, tenth
+            size = f"{done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
+            stream.write(f"{message} ({size})\n")
+            stream.flush()
+
+    return report
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(stop: Callable[[], None], stream: TextIO) -> Iterator[list[bool]]:
+    """While active, Ctrl-C calls ``stop`` (training ends cleanly after the batch); a second one aborts.
+
+    Yields a list that holds True once Ctrl-C was pressed. Outside the main thread (where signal handlers
+    cannot be set) it does nothing.
+    """
+    pressed: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+        stream.write("\nstopping after this batch (press Ctrl-C again to abort)\n")
+        stream.flush()
+        stop()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def print_table(rows: Sequence[Sequence[str]], numeric_from: int, stream: TextIO) -> None:
+    """Rows of text cells as aligned columns, the first row a header underlined with dashes.
+
+    Columns from ``numeric_from`` on are aligned right, the others left.
+    """
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    for k, row in enumerate(rows):
+        cells = [
+            cell.rjust(w) if c >= numeric_from else cell.ljust(w)
+            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip(), file=stream)
+        if k == 0:
+            print("  ".join("-" * w for w in widths), file=stream)
