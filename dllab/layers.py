@@ -411,18 +411,22 @@ class MaxPool2D(_Pool2D):
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         xp, out = self._xp, self._out
         dxp = np.zeros_like(xp)
-        taken = np.zeros_like(out, dtype=bool)
+        slices = convolution.offsets(self.kernel, self.stride, self.out_hw)
+        taken = np.empty_like(out, dtype=bool)
         hit = np.empty_like(taken)
-        for rows, cols in convolution.offsets(self.kernel, self.stride, self.out_hw):
+        for k, (rows, cols) in enumerate(slices):
             # The gradient goes to the first position holding the maximum, as argmax would choose.
-            np.equal(xp[:, :, rows, cols], out, out=hit)
-            np.greater(hit, taken, out=hit)  # hit and not yet taken
-            np.logical_or(taken, hit, out=taken)
+            np.equal(xp[:, :, rows, cols], out, out=hit if k else taken)
+            if k:
+                np.greater(hit, taken, out=hit)  # hit and not yet taken
+                if k < len(slices) - 1:
+                    np.logical_or(taken, hit, out=taken)
             target = dxp[:, :, rows, cols]
+            hit_k = hit if k else taken
             if self.overlapping:
-                target += dout * hit
+                target += dout * hit_k
             else:
-                np.multiply(dout, hit, out=target)
+                np.multiply(dout, hit_k, out=target)
         return convolution.unpad(dxp, self.pads)
 
 
