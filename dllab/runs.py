@@ -43,7 +43,7 @@ import numpy as np
 from dllab.data import DATASET_NAMES, Dataset, PreparedData, load_dataset, prepare
 from dllab.data.download import ProgressCallback
 from dllab.io import atomic_write, json_default, save
-from dllab.metrics import evaluate
+from dllab.metrics import Evaluation, evaluate
 from dllab.model import Sequential
 from dllab.trainer import (
     BatchEnded,
@@ -312,6 +312,15 @@ class RunRecorder:
         Write ``model_best`` and ``model_final`` files.
     extra
         More entries for ``config.json`` (e.g. the settings of a comparison's variant).
+
+    Attributes
+    ----------
+    evaluate_on_stop : bool
+        Whether a stopped or diverged run is evaluated on the test set before its summary is written (the
+        default). Set it to False, from any thread, to end a stopped run quickly, e.g. when the app closes
+        during training: the summary then has no test results.
+    test : Evaluation or None
+        The test set's evaluation at the end of the run, once it is known.
     """
 
     def __init__(
@@ -345,6 +354,8 @@ class RunRecorder:
         self.best: EpochEnded | None = None
         self.total_steps: int | None = None
         self.summary: dict[str, Any] | None = None
+        self.evaluate_on_stop = True
+        self.test: Evaluation | None = None
         #: What model files name as their data set: a built-in name or the data's path (for evaluating).
         self.dataset = data_settings.dataset if data_settings else data.name
         data_section: dict[str, Any] = data_settings.to_dict() if data_settings else {"dataset": data.name}
@@ -424,17 +435,22 @@ class RunRecorder:
 
     def _on_end(self, event: Finished | Stopped | Diverged) -> None:
         self._flush_steps()
+        test: Evaluation | None
         if isinstance(event, Finished):
             status, reason, test = "finished", event.reason, event.test
             elapsed = event.elapsed
         else:
             status = "stopped" if isinstance(event, Stopped) else "diverged"
             reason = event.reason if isinstance(event, Stopped) else event.message
-            with np.errstate(all="ignore"):
-                test = evaluate(self.model, self.data.x_test, self.data.y_test)
+            test = None
+            if self.evaluate_on_stop:
+                with np.errstate(all="ignore"):
+                    test = evaluate(self.model, self.data.x_test, self.data.y_test)
             elapsed = time.perf_counter() - self._t0
+        self.test = test
         last = self.epochs[-1] if self.epochs else None
-        per_class = test.per_class_accuracy
+        per_class = None if test is None else test.per_class_accuracy
+        confusion = None if test is None else test.confusion
         summary: dict[str, Any] = {
             "status": status,
             "reason": reason,
@@ -450,9 +466,9 @@ class RunRecorder:
             "best_val_loss": self.best.val_loss if self.best else None,
             "best_val_accuracy": self.best.val_accuracy if self.best else None,
             "test_samples": len(self.data.x_test),
-            "test_loss": test.loss,
-            "test_accuracy": test.accuracy,
-            "confusion_matrix": None if test.confusion is None else test.confusion.tolist(),
+            "test_loss": None if test is None else test.loss,
+            "test_accuracy": None if test is None else test.accuracy,
+            "confusion_matrix": None if confusion is None else confusion.tolist(),
             "per_class_accuracy": None if per_class is None else per_class.tolist(),
             "class_names": list(self.data.class_names),
             "models": {
@@ -468,8 +484,8 @@ class RunRecorder:
                 steps=event.step,
                 best_epoch=summary["best_epoch"],
                 val_accuracy=summary["final_val_accuracy"],
-                test_loss=test.loss,
-                test_accuracy=test.accuracy,
+                test_loss=None if test is None else test.loss,
+                test_accuracy=None if test is None else test.accuracy,
             )
             save(self.model, self.folder / MODEL_FINAL)
         self.summary = _finite_or_none(summary)

@@ -21,6 +21,9 @@ from dllab.layers import Layer
 
 FORMAT = "dllab.network/1"
 _FORMAT_PREFIX = "dllab.network/"
+#: A design file of the desktop app: ``{"format": DESIGN_FORMAT, "network": <spec>, "data": {...},
+#: "training": {...}}``. Wherever a network file is read, a design file gives its network.
+DESIGN_FORMAT = "dllab.design/1"
 
 #: Every layer type by its spec name, in the order a palette shows them.
 LAYER_TYPES: dict[str, type[Layer]] = {
@@ -59,7 +62,11 @@ class SpecError(ValueError):
 
 
 def read_spec(source: dict[str, Any] | str | Path) -> dict[str, Any]:
-    """The spec as a dict: a dict is copied, a path is read as JSON. Errors become :class:`SpecError`."""
+    """The spec as a dict: a dict is copied, a path is read as JSON. Errors become :class:`SpecError`.
+
+    A path may also hold a design file of the desktop app (format :data:`DESIGN_FORMAT`: the network with
+    the data and training settings beside it); its ``"network"`` is the spec.
+    """
     if isinstance(source, dict):
         return copy.deepcopy(source)
     path = Path(source)
@@ -75,6 +82,13 @@ def read_spec(source: dict[str, Any] | str | Path) -> dict[str, Any]:
         raise SpecError(f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path.name} must hold a JSON object, not {type(data).__name__}")
+    if data.get("format") == DESIGN_FORMAT:
+        network = data.get("network")
+        if not isinstance(network, dict):
+            raise SpecError(
+                f"{path.name} is a dllab design without a network (a JSON object under 'network')"
+            )
+        return network
     return data
 
 

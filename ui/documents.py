@@ -1,15 +1,29 @@
 """The design as a document: New, Open, Save, Save As, the examples, model files, autosave and recovery.
 
 One :class:`DocumentController` per window. It asks about unsaved changes before anything replaces the
-design, reads and writes network files (the engine's spec format), opens and exports models through the
-engine (``dllab.load``, ``dllab.save``, ``dllab.export_onnx``, imported when first needed), and keeps an
-autosave of unsaved work that the next start offers back after a crash. Every question goes through
-:mod:`ui.dialogs`; results are told in the status bar (``AppState.message_posted``).
+design, reads and writes design files, opens and exports models through the engine (``dllab.load``,
+``dllab.save``, ``dllab.export_onnx``, imported when first needed), and keeps an autosave of unsaved work that
+the next start offers back after a crash. Every question goes through :mod:`ui.dialogs`; results are told in
+the status bar (``AppState.message_posted``).
+
+Design files
+------------
+Save writes a *design file* (JSON, format ``dllab.design/1``): the network spec under ``"network"``, unchanged,
+beside how the data are prepared (``"data"``: validation share, subset, normalisation, augmentation, and the
+source for reference) and the training settings (``"training"``: optimizer and its hyperparameters, schedule,
+batch size, epochs, seed)::
+
+    {"format": "dllab.design/1", "network": {"format": "dllab.network/1", ...}, "data": {...}, "training": {...}}
+
+The engine reads the network of a design file wherever it reads a network file (``dllab train design.json
+--data mnist`` works). Open reads both design files and plain network files (the examples, files written by
+hand or by the engine); a plain network keeps the current settings.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import time
 from collections.abc import Callable
@@ -20,12 +34,12 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 import dllab
-from dllab.spec import FORMAT, SpecError, read_spec
+from dllab.spec import DESIGN_FORMAT, FORMAT, SpecError, read_spec
 from ui import autosave, dialogs, settings
 from ui.state import AppState
 
 AUTOSAVE_DELAY_MS = 1500
-NETWORK_FILTERS = "dllab networks (*.json);;All files (*)"
+NETWORK_FILTERS = "dllab designs and networks (*.json);;All files (*)"
 MODEL_FILTERS = "dllab models (*.dllab.npz *.npz);;All files (*)"
 
 
@@ -43,6 +57,21 @@ def read_network_file(path: Path) -> dict[str, Any]:
         raise SpecError(f"{path.name} is not a dllab network: it needs a list of layers, each with a 'type'")
     spec.setdefault("format", FORMAT)
     return spec
+
+
+def read_design_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The network spec in ``path`` and, for a design file, the whole design document (None otherwise).
+
+    Raises ``SpecError`` like :func:`read_network_file`.
+    """
+    spec = read_network_file(path)
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        document = None
+    if isinstance(document, dict) and document.get("format") == DESIGN_FORMAT:
+        return spec, document
+    return spec, None
 
 
 def _engine_function(name: str, module: str) -> Callable[..., Any]:
@@ -68,6 +97,14 @@ class DocumentController(QObject):
         state.network_changed.connect(self._schedule_autosave)
         state.dirty_changed.connect(self._schedule_autosave)
 
+    def _refuse_while_training(self) -> bool:
+        """True (and the reason in the status bar) when a run is training, so the design cannot be replaced."""
+        reason = self._state.edit_blocker()
+        if reason is not None:
+            self._state.post_message(reason)
+            return True
+        return False
+
     def maybe_save(self) -> bool:
         """Ask about unsaved changes; True when it is fine to go on (saved or discarded)."""
         if not self._state.is_dirty:
@@ -79,7 +116,7 @@ class DocumentController(QObject):
 
     def new_network(self) -> bool:
         """Start an empty network (its input shape follows the loaded dataset)."""
-        if not self.maybe_save():
+        if self._refuse_while_training() or not self.maybe_save():
             return False
         dataset = self._state.dataset
         input_shape = list(dataset.input_shape) if dataset is not None else [2]
@@ -99,21 +136,26 @@ class DocumentController(QObject):
         return True
 
     def open_network(self) -> bool:
-        """Ask for a network file and open it."""
-        if not self.maybe_save():
+        """Ask for a design or network file and open it."""
+        if self._refuse_while_training() or not self.maybe_save():
             return False
         path = dialogs.get_open_path(self._window, "Open network", self._start_dir(), NETWORK_FILTERS)
         return self.open_network_file(path, ask=False) if path is not None else False
 
     def open_network_file(self, path: Path, *, ask: bool = True) -> bool:
-        """Open the network in ``path`` (asking about unsaved changes first unless ``ask`` is False)."""
-        if ask and not self.maybe_save():
+        """Open the design or network in ``path`` (asking about unsaved changes first unless ``ask`` is False).
+
+        A design file also brings its training and data preparation settings back.
+        """
+        if self._refuse_while_training() or (ask and not self.maybe_save()):
             return False
         try:
-            spec = read_network_file(Path(path))
+            spec, document = read_design_file(Path(path))
         except SpecError as exc:
             dialogs.show_error(self._window, "Cannot open network", f"{exc}.")
             return False
+        if document is not None:
+            self._state.apply_design_settings(document)
         self._state.load_network(spec, Path(path))
         settings.add_recent_file(Path(path))
         self._report_fit(f"Opened {Path(path).name}.")
@@ -121,7 +163,7 @@ class DocumentController(QObject):
 
     def open_example(self, path: Path) -> bool:
         """Open an example network as a new, unsaved design (Save asks where, the example stays intact)."""
-        if not self.maybe_save():
+        if self._refuse_while_training() or not self.maybe_save():
             return False
         try:
             spec = read_network_file(path)
@@ -146,12 +188,12 @@ class DocumentController(QObject):
         return self._write_network(self._state.file_path)
 
     def save_as(self) -> bool:
-        """Ask for a file and save the network there."""
+        """Ask for a file and save the design there."""
         suggested = (
             self._state.file_path
             or Path(self._start_dir()) / f"{self._state.spec.get('name', 'network')}.json"
         )
-        path = dialogs.get_save_path(self._window, "Save network", str(suggested), NETWORK_FILTERS)
+        path = dialogs.get_save_path(self._window, "Save design", str(suggested), NETWORK_FILTERS)
         if path is None:
             return False
         if path.suffix.lower() != ".json":
@@ -160,7 +202,7 @@ class DocumentController(QObject):
 
     def _write_network(self, path: Path) -> bool:
         try:
-            autosave.write_text_atomically(path, self._state.network_json())
+            autosave.write_text_atomically(path, self._state.design_json())
         except OSError as exc:
             dialogs.show_error(self._window, "Cannot save", f"Could not write {path}: {exc.strerror or exc}.")
             return False
@@ -180,14 +222,14 @@ class DocumentController(QObject):
 
     def open_model(self) -> bool:
         """Ask for a model file and open it: its network becomes the design, its weights the current model."""
-        if not self.maybe_save():
+        if self._refuse_while_training() or not self.maybe_save():
             return False
         path = dialogs.get_open_path(self._window, "Open model", self._start_dir(), MODEL_FILTERS)
         return self.open_model_file(path, ask=False) if path is not None else False
 
     def open_model_file(self, path: Path, *, ask: bool = True) -> bool:
         """Load the model in ``path``; on failure say why in one sentence and change nothing."""
-        if ask and not self.maybe_save():
+        if self._refuse_while_training() or (ask and not self.maybe_save()):
             return False
         try:
             load = _engine_function("load", "io")

@@ -333,6 +333,21 @@ def _stop(p: QPainter, c: QColor) -> None:
     p.drawRoundedRect(QRectF(0.24, 0.24, 0.52, 0.52), 0.06, 0.06)
 
 
+def _pause(p: QPainter, c: QColor) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(c)
+    p.drawRoundedRect(QRectF(0.26, 0.2, 0.16, 0.6), 0.04, 0.04)
+    p.drawRoundedRect(QRectF(0.58, 0.2, 0.16, 0.6), 0.04, 0.04)
+
+
+def _step(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 0.06))
+    p.setBrush(c)
+    p.drawPolygon(QPolygonF([QPointF(0.22, 0.2), QPointF(0.62, 0.5), QPointF(0.22, 0.8)]))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawRoundedRect(QRectF(0.66, 0.2, 0.12, 0.6), 0.03, 0.03)
+
+
 def _refresh(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.065))
     p.drawArc(QRectF(0.2, 0.2, 0.6, 0.6), 60 * 16, 280 * 16)
@@ -374,13 +389,15 @@ _ACTION_GLYPHS: dict[str, Glyph] = {
     "refresh": _refresh,
     "folder": _folder,
     "network": _network,
+    "pause": _pause,
+    "step": _step,
 }
 
 
 @cache
 def action_icon(name: str) -> QIcon:
     """A line icon for an action: new, open, save, undo, redo, delete, duplicate, refresh, folder, network,
-    train, stop, or train_on_accent (white, for the green Train button)."""
+    pause, step, train, stop, or train_on_accent (white, for the green Train button)."""
     if name == "train":
         return _line_icon(_play, "#22a55b")
     if name == "train_on_accent":

@@ -7,10 +7,11 @@ the screenshot script construct it directly.
 
 Files, models, autosave and recovery live in :class:`ui.documents.DocumentController` (``window.documents``).
 
-Seams for the training views: :meth:`MainWindow.add_view` adds a tab to the centre; the state's
-``train_requested`` / ``stop_requested`` signals and ``set_training_active`` / ``set_model`` methods are
-where a training worker plugs in (see :mod:`ui.state`); :attr:`MainWindow.window_closing` is emitted before
-the window closes so a running worker can be stopped.
+Training: the :class:`ui.training_controller.TrainingController` (``window.training``) answers the state's
+``train_requested`` / ``stop_requested`` signals, runs the training in a worker thread and feeds the training
+views (:mod:`ui.views`), which are tabs in the centre beside the architecture and the data set
+(:meth:`MainWindow.add_view` adds more). While a run trains the design is locked; :attr:`MainWindow.window_closing`
+is emitted before the window closes, and stops a running training cleanly.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from dllab.spec import SpecError
 from ui import dialogs, settings, theme
 from ui.architecture_view import ArchitectureView
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
+from ui.compare_view import CompareView
 from ui.data_panel import DataPanel
 from ui.dataset_view import DatasetView
+from ui.distributions_view import DistributionsView
 from ui.documents import DocumentController, read_network_file
 from ui.icons import action_icon, app_icon
 from ui.inspector import Inspector
@@ -49,8 +52,11 @@ from ui.palette import LayerPalette
 from ui.paths import example_networks
 from ui.playground import PlaygroundView
 from ui.runs_panel import RunsPanel
+from ui.search_view import SearchView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
+from ui.training_controller import TrainingController
 from ui.training_panel import TrainingPanel
+from ui.views import make_views
 
 DEFAULT_SIZE = QSize(1400, 900)
 STARTUP_EXAMPLE = "spiral_mlp.json"
@@ -173,7 +179,7 @@ class MainWindow(QMainWindow):
         self.move_down_action = self._action("Move Layer Do&wn", lambda: self.move_layer(1), "Alt+Down")
 
         self.train_action = self._action(
-            "&Train", self.state.request_training, "F5", "train", "Train the network"
+            "&Train", self._on_train_action_triggered, "F5", "train", "Train the network"
         )
         self.reset_layout_action = self._action(
             "&Reset Layout", self.reset_layout, tip="Put every panel back where it started"
@@ -289,8 +295,30 @@ class MainWindow(QMainWindow):
         self.dataset_view = DatasetView(self.state, self.views)
         self.add_view(self.architecture_view, "Architecture")
         self.add_view(self.dataset_view, "Dataset")
+        self.training_views = make_views(self.views)
+        for view in self.training_views:
+            self.add_view(view, view.title.replace("&", "&&"))
+        (
+            self.curves_view,
+            self.activations_view,
+            self.weights_view,
+            self.filters_view,
+            self.boundary_view,
+            self.evaluation_view,
+        ) = self.training_views
+        self.training = TrainingController(self.state, self.training_views, self)
+        self.training.run_started.connect(self._on_training_run_started)
+        self.training.run_ended.connect(self._on_training_run_ended)
+        self.window_closing.connect(self.training.shutdown)
         self.playground_view = PlaygroundView()
         self.add_view(self.playground_view, "Optimizer playground")
+        self.compare_view = CompareView(self.state, parent=self.views)
+        self.search_view = SearchView(self.state, self.views)
+        self.distributions_view = DistributionsView(parent=self.views)
+        for view in (self.compare_view, self.search_view, self.distributions_view):
+            self.add_view(view, view.title.replace("&", "&&"))
+        self.window_closing.connect(self.compare_view.shutdown)
+        self.window_closing.connect(self.search_view.shutdown)
         self.setCentralWidget(self.views)
 
     def add_view(self, widget: QWidget, title: str, icon: QIcon | None = None) -> int:
@@ -321,7 +349,7 @@ class MainWindow(QMainWindow):
         self.network_panel = NetworkPanel(self.state, self)
         self.inspector = Inspector(self.state, self)
         self.data_panel = DataPanel(self.state, self)
-        self.training_panel = TrainingPanel(self.state, self)
+        self.training_panel = TrainingPanel(self.state, self, controller=self.training)
         self.runs_panel = RunsPanel(self)
 
         self.dock_palette = self._dock("Layers", "dock_palette", self.palette_panel, left, "Ctrl+1")
@@ -375,7 +403,6 @@ class MainWindow(QMainWindow):
         s.dataset_changed.connect(self._on_state_dataset_changed)
         s.model_changed.connect(self._update_edit_actions)
         s.message_posted.connect(self._on_state_message_posted)
-        s.train_requested.connect(self._on_state_train_requested)
         s.training_active_changed.connect(self._on_state_training_active_changed)
         self._on_state_readiness_changed()
 
@@ -473,6 +500,12 @@ class MainWindow(QMainWindow):
         row = self.state.current_layer
         count = len(self.state.layers)
         editable = not self.state.training_active
+        stack = self.state.undo_stack
+        self.undo_action.setEnabled(editable and stack.canUndo())
+        self.redo_action.setEnabled(editable and stack.canRedo())
+        for action in (self.new_action, self.open_action, self.open_model_action, *self.example_actions):
+            action.setEnabled(editable)
+        self.recent_menu.setEnabled(editable)
         self.delete_action.setEnabled(editable and row >= 0)
         self.duplicate_action.setEnabled(editable and row >= 0)
         self.move_up_action.setEnabled(editable and row > 0)
@@ -556,17 +589,24 @@ class MainWindow(QMainWindow):
     def _on_state_message_posted(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
-    def _on_state_train_requested(self) -> None:
-        # The training worker and live views replace this handler; until they exist, say so plainly.
-        self.statusBar().showMessage(
-            "The network and data are ready, but this version cannot train yet: the training views come next.",
-            8000,
-        )
+    def _on_train_action_triggered(self) -> None:
+        if self.state.training_active:
+            self.state.request_stop()
+        else:
+            self.state.request_training()
 
     def _on_state_training_active_changed(self, active: bool) -> None:
         self.train_action.setText("&Stop" if active else "&Train")
         self.train_action.setIcon(action_icon("stop" if active else "train"))
         self._update_edit_actions()
+
+    def _on_training_run_started(self, started: object) -> None:
+        self.runs_panel.refresh()
+        if self.views.currentWidget() in (self.architecture_view, self.dataset_view):
+            self.views.setCurrentWidget(self.curves_view)
+
+    def _on_training_run_ended(self, status: str, message: str) -> None:
+        self.runs_panel.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

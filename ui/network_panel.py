@@ -495,7 +495,12 @@ class NetworkPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 8, 6, 6)
         layout.setSpacing(4)
+        self.locked_banner = QLabel(self)
+        self.locked_banner.setObjectName("lockedBanner")
+        self.locked_banner.setWordWrap(True)
+        self.locked_banner.hide()
         layout.addWidget(self.header)
+        layout.addWidget(self.locked_banner)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.footer)
 
@@ -537,6 +542,10 @@ class NetworkPanel(QWidget):
 
     def _on_state_training_active_changed(self, active: bool) -> None:
         self.view.setEnabled(not active)
+        reason = self._state.edit_blocker()
+        self.locked_banner.setText(reason or "")
+        self.locked_banner.setVisible(reason is not None)
+        self.view.setToolTip(reason or "")
 
     def _select_row(self, row: int) -> None:
         self._syncing_selection = True

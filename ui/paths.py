@@ -1,4 +1,5 @@
-"""Where the desktop app keeps its files: the user's data folder, autosaves, runs, and the bundled assets.
+"""Where the desktop app keeps its files: the user's data folder, autosaves, and the bundled assets (training
+runs live in :func:`dllab.runs.runs_root`, ``runs`` inside the same folder).
 
 Everything the app writes lives under one folder, :func:`data_home`: ``platformdirs.user_data_dir("dllab")``,
 or ``$DLLAB_HOME`` when that is set (tests point it at a temporary folder so they never touch a real user's
@@ -29,11 +30,6 @@ def data_home() -> Path:
 def autosave_path() -> Path:
     """The file the current design is autosaved to while it has unsaved changes."""
     return data_home() / "autosave" / "network.json"
-
-
-def runs_dir() -> Path:
-    """The folder whose sub-folders are training runs (one folder per run)."""
-    return data_home() / "runs"
 
 
 def settings_path() -> Path | None:

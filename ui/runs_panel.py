@@ -1,14 +1,15 @@
 """The Runs panel: the training runs kept in the user's data folder, newest first.
 
-Each sub-folder of :func:`ui.paths.runs_dir` is a run. The list shows its name, when it was last written and
-what it holds; a run with a model file opens that model on double-click. With no runs yet it says how to
-make one.
+Run folders are read by the engine (:func:`dllab.runs.list_runs` and :func:`dllab.runs.open_run`), the same
+code behind ``dllab runs``, so the panel and the command line always agree. Each line says when the run
+started, which network on which data, how it ended and its best accuracies; double-clicking a run opens its
+final model (or its best one). With no runs yet the panel says how to make one. The training controller
+refreshes the list when a run starts and ends.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import contextlib
 from datetime import datetime
 from pathlib import Path
 
@@ -25,71 +26,52 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dllab.runs import RunError, RunInfo, list_runs, open_run, runs_root
 from ui.icons import action_icon
-from ui.paths import runs_dir
 from ui.widgets import ElidedLabel
 
-SUMMARY_FILES = ("summary.json", "run.json")
+STATUS_TITLES = {
+    "finished": "finished",
+    "stopped": "stopped",
+    "diverged": "diverged",
+    "incomplete": "running or interrupted",
+    "damaged": "damaged",
+}
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """What the list shows about one run folder."""
-
-    path: Path
-    modified: datetime
-    model: Path | None
-    summary: str
-
-
-def _summary_text(folder: Path) -> str:
-    for name in SUMMARY_FILES:
-        file = folder / name
-        if not file.is_file():
-            continue
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return ""
-        if not isinstance(data, dict):
-            return ""
-        parts = []
-        for key, label in (("network", ""), ("dataset", "on "), ("epochs", "epochs "), ("status", "")):
-            value = data.get(key)
-            if isinstance(value, str | int | float) and not isinstance(value, bool):
-                parts.append(f"{label}{value}")
-        for key in ("val_accuracy", "test_accuracy", "accuracy"):
-            value = data.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                parts.append(f"{key.replace('_', ' ')} {value:.1%}")
-                break
-        return " · ".join(parts)
-    return ""
+def run_line(info: RunInfo) -> str:
+    """The second line of a run's entry: when, what, how it ended, how well."""
+    parts = []
+    with contextlib.suppress(ValueError):
+        parts.append(datetime.fromisoformat(info.started).strftime("%Y-%m-%d %H:%M"))
+    what = info.network or "?"
+    if info.dataset:
+        what += f" on {Path(info.dataset).name or info.dataset}"
+    parts.append(what)
+    parts.append(STATUS_TITLES.get(info.status, info.status))
+    if info.epochs:
+        parts.append(f"{info.epochs} epoch{'s' if info.epochs != 1 else ''}")
+    if info.best_val_accuracy is not None:
+        parts.append(f"val {info.best_val_accuracy:.1%}")
+    if info.test_accuracy is not None:
+        parts.append(f"test {info.test_accuracy:.1%}")
+    return " · ".join(parts)
 
 
-def find_runs(folder: Path | None = None) -> list[RunInfo]:
-    """The run folders under ``folder`` (default :func:`ui.paths.runs_dir`), newest first."""
-    folder = runs_dir() if folder is None else folder
-    if not folder.is_dir():
-        return []
-    runs = []
-    for sub in folder.iterdir():
-        if not sub.is_dir() or sub.name.startswith("."):
-            continue
-        try:
-            modified = datetime.fromtimestamp(sub.stat().st_mtime)
-        except OSError:
-            continue
-        models = sorted(sub.glob("*.dllab.npz"))
-        runs.append(RunInfo(sub, modified, models[0] if models else None, _summary_text(sub)))
-    return sorted(runs, key=lambda r: r.modified, reverse=True)
+def run_model(info: RunInfo) -> Path | None:
+    """The model file to open for a run: the final model, else the best one; None when there is none."""
+    try:
+        run = open_run(info.path)
+    except RunError:
+        return None
+    return run.model_final or run.model_best
 
 
 class RunsPanel(QWidget):
     """The Runs dock's content."""
 
     model_open_requested = Signal(Path)
-    """A run's model file was double-clicked."""
+    """A run was double-clicked; its model file."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,30 +115,34 @@ class RunsPanel(QWidget):
 
     @property
     def runs(self) -> list[RunInfo]:
-        """The runs listed now."""
+        """The runs listed now, newest first."""
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
 
     def refresh(self) -> None:
         """Read the runs folder again."""
-        folder = runs_dir()
+        folder = runs_root()
         self.location.setText(f"In {folder}")
         self.location.setToolTip(str(folder))
         self.list.clear()
-        for run in find_runs(folder):
-            when = run.modified.strftime("%Y-%m-%d %H:%M")
-            detail = run.summary or ("model saved" if run.model else "no model file")
-            item = QListWidgetItem(action_icon("network"), f"{run.path.name}\n{when} · {detail}")
-            item.setData(Qt.ItemDataRole.UserRole, run)
-            item.setToolTip(str(run.path) + ("\nDouble-click to open its model." if run.model else ""))
+        for info in reversed(list_runs(folder)):
+            item = QListWidgetItem(action_icon("network"), f"{info.name}\n{run_line(info)}")
+            item.setData(Qt.ItemDataRole.UserRole, info)
+            tip = str(info.path)
+            if info.error:
+                tip += f"\n{info.error}"
+            elif info.status != "damaged":
+                tip += "\nDouble-click to open its model."
+            item.setToolTip(tip)
             self.list.addItem(item)
         self.stack.setCurrentWidget(self.list if self.list.count() else self.empty)
 
     def _on_list_item_activated(self, item: QListWidgetItem) -> None:
-        run: RunInfo = item.data(Qt.ItemDataRole.UserRole)
-        if run.model is not None:
-            self.model_open_requested.emit(run.model)
+        info: RunInfo = item.data(Qt.ItemDataRole.UserRole)
+        model = run_model(info)
+        if model is not None:
+            self.model_open_requested.emit(model)
 
     def _on_folder_button_clicked(self) -> None:
-        folder = runs_dir()
+        folder = runs_root()
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

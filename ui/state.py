@@ -22,9 +22,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 import dllab
-from dllab import optimizers, schedules
+from dllab import optimizers, runs, schedules
 from dllab.data import Augmenter, Dataset, DatasetError, PreparedData, prepare, reshape_for
-from dllab.spec import FORMAT, LAYER_TYPES, Analysis
+from dllab.spec import DESIGN_FORMAT, FORMAT, LAYER_TYPES, Analysis
+from dllab.trainer import TrainingConfig
 from ui.formatting import shape_text, spec_error_text
 
 #: The network the app starts with when the example file is missing: a small MLP for the 2D spiral.
@@ -125,6 +126,88 @@ class TrainingSettings:
             "seed": self.seed,
         }
 
+    def to_design(self) -> dict[str, Any]:
+        """Everything, for a design file: the chosen optimizer and schedule and the values remembered for
+        every optimizer and schedule."""
+        return {
+            "optimizer": self.optimizer,
+            "optimizer_params": copy.deepcopy(self.optimizer_params),
+            "schedule": self.schedule,
+            "schedule_params": copy.deepcopy(self.schedule_params),
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_design(cls, values: Any) -> TrainingSettings:
+        """Settings from :meth:`to_design`'s output; unknown names and invalid values fall back to defaults."""
+        base = cls()
+        if not isinstance(values, dict):
+            return base
+        changes: dict[str, Any] = {}
+        if values.get("optimizer") in optimizers.OPTIMIZERS:
+            changes["optimizer"] = values["optimizer"]
+        if values.get("schedule") in schedules.SCHEDULES:
+            changes["schedule"] = values["schedule"]
+        for key, registry, defaults in (
+            ("optimizer_params", optimizers.OPTIMIZERS, base.optimizer_params),
+            ("schedule_params", schedules.SCHEDULES, base.schedule_params),
+        ):
+            given = values.get(key)
+            merged = copy.deepcopy(defaults)
+            if isinstance(given, dict):
+                for name, params in given.items():
+                    if name not in registry or not isinstance(params, dict):
+                        continue
+                    known = {h.name for h in registry[name].HYPERPARAMETERS}
+                    for hyper, value in params.items():
+                        if hyper in known and (value is None or _is_number(value)):
+                            merged[name][hyper] = value
+            changes[key] = merged
+        for key, minimum in (("batch_size", 1), ("epochs", 1), ("seed", 0)):
+            value = values.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+                changes[key] = value
+        return replace(base, **changes)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _valid_data_value(key: str, value: Any) -> bool:
+    """Whether ``value`` is acceptable for the data setting ``key`` (of :data:`DESIGN_DATA_KEYS`)."""
+    if key == "val_fraction":
+        return _is_number(value) and 0 <= value < 1
+    if key == "subset":
+        return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+    if key == "subset_mode":
+        return value in ("first", "random")
+    if key == "normalization":
+        return value in ("none", "scale", "standardize")
+    if key == "shift":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if key == "flip":
+        return isinstance(value, bool)
+    return _is_number(value) and value >= 0  # rotation, augment_noise
+
+
+#: The data settings a design file keeps: how the data are prepared, not where they come from.
+DESIGN_DATA_KEYS = (
+    "val_fraction",
+    "subset",
+    "subset_mode",
+    "normalization",
+    "shift",
+    "rotation",
+    "flip",
+    "augment_noise",
+)
+
+#: Why the network cannot be edited while it trains.
+LOCKED_REASON = "The network is locked while it trains: stop training to change it."
+
 
 def fit_spec_to_dataset(spec: dict[str, Any], dataset: Dataset) -> tuple[dict[str, Any], list[str]]:
     """The spec changed so that it takes ``dataset``'s samples and ends in as many outputs as it needs.
@@ -157,6 +240,21 @@ def fit_spec_to_dataset(spec: dict[str, Any], dataset: Dataset) -> tuple[dict[st
     return new, changes
 
 
+class GuardedUndoStack(QUndoStack):
+    """The design's undo stack; while a run trains, new edits are refused and the reason is posted."""
+
+    def __init__(self, state: AppState) -> None:
+        super().__init__(state)
+        self._state = state
+
+    def push(self, command: Any) -> None:
+        reason = self._state.edit_blocker()
+        if reason is not None:
+            self._state.post_message(reason)
+            return
+        super().push(command)
+
+
 class AppState(QObject):
     """Everything one window works on; emits a signal after each change.
 
@@ -183,7 +281,7 @@ class AppState(QObject):
 
     def __init__(self, spec: dict[str, Any] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack: QUndoStack = GuardedUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self._spec: dict[str, Any] = copy.deepcopy(spec if spec is not None else DEFAULT_SPEC)
         self._analysis: Analysis = dllab.analyze(self._spec)
@@ -240,6 +338,10 @@ class AppState(QObject):
         """Whether the design has changes that are not saved."""
         return self._unsaved_outside_undo or not self.undo_stack.isClean()
 
+    def edit_blocker(self) -> str | None:
+        """Why the design cannot be changed now (a run is training), or None."""
+        return LOCKED_REASON if self._training_active else None
+
     def load_network(self, spec: dict[str, Any], path: Path | None = None, *, dirty: bool = False) -> None:
         """Replace the design (New, Open, an example, a recovered autosave); clears undo history.
 
@@ -258,6 +360,42 @@ class AppState(QObject):
     def network_json(self) -> str:
         """The spec as the text of a network file."""
         return json.dumps(self._spec, indent=2) + "\n"
+
+    def design_document(self) -> dict[str, Any]:
+        """The design as a file holds it: the network, how the data are prepared and the training settings.
+
+        Format ``dllab.design/1`` (:data:`dllab.spec.DESIGN_FORMAT`); the engine reads its ``"network"`` wherever
+        it reads a network file, so ``dllab train design.json --data ...`` works on it.
+        """
+        data = {key: getattr(self._data, key) for key in DESIGN_DATA_KEYS}
+        data["source"] = self._data.source
+        return {
+            "format": DESIGN_FORMAT,
+            "network": copy.deepcopy(self._spec),
+            "data": data,
+            "training": self._training.to_design(),
+        }
+
+    def design_json(self) -> str:
+        """The text of a design file."""
+        return json.dumps(self.design_document(), indent=2) + "\n"
+
+    def apply_design_settings(self, document: dict[str, Any]) -> None:
+        """Take the training settings and the data preparation settings of a design file's document.
+
+        The data source is not changed (loading is the Data panel's job); invalid values are ignored.
+        """
+        self._training = TrainingSettings.from_design(document.get("training"))
+        self.training_settings_changed.emit()
+        data = document.get("data")
+        if isinstance(data, dict):
+            self.set_data_settings(
+                **{
+                    key: data[key]
+                    for key in DESIGN_DATA_KEYS
+                    if key in data and _valid_data_value(key, data[key])
+                }
+            )
 
     def mark_saved(self, path: Path) -> None:
         """Record that the design was written to ``path``."""
@@ -461,11 +599,18 @@ class AppState(QObject):
         return self._training
 
     def set_training_settings(self, **changes: Any) -> None:
-        """Change some training settings (names of :class:`TrainingSettings` fields)."""
+        """Change some training settings (names of :class:`TrainingSettings` fields).
+
+        They are saved with the design, so a change makes the design unsaved.
+        """
         new = replace(self._training, **changes)
         if new != self._training:
             self._training = new
+            was_dirty = self.is_dirty
+            self._unsaved_outside_undo = True
             self.training_settings_changed.emit()
+            if not was_dirty:
+                self.dirty_changed.emit(True)
 
     def set_hyperparameter(self, name: str, value: float | None) -> None:
         """Set one hyperparameter of the chosen optimizer."""
@@ -487,6 +632,45 @@ class AppState(QObject):
         """The chosen learning-rate schedule."""
         t = self._training
         return schedules.get(t.schedule, **t.schedule_params.get(t.schedule, {}))
+
+    def training_config(self) -> TrainingConfig:
+        """The engine's training config for these settings (raises ``ValueError`` for invalid values)."""
+        t = self._training
+        options = {k: v for k, v in t.hyperparameters.items() if v is not None}
+        default_lr = next(
+            h.default for h in optimizers.OPTIMIZERS[t.optimizer].HYPERPARAMETERS if h.name == "lr"
+        )
+        lr = float(options.pop("lr", default_lr))
+        weight_decay = float(options.pop("weight_decay", 0.0))
+        clip_norm = options.pop("clip_norm", None)
+        augmenter = self.make_augmenter()
+        return TrainingConfig(
+            optimizer=t.optimizer,
+            lr=lr,
+            optimizer_options=options,
+            weight_decay=weight_decay,
+            clip_norm=clip_norm,
+            schedule=t.schedule,
+            schedule_options={
+                k: v for k, v in t.schedule_params.get(t.schedule, {}).items() if v is not None
+            },
+            batch_size=t.batch_size,
+            epochs=t.epochs,
+            seed=t.seed,
+            augment=augmenter.to_dict() if augmenter is not None else None,
+        )
+
+    def run_data_settings(self) -> runs.DataSettings:
+        """The data settings as a run folder records them (:class:`dllab.runs.DataSettings`)."""
+        d = self._data
+        return runs.DataSettings(
+            dataset=d.source,
+            val_fraction=d.val_fraction,
+            subset=d.subset,
+            subset_mode=d.subset_mode,
+            normalization=d.normalization,
+            generator_seed=d.seed,
+        )
 
     def training_blocker(self) -> str | None:
         """Why training cannot start now, in one sentence; None when it can (or is running)."""

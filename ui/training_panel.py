@@ -1,15 +1,19 @@
-"""The Training panel: optimizer and its hyperparameters, learning-rate schedule, batch size, epochs, seed,
-and the Train button.
+"""The Training panel: the run controls (Train/Stop, Pause, Step) with a progress bar, the optimizer and its
+hyperparameters (the learning rate on a log slider with an exact field), the learning-rate schedule, batch size,
+epochs and seed. The settings are saved with the design (:meth:`ui.state.AppState.design_document`).
 
 Train is enabled only when the engine can build the network and the data fit it; otherwise its tooltip and
 the line under it say why. Pressing it asks the state to start (:meth:`ui.state.AppState.request_training`,
-which emits ``train_requested``); running the training is the job of the training worker, which sets
-``training_active`` while it runs (the button then reads Stop and emits ``stop_requested``).
+which emits ``train_requested``); the :class:`ui.training_controller.TrainingController` runs the training
+and sets ``training_active`` while it runs (the button then reads Stop and emits ``stop_requested``). Pause
+and Step talk to the controller, whose progress fills the bar.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtWidgets import (
@@ -19,8 +23,10 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QScrollArea,
+    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -32,6 +38,9 @@ from ui.formatting import humanize
 from ui.icons import action_icon
 from ui.state import AppState
 from ui.widgets import FloatSpinBox, hint_label, section_title, style_form
+
+if TYPE_CHECKING:
+    from ui.training_controller import Progress, TrainingController
 
 OPTIMIZER_TITLES = {
     "sgd": "SGD",
@@ -50,6 +59,7 @@ SCHEDULE_TITLES = {
     "inverse_time": "Inverse time decay",
     "cosine": "Cosine decay",
 }
+LOCKED_SETTINGS = "The settings and the network are locked while the network trains."
 PARAMETER_TITLES = {
     "lr": "Learning rate",
     "beta1": "β1",
@@ -126,12 +136,88 @@ class ParameterEditor(QWidget):
         self._on_change(self._hyper.name, self.value())
 
 
+#: Mantissas of the learning-rate slider's stops in each decade (round numbers a person would type).
+SLIDER_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+class LogSliderEditor(QWidget):
+    """A learning rate (or any positive, log-scaled hyperparameter): a slider over the decades of its range in
+    round steps (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ) and an exact field beside it."""
+
+    def __init__(
+        self,
+        hyper: Hyperparameter,
+        value: float | None,
+        on_change: Callable[[str, float | None], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._hyper = hyper
+        self._on_change = on_change
+        self._low = math.floor(math.log10(max(hyper.minimum, 1e-12)))
+        high = math.ceil(math.log10(max(hyper.maximum, hyper.minimum * 10)))
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, (high - self._low) * len(SLIDER_MANTISSAS))
+        self.slider.setPageStep(len(SLIDER_MANTISSAS))
+        self.slider.setToolTip(f"{hyper.help} Drag across the decades; type an exact value beside it.")
+        self.spin = FloatSpinBox(log_scale=True, parent=self)
+        self.spin.setRange(0.0, max(hyper.maximum * 100, 1e6))
+        self.spin.setToolTip(hyper.help)
+        self.spin.setMinimumWidth(86)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.spin)
+        self.set_value(value)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.spin.valueChanged.connect(self._on_spin_value_changed)
+
+    def slider_value(self, position: int) -> float:
+        """The value at slider ``position``."""
+        decade, stop = divmod(position, len(SLIDER_MANTISSAS))
+        return float(f"{SLIDER_MANTISSAS[stop] * 10.0 ** (self._low + decade):.6g}")
+
+    def slider_position(self, value: float) -> int:
+        """The slider position nearest to ``value`` (on a log scale)."""
+        if value <= 0:
+            return 0
+        positions = range(self.slider.maximum() + 1)
+        target = math.log10(value)
+        return min(positions, key=lambda p: abs(math.log10(self.slider_value(p)) - target))
+
+    def set_value(self, value: float | None) -> None:
+        """Show ``value`` without reporting a change."""
+        shown = float(value if value is not None else (self._hyper.default or self._hyper.minimum))
+        with QSignalBlocker(self.spin):
+            self.spin.setValue(shown)
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self.slider_position(shown))
+
+    def value(self) -> float:
+        """The exact value."""
+        return float(self.spin.value())
+
+    def _on_slider_value_changed(self, position: int) -> None:
+        with QSignalBlocker(self.spin):
+            self.spin.setValue(self.slider_value(position))
+        self._on_change(self._hyper.name, self.value())
+
+    def _on_spin_value_changed(self, value: float) -> None:
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(self.slider_position(value))
+        self._on_change(self._hyper.name, self.value())
+
+
 class TrainingPanel(QScrollArea):
     """The Training dock's content."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, state: AppState, parent: QWidget | None = None, controller: TrainingController | None = None
+    ) -> None:
         super().__init__(parent)
         self._state = state
+        self._controller: TrainingController | None = None
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -148,7 +234,33 @@ class TrainingPanel(QScrollArea):
         self.train_button.setIconSize(QSize(16, 16))
         self.train_button.setMinimumHeight(36)
         self.train_button.clicked.connect(self._on_train_button_clicked)
-        layout.addWidget(self.train_button)
+        self.pause_button = QPushButton("Pause", body)
+        self.pause_button.setIcon(action_icon("pause"))
+        self.pause_button.setMinimumHeight(36)
+        self.pause_button.setToolTip("Pause after the current batch; press again to go on.")
+        self.pause_button.clicked.connect(self._on_pause_button_clicked)
+        self.step_button = QPushButton("Step", body)
+        self.step_button.setIcon(action_icon("step"))
+        self.step_button.setMinimumHeight(36)
+        self.step_button.setToolTip("While paused: train exactly one more mini-batch and pause again.")
+        self.step_button.clicked.connect(self._on_step_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.train_button, 2)
+        buttons.addWidget(self.pause_button, 1)
+        buttons.addWidget(self.step_button, 1)
+        layout.addLayout(buttons)
+        self.progress_bar = QProgressBar(body)
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setMaximumHeight(8)
+        layout.addWidget(self.progress_bar)
+        self.progress_label = hint_label("", body)
+        layout.addWidget(self.progress_label)
+        self.locked_label = hint_label(LOCKED_SETTINGS, body)
+        self.locked_label.hide()
+        layout.addWidget(self.locked_label)
         self.reason = QLabel(body)
         self.reason.setObjectName("errorText")
         self.reason.setWordWrap(True)
@@ -222,13 +334,23 @@ class TrainingPanel(QScrollArea):
 
         self._optimizer_shown: str | None = None
         self._schedule_shown: str | None = None
-        self.parameter_editors: dict[str, ParameterEditor] = {}
-        self.schedule_editors: dict[str, ParameterEditor] = {}
+        self.parameter_editors: dict[str, ParameterEditor | LogSliderEditor] = {}
+        self.schedule_editors: dict[str, ParameterEditor | LogSliderEditor] = {}
         state.training_settings_changed.connect(self._on_state_training_settings_changed)
         state.readiness_changed.connect(self._on_state_readiness_changed)
         state.training_active_changed.connect(self._on_state_training_active_changed)
         self._on_state_training_settings_changed()
         self._on_state_readiness_changed()
+        self._update_run_buttons()
+        if controller is not None:
+            self.attach(controller)
+
+    def attach(self, controller: TrainingController) -> None:
+        """Control runs through ``controller`` (Pause, Step) and show its progress."""
+        self._controller = controller
+        controller.progressed.connect(self._on_controller_progressed)
+        controller.paused_changed.connect(self._on_controller_paused_changed)
+        self._on_controller_progressed(controller.progress)
 
     # --- optimizer and schedule -----------------------------------------------------------------------------
 
@@ -247,7 +369,7 @@ class TrainingPanel(QScrollArea):
     def _rebuild(
         self,
         form: QFormLayout,
-        editors: dict[str, ParameterEditor],
+        editors: dict[str, ParameterEditor | LogSliderEditor],
         hypers: Sequence[Hyperparameter],
         values: Mapping[str, float | None],
         on_change: Callable[[str, float | None], None],
@@ -257,7 +379,12 @@ class TrainingPanel(QScrollArea):
         editors.clear()
         host = form.parentWidget()
         for hyper in hypers:
-            editor = ParameterEditor(hyper, values.get(hyper.name, hyper.default), on_change, host)
+            value = values.get(hyper.name, hyper.default)
+            editor: ParameterEditor | LogSliderEditor
+            if hyper.name == "lr":
+                editor = LogSliderEditor(hyper, value, on_change, host)
+            else:
+                editor = ParameterEditor(hyper, value, on_change, host)
             label = QLabel(parameter_title(hyper.name), host)
             label.setToolTip(hyper.help)
             form.addRow(label, editor)
@@ -348,6 +475,41 @@ class TrainingPanel(QScrollArea):
             self.optimizer_form_host,
             self.schedule_combo,
             self.schedule_form_host,
+            self.batch_spin,
+            self.epochs_spin,
+            self.seed_spin,
         ):
             widget.setEnabled(not active)
+        self.locked_label.setVisible(active)
         self._on_state_readiness_changed()
+        self._update_run_buttons()
+
+    # --- pause, step and progress ---------------------------------------------------------------------------
+
+    def _on_pause_button_clicked(self) -> None:
+        if self._controller is not None:
+            self._controller.toggle_pause()
+
+    def _on_step_button_clicked(self) -> None:
+        if self._controller is not None:
+            self._controller.step()
+
+    def _on_controller_paused_changed(self, paused: bool) -> None:
+        self._update_run_buttons()
+
+    def _update_run_buttons(self) -> None:
+        controller = self._controller
+        active = self._state.training_active and controller is not None and controller.running
+        pausing = active and controller is not None and controller.pause_requested
+        paused = active and controller is not None and controller.paused
+        self.pause_button.setEnabled(active)
+        self.pause_button.setText("Resume" if pausing else "Pause")
+        self.pause_button.setIcon(action_icon("train" if pausing else "pause"))
+        self.step_button.setEnabled(paused)
+
+    def _on_controller_progressed(self, progress: Progress) -> None:
+        self.progress_bar.setValue(round(progress.fraction * 1000))
+        self.progress_bar.setVisible(progress.state != "idle")
+        self.progress_label.setText(progress.text() if progress.state != "idle" else "")
+        self.progress_label.setVisible(progress.state != "idle")
+        self._update_run_buttons()

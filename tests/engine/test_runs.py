@@ -224,3 +224,28 @@ def test_run_folders_are_unique_sortable_and_under_dllab_home(
     assert first.name.endswith("-My_Net_1")
     assert sorted([second.name, first.name]) == [first.name, second.name]
     assert list_runs() == []  # folders without a config.json are not runs
+
+
+@pytest.mark.parametrize("evaluate_on_stop", [True, False])
+def test_a_stopped_run_ends_with_or_without_the_test_evaluation(
+    tmp_path: Path, evaluate_on_stop: bool
+) -> None:
+    settings = DataSettings("spiral")
+    model = dllab.build(SPEC, seed=0)
+    prepared = settings.prepare(model.input_shape)
+    config = TrainingConfig(batch_size=32, epochs=5)
+    recorder = RunRecorder(tmp_path / "r", model, data=prepared, config=config, data_settings=settings)
+    recorder.evaluate_on_stop = evaluate_on_stop  # False: the app is closing and must stop quickly
+    trainer = Trainer(model, prepared, config)
+    for event in trainer.run():
+        recorder.handle(event)
+        if isinstance(event, BatchEnded) and event.step == 3:
+            trainer.stop()
+    run = open_run(tmp_path / "r")
+    assert run.status == "stopped" and run.summary is not None and run.model_final is not None
+    if evaluate_on_stop:
+        assert recorder.test is not None and run.summary["test_accuracy"] == pytest.approx(
+            recorder.test.accuracy
+        )
+    else:
+        assert recorder.test is None and run.summary["test_accuracy"] is None

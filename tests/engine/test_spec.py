@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import dllab
-from dllab.spec import FORMAT, SpecError, analyze, build_layers, read_spec
+from dllab.spec import DESIGN_FORMAT, FORMAT, SpecError, analyze, build_layers, read_spec
 from tests.conftest import PROJECT_ROOT
 
 NETWORKS = PROJECT_ROOT / "assets" / "networks"
@@ -448,3 +448,16 @@ def test_analyze_of_a_good_spec_matches_the_model():
     assert analysis.batch_memory(100) == 4 * (2 * 100 * analysis.activation_count + 4 * 433_890)
     model = dllab.build(NETWORKS / "simple_conv_net.json")
     assert [i.output_shape for i in analysis.layers] == [layer.output_shape for layer in model.layers]
+
+
+def test_read_spec_takes_the_network_of_a_design_file(tmp_path):
+    network = json.loads((NETWORKS / "two_layer_net.json").read_text(encoding="utf-8"))
+    design = tmp_path / "design.json"
+    design.write_text(
+        json.dumps({"format": DESIGN_FORMAT, "network": network, "training": {"epochs": 3}, "data": {}})
+    )
+    assert read_spec(design) == network
+    assert build_layers(design)[0]["name"] == network["name"]
+    design.write_text(json.dumps({"format": DESIGN_FORMAT, "training": {}}))
+    with pytest.raises(SpecError, match="design without a network"):
+        read_spec(design)

@@ -17,7 +17,7 @@ import dllab
 from ui import autosave, settings
 from ui.commands import InsertLayerCommand, RemoveLayerCommand
 from ui.main_window import MainWindow, _menu_actions
-from ui.paths import autosave_path, example_networks, runs_dir
+from ui.paths import autosave_path, example_networks
 
 DOCKS = ["dock_palette", "dock_network", "dock_inspector", "dock_data", "dock_training", "dock_runs"]
 
@@ -46,7 +46,21 @@ def test_docks_have_stable_names_and_view_menu_toggles(window):
         assert dock.isHidden()
         toggle.trigger()
         assert not dock.isHidden()
-    assert window.views.count() == 3 and window.views.tabText(0) == "Architecture"
+    tabs = [window.views.tabText(i) for i in range(window.views.count())]
+    assert tabs == [
+        "Architecture",
+        "Dataset",
+        "Curves",
+        "Activations",
+        "Weights && gradients",
+        "Filters",
+        "Decision boundary",
+        "Evaluation",
+        "Optimizer playground",
+        "Compare runs",
+        "Hyperparameter search",
+        "Activation distributions",
+    ]
 
 
 def test_menus_and_standard_shortcuts(window):
@@ -99,7 +113,7 @@ def test_save_then_open_gives_the_same_network(window, fake_dialogs, tmp_path):
     fake_dialogs.save_paths.append(target)
     assert window.documents.save()  # never saved: asks where, adds .json
     saved = tmp_path / "my net.json"
-    assert json.loads(saved.read_text()) == spec
+    assert json.loads(saved.read_text())["network"] == spec
     assert not window.state.is_dirty and window.state.file_path == saved
     assert "my net.json" in window.windowTitle()
     assert settings.recent_files()[0] == saved.resolve()
@@ -114,7 +128,7 @@ def test_save_then_open_gives_the_same_network(window, fake_dialogs, tmp_path):
     window.inspector.name_edit.editingFinished.emit()
     asked = fake_dialogs.names().count("get_save_path")
     assert window.documents.save() and fake_dialogs.names().count("get_save_path") == asked
-    assert json.loads(saved.read_text())["name"] == "Renamed"
+    assert json.loads(saved.read_text())["network"]["name"] == "Renamed"
 
 
 def test_opening_a_broken_file_says_why_and_keeps_the_design(window, fake_dialogs, tmp_path):
@@ -176,7 +190,7 @@ def test_save_from_the_prompt_saves_first(window, fake_dialogs, tmp_path):
     fake_dialogs.save_answer = "save"
     fake_dialogs.save_paths.append(tmp_path / "kept.json")
     assert window.documents.new_network()
-    assert json.loads((tmp_path / "kept.json").read_text())["layers"][0] == {"type": "Flatten"}
+    assert json.loads((tmp_path / "kept.json").read_text())["network"]["layers"][0] == {"type": "Flatten"}
     # Cancelling the file dialog cancels the New.
     make_dirty(window)
     assert not window.documents.new_network()
@@ -266,19 +280,19 @@ def test_title_shows_name_and_unsaved_marker(window):
     assert window.isWindowModified()
 
 
-def test_train_is_a_seam_for_the_training_views(window, qtbot):
-    with qtbot.waitSignal(window.state.train_requested):
+def test_train_starts_a_run_that_stop_ends_and_the_design_is_locked_meanwhile(window, qtbot):
+    window.state.set_training_settings(epochs=10_000)
+    with qtbot.waitSignal(window.training.run_started, timeout=10_000):
         window.training_panel.train_button.click()
-    assert "cannot train yet" in window.statusBar().currentMessage()
-    window.state.set_training_active(True)
-    assert window.training_panel.train_button.text() == "Stop"
+    assert window.training_panel.train_button.text() == "Stop" and window.readiness_label.text().endswith(
+        "Training"
+    )
     assert not window.network_panel.view.isEnabled() and not window.delete_action.isEnabled()
-    with qtbot.waitSignal(window.state.stop_requested):
-        window.training_panel.train_button.click()
-    window.state.set_training_active(False)
+    assert not window.undo_action.isEnabled() and not window.open_action.isEnabled()
+    with qtbot.waitSignal(window.training.run_ended, timeout=10_000) as ended:
+        window.train_action.trigger()  # reads Stop now
+    assert ended.args[0] == "stopped"
     assert window.training_panel.train_button.text() == "Train" and window.network_panel.view.isEnabled()
-    with qtbot.waitSignal(window.state.train_requested):
-        window.train_action.trigger()
     assert window.readiness_label.text().endswith("Ready to train")
 
 
@@ -356,25 +370,32 @@ def test_a_real_model_round_trip(window, fake_dialogs, tmp_path):
     assert io is not None
 
 
-def test_runs_panel_lists_runs_or_says_there_are_none(window, tmp_path):
+def test_runs_panel_lists_runs_or_says_there_are_none(window):
+    from dllab.runs import DataSettings, RunRecorder, new_run_folder
+    from dllab.trainer import Trainer, TrainingConfig
+
     panel = window.runs_panel
     assert panel.stack.currentWidget() is panel.empty and "No training runs yet" in panel.empty.text()
-    run = runs_dir() / "2025-01-01_spiral"
-    run.mkdir(parents=True)
-    (run / "summary.json").write_text(
-        json.dumps({"network": "SpiralMLP", "dataset": "spiral", "val_accuracy": 0.97})
+    model = dllab.build(window.state.spec_copy(), seed=0)
+    data = DataSettings("spiral")
+    prepared = data.prepare(model.input_shape)
+    config = TrainingConfig(optimizer="adam", lr=0.01, batch_size=32, epochs=2)
+    recorder = RunRecorder(
+        new_run_folder(model.name), model, data=prepared, config=config, data_settings=data
     )
-    (run / "model.dllab.npz").write_bytes(b"")
+    for event in Trainer(model, prepared, config).run():
+        recorder.handle(event)
     panel.refresh()
     assert panel.stack.currentWidget() is panel.list and len(panel.runs) == 1
-    assert "val accuracy 97.0%" in panel.list.item(0).text()
+    text = panel.list.item(0).text()
+    assert "SpiralMLP on spiral · finished · 2 epochs · val" in text and "test" in text
     with pytest.MonkeyPatch.context() as mp:
         opened = []
         mp.setattr(window.documents, "open_model_file", lambda path, ask=True: opened.append(path))
         panel.model_open_requested.disconnect()
         panel.model_open_requested.connect(window.documents.open_model_file)
         panel.list.itemActivated.emit(panel.list.item(0))
-        assert opened == [run / "model.dllab.npz"]
+        assert opened == [recorder.folder / "model_final.dllab.npz"]
 
 
 def test_main_hands_arguments_to_the_cli_before_any_qt_import(monkeypatch, capsys):

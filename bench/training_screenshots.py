@@ -1,0 +1,168 @@
+"""Save screenshots of the training views after real runs to ``assets/screenshots/view_*.png``.
+
+    python bench/training_screenshots.py [--out assets/screenshots] [--size 1400x900]
+
+Trains for real, offscreen, with a temporary DLLAB_HOME (your settings and runs are never touched):
+
+- the spiral with the SpiralMLP example: curves, decision boundary;
+- MNIST (from the dataset cache, linked to the real files beside the project when they are there, else the
+  generated shapes set) with the book's SimpleConvNet, its filters initialised with standard deviation 0.01 as
+  in the book: filters before and after, feature maps, evaluation;
+- MNIST with five sigmoid layers of 100 units initialised with standard deviation 1 (the book's figure 6-10):
+  activations piling up at 0 and 1, gradients vanishing towards the input.
+
+The Layers, Network and Inspector panels are hidden so the view has the room; the Training panel stays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
+
+SIGMOID_NET = {
+    "format": "dllab.network/1",
+    "name": "FiveSigmoidLayers",
+    "description": "The book's figure 6-10: five sigmoid layers of 100 units, weights drawn with std 1.",
+    "input_shape": [784],
+    "layers": [
+        layer
+        for i in range(5)
+        for layer in ({"type": "Dense", "units": 100, "init": 1.0}, {"type": "Sigmoid"})
+    ]
+    + [{"type": "Dense", "units": 10, "init": "xavier"}],
+    "loss": "softmax_cross_entropy",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "assets" / "screenshots")
+    parser.add_argument("--size", default="1400x900")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(ROOT))
+
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from ui import dialogs
+    from ui.app import configure_application, reserve_a_core_for_the_window
+    from ui.main_window import MainWindow
+    from ui.paths import example_networks
+    from ui.views import TrainingView
+
+    reserve_a_core_for_the_window()
+    app = QApplication.instance() or QApplication([])
+    configure_application(app)
+    font = QFont("DejaVu Sans")
+    font.setPointSizeF(9.5)
+    app.setFont(font)
+    dialogs.show_error = lambda parent, title, message: print(f"{title}: {message}", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    homes = tempfile.TemporaryDirectory(prefix="dllab-screens-")
+    cache = tempfile.TemporaryDirectory(prefix="dllab-screens-data-")
+    have_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file()
+    if have_mnist:
+        (Path(cache.name) / "mnist").symlink_to(MNIST_DIR, target_is_directory=True)
+        os.environ["DLLAB_DATA_DIR"] = cache.name
+
+    def settle(window: MainWindow, seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end or window.data_panel.loader.busy:
+            app.processEvents()
+            time.sleep(0.01)
+        app.processEvents()
+
+    def new_window() -> MainWindow:
+        os.environ["DLLAB_HOME"] = tempfile.mkdtemp(dir=homes.name)
+        window = MainWindow()
+        window.set_theme("light")
+        window.resize(width, height)
+        window.show()
+        for dock in (window.dock_palette, window.dock_network, window.dock_inspector):
+            dock.hide()
+        window.dock_training.raise_()
+        settle(window)
+        return window
+
+    def train(window: MainWindow, **settings: Any) -> None:
+        lr = settings.pop("lr", None)
+        window.state.set_training_settings(**settings)
+        if lr is not None:
+            window.state.set_hyperparameter("lr", lr)
+        ended: list[str] = []
+        window.training.run_ended.connect(lambda status, message: ended.append(message))
+        if not window.state.request_training():
+            raise SystemExit(f"cannot train: {window.state.training_blocker()}")
+        while not ended:
+            app.processEvents()
+            time.sleep(0.005)
+        print(ended[0])
+
+    def save(window: MainWindow, view: TrainingView, name: str) -> None:
+        window.views.setCurrentWidget(view)
+        settle(window, 0.2)
+        view.flush()
+        settle(window, 0.2)
+        window.statusBar().clearMessage()
+        path = args.out / f"view_{name}.png"
+        window.grab().save(str(path))
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+    def close(window: MainWindow) -> None:
+        window.state.undo_stack.setClean()
+        window.state.mark_saved(Path(homes.name) / "design.json")
+        window.close()
+
+    def load_images(window: MainWindow, subset: int) -> None:
+        window.data_panel.select_source("mnist" if have_mnist else "shapes")
+        window.data_panel.load()
+        settle(window, 0.5)
+        window.state.set_data_settings(subset=subset, normalization="scale")
+
+    # The spiral: curves and the decision boundary.
+    window = new_window()
+    train(window, epochs=150, batch_size=32, lr=0.01)
+    save(window, window.curves_view, "curves")
+    save(window, window.boundary_view, "boundary")
+    close(window)
+
+    # SimpleConvNet on MNIST: filters, feature maps, evaluation.
+    window = new_window()
+    window.documents.open_example(next(p for p in example_networks() if p.name == "simple_conv_net.json"))
+    spec = window.state.spec_copy()
+    spec["layers"][0]["init"] = 0.01  # the book's weight_init_std: learned structure stands out of the noise
+    window.state.load_network(spec)
+    load_images(window, 20000)
+    train(window, epochs=2, batch_size=100, lr=0.003)
+    window.filters_view.sample_spin.setValue(3)
+    save(window, window.filters_view, "filters")
+    save(window, window.evaluation_view, "evaluation")
+    close(window)
+
+    # Five sigmoid layers with std-1 weights: saturated activations, vanishing gradients.
+    window = new_window()
+    window.state.load_network(SIGMOID_NET)
+    load_images(window, 6000)
+    window.state.set_training_settings(optimizer="sgd")
+    train(window, epochs=3, batch_size=100, lr=0.1)
+    save(window, window.activations_view, "activations")
+    save(window, window.weights_view, "weights")
+    close(window)
+
+    cache.cleanup()
+    homes.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,285 @@
+"""Weights and gradients: per-layer histograms of the weights and of their gradients, and the norms of both over
+the run, so vanishing gradients (the first layers' gradient norms falling decades below the last ones') and
+exploding gradients (norms shooting up) show. The update-to-weight ratio (about 1e-3 is healthy) tells whether
+the learning rate is too small or too large.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from dllab.trainer import LayerStatistics, ParamStats
+from ui import theme
+from ui.training_session import SessionStarted
+from ui.views.base import TrainingView, colour_key, series_color, style_plot
+from ui.views.histograms import HistorySlider, histogram_item, set_histogram, set_x_range, small_plot
+from ui.views.series import DecimatingSeries, History
+
+#: The parameters drawn: weight matrices and kernels (biases and BatchNorm's scale have no such story).
+WEIGHT_NAMES = ("W",)
+HEALTHY_UPDATE_RATIO = 1e-3
+
+
+class WeightsView(TrainingView):
+    """Histograms of weights and gradients per layer, and their norms over time."""
+
+    title = "Weights & gradients"
+    export_stem = "weights"
+    hint = (
+        "Top: each layer's weights and their gradients on the last batch. Bottom: norms over time on a log "
+        "scale: gradients shrinking layer by layer towards the input vanish; shooting up, they explode."
+    )
+    empty_text = (
+        "No run yet: press Train (F5) to see each layer's weights and gradients, and whether the gradients "
+        "vanish or explode."
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history: History[LayerStatistics] = History()
+        self.keys: list[str] = []
+        #: Columns: norm, gradient norm and update ratio of each key, side by side.
+        self.norms = DecimatingSeries(columns=3)
+        self._weight_items: dict[str, pg.PlotDataItem] = {}
+        self._grad_items: dict[str, pg.PlotDataItem] = {}
+        self._weight_plots: dict[str, pg.PlotItem] = {}
+        self._grad_plots: dict[str, pg.PlotItem] = {}
+        self._norm_curves: dict[tuple[int, str], pg.PlotDataItem] = {}
+        self._norm_plots: list[pg.PlotItem] = []
+        self._columns = 0
+        self._needs_build = False
+
+        host = QWidget(self)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(12, 0, 12, 0)
+        self.slider = HistorySlider(host)
+        self.slider.position_changed.connect(self._on_slider_position_changed)
+        controls.addWidget(self.slider, 1)
+        self.graphics = self.canvas(host)
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        box.addLayout(controls)
+        box.addWidget(self.graphics, 1)
+        self.set_content(host)
+
+    # --- the run ---------------------------------------------------------------------------------------
+
+    def begin_run(self, started: SessionStarted) -> None:
+        self.history.clear()
+        self.keys = [
+            key
+            for layer in started.layers
+            for key in layer.param_keys
+            if key.rsplit(".", 1)[-1] in WEIGHT_NAMES
+        ]
+        self.norms = DecimatingSeries(columns=max(3 * len(self.keys), 1))
+        self.slider.set_count(0)
+        self._needs_build = True
+        super().begin_run(started)
+        if self.applicable:
+            self._start_building()
+
+    def reason_not_applicable(self, started: SessionStarted) -> str | None:
+        if not self.keys:
+            return "the network has no Dense or Conv2D layer, so it has no weights to show."
+        return None
+
+    def _build_plots(self) -> Iterator[None]:
+        """Create the histograms and the norm plots, yielding after each plot."""
+        self.graphics = g = self.fresh_canvas(self.graphics)
+        self._weight_items.clear()
+        self._grad_items.clear()
+        self._weight_plots.clear()
+        self._grad_plots.clear()
+        self._norm_curves.clear()
+        self._norm_plots.clear()
+        if not self.keys:
+            return
+        columns = self.fitting_columns(len(self.keys))
+        self._columns = columns
+        rows = -(-len(self.keys) // columns)
+        for i, key in enumerate(self.keys):
+            block, col = divmod(i, columns)
+            color = series_color(i)
+            wplot = small_plot(g, 2 * block, col, title=f"{key}", left="weights (%)" if col == 0 else "")
+            gplot = small_plot(
+                g, 2 * block + 1, col, title="gradient", left="gradients (%)" if col == 0 else ""
+            )
+            self._weight_plots[key], self._grad_plots[key] = wplot, gplot
+            self._weight_items[key] = histogram_item(wplot, color)
+            self._grad_items[key] = histogram_item(gplot, color)
+            yield
+        norms_row = 2 * rows
+        titles = (
+            ("weight norm ‖W‖", "norm"),
+            ("gradient norm ‖∂L/∂W‖", "norm"),
+            ("update / weight ratio (≈1e-3 is healthy)", "ratio"),
+        )
+        norms = g.addLayout(row=norms_row, col=0, colspan=columns)
+        for k, (title, left) in enumerate(titles):
+            plot: pg.PlotItem = norms.addPlot(row=0, col=k, enableMenu=False)
+            self._norm_plots.append(plot)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            for name in ("left", "bottom"):
+                plot.getAxis(name).enableAutoSIPrefix(False)
+            style_plot(plot, left=left, bottom="iteration", title=title)
+            if k == 2:
+                line = pg.InfiniteLine(
+                    pos=math.log10(HEALTHY_UPDATE_RATIO),
+                    angle=0,
+                    pen=pg.mkPen(theme.colors().secondary_text, style=Qt.PenStyle.DashLine),
+                )
+                plot.addItem(line, ignoreBounds=True)
+            for i, key in enumerate(self.keys):
+                self._norm_curves[(k, key)] = plot.plot(
+                    [],
+                    [],
+                    pen=pg.mkPen(series_color(i), width=1.8),
+                    connect="finite",
+                )
+            yield
+        layout = g.ci.layout
+        for r in range(2 * rows):
+            layout.setRowStretchFactor(r, 2)
+        layout.setRowStretchFactor(norms_row, 4)
+
+    def handle_items(self, items: Sequence[Any]) -> None:
+        changed = False
+        for item in items:
+            if isinstance(item, LayerStatistics):
+                self.history.append(item)
+                params = _params_by_key(item)
+                row = []
+                for key in self.keys:
+                    p = params.get(key)
+                    row += [math.nan] * 3 if p is None else [p.norm, p.grad_norm, p.update_ratio]
+                if row:
+                    self.norms.append([item.step], [row])
+                changed = True
+        if changed:
+            self.request_redraw()
+
+    # --- drawing -------------------------------------------------------------------------------------------
+
+    def selected(self) -> LayerStatistics | None:
+        """The snapshot the slider points at."""
+        if not len(self.history):
+            return None
+        return self.history[min(self.slider.position, len(self.history) - 1)]
+
+    def _start_building(self) -> bool:
+        """Build the plots for this run now (a few at a time) if they are due and the view is visible."""
+        if self._needs_build and (self.isVisible() or self.flushing):
+            self._needs_build = False
+            self.build_in_steps(self._build_plots())
+            return True
+        return False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._start_building()
+
+    def redraw(self) -> None:
+        if self._needs_build:
+            self._start_building()
+            return
+        self.slider.set_count(len(self.history))  # here, not per snapshot: a slider repaint is not free
+        statistics = self.selected()
+        self.slider.describe(statistics)
+        if statistics is None:
+            return
+        params = _params_by_key(statistics)
+        for key in self.keys:
+            p = params.get(key)
+            if p is None:
+                continue
+            set_histogram(self._weight_items[key], p.counts, p.edges)
+            set_histogram(self._grad_items[key], p.grad_counts, p.grad_edges)
+            set_x_range(self._weight_plots[key], p.edges)
+            set_x_range(self._grad_plots[key], p.grad_edges)
+        x = self.norms.x
+        y = self.norms.y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log10(np.where(y > 0, y, np.nan))  # drawn in decades, labelled as numbers
+        for k, plot in enumerate(self._norm_plots):
+            columns = logs[:, k::3]
+            for i, key in enumerate(self.keys):
+                self._norm_curves[(k, key)].setData(x, columns[:, i])
+            set_decades(plot, columns, include=math.log10(HEALTHY_UPDATE_RATIO) if k == 2 else None)
+        self.set_status(f"{_gradient_reading(statistics, self.keys)}<br>{colour_key(self.keys)}")
+
+    def _on_slider_position_changed(self, index: int) -> None:
+        self.request_redraw()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.keys and self.fitting_columns(len(self.keys)) != self._columns:
+            self._needs_build = True
+            self.request_redraw()
+
+    def restyle(self) -> None:
+        if self.keys:
+            self._needs_build = True
+            self.request_redraw()
+
+    # --- export ----------------------------------------------------------------------------------------------
+
+    def csv_table(self) -> tuple[list[str], list[list[Any]]]:
+        header = ["step", "parameter", "norm", "grad_norm", "update_ratio"]
+        rows: list[list[Any]] = []
+        y = self.norms.y
+        for r, step in enumerate(self.norms.x):
+            for i, key in enumerate(self.keys):
+                rows.append([int(step), key, *(float(v) for v in y[r, 3 * i : 3 * i + 3])])
+        return header, rows
+
+
+def set_decades(plot: pg.PlotItem, logs: np.ndarray, include: float | None = None) -> None:
+    """Show log10 values on ``plot`` with ticks at whole decades labelled 0.001, 0.01, ... (or 1e-05)."""
+    finite = logs[np.isfinite(logs)]
+    if not finite.size:
+        return
+    lo, hi = float(finite.min()), float(finite.max())
+    if include is not None:
+        lo, hi = min(lo, include), max(hi, include)
+    first, last = math.floor(lo), math.ceil(hi)
+    if first == last:
+        last += 1
+    plot.setYRange(lo - 0.15, hi + 0.15, padding=0)
+    ticks = [(float(d), f"{10.0**d:g}") for d in range(first, last + 1)]
+    plot.getAxis("left").setTicks([ticks, []])
+
+
+def _params_by_key(statistics: LayerStatistics) -> dict[str, ParamStats]:
+    return {p.key: p for layer in statistics.layers for p in layer.params}
+
+
+def _gradient_reading(statistics: LayerStatistics, keys: list[str]) -> str:
+    """One sentence on the gradient norms from the first to the last layer."""
+    params = _params_by_key(statistics)
+    norms = [(key, params[key].grad_norm) for key in keys if key in params and params[key].grad_norm > 0]
+    if len(norms) < 2:
+        return f"Iteration {statistics.step:,}"
+    (first_key, first), (last_key, last) = norms[0], norms[-1]
+    ratio = first / last
+    if ratio < 1e-2:
+        verdict = "the gradients <b>vanish</b> towards the input"
+    elif ratio > 1e2:
+        verdict = "the gradients <b>grow</b> towards the input (exploding)"
+    else:
+        verdict = "the gradients reach every layer"
+    return (
+        f"Iteration {statistics.step:,}: gradient norm {first:.2g} in {first_key} and {last:.2g} in {last_key} "
+        f"(ratio {ratio:.2g}): {verdict}."
+    )
