@@ -68,7 +68,6 @@ def run_cli(network: str, mnist: Path) -> dict[str, Any]:
 
     import dllab
     from dllab.runs import DataSettings, RunRecorder
-
     from dllab.terminal import ProgressBar
     from dllab.trainer import Trainer, TrainingConfig
 
