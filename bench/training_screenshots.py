@@ -94,29 +94,39 @@ def main(argv: list[str] | None = None) -> int:
         settle(window)
         return window
 
-    def train(window: MainWindow, **settings: Any) -> None:
+    def train(window: MainWindow, during: TrainingView | None = None, **settings: Any) -> None:
+        """Train with ``settings``; with ``during``, also save that view half-way (``view_training.png``)."""
         lr = settings.pop("lr", None)
         window.state.set_training_settings(**settings)
         if lr is not None:
             window.state.set_hyperparameter("lr", lr)
         ended: list[str] = []
         window.training.run_ended.connect(lambda status, message: ended.append(message))
+        if during is not None:
+            window.views.setCurrentWidget(during)
         if not window.state.request_training():
             raise SystemExit(f"cannot train: {window.state.training_blocker()}")
         while not ended:
             app.processEvents()
             time.sleep(0.005)
+            if during is not None and window.training.progress.fraction >= 0.5:
+                during.flush()
+                grab(window, "training")
+                during = None
         print(ended[0])
+
+    def grab(window: MainWindow, name: str) -> None:
+        window.statusBar().clearMessage()
+        path = args.out / f"view_{name}.png"
+        window.grab().save(str(path))
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
     def save(window: MainWindow, view: TrainingView, name: str) -> None:
         window.views.setCurrentWidget(view)
         settle(window, 0.2)
         view.flush()
         settle(window, 0.2)
-        window.statusBar().clearMessage()
-        path = args.out / f"view_{name}.png"
-        window.grab().save(str(path))
-        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        grab(window, name)
 
     def close(window: MainWindow) -> None:
         window.state.undo_stack.setClean()
@@ -131,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # The spiral: curves and the decision boundary.
     window = new_window()
-    train(window, epochs=150, batch_size=32, lr=0.01)
+    train(window, window.curves_view, epochs=150, batch_size=32, lr=0.01)
     save(window, window.curves_view, "curves")
     save(window, window.boundary_view, "boundary")
     close(window)

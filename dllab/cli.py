@@ -12,7 +12,7 @@ which ``python -m dllab`` runs too::
     dllab compare assets/networks/multi_layer_net.json --data mnist --optimizers sgd,momentum,adagrad,adam \\
         --batch-size 128 --max-steps 2000
     dllab compare --list-presets
-    dllab compare --preset weight_decay
+    dllab compare --preset weight_decay --processes 2
     dllab search assets/networks/multi_layer_net.json --data mnist --subset 500 --val-split 0.2 --trials 20 \\
         --lr-range 1e-6,1e-2 --wd-range 1e-8,1e-4 --epochs 50
 
@@ -32,13 +32,14 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from dllab.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from dllab.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from dllab.commands.experiments import PRESET_FIXED, compare_command, search_command
 from dllab.commands.models import evaluate_command, export_command, gradcheck_command, info_command
 from dllab.commands.training import runs_command, train_command
 from dllab.data import NORMALIZATIONS, DatasetError
 from dllab.io import ModelFileError
 from dllab.option_strings import parse_augment, parse_named_options
+from dllab.parallel_runs import RunProcessError
 from dllab.presets import PRESETS
 from dllab.runs import RunError
 from dllab.spec import SpecError
@@ -134,6 +135,17 @@ def _add_training_args(p: argparse.ArgumentParser, *, data_required: bool = True
         choices=NORMALIZATIONS,
         default="standardize",
         help="input normalisation fitted on the training split (default: standardize)",
+    )
+
+
+def _add_processes_arg(p: argparse.ArgumentParser, runs: str) -> None:
+    p.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        default=1,
+        help=f"train N {runs} at once, each in a process of its own with a share of the cores for its "
+        "matrix products; at most one per core is useful (default: 1, one after another)",
     )
 
 
@@ -236,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--batch-sizes", metavar="LIST", help="e.g. 32,128,512")
     v.add_argument("--lrs", metavar="LIST", help="learning rates, e.g. 0.001,0.01,0.1")
     _add_training_args(p, data_required=False)
+    _add_processes_arg(p, "settings")
     p.add_argument(
         "--out", metavar="FOLDER", help="the output folder (default: a new folder under the runs folder)"
     )
@@ -260,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--top-k", type=int, default=5, metavar="K", help="best trials drawn in the figure (default: 5)"
     )
     _add_training_args(p)
+    _add_processes_arg(p, "trials")
     p.add_argument(
         "--out", metavar="FOLDER", help="the output folder (default: a new folder under the runs folder)"
     )
@@ -289,8 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 success, 1 a failed check or a diverged run, 2 a user mistake (reported as one
-        line on stderr), 130 interrupted.
+        The exit status: 0 success, 1 a failed check, a diverged run or a worker process that died, 2 a user
+        mistake (reported as one line on stderr), 130 interrupted.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
@@ -306,6 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _USER_ERRORS as exc:
         sys.stderr.write(f"dllab: error: {_one_line(exc)}\n")
         return EXIT_USAGE
+    except RunProcessError as exc:  # a worker process of --processes died (killed, out of memory)
+        sys.stderr.write(f"dllab: error: {_one_line(exc)}\n")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("\ndllab: interrupted\n")
         return EXIT_INTERRUPTED

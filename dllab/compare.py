@@ -11,23 +11,27 @@ the network variants they make are in :mod:`dllab.variants`.
 them) and returns the per-run results; it writes a run folder per variant, a combined CSV and a PNG of the
 overlaid curves (and small multiples for two factors, see :mod:`dllab.comparison_figures`). With
 ``test_curve`` the test set is also measured after every epoch, for the book's training-against-test
-figures; it is displayed, never used to choose anything.
+figures; it is displayed, never used to choose anything. The variants train in turn, or with ``processes``
+above 1 that many at once in worker processes (:mod:`dllab.parallel_runs`), their events interleaved; each
+variant is one :class:`VariantTraining` either way.
 
 The book's own comparisons are data in :data:`dllab.presets.PRESETS`;
 :func:`dllab.presets.comparison_from_preset` turns one into a ready :class:`Comparison` on MNIST.
 
 >>> comparison = Comparison(spec, prepared, TrainingConfig(batch_size=128, max_steps=2000),
-...                         {"optimizer": ["sgd", "momentum", "adagrad", "adam"]}, out="runs/opt")
+...                         {"optimizer": ["sgd", "momentum", "adagrad", "adam"]}, out="runs/opt",
+...                         processes=2)
 >>> for tagged in comparison.run():          # doctest: +SKIP
 ...     print(tagged.label, tagged.event)
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import os
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,7 @@ from dllab.comparison_figures import render_comparison, render_comparison_grid
 from dllab.data import PreparedData
 from dllab.metrics import evaluate
 from dllab.model import Sequential, build
+from dllab.parallel_runs import ParallelRuns, check_processes
 from dllab.plotting import write_png
 from dllab.runs import METRIC_COLUMNS, DataSettings, RunRecorder, safe_name
 from dllab.trainer import (
@@ -213,6 +218,70 @@ def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
         return np.where(count > 0, (sums[hi] - sums[lo]) / np.maximum(count, 1), np.nan)
 
 
+@dataclass
+class VariantTraining:
+    """One variant's training, in this process or in a worker process: its model, trainer and run folder.
+
+    :meth:`events` builds the variant's network with ``seed`` (the comparison's initial weights), trains it,
+    writes its run folder when ``folder`` is set and yields the trainer's events, each
+    :class:`~dllab.trainer.EpochEnded` followed by a :class:`TestEvaluated` when ``test_curve`` is set.
+    :class:`Comparison` runs one per variant, in turn or in worker processes (:mod:`dllab.parallel_runs`, which
+    pickles it with its data): the same code either way.
+    """
+
+    variant: Variant
+    data: PreparedData
+    seed: int
+    folder: Path | None = None
+    data_settings: DataSettings | None = None
+    test_curve: bool = False
+    _trainer: Trainer | None = field(default=None, init=False, repr=False)
+    _stopped: bool = field(default=False, init=False, repr=False)
+
+    def stop(self) -> None:
+        """Stop the training before its next batch (any thread; before :meth:`events` too)."""
+        self._stopped = True
+        trainer = self._trainer
+        if trainer is not None:
+            trainer.stop()
+
+    def events(self) -> Iterator[Event | TestEvaluated]:
+        """Train the variant, yielding its events (the run folder is written as they come)."""
+        variant = self.variant
+        model = build(variant.spec, seed=self.seed)
+        trainer = Trainer(model, self.data, variant.config)
+        recorder = None
+        if self.folder is not None:
+            recorder = RunRecorder(
+                self.folder,
+                model,
+                data=self.data,
+                config=variant.config,
+                data_settings=self.data_settings,
+                seed=self.seed,
+                extra={"comparison": {"label": variant.label, "settings": variant.settings}},
+            )
+        self._trainer = trainer
+        if self._stopped:
+            trainer.stop()
+        try:
+            for event in trainer.run():
+                if recorder is not None:
+                    recorder.handle(event)
+                yield event
+                if self.test_curve and isinstance(event, EpochEnded):
+                    yield self._evaluate_test(model, event)
+        finally:
+            self._trainer = None
+
+    def _evaluate_test(self, model: Sequential, epoch: EpochEnded) -> TestEvaluated:
+        limit = self.variant.config.eval_samples
+        x, y = self.data.x_test[:limit], self.data.y_test[:limit]
+        with np.errstate(all="ignore"):
+            test = evaluate(model, x, y)
+        return TestEvaluated(epoch.epoch, epoch.step, test.loss, test.accuracy)
+
+
 class Comparison:
     """Train one network under several settings from identical starting points.
 
@@ -240,11 +309,18 @@ class Comparison:
         Also measure the test set after every epoch (at most ``config.eval_samples`` samples) and yield it
         as :class:`TestEvaluated`, for the book's training-against-test plots. For display only: nothing is
         chosen by it.
+    processes
+        How many variants train at once, each in a worker process of its own (:mod:`dllab.parallel_runs`)
+        with ``cpu_count // processes`` BLAS threads; one per core at most is useful. 1 (the default) trains
+        them in turn in this process. Each variant starts from the same weights and sees the same mini-batches
+        either way, and the results are bit for bit the same where the BLAS thread counts are; with other
+        thread counts BLAS rounds its float32 sums differently, and long runs drift apart slightly.
 
     Raises
     ------
     ValueError, SpecError
-        For invalid factors, a variant network that cannot be built, or data that does not fit it.
+        For invalid factors, a variant network that cannot be built, data that does not fit it, or a
+        ``processes`` that is not a whole number of at least 1.
     """
 
     def __init__(
@@ -259,9 +335,11 @@ class Comparison:
         out: str | os.PathLike[str] | None = None,
         data_settings: DataSettings | None = None,
         test_curve: bool = False,
+        processes: int = 1,
     ) -> None:
         self.config = config
         self.factors = {name: list(values) for name, values in factors.items()}
+        self.processes = processes
         self._setup(make_variants(spec, config, factors, keep_lr=keep_lr), data, seed, out, data_settings)
         self.test_curve = test_curve
 
@@ -275,6 +353,7 @@ class Comparison:
         out: str | os.PathLike[str] | None = None,
         data_settings: DataSettings | None = None,
         test_curve: bool = False,
+        processes: int = 1,
     ) -> Comparison:
         """A comparison of variants made elsewhere (e.g. the trials of a random search).
 
@@ -282,7 +361,7 @@ class Comparison:
         ----------
         variants
             At least one; each with its own label, settings, spec and training config.
-        data, seed, out, data_settings, test_curve
+        data, seed, out, data_settings, test_curve, processes
             As for the constructor.
         """
         if not variants:
@@ -290,6 +369,7 @@ class Comparison:
         comparison = cls.__new__(cls)
         comparison.config = variants[0].config
         comparison.factors = {}
+        comparison.processes = processes
         comparison._setup(list(variants), data, seed, out, data_settings)
         comparison.test_curve = test_curve
         return comparison
@@ -313,73 +393,96 @@ class Comparison:
             VariantResult(i, v.label, v.settings) for i, v in enumerate(self.variants)
         ]
         self.outputs: dict[str, Path] = {}
-        self._trainer: Trainer | None = None
+        self._running: VariantTraining | ParallelRuns | None = None
         self._stopped = False
+
+    @property
+    def processes(self) -> int:
+        """How many variants train at once in worker processes (1: in turn, in this process)."""
+        return self._processes
+
+    @processes.setter
+    def processes(self, value: int) -> None:
+        self._processes = check_processes(value)
 
     def build_model(self, variant: Variant) -> Sequential:
         """A fresh model of the variant's network with the comparison's initial weights."""
         return build(variant.spec, seed=self.seed)
 
     def stop(self) -> None:
-        """Stop the running variant before its next batch and skip the rest (any thread)."""
+        """Stop the running variants before their next batch and skip the rest (any thread)."""
         self._stopped = True
-        trainer = self._trainer
-        if trainer is not None:
-            trainer.stop()
+        running = self._running
+        if running is not None:
+            running.stop()
 
     def run(self) -> Generator[VariantEvent, None, list[VariantResult]]:
-        """Train every variant in turn, yielding their events; returns the results.
+        """Train every variant, yielding their events; returns the results.
 
-        When ``out`` is set, each variant gets a run folder ``out/NN-label`` as it runs, and the combined
-        CSVs and the PNG are written at the end (also after a stop). With ``test_curve``, every
-        :class:`~dllab.trainer.EpochEnded` is followed by the variant's :class:`TestEvaluated`.
+        With ``processes`` 1 the variants train in turn, in this process; with more, that many train at once
+        in worker processes and their events come interleaved. Either way they are recorded into
+        :attr:`results` here, as they come. When ``out`` is set, each variant gets a run folder
+        ``out/NN-label`` as it runs, and the combined CSVs and the PNG are written at the end (also after a
+        stop). With ``test_curve``, every :class:`~dllab.trainer.EpochEnded` is followed by the variant's
+        :class:`TestEvaluated`.
+
+        Raises
+        ------
+        Exception
+            What training a variant raised (from a worker process: the same type and message).
+        dllab.parallel_runs.RunProcessError
+            When a worker process ends without finishing its variant (killed, crashed).
         """
         if self.out is not None:
             self.out.mkdir(parents=True, exist_ok=True)
-        for variant, result in zip(self.variants, self.results, strict=True):
-            if self._stopped:
-                result.status = "not run"
-                continue
-            model = self.build_model(variant)
-            trainer = Trainer(model, self.data, variant.config)
-            recorder = None
-            if self.out is not None:
-                result.folder = (
-                    self.out / f"{result.index + 1:02d}-{safe_name(variant.label.replace(', ', '-'))}"
-                )
-                recorder = RunRecorder(
-                    result.folder,
-                    model,
-                    data=self.data,
-                    config=variant.config,
-                    data_settings=self.data_settings,
-                    seed=self.seed,
-                    extra={"comparison": {"label": variant.label, "settings": variant.settings}},
-                )
-            self._trainer = trainer
-            if self._stopped:
-                trainer.stop()
-            try:
-                for event in trainer.run():
-                    result.record(event)
-                    if recorder is not None:
-                        recorder.handle(event)
-                    yield VariantEvent(result.index, variant.label, event)
-                    if self.test_curve and isinstance(event, EpochEnded):
-                        tested = self._evaluate_test(model, event, variant.config.eval_samples)
-                        result.record(tested)
-                        yield VariantEvent(result.index, variant.label, tested)
-            finally:
-                self._trainer = None
+        if self.processes == 1:
+            yield from self._train_in_turn()
+        else:
+            yield from self._train_in_processes()
         if self.out is not None:
             self.outputs = self.write_outputs(self.out)
         return self.results
 
-    def _evaluate_test(self, model: Sequential, epoch: EpochEnded, limit: int | None) -> TestEvaluated:
-        x, y = self.data.x_test[:limit], self.data.y_test[:limit]
-        with np.errstate(all="ignore"):
-            test = evaluate(model, x, y)
-        return TestEvaluated(epoch.epoch, epoch.step, test.loss, test.accuracy)
+    def _training(self, variant: Variant, result: VariantResult) -> VariantTraining:
+        if self.out is not None:
+            result.folder = self.out / f"{result.index + 1:02d}-{safe_name(variant.label.replace(', ', '-'))}"
+        return VariantTraining(
+            variant, self.data, self.seed, result.folder, self.data_settings, self.test_curve
+        )
+
+    def _train_in_turn(self) -> Iterator[VariantEvent]:
+        for variant, result in zip(self.variants, self.results, strict=True):
+            if self._stopped:
+                result.status = "not run"
+                continue
+            training = self._training(variant, result)
+            self._running = training
+            if self._stopped:
+                training.stop()
+            try:
+                for event in training.events():
+                    result.record(event)
+                    yield VariantEvent(result.index, variant.label, event)
+            finally:
+                self._running = None
+
+    def _train_in_processes(self) -> Iterator[VariantEvent]:
+        trainings = [self._training(v, r) for v, r in zip(self.variants, self.results, strict=True)]
+        runs = ParallelRuns(trainings, self.processes, [v.label for v in self.variants])
+        self._running = runs
+        if self._stopped:
+            runs.stop()
+        try:
+            with contextlib.closing(runs.events()) as events:
+                for index, event in events:
+                    result = self.results[index]
+                    result.record(event)
+                    yield VariantEvent(index, result.label, event)
+        finally:
+            self._running = None
+        for result in self.results:
+            if result.index not in runs.started:
+                result.status, result.folder = "not run", None
 
     def write_outputs(self, folder: str | os.PathLike[str]) -> dict[str, Path]:
         """Write the combined CSVs and the PNG of the results so far.

@@ -186,6 +186,8 @@ class RandomSearch:
         How the data was made, written to ``search.json``.
     top_k
         How many of the best trials the figure draws curves of.
+    processes
+        How many trials train at once, each in a worker process (see :class:`~dllab.compare.Comparison`).
 
     Raises
     ------
@@ -206,6 +208,7 @@ class RandomSearch:
         out: str | os.PathLike[str] | None = None,
         data_settings: DataSettings | None = None,
         top_k: int = 5,
+        processes: int = 1,
     ) -> None:
         if not len(data.x_val):
             raise ValueError(
@@ -230,7 +233,9 @@ class RandomSearch:
             for i, p in enumerate(self.trial_params)
         ]
         self.data_name = data.name
-        self.comparison = Comparison.from_variants(variants, without_test(data), seed=seed)
+        self.comparison = Comparison.from_variants(
+            variants, without_test(data), seed=seed, processes=processes
+        )
         self.outputs: dict[str, Path] = {}
 
     @property
@@ -252,7 +257,7 @@ class RandomSearch:
         self.comparison.stop()
 
     def run(self) -> Generator[TrialEvent, None, list[VariantResult]]:
-        """Run the trials in turn, yielding their events; returns :meth:`ranking`.
+        """Run the trials (in turn, or ``processes`` at a time), yielding their events; returns :meth:`ranking`.
 
         The outputs are written at the end when ``out`` is set (also after a stop).
         """

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from dllab.compare import Comparison, VariantEvent, VariantResult
 from dllab.data import Dataset, PreparedData
+from dllab.parallel_runs import check_processes
 from dllab.presets import comparison_from_preset, get_preset
 from dllab.runs import DataSettings
 from dllab.search import RandomSearch, TrialEvent
@@ -141,6 +142,8 @@ class ComparisonPlanned:
     data: str
     #: Mini-batches of each run at the most, when the runs stop at a step limit (else None).
     max_steps: int | None
+    #: How many runs train at once, each in a worker process (1: one after another).
+    processes: int = 1
 
     @classmethod
     def of(cls, comparison: Comparison) -> ComparisonPlanned:
@@ -152,6 +155,7 @@ class ComparisonPlanned:
             test_curve=comparison.test_curve,
             data=data_summary(comparison.data),
             max_steps=comparison.config.max_steps,
+            processes=min(comparison.processes, len(comparison.variants)),
         )
 
 
@@ -207,7 +211,7 @@ class ExperimentJob:
         return self._stop.is_set()
 
     def stop(self) -> None:
-        """Stop the running trainer before its next mini-batch and skip the runs after it."""
+        """Stop the running trainers before their next mini-batch and skip the runs not started."""
         self._stop.set()
         engine = self._engine
         if engine is not None:
@@ -224,7 +228,8 @@ class ExperimentJob:
 
 
 class ComparisonJob(ExperimentJob):
-    """Trains the variants of a comparison in turn: of the app's design, or of one of the book's presets.
+    """Trains the variants of a comparison, in turn or several at once in worker processes (the engine's
+    ``processes``): of the app's design, or of one of the book's presets.
 
     Parameters
     ----------
@@ -250,6 +255,7 @@ class ComparisonJob(ExperimentJob):
         changes: Mapping[str, Any] | None = None,
         keep_lr: bool = False,
         seed: int | None = None,
+        processes: int = 1,
     ) -> ComparisonJob:
         """A comparison of the design's network on its data.
 
@@ -265,6 +271,8 @@ class ComparisonJob(ExperimentJob):
             Keep the design's learning rate for every optimizer instead of each one's book learning rate.
         seed
             Seeds the initial weights and the mini-batch order (the design's training seed when None).
+        processes
+            How many runs train at once, each in a worker process (see :class:`~dllab.compare.Comparison`).
 
         Raises
         ------
@@ -275,6 +283,7 @@ class ComparisonJob(ExperimentJob):
         seed = request.seed if seed is None else seed
         config = dataclasses.replace(request.config, **{**LIGHT_STATISTICS, **(changes or {}), "seed": seed})
         make_variants(request.spec, config, factors, keep_lr=keep_lr)  # invalid settings fail here, at once
+        check_processes(processes)
 
         def build() -> Comparison:
             return Comparison(
@@ -285,6 +294,7 @@ class ComparisonJob(ExperimentJob):
                 keep_lr=keep_lr,
                 seed=seed,
                 data_settings=request.data_settings,
+                processes=processes,
             )
 
         return cls(build, f"Preparing {request.title}…")
@@ -300,6 +310,7 @@ class ComparisonJob(ExperimentJob):
         factors: Mapping[str, Sequence[Any]] | None = None,
         data_dir: str | Path | None = None,
         dataset: Dataset | None = None,
+        processes: int = 1,
     ) -> ComparisonJob:
         """One of the book's comparisons (:data:`dllab.presets.PRESETS`) on MNIST.
 
@@ -311,8 +322,11 @@ class ComparisonJob(ExperimentJob):
             As for :func:`dllab.presets.comparison_from_preset` (``dataset``: MNIST already loaded).
         factors
             What varies, when it differs from the preset's own factors (same network, data and training).
+        processes
+            How many runs train at once, each in a worker process (see :class:`~dllab.compare.Comparison`).
         """
         preset = get_preset(name)
+        check_processes(processes)
         wanted = normalized_factors(factors) if factors is not None else None
         if wanted == normalized_factors(preset.comparison_factors()):
             wanted = None
@@ -324,6 +338,7 @@ class ComparisonJob(ExperimentJob):
                 preset.name, data_dir=data_dir, quick=quick, seed=seed, changes=changes, dataset=dataset
             )
             if wanted is None:
+                comparison.processes = processes
                 return comparison
             return Comparison(
                 preset.spec(),
@@ -333,6 +348,7 @@ class ComparisonJob(ExperimentJob):
                 seed=seed,
                 data_settings=comparison.data_settings,
                 test_curve=comparison.test_curve,
+                processes=processes,
             )
 
         return cls(build, f"Loading {source} for “{preset.title}”…")

@@ -7,11 +7,13 @@ and the order of the mini-batches (the engine's :class:`dllab.compare.Comparison
 (:data:`dllab.presets.PRESETS`: optimizers, figure 6-9; initialisers, 6-15; batch normalisation, 6-18;
 weight decay, 6-20/21; dropout, 6-23) on MNIST, each with a quick version.
 
-The runs train one after another in a worker thread (:class:`ui.training_worker.GeneratorWorker`); one process,
-one run at a time: the engine is single-threaded numpy, and training several runs in parallel processes is not
-offered. Each run appears live as a curve of the loss per mini-batch (smoothed) and of the accuracy per epoch,
-with a results table below; two settings also give small multiples (one accuracy panel per value of the first).
-Stop takes effect before the next mini-batch.
+The runs train one after another in a worker thread (:class:`ui.training_worker.GeneratorWorker`), or, with
+Processes above 1, that many at once, each in a worker process of its own with a share of the cores for its
+BLAS threads (the engine's ``Comparison(processes=N)``, :mod:`dllab.parallel_runs`; one per core at most is
+useful). Each run appears live as a curve of the loss per mini-batch (smoothed) and of the accuracy per epoch,
+with a results table below; runs training at once draw their curves side by side as their events come in,
+interleaved. Two settings also give small multiples (one accuracy panel per value of the first). Stop takes
+effect before the next mini-batch of every run training, and skips the runs not started.
 
 The parts: :mod:`ui.compare_controls` (what varies), :mod:`ui.compare_jobs` (the work in the worker thread,
 no Qt), :mod:`ui.compare_runner` (settings column, Run / Stop, the worker), :mod:`ui.compare_plots` (curves
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,14 +87,17 @@ class CompareView(ExperimentView):
     title = "Compare runs"
     export_stem = "comparison"
     worker_name = "comparison"
-    run_tip = "Train every setting in turn, from the same initial weights on the same mini-batches."
+    run_tip = (
+        "Train every setting (in turn, or several at once with Processes), from the same initial weights on the "
+        "same mini-batches."
+    )
     hint = (
         "One network trained under several settings, everything else identical: the same initial weights and "
         "the same mini-batches in the same order. Loss per mini-batch (smoothed) and accuracy per epoch."
     )
     empty_text = (
         "Choose what varies on the left (or one of the book's comparisons) and press Run: the settings train "
-        "one after another and each run's curves appear here as it trains."
+        "one after another (or several at once, see Processes) and each run's curves appear here as it trains."
     )
 
     def __init__(
@@ -106,8 +112,7 @@ class CompareView(ExperimentView):
         self.results: list[VariantResult] = []
         self.plan: ComparisonPlanned | None = None
         self._run_clock: dict[int, list[float]] = {}
-        self._current = -1
-        self._total_steps = 0
+        self._total_steps: dict[int, int] = {}
         body = self.sidebar_body
 
         form = self.add_section("Experiment")
@@ -158,6 +163,17 @@ class CompareView(ExperimentView):
             0, 2**31 - 1, 0, "Seeds the initial weights and the mini-batch order.", body
         )
         form.addRow("Seed", self.seed_spin)
+        cores = os.cpu_count() or 1
+        self.processes_spin = spin_box(
+            1,
+            cores,
+            1,
+            "Train this many runs at once, each in a process of its own: one per core at most is useful (this "
+            f"computer has {cores}). Each process uses fewer BLAS threads for its matrix products (the cores "
+            "divided by the processes). 1: the runs train one after another.",
+            body,
+        )
+        form.addRow("Processes", self.processes_spin)
         self.book_lr_check = QCheckBox("Each optimizer at its book learning rate", body)
         self.book_lr_check.setChecked(True)
         self.book_lr_check.setToolTip(
@@ -251,6 +267,7 @@ class CompareView(ExperimentView):
                 changes=self.changes(),
                 keep_lr=not self.book_lr_check.isChecked(),
                 seed=self.seed_spin.value(),
+                processes=self.processes_spin.value(),
             )
         dataset = self.state.dataset if self.state is not None else None
         return ComparisonJob.of_preset(
@@ -261,6 +278,7 @@ class CompareView(ExperimentView):
             factors=factors,
             data_dir=self.mnist_dir,
             dataset=dataset if is_mnist(dataset) else None,
+            processes=self.processes_spin.value(),
         )
 
     def _describe_design(self) -> None:
@@ -353,10 +371,8 @@ class CompareView(ExperimentView):
     def begin_job(self, job: ExperimentJob) -> None:
         self.plots.clear_runs()
         self.table.setRowCount(0)
-        self.results, self._run_clock = [], {}
+        self.results, self._run_clock, self._total_steps = [], {}, {}
         self.plan = None
-        self._current = -1
-        self._total_steps = 0
 
     def handle_items(self, items: Sequence[Any]) -> None:
         now = time.monotonic()
@@ -370,7 +386,7 @@ class CompareView(ExperimentView):
                 event = item.event
                 if isinstance(event, RunStarted):
                     self._run_clock[item.index] = [now, math.nan]
-                    self._current, self._total_steps = item.index, event.total_steps
+                    self._total_steps[item.index] = event.total_steps
                 elif isinstance(event, Finished | Stopped | Diverged):
                     self._run_clock.setdefault(item.index, [now, now])[1] = now
                 changed = True
@@ -387,18 +403,34 @@ class CompareView(ExperimentView):
         self._run_clock = {}
         self.plots.set_runs(self.results, plan.factors)
         varied = " × ".join(FACTOR_TITLES[f].lower() for f in plan.factors)
-        self.set_status(f"<b>{len(plan.labels)} runs</b>, varying {varied} · {plan.data}")
+        at_once = f", {plan.processes} at a time" if plan.processes > 1 else ""
+        self.set_status(f"<b>{len(plan.labels)} runs</b>{at_once}, varying {varied} · {plan.data}")
 
     def _show_progress(self) -> None:
-        if not self.results or self._current < 0:
+        """The share of all mini-batches done, and which runs are training (several at once in processes)."""
+        if not self._total_steps:
             return
-        result = self.results[self._current]
-        done = len(result.steps) / self._total_steps if self._total_steps else 0.0
-        self.set_progress(
-            (self._current + done) / len(self.results),
-            f"Run {self._current + 1} of {len(self.results)}: {result.label} · mini-batch "
-            f"{len(result.steps):,} of {self._total_steps:,}",
-        )
+        count = len(self.results)
+        training = [r for r in self.results if r.status == "running"]
+        done = 0.0
+        for r in self.results:
+            total = self._total_steps.get(r.index, 0)
+            done += 1.0 if r.status not in ("pending", "running") else len(r.steps) / total if total else 0.0
+        if len(training) == 1:
+            (r,) = training
+            text = (
+                f"Run {r.index + 1} of {count}: {r.label} · mini-batch {len(r.steps):,} of "
+                f"{self._total_steps[r.index]:,}"
+            )
+        elif training:
+            ended = sum(r.status not in ("pending", "running") for r in self.results)
+            runs = ", ".join(
+                f"{r.label} {len(r.steps):,} of {self._total_steps[r.index]:,}" for r in training
+            )
+            text = f"{len(training)} runs training at once ({ended} of {count} done) · mini-batches: {runs}"
+        else:
+            return
+        self.set_progress(done / count, text)
 
     def run_seconds(self) -> list[float]:
         """How long each run trained (the running one: so far; NaN: not started)."""

@@ -79,7 +79,8 @@ def _preset_comparison(args: argparse.Namespace) -> Comparison:
     if given:
         raise ValueError(
             f"--preset {args.preset} sets the network, the data and the training settings; leave out "
-            f"{', '.join(given)} (only --data, --epochs, --max-steps, --seed, --quick, --book and --out go with it)"
+            f"{', '.join(given)} (only --data, --epochs, --max-steps, --seed, --quick, --book, --processes and "
+            "--out go with it)"
         )
     preset = get_preset(args.preset)
     changes = {
@@ -150,20 +151,24 @@ def compare_command(args: argparse.Namespace) -> int:
             data_settings=settings,
         )
         name, kind = model.name, "compare"
+    comparison.processes = args.processes
     folder = new_output_folder(args.out, name, kind=kind)  # only once everything is known to be valid
     comparison.out = folder
     data = comparison.data
+    at_once = f", {comparison.processes} at a time" if comparison.processes > 1 else ""
     err.write(
         f"comparing {len(comparison.variants)} settings on {data.name} ({len(data.x_train):,} training, "
-        f"{len(data.x_val):,} validation samples): {', '.join(v.label for v in comparison.variants)}\n"
+        f"{len(data.x_val):,} validation samples{at_once}): {', '.join(v.label for v in comparison.variants)}\n"
     )
-    progress: ProgressBar | None = None
+    # Runs in parallel processes interleave their progress: plain lines then, never one rewritten line.
+    tty = False if comparison.processes > 1 else None
+    progress: dict[int, ProgressBar] = {}
     with stop_on_interrupt(comparison.stop, err) as pressed:
         for tagged in comparison.run():
             if isinstance(tagged.event, RunStarted):
-                progress = ProgressBar(err, label=f"[{tagged.label}] ")
-            if progress is not None and not isinstance(tagged.event, TestEvaluated):
-                progress.handle(tagged.event)
+                progress[tagged.index] = ProgressBar(err, label=f"[{tagged.label}] ", tty=tty)
+            if tagged.index in progress and not isinstance(tagged.event, TestEvaluated):
+                progress[tagged.index].handle(tagged.event)
     rows = [("variant", "status", "final loss", "train acc", "val acc", "test acc")]
     for r in comparison.results:
         smoothed = r.smoothed_losses()
@@ -214,6 +219,7 @@ def search_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         data_settings=settings,
         top_k=args.top_k,
+        processes=args.processes,
     )
     folder = new_output_folder(args.out, model.name, kind="search")
     search.out = folder

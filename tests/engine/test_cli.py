@@ -118,12 +118,16 @@ def test_runs_lists_past_runs(trained: tuple[Path, str, str], monkeypatch: pytes
 
 
 def test_compare_writes_curves_and_a_table(tmp_path: Path) -> None:
+    code, out, _ = _run("compare", "--help")
+    text = " ".join(out.split())
+    assert code == 0 and "--processes N train N settings at once" in text and "at most one per core" in text
     out_dir = tmp_path / "cmp"
     code, out, err = _run(
         "compare", SPIRAL, "--data", "spiral", "--optimizers", "sgd,adam", "--batchnorm", "on,off",
-        "--max-steps", "12", "--batch-size", "64", "--out", str(out_dir),
+        "--max-steps", "12", "--batch-size", "64", "--processes", "2", "--out", str(out_dir),
     )  # fmt: skip
     assert code == 0, err
+    assert "validation samples, 2 at a time)" in err
     assert "[adam, batchnorm off] epoch" in err
     for label in ("sgd, batchnorm on", "adam, batchnorm off"):
         assert label in out
@@ -175,10 +179,11 @@ def test_search_ranks_trials_and_writes_its_files(tmp_path: Path) -> None:
     assert lines[6].startswith(f"best: trial {ranks[0][1]}, lr ")
     for name in ("search.csv", "search_epochs.csv", "search.png", "search.json"):
         assert (out_dir / name).is_file()
-    again = tmp_path / "again"
+    again = tmp_path / "again"  # the same search, two trials at a time in worker processes
     _run(
         "search", SPIRAL, "--data", "spiral", "--trials", "4", "--lr-range", "1e-3,1", "--wd-range",
-        "1e-8,1e-4", "--epochs", "3", "--batch-size", "50", "--seed", "2", "--out", str(again),
+        "1e-8,1e-4", "--epochs", "3", "--batch-size", "50", "--seed", "2", "--processes", "2",
+        "--out", str(again),
     )  # fmt: skip
     first, second = ((folder / "search.csv").read_text(encoding="utf-8") for folder in (out_dir, again))
     assert first == second
@@ -221,6 +226,7 @@ def test_divergence_prints_the_message_and_exits_1(tmp_path: Path) -> None:
         ["compare", "--preset", "dropout", "--optimizer", "adam", "--dropouts", "0,0.5"],
         ["compare", "--preset", "dropout", "--quick", "--book"],
         ["compare", "--preset", "dropout", "--data", "no-such-folder"],
+        ["compare", SPIRAL, "--data", "spiral", "--optimizers", "sgd,adam", "--processes", "0"],
         ["search", SPIRAL, "--data", "spiral"],
         ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-2,1e-6"],
         ["search", SPIRAL, "--data", "spiral", "--lr-range", "fast"],

@@ -4,6 +4,8 @@ on real MNIST, two-factor small multiples, exports and the reasons Run is unavai
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,9 +14,12 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
+from dllab.compare import VariantEvent
 from dllab.data import Dataset, load_dataset
 from dllab.presets import PRESETS, QUICK_STEPS, book_mlp
+from dllab.trainer import BatchEnded, RunStarted, Stopped
 from dllab.variants import check_factor_values
+from ui.compare_jobs import ComparisonPlanned
 from ui.compare_view import CompareView
 from ui.state import AppState
 
@@ -248,18 +253,74 @@ def test_a_preset_without_its_data_fails_with_the_reason(qtbot, fake_dialogs, tm
     assert view.run_button.text() == "Run" and view.run_button.isEnabled()
 
 
-def test_the_views_embed_in_the_main_window_and_stop_when_it_closes(qtbot, window) -> None:
-    from ui.distributions_view import DistributionsView
-    from ui.search_view import SearchView
+def test_processes_train_two_runs_at_once_and_draw_both(qtbot, view, fake_dialogs) -> None:
+    compare_optimizers(view, ("sgd", "adam"), 150)
+    view.processes_spin.setValue(2)
+    assert view.processes_spin.minimum() == 1 and view.processes_spin.maximum() == (os.cpu_count() or 1)
+    assert "one per core" in view.processes_spin.toolTip()
 
-    views = [CompareView(window.state), SearchView(window.state), DistributionsView(window.state)]
-    for view in views:
-        window.add_view(view, view.title)
-        window.window_closing.connect(view.shutdown)
-    compare = views[0]
+    assert run(qtbot, view) == "finished"
+
+    assert view.job.comparison.processes == min(2, os.cpu_count() or 1)
+    assert [r.status for r in view.results] == ["finished", "finished"]
+    assert [len(r.steps) for r in view.results] == [150, 150]
+    assert view.results[0].losses[0] == view.results[1].losses[0]
+    for curve in view.plots.loss_curves:
+        xs, ys = curve.getData()
+        assert len(xs) == 150 and np.isfinite(ys).all()
+    assert all(len(items.line.getData()[0]) >= 1 for items in view.plots.accuracy_items)
+    assert [view.table.item(row, 1).text() for row in range(2)] == ["finished (step limit)"] * 2
+    assert multiprocessing.active_children() == []
+    assert fake_dialogs.errors() == []
+
+
+def test_interleaved_events_of_runs_training_at_once_are_drawn_and_counted(view) -> None:
+    plan = ComparisonPlanned(
+        labels=("sgd", "adam", "momentum"),
+        settings=({"optimizer": "sgd"}, {"optimizer": "adam"}, {"optimizer": "momentum"}),
+        factors={"optimizer": ["sgd", "adam", "momentum"]},
+        test_curve=False,
+        data="mnist: 450 training, 50 validation, 10,000 test samples",
+        max_steps=10,
+        processes=2,
+    )
+    started = RunStarted(epochs=2, batches_per_epoch=5, total_steps=10, train_samples=450, val_samples=50,
+                         test_samples=10_000)  # fmt: skip
+
+    def batch(step: int) -> BatchEnded:
+        return BatchEnded(step, 1 + (step - 1) // 5, 1 + (step - 1) % 5, 2.3 - 0.1 * step, 0.01, 1000.0)
+
+    view.begin_job(None)
+    view.handle_items([plan, VariantEvent(0, "sgd", started), VariantEvent(1, "adam", started)])
+    for step in range(1, 5):
+        view.handle_items([VariantEvent(1, "adam", batch(step)), VariantEvent(0, "sgd", batch(step))])
+    view.handle_items([VariantEvent(0, "sgd", batch(5))])
+    view.flush()
+
+    assert view.progress_label.text() == (
+        "2 runs training at once (0 of 3 done) · mini-batches: sgd 5 of 10, adam 4 of 10"
+    )
+    assert "3 runs</b>, 2 at a time" in view.status_label.text()
+    points = [curve.getData()[0] for curve in view.plots.loss_curves]
+    assert [0 if xs is None else len(xs) for xs in points] == [5, 4, 0]  # each run's own mini-batches
+    assert [view.table.item(row, 1).text() for row in range(3)] == ["running", "running", "pending"]
+
+    view.handle_items([VariantEvent(0, "sgd", Stopped(5, 1)), VariantEvent(2, "momentum", started)])
+    view.flush()
+
+    assert view.progress_label.text().startswith("2 runs training at once (1 of 3 done)")
+    assert [view.table.item(row, 1).text() for row in range(3)] == ["stopped", "running", "running"]
+
+
+def test_the_views_embed_in_the_main_window_and_stop_when_it_closes(qtbot, window) -> None:
+    compare = window.compare_view
+    for view in (window.compare_view, window.search_view, window.distributions_view):
+        assert window.views.indexOf(view) >= 0
     window.views.setCurrentWidget(compare)
+    compare.choose_experiment(None)
     compare.first_editor.set_setting("optimizer", ("sgd", "adam"))
     compare.epochs_spin.setValue(5000)
+    compare.processes_spin.setValue(2)  # closing the window ends the worker processes too
     assert "SpiralMLP" in compare.description_label.text()
 
     compare.run_button.click()
@@ -268,6 +329,7 @@ def test_the_views_embed_in_the_main_window_and_stop_when_it_closes(qtbot, windo
 
     assert not compare.running  # the worker's thread has ended
     assert compare.job is not None and compare.job.stop_requested
+    assert multiprocessing.active_children() == []
 
 
 def test_the_job_module_does_not_import_qt() -> None:

@@ -111,6 +111,7 @@ class WeightsView(TrainingView):
             block, col = divmod(i, columns)
             color = series_color(i)
             wplot = small_plot(g, 2 * block, col, title=f"{key}", left="weights (%)" if col == 0 else "")
+            yield
             gplot = small_plot(
                 g, 2 * block + 1, col, title="gradient", left="gradients (%)" if col == 0 else ""
             )
