@@ -375,7 +375,7 @@ class SearchJob(ExperimentJob):
         The design, captured on the GUI thread.
     ranges
         ``{name: (low, high)}`` for ``"lr"`` and ``"weight_decay"``.
-    trials, seed, top_k
+    trials, seed, top_k, processes
         As for :class:`~dllab.search.RandomSearch`.
     changes
         :class:`~dllab.trainer.TrainingConfig` options replacing the design's (epochs).
@@ -389,9 +389,11 @@ class SearchJob(ExperimentJob):
         trials: int,
         seed: int,
         top_k: int,
+        processes: int = 1,
         changes: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        check_processes(processes)
         if request.data_settings.val_fraction <= 0:
             raise ValueError(
                 "A search scores its trials on the validation split, and this design holds none out: set a "
@@ -399,7 +401,7 @@ class SearchJob(ExperimentJob):
             )
         self.request = request
         self.ranges = dict(ranges)
-        self.trials, self.seed, self.top_k = trials, seed, top_k
+        self.trials, self.seed, self.top_k, self.processes = trials, seed, top_k, processes
         self.config = dataclasses.replace(request.config, **{**LIGHT_STATISTICS, **(changes or {})})
         self.search: RandomSearch | None = None
 
@@ -415,6 +417,7 @@ class SearchJob(ExperimentJob):
             seed=self.seed,
             data_settings=self.request.data_settings,
             top_k=self.top_k,
+            processes=self.processes,
         )
         self.search = search
         self._attach(search)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dllab.compare import VariantResult
 from ui import dialogs
 from ui.compare_jobs import ExperimentJob, ExperimentPreparing, is_urgent
 from ui.icons import action_icon
@@ -87,6 +90,34 @@ def spin_box(low: int, high: int, value: int, tip: str, parent: QWidget, *, spec
     if special:
         spin.setSpecialValueText(special)
     return spin
+
+
+def share_done(results: Sequence[VariantResult], total_steps: Mapping[int, int]) -> float:
+    """The share of all runs' mini-batches done: a run that ended counts whole, a running one by its
+    mini-batches out of ``total_steps[index]``, one not started as nothing."""
+    if not results:
+        return 0.0
+    done = 0.0
+    for r in results:
+        if r.status not in ("pending", "running"):
+            done += 1.0
+        elif total_steps.get(r.index):
+            done += len(r.steps) / total_steps[r.index]
+    return done / len(results)
+
+
+def processes_spin_box(what: str, parent: QWidget) -> QSpinBox:
+    """How many runs (``what``: "runs", "trials") train at once, each in a process of its own (1 to the cores)."""
+    cores = os.cpu_count() or 1
+    return spin_box(
+        1,
+        cores,
+        1,
+        f"Train this many {what} at once, each in a process of its own: one per core at most is useful (this "
+        f"computer has {cores}). Each process uses fewer BLAS threads for its matrix products (the cores "
+        f"divided by the processes). 1: the {what} train one after another.",
+        parent,
+    )
 
 
 class SidebarView(TrainingView):

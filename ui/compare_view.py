@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,7 +39,7 @@ from dllab.trainer import Diverged, Finished, RunStarted, Stopped, TrainingConfi
 from ui.compare_controls import FACTOR_TITLES, FactorEditor
 from ui.compare_jobs import ComparisonJob, ComparisonPlanned, ExperimentJob, capture_design
 from ui.compare_plots import ComparisonPlots, ComparisonTable
-from ui.compare_runner import ExperimentView, sentence, spin_box
+from ui.compare_runner import ExperimentView, processes_spin_box, sentence, share_done, spin_box
 from ui.state import AppState
 from ui.widgets import hint_label
 
@@ -163,16 +162,7 @@ class CompareView(ExperimentView):
             0, 2**31 - 1, 0, "Seeds the initial weights and the mini-batch order.", body
         )
         form.addRow("Seed", self.seed_spin)
-        cores = os.cpu_count() or 1
-        self.processes_spin = spin_box(
-            1,
-            cores,
-            1,
-            "Train this many runs at once, each in a process of its own: one per core at most is useful (this "
-            f"computer has {cores}). Each process uses fewer BLAS threads for its matrix products (the cores "
-            "divided by the processes). 1: the runs train one after another.",
-            body,
-        )
+        self.processes_spin = processes_spin_box("runs", body)
         form.addRow("Processes", self.processes_spin)
         self.book_lr_check = QCheckBox("Each optimizer at its book learning rate", body)
         self.book_lr_check.setChecked(True)
@@ -412,10 +402,6 @@ class CompareView(ExperimentView):
             return
         count = len(self.results)
         training = [r for r in self.results if r.status == "running"]
-        done = 0.0
-        for r in self.results:
-            total = self._total_steps.get(r.index, 0)
-            done += 1.0 if r.status not in ("pending", "running") else len(r.steps) / total if total else 0.0
         if len(training) == 1:
             (r,) = training
             text = (
@@ -430,7 +416,7 @@ class CompareView(ExperimentView):
             text = f"{len(training)} runs training at once ({ended} of {count} done) · mini-batches: {runs}"
         else:
             return
-        self.set_progress(done / count, text)
+        self.set_progress(share_done(self.results, self._total_steps), text)
 
     def run_seconds(self) -> list[float]:
         """How long each run trained (the running one: so far; NaN: not started)."""

@@ -34,7 +34,7 @@ from dllab.search import BOOK_RANGES, SEARCHABLE, TrialEvent, best_epoch, check_
 from dllab.trainer import RunStarted
 from ui.compare_controls import LogRangeEditor
 from ui.compare_jobs import ExperimentJob, SearchJob, SearchPlanned, SearchRanked, capture_design
-from ui.compare_runner import ExperimentView, sentence, spin_box
+from ui.compare_runner import ExperimentView, processes_spin_box, sentence, share_done, spin_box
 from ui.compare_search_plots import SearchPlots, SearchTable
 from ui.state import AppState
 from ui.widgets import hint_label
@@ -68,8 +68,7 @@ class SearchView(ExperimentView):
         self.results: list[VariantResult] = []
         self.plan: SearchPlanned | None = None
         self.order: list[int] = []
-        self._current = -1
-        self._total_steps = 0
+        self._total_steps: dict[int, int] = {}
         body = self.sidebar_body
 
         form = self.add_section("Network and data")
@@ -112,6 +111,8 @@ class SearchView(ExperimentView):
         self.top_spin = spin_box(1, 20, 5, "How many of the best trials get colours and curves.", body)
         self.top_spin.valueChanged.connect(self._on_top_spin_value_changed)
         form.addRow("Best shown", self.top_spin)
+        self.processes_spin = processes_spin_box("trials", body)
+        form.addRow("Processes", self.processes_spin)
         self.finish_sidebar()
 
         host = QWidget(self)
@@ -175,6 +176,7 @@ class SearchView(ExperimentView):
             trials=self.trials_spin.value(),
             seed=self.seed_spin.value(),
             top_k=self.top_spin.value(),
+            processes=self.processes_spin.value(),
             changes={"epochs": self.epochs_spin.value()},
         )
 
@@ -237,8 +239,7 @@ class SearchView(ExperimentView):
         self.results = []
         self.plan = None
         self.order = []
-        self._current = -1
-        self._total_steps = 0
+        self._total_steps = {}
 
     def handle_items(self, items: Sequence[Any]) -> None:
         changed = False
@@ -257,7 +258,7 @@ class SearchView(ExperimentView):
             elif isinstance(item, TrialEvent) and item.trial < len(self.results):
                 self.results[item.trial].record(item.event)
                 if isinstance(item.event, RunStarted):
-                    self._current, self._total_steps = item.trial, item.event.total_steps
+                    self._total_steps[item.trial] = item.event.total_steps
                 changed = True
             elif isinstance(item, SearchRanked):
                 self.order = list(item.order)
@@ -266,17 +267,27 @@ class SearchView(ExperimentView):
             self._show_progress()
             self.request_redraw()
 
+    def training(self) -> list[VariantResult]:
+        """The trials training now (several when they train in processes at once)."""
+        return [r for r in self.results if r.status == "running"]
+
     def _show_progress(self) -> None:
-        if not self.results or self._current < 0:
+        training = self.training()
+        if not training:
             return
-        result = self.results[self._current]
-        done = len(result.steps) / self._total_steps if self._total_steps else 0.0
-        epoch = result.epochs[-1].epoch if result.epochs else 0
-        self.set_progress(
-            (self._current + done) / len(self.results),
-            f"Trial {self._current + 1} of {len(self.results)}: {describe_params(result.settings)} · epoch "
-            f"{epoch} of {self.epochs_spin.value()}",
-        )
+        count = len(self.results)
+        if len(training) == 1:
+            (r,) = training
+            epoch = r.epochs[-1].epoch if r.epochs else 0
+            text = (
+                f"Trial {r.index + 1} of {count}: {describe_params(r.settings)} · epoch {epoch} of "
+                f"{self.epochs_spin.value()}"
+            )
+        else:
+            ended = sum(r.status not in ("pending", "running") for r in self.results)
+            trials = ", ".join(str(r.index + 1) for r in training)
+            text = f"Trials {trials} of {count} training at once ({ended} done)"
+        self.set_progress(share_done(self.results, self._total_steps), text)
 
     def ranked(self) -> list[VariantResult]:
         """The trials that have a validation accuracy, best first (the engine's ranking)."""
@@ -299,8 +310,8 @@ class SearchView(ExperimentView):
 
     def redraw(self) -> None:
         ranked = self.ranked()
-        running = self.results[self._current] if 0 <= self._current < len(self.results) else None
-        running = running if running is not None and running.status == "running" else None
+        training = self.training()
+        running = training[-1] if training else None  # the newest, as a hollow dot and a dashed curve
         self.plots.redraw(ranked, running, list(self.plan.ranges) if self.plan is not None else [])
         self.table.show_trials(ranked, self.results, self.top_spin.value())
 

@@ -157,3 +157,14 @@ def test_the_log_range_editor_steps_by_half_a_decade(view) -> None:
     editor.low_spin.interpretText()
     assert math.isclose(editor.bounds()[0], 3e-5, rel_tol=1e-5)
     assert "decades" in editor.span_label.text()
+
+
+def test_trials_in_two_processes_score_as_in_turn(qtbot, view, fake_dialogs) -> None:
+    assert run(qtbot, view) == "finished"
+    in_turn = [r.best_val_accuracy for r in view.results]
+    view.processes_spin.setValue(2)
+    assert run(qtbot, view) == "finished"
+    # The spiral's matrix products are too small for BLAS threads to change the sums: the same scores.
+    assert [r.best_val_accuracy for r in view.results] == in_turn
+    assert all(r.status == "finished" for r in view.results) and fake_dialogs.errors() == []
+    assert view.progress_label.text().startswith("Done")
