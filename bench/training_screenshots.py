@@ -1,4 +1,4 @@
-"""Save screenshots of the training views after real runs to ``assets/screenshots/view_*.png``.
+"""Save screenshots of the training and experiment views after real runs to ``assets/screenshots/view_*.png``.
 
     python bench/training_screenshots.py [--out assets/screenshots] [--size 1400x900]
 
@@ -9,7 +9,10 @@ Trains for real, offscreen, with a temporary DLLAB_HOME (your settings and runs 
   generated shapes set) with the book's SimpleConvNet, its filters initialised with standard deviation 0.01 as
   in the book: filters before and after, feature maps, evaluation;
 - MNIST with five sigmoid layers of 100 units initialised with standard deviation 1 (the book's figure 6-10):
-  activations piling up at 0 and 1, gradients vanishing towards the input.
+  activations piling up at 0 and 1, gradients vanishing towards the input;
+- with MNIST: the book's optimizer comparison (figure 6-9) and a random search of the learning rate and weight
+  decay of the book's MultiLayerNet on 1,000 samples (section 6.5), both two runs at a time; and the
+  activation distributions (figures 6-10 to 6-14), which need no training.
 
 The Layers, Network and Inspector panels are hidden so the view has the room; the Training panel stays.
 """
@@ -167,6 +170,40 @@ def main(argv: list[str] | None = None) -> int:
     train(window, epochs=3, batch_size=100, lr=0.1)
     save(window, window.activations_view, "activations")
     save(window, window.weights_view, "weights")
+    close(window)
+
+    def experiment(window: MainWindow, view: Any, name: str) -> None:
+        """Run the experiment view ``view`` as set up, then save it as ``name``."""
+        window.views.setCurrentWidget(view)
+        ended: list[str] = []
+        view.run_finished.connect(ended.append)
+        view.run_button.click()
+        while not ended:
+            app.processEvents()
+            time.sleep(0.005)
+        print(f"{name}: {ended[0]}, {view.progress_label.text()}")
+        save(window, view, name)
+
+    # The book's optimizer comparison (figure 6-9, 2000 mini-batches each) and a random search on MNIST.
+    if have_mnist:
+        window = new_window()
+        window.compare_view.choose_experiment("optimizers")
+        window.compare_view.processes_spin.setValue(2)
+        experiment(window, window.compare_view, "compare")
+        window.documents.open_example(next(p for p in example_networks() if p.name == "multi_layer_net.json"))
+        load_images(window, 1000)
+        window.state.set_data_settings(val_fraction=0.2)
+        window.state.set_training_settings(optimizer="sgd", batch_size=100)
+        search = window.search_view
+        search.trials_spin.setValue(20)
+        search.epochs_spin.setValue(40)
+        search.processes_spin.setValue(2)
+        experiment(window, search, "search")
+        close(window)
+
+    # The activation distributions (no training): the book's grid of activation × initial weights.
+    window = new_window()
+    save(window, window.distributions_view, "distributions")
     close(window)
 
     cache.cleanup()

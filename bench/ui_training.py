@@ -2,14 +2,18 @@
 
     python bench/ui_training.py [--networks simple_conv_net multi_layer_net] [--repeats 3]
 
-For each network it trains the same configuration on the same real MNIST subset twice, each in a fresh process:
+For each network it trains the same configuration on the same real MNIST subset in four ways, each in a fresh
+process:
 
 - **cli**: the command line's path, ``Trainer`` with a ``RunRecorder`` and the progress bar (``dllab train``),
   with the environment as it is, and once more with as many BLAS threads as the app uses (so the app's own
   cost shows apart from the core it leaves to its window);
 - **gui**: the desktop app's path, the ``MainWindow`` with its training controller and worker thread, started
   from the Train button, with **every training view open at once** (the six views in a 3x2 grid of a
-  1400x900 window, offscreen) and the app's own BLAS thread setting (one core left to the window).
+  1400x900 window, each of a fixed size as in a tab, offscreen) and the app's own BLAS thread setting (one
+  core left to the window);
+- **gui_tab**: the same with the window as it comes, its views in tabs, the weights and gradients showing (the
+  view that draws the most).
 
 Throughput is training samples per second up to the end of the last epoch (training steps, layer statistics,
 epoch evaluations and run-folder writes included, the final test evaluation not), as the trainer measures it
@@ -113,8 +117,9 @@ class _Probe:
         pass
 
 
-def run_gui(network: str, mnist: Path) -> dict[str, Any]:
-    """The desktop app's training path with every view open, in this process."""
+def run_gui(network: str, mnist: Path, grid: bool = True) -> dict[str, Any]:
+    """The desktop app's training path in this process: every view open at once (``grid``), or the window as
+    it comes, its views in tabs, showing the weights and gradients (the view that draws the most)."""
     import tempfile
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -139,14 +144,20 @@ def run_gui(network: str, mnist: Path) -> dict[str, Any]:
     window = MainWindow()
     window.resize(1400, 900)
     window.show()
-    grid = QWidget()
-    layout = QGridLayout(grid)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for i, view in enumerate(window.training_views):
-        layout.addWidget(view, i // 3, i % 3)  # out of the tabs: all six visible at once
-        view.show()
-    grid.resize(1400, 900)
-    grid.show()
+    host = QWidget()
+    if grid:
+        layout = QGridLayout(host)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for i, view in enumerate(window.training_views):
+            layout.addWidget(view, i // 3, i % 3)  # out of the tabs: all six visible at once
+            # Each keeps its size, as a tab does: the grid would otherwise shift the columns whenever one
+            # view's content changes, and views whose plots no longer fit rebuild them (as after a resize).
+            view.setFixedSize(1400 // 3, 900 // 2)
+            view.show()
+        host.resize(1400, 900)
+        host.show()
+    else:
+        window.views.setCurrentWidget(window.weights_view)
     setting = SETTINGS[network]
     state = window.state
     state.load_network(read_spec(ROOT / "assets" / "networks" / f"{network}.json"))
@@ -191,7 +202,7 @@ def run_gui(network: str, mnist: Path) -> dict[str, Any]:
     )
     window.state.undo_stack.setClean()
     window.state._unsaved_outside_undo = False
-    grid.close()
+    host.close()
     window.close()
     return result
 
@@ -211,12 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--networks", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mnist", type=Path, default=MNIST_DIR)
-    parser.add_argument("--child", choices=("cli", "gui"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("cli", "gui", "gui_tab"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.child:
-        run = run_cli if args.child == "cli" else run_gui
-        print(json.dumps(run(args.networks[0], args.mnist)), flush=True)
+        if args.child == "cli":
+            result = run_cli(args.networks[0], args.mnist)
+        else:
+            result = run_gui(args.networks[0], args.mnist, grid=args.child == "gui")
+        print(json.dumps(result), flush=True)
         os._exit(0)  # skip Qt's and pyqtgraph's teardown: the figures are out
     threads = str(max(1, (os.cpu_count() or 1) - 1))
     same_threads = {**os.environ, **dict.fromkeys(BLAS_VARIABLES, threads)}
@@ -226,17 +240,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{network}: {setting['subset']:,} MNIST samples (90% trained), {setting['epochs']} epoch(s), "
             f"Adam lr {LR}, batch {BATCH_SIZE}; best of {args.repeats} interleaved runs each"
         )
-        runs: dict[str, list[dict[str, Any]]] = {"cli": [], "cli_same": [], "gui": []}
+        runs: dict[str, list[dict[str, Any]]] = {"cli": [], "cli_same": [], "gui": [], "gui_tab": []}
         for _ in range(args.repeats):  # interleaved, so all see the same machine
             runs["cli"].append(_child("cli", network, args.mnist))
             runs["cli_same"].append(_child("cli", network, args.mnist, env=same_threads))
             runs["gui"].append(_child("gui", network, args.mnist))
+            runs["gui_tab"].append(_child("gui_tab", network, args.mnist))
         best = {key: max(values, key=lambda r: r["samples_per_second"]) for key, values in runs.items()}
-        gui = best["gui"]
+        gui_titles = {"gui": "every view open at once", "gui_tab": "views in tabs, weights showing"}
         for key, title in (
             ("cli", "cli (BLAS threads as the environment says)"),
             ("cli_same", f"cli with {threads} BLAS thread(s), as the app"),
-            ("gui", f"gui, {gui['blas_threads']} BLAS thread(s), every view open"),
+            *((key, f"gui, {title}") for key, title in gui_titles.items()),
         ):
             r = best[key]
             print(
@@ -244,21 +259,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"(batches alone {r['batch_samples_per_second']:9,.0f})   runs: "
                 f"{[round(x['samples_per_second']) for x in runs[key]]}"
             )
-        for key, title in (("cli", "gui / cli"), ("cli_same", f"gui / cli with {threads} BLAS thread(s)")):
-            ratio = gui["samples_per_second"] / best[key]["samples_per_second"]
-            batches = gui["batch_samples_per_second"] / best[key]["batch_samples_per_second"]
-            print(f"  {title:<46} {ratio:9.1%}              (batches alone {batches:6.1%})")
-        lags = runs["gui"]
-        print(
-            f"  event-loop lag on the GUI thread while training: p50 {min(r['lag_p50_ms'] for r in lags):.1f} ms, "
-            f"p99 {min(r['lag_p99_ms'] for r in lags):.1f}-{max(r['lag_p99_ms'] for r in lags):.1f} ms over the "
-            f"runs, max {max(r['lag_max_ms'] for r in lags):.1f} ms"
-        )
-        print(
-            f"  best gui run: redraws {gui['redraws']}; {gui['drawing_seconds']:.2f} s updating and building "
-            f"plots, {gui['painting_seconds']:.2f} s painting; GUI thread busy {gui['gui_thread_cpu_seconds']:.2f} s "
-            f"of {gui['seconds']:.1f} s of training"
-        )
+        for gui_key, gui_title in gui_titles.items():
+            gui = best[gui_key]
+            print(f"  gui, {gui_title}:")
+            for key, title in (("cli", "/ cli"), ("cli_same", f"/ cli with {threads} BLAS thread(s)")):
+                ratio = gui["samples_per_second"] / best[key]["samples_per_second"]
+                batches = gui["batch_samples_per_second"] / best[key]["batch_samples_per_second"]
+                print(f"    {title:<44} {ratio:9.1%}              (batches alone {batches:6.1%})")
+            lags = runs[gui_key]
+            print(
+                f"    event-loop lag of the GUI thread while training: p50 "
+                f"{min(r['lag_p50_ms'] for r in lags):.1f} ms, p99 {min(r['lag_p99_ms'] for r in lags):.1f}-"
+                f"{max(r['lag_p99_ms'] for r in lags):.1f} ms over the runs, max {max(r['lag_max_ms'] for r in lags):.1f} ms"
+            )
+            print(
+                f"    best run: redraws {gui['redraws']}; {gui['drawing_seconds']:.2f} s updating and building "
+                f"plots, {gui['painting_seconds']:.2f} s painting; GUI thread busy "
+                f"{gui['gui_thread_cpu_seconds']:.2f} s of {gui['seconds']:.1f} s of training"
+            )
     return 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 import dllab
 from dllab.metrics import evaluate
@@ -23,7 +23,9 @@ from ui.training_session import (
     SessionStarted,
 )
 from ui.views import ActivationsView, BoundaryView, CurvesView, EvaluationView, FiltersView, WeightsView
+from ui.views.base import PlotCanvas
 from ui.views.filters import filter_tiles, grid_columns, mosaic
+from ui.views.histograms import histogram_item, nice_ceiling, set_histogram, set_x_range, small_plot
 
 LAYERS = (
     LayerInfo("dense_1", "Dense", (8,), ("dense_1.W", "dense_1.b")),
@@ -317,3 +319,23 @@ def test_a_click_on_a_confusion_cell_and_the_mouse_over_the_curves(shown, qtbot)
         curves.loss_plot.getViewBox().mapViewToScene(QPointF(25, 0.05))
     )
     qtbot.waitUntil(lambda: "iteration 25" in curves.readout.text(), timeout=2_000)
+
+
+def test_histogram_axes_stay_steady_while_the_bars_move(shown):
+    values = (0.0, 0.7, 1.0, 1.3, 2.2, 4.5, 31.0, 85.0)
+    assert [nice_ceiling(v) for v in values] == [1, 0.8, 1, 1.5, 2.5, 5, 40, 100]
+    canvas = shown(PlotCanvas())
+    plot = small_plot(canvas, 0, 0, title="dense_1.W")
+    item = histogram_item(plot, QColor("steelblue"))
+    edges = np.linspace(-1.0, 1.0, 11)
+    set_histogram(item, np.array([0, 0, 1, 2, 3, 3, 2, 1, 0, 0]), edges)  # peak 25 %
+    set_x_range(plot, edges)
+    shown_range = plot.getViewBox().viewRange()
+    assert shown_range[1] == [0.0, 30.0] and shown_range[0][0] < -1.0 and shown_range[0][1] > 1.0
+    set_histogram(item, np.array([0, 1, 1, 2, 3, 3, 2, 1, 1, 0]), edges * 0.9)  # peak 21 %, bins inside
+    set_x_range(plot, edges * 0.9)
+    assert plot.getViewBox().viewRange() == shown_range  # nothing to lay out again
+    set_histogram(item, np.array([0, 0, 0, 0, 10, 0, 0, 0, 0, 0]), edges * 3)  # peak 100 %, wider bins
+    set_x_range(plot, edges * 3)
+    (x0, x1), (_, y1) = plot.getViewBox().viewRange()
+    assert y1 == 100.0 and x0 < -3.0 and x1 > 3.0

@@ -43,6 +43,8 @@ from ui.training_session import SessionStarted
 COST_FACTOR = 15.0
 #: Seconds of plot building per turn of the event loop at the most.
 BUILD_SLICE_S = 0.015
+#: Seconds left to the event loop between two slices of building plots (in any views).
+BUILD_GAP_S = 0.02
 CSV_FILTER = "CSV tables (*.csv)"
 #: Narrowest width of one small plot (histograms side by side).
 MIN_PLOT_WIDTH = 215
@@ -105,6 +107,7 @@ class DrawingBudget:
     def __init__(self, factor: float = COST_FACTOR) -> None:
         self.factor = factor
         self.ready_at = 0.0
+        self.build_ready_at = 0.0
         self.spent = 0.0
         self._queue: list[weakref.ref[TrainingView]] = []
 
@@ -129,6 +132,15 @@ class DrawingBudget:
     def delay(self) -> float:
         """Seconds until drawing may start again."""
         return max(0.0, self.ready_at - time.perf_counter())
+
+    def build_delay(self) -> float:
+        """Seconds until a view may build plots again: one slice of building at a time, in any view, with
+        :data:`BUILD_GAP_S` between slices for the event loop (painting, input)."""
+        return max(0.0, self.build_ready_at - time.perf_counter())
+
+    def built(self) -> None:
+        """A slice of building just ended."""
+        self.build_ready_at = time.perf_counter() + BUILD_GAP_S
 
     def spend(self, seconds: float) -> None:
         """Count ``seconds`` of drawing just done."""
@@ -439,9 +451,14 @@ class TrainingView(QWidget):
         self._build_timer.start(0)
 
     def _on_build_timer_timeout(self) -> None:
+        delay = BUDGET.build_delay()
+        if delay > 0.001:  # this or another view built a slice just now
+            self._build_timer.start(max(round(delay * 1000), 1))
+            return
         self._build_step(deadline=time.perf_counter() + BUILD_SLICE_S)
+        BUDGET.built()
         if self._builder is not None:
-            self._build_timer.start(0)
+            self._build_timer.start(round(BUILD_GAP_S * 1000))
 
     def _build_step(self, deadline: float) -> None:
         builder = self._builder

@@ -4,6 +4,8 @@ layer statistics of a run, and small histogram plots drawn as pyqtgraph's ``hist
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -91,17 +93,54 @@ def histogram_item(plot: pg.PlotItem, color: QColor) -> pg.PlotDataItem:
 
 
 def set_histogram(item: pg.PlotDataItem, counts: np.ndarray, edges: np.ndarray) -> None:
-    """Show ``counts`` over ``edges`` as the share of values in each bin (%)."""
+    """Show ``counts`` over ``edges`` as the share of values in each bin (%), under a steady top of the y axis
+    (:func:`set_y_top`)."""
     total = max(int(np.sum(counts)), 1)
-    item.setData(np.asarray(edges, dtype=np.float64), np.asarray(counts, dtype=np.float64) * (100.0 / total))
+    shares = np.asarray(counts, dtype=np.float64) * (100.0 / total)
+    item.setData(np.asarray(edges, dtype=np.float64), shares)
+    view = item.getViewBox()
+    if view is not None:
+        set_y_top(view, float(shares.max()) if shares.size else 0.0)
+
+
+#: The round values (times a power of ten) that the top of a histogram's y axis takes.
+ROUND_STEPS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round value (:data:`ROUND_STEPS` times a power of ten) at least ``value``; 1 for nothing."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in ROUND_STEPS if m * power >= value * (1 - 1e-9))
+
+
+def set_y_top(view: pg.ViewBox, peak: float) -> None:
+    """Let the y axis run from 0 to a round value above ``peak``, changed only when the peak outgrows it or
+    falls below 40 % of it: axes whose range changes are laid out and painted anew, the costliest part of
+    drawing a histogram, and a steady axis reads better while the bars move."""
+    top = getattr(view, "_shown_top", None)
+    if top is None or peak > top or peak < 0.4 * top:
+        top = min(nice_ceiling(peak * 1.1), 100.0) if peak <= 100.0 else nice_ceiling(peak)  # shares in %
+        view._shown_top = top  # type: ignore[attr-defined]
+        view.setYRange(0.0, top, padding=0.0)
 
 
 def set_x_range(plot: pg.PlotItem, edges: np.ndarray) -> None:
-    """Show the bins ``edges`` cover, only when they changed (a range change redraws the axis)."""
-    span = (float(edges[0]), float(edges[-1]))
-    if getattr(plot, "_shown_span", None) != span:
-        plot._shown_span = span  # type: ignore[attr-defined]
-        plot.setXRange(*span, padding=0.02)
+    """Show the bins ``edges`` cover with a margin, changed only when they leave the range shown or fill less
+    than two thirds of it (a range change lays out and paints the axis anew)."""
+    low, high = float(edges[0]), float(edges[-1])
+    shown = getattr(plot, "_shown_span", None)
+    if (
+        shown is not None
+        and shown[0] <= low
+        and high <= shown[1]
+        and (high - low) >= (shown[1] - shown[0]) / 1.5
+    ):
+        return
+    margin = 0.1 * (high - low) if high > low else 0.5
+    plot._shown_span = (low - margin, high + margin)  # type: ignore[attr-defined]
+    plot.setXRange(*plot._shown_span, padding=0.0)
 
 
 def small_plot(
