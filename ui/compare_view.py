@@ -84,6 +84,7 @@ class CompareView(ExperimentView):
     """
 
     title = "Compare runs"
+    tab_title = "Compare"
     export_stem = "comparison"
     worker_name = "comparison"
     run_tip = (

@@ -76,6 +76,7 @@ class DistributionsView(SidebarView):
     """
 
     title = "Activation distributions"
+    tab_title = "Distributions"
     export_stem = "activation_distributions"
     hint = (
         "No training: 1,000 standard normal inputs go through deep layers of Dense + activation; each histogram "

@@ -20,7 +20,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -56,7 +56,7 @@ from ui.search_view import SearchView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training_controller import TrainingController
 from ui.training_panel import TrainingPanel
-from ui.views import make_views
+from ui.views import TrainingView, make_views
 
 DEFAULT_SIZE = QSize(1400, 900)
 STARTUP_EXAMPLE = "spiral_mlp.json"
@@ -184,6 +184,13 @@ class MainWindow(QMainWindow):
         self.reset_layout_action = self._action(
             "&Reset Layout", self.reset_layout, tip="Put every panel back where it started"
         )
+        self.focus_action = self._action(
+            "&Focus on the Views",
+            shortcut="Ctrl+Shift+F",
+            tip="Hide the Layers, Network and Inspector panels so the views have the width (again: show them)",
+        )
+        self.focus_action.setCheckable(True)
+        self.focus_action.toggled.connect(self.focus_on_views)
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for key, text in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
@@ -297,7 +304,7 @@ class MainWindow(QMainWindow):
         self.add_view(self.dataset_view, "Dataset")
         self.training_views = make_views(self.views)
         for view in self.training_views:
-            self.add_view(view, view.title.replace("&", "&&"))
+            self._add_training_view(view)
         (
             self.curves_view,
             self.activations_view,
@@ -311,19 +318,26 @@ class MainWindow(QMainWindow):
         self.training.run_ended.connect(self._on_training_run_ended)
         self.window_closing.connect(self.training.shutdown)
         self.playground_view = PlaygroundView()
-        self.add_view(self.playground_view, "Optimizer playground")
+        self.add_view(self.playground_view, "Playground", tip="Optimizer playground")
         self.compare_view = CompareView(self.state, parent=self.views)
         self.search_view = SearchView(self.state, self.views)
         self.distributions_view = DistributionsView(parent=self.views)
         for view in (self.compare_view, self.search_view, self.distributions_view):
-            self.add_view(view, view.title.replace("&", "&&"))
+            self._add_training_view(view)
         self.window_closing.connect(self.compare_view.shutdown)
         self.window_closing.connect(self.search_view.shutdown)
         self.setCentralWidget(self.views)
 
-    def add_view(self, widget: QWidget, title: str, icon: QIcon | None = None) -> int:
-        """Add a view as a tab in the centre (the training views use this); returns its tab index."""
-        return self.views.addTab(widget, icon or QIcon(), title)
+    def add_view(self, widget: QWidget, title: str, icon: QIcon | None = None, tip: str = "") -> int:
+        """Add a view as a tab in the centre (``tip``: the tab's tooltip); returns its tab index."""
+        index = self.views.addTab(widget, icon or QIcon(), title)
+        if tip:
+            self.views.setTabToolTip(index, tip)
+        return index
+
+    def _add_training_view(self, view: TrainingView) -> None:
+        label = view.tab_title or view.title
+        self.add_view(view, label.replace("&", "&&"), tip=view.title if view.title != label else "")
 
     def _dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, shortcut: str
@@ -364,7 +378,12 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.dock_data, self.dock_runs)
         self.dock_training.raise_()
         self.view_menu.addSeparator()
+        self.view_menu.addAction(self.focus_action)
         self.view_menu.addAction(self.reset_layout_action)
+        self._design_docks = (self.dock_palette, self.dock_network, self.dock_inspector)
+        self._docks_before_focus: list[QDockWidget] = []
+        for dock in self._design_docks:
+            dock.visibilityChanged.connect(self._on_design_dock_visibility_changed)
         appearance = self.view_menu.addMenu("&Appearance")
         for action in self.theme_actions.values():
             appearance.addAction(action)
@@ -433,8 +452,29 @@ class MainWindow(QMainWindow):
         store.setValue(settings.KEY_STATE, self.saveState(settings.LAYOUT_VERSION))
         store.sync()
 
+    def focus_on_views(self, on: bool = True) -> None:
+        """Hide the design panels (Layers, Network, Inspector) so the views in the centre have the width, or
+        show again those that were open (``on`` False)."""
+        self.focus_action.setChecked(on)  # no-op when it already is: toggled is not emitted again
+        if on:
+            self._docks_before_focus = [dock for dock in self._design_docks if not dock.isHidden()]
+            for dock in self._docks_before_focus:
+                dock.hide()
+        else:
+            for dock in self._docks_before_focus or self._design_docks:
+                dock.show()
+            self._docks_before_focus = []
+
+    def _on_design_dock_visibility_changed(self, visible: bool) -> None:
+        if visible and self.focus_action.isChecked():  # a design panel was shown: no longer focused
+            with QSignalBlocker(self.focus_action):
+                self.focus_action.setChecked(False)
+            self._docks_before_focus = []
+
     def reset_layout(self) -> None:
         """Show every panel in its original place and size."""
+        with QSignalBlocker(self.focus_action):
+            self.focus_action.setChecked(False)
         for dock in self.docks:
             dock.setFloating(False)
         self.restoreState(self._default_layout, settings.LAYOUT_VERSION)

@@ -50,6 +50,7 @@ class SearchView(ExperimentView):
     """
 
     title = "Hyperparameter search"
+    tab_title = "Search"
     export_stem = "search"
     worker_name = "search"
     run_tip = "Train the trials one after another; each is scored on the validation split."

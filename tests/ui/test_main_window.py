@@ -52,15 +52,36 @@ def test_docks_have_stable_names_and_view_menu_toggles(window):
         "Dataset",
         "Curves",
         "Activations",
-        "Weights && gradients",
+        "Weights",
         "Filters",
-        "Decision boundary",
+        "Boundary",
         "Evaluation",
-        "Optimizer playground",
-        "Compare runs",
-        "Hyperparameter search",
-        "Activation distributions",
+        "Playground",
+        "Compare",
+        "Search",
+        "Distributions",
     ]
+    assert window.views.tabToolTip(tabs.index("Weights")) == "Weights & gradients"
+    assert window.views.tabToolTip(tabs.index("Search")) == "Hyperparameter search"
+
+
+def test_focus_on_the_views_hides_the_design_panels_and_brings_them_back(window, qtbot):
+    window.resize(1400, 900)
+    window.dock_inspector.hide()  # closed before: stays closed after
+    narrow = window.views.width()
+    window.focus_action.trigger()
+    qtbot.waitUntil(lambda: window.views.width() > narrow + 400)
+    assert window.dock_palette.isHidden() and window.dock_network.isHidden()
+    assert not window.dock_training.isHidden()
+    bar = window.views.tabBar()  # every tab fits side by side, none scrolled out of sight
+    assert bar.tabRect(bar.count() - 1).right() <= bar.width()
+    window.focus_action.trigger()
+    assert not window.focus_action.isChecked()
+    assert not window.dock_palette.isHidden() and not window.dock_network.isHidden()
+    assert window.dock_inspector.isHidden()
+    window.focus_action.trigger()
+    window.dock_network.toggleViewAction().trigger()  # showing a design panel ends the focus
+    assert not window.focus_action.isChecked() and not window.dock_network.isHidden()
 
 
 def test_menus_and_standard_shortcuts(window):

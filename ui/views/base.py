@@ -201,8 +201,10 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) 
 class TrainingView(QWidget):
     """Base of the centre views that show a run (one subclass per view)."""
 
-    #: The tab's title.
+    #: The view's name (the tab's tooltip).
     title: ClassVar[str] = ""
+    #: The tab's label, short so a dozen tabs fit side by side ("" : the title).
+    tab_title: ClassVar[str] = ""
     #: What the view shows, in one line under the tab.
     hint: ClassVar[str] = ""
     #: File name stem for exports.

@@ -59,6 +59,7 @@ class BoundaryView(TrainingView):
     """Class regions over the plane with the data points, live."""
 
     title = "Decision boundary"
+    tab_title = "Boundary"
     export_stem = "boundary"
     hint = (
         "The class the network predicts at every point of the plane, paler where it is less sure, with the "

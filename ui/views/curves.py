@@ -116,6 +116,7 @@ class CurvesView(TrainingView):
         layout.setRowStretchFactor(2, 1)
         for plot in (self.accuracy_plot, self.lr_plot):
             plot.setXLink(self.loss_plot)
+        self.accuracy_plot.getViewBox().setDefaultPadding(0.1)  # the dots of the first epochs stay whole
         for plot in (self.loss_plot, self.accuracy_plot, self.lr_plot):
             plot.setMenuEnabled(False)
             for name in ("left", "bottom"):

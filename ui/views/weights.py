@@ -32,6 +32,7 @@ class WeightsView(TrainingView):
     """Histograms of weights and gradients per layer, and their norms over time."""
 
     title = "Weights & gradients"
+    tab_title = "Weights"
     export_stem = "weights"
     hint = (
         "Top: each layer's weights and their gradients on the last batch. Bottom: norms over time on a log "
