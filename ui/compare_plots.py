@@ -18,13 +18,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QStackedWidget,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -38,10 +35,10 @@ from ui.compare_runner import seconds_text
 from ui.playground_player import tool_button
 from ui.playground_plot import swatch_pixmap
 from ui.views.base import PlotCanvas, TrainingView, series_color, style_plot
+from ui.widgets import RIGHT_ALIGNED, ResultsTable
 
 #: More epochs than this are drawn without markers.
 MARKER_LIMIT = 60
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def percent_text(value: float) -> str:
@@ -287,24 +284,11 @@ COLUMNS = (
 )
 
 
-class ComparisonTable(QTableWidget):
+class ComparisonTable(ResultsTable):
     """One row per run: how it ended, its final and best metrics and how long it took."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
-        for column in range(2, len(COLUMNS)):
-            self.horizontalHeaderItem(column).setTextAlignment(_RIGHT)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        super().__init__(COLUMNS, numeric=range(2, len(COLUMNS)), stretch=0, parent=parent)
 
     @staticmethod
     def row_cells(result: VariantResult, seconds: float) -> tuple[str, ...]:
@@ -341,7 +325,7 @@ class ComparisonTable(QTableWidget):
                 if column == 0:
                     item.setIcon(QIcon(swatch_pixmap(color(result.index))))
                 elif column >= 2:
-                    item.setTextAlignment(_RIGHT)
+                    item.setTextAlignment(RIGHT_ALIGNED)
                 elif result.status == "diverged":
                     item.setForeground(colors.error)
                 elif result.status in ("stopped", "not run"):

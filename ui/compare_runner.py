@@ -225,6 +225,24 @@ class ExperimentView(SidebarView):
         self.progress_label.setObjectName("hint")
         self.progress_label.setWordWrap(True)
 
+    def follow_design(self) -> None:
+        """Call :meth:`design_changed` whenever the app's network, data or settings change (call once the
+        widgets it updates exist)."""
+        if self.state is None:
+            return
+        for signal in (
+            self.state.network_changed,
+            self.state.dataset_changed,
+            self.state.data_settings_changed,
+            self.state.training_settings_changed,
+            self.state.readiness_changed,
+        ):
+            signal.connect(self.design_changed)
+
+    def design_changed(self) -> None:
+        """The app's design changed (subclasses describe it again and update Run)."""
+        self.update_run_button()
+
     def finish_sidebar(self) -> None:
         """Put Run, the reason it is unavailable and the progress at the end of the column."""
         self.sidebar.addSpacing(10)

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from dllab.compare import VariantResult
 from dllab.plotting import accuracy_range
@@ -25,6 +25,7 @@ from ui import theme
 from ui.compare_plots import MARKER_LIMIT, percent_text
 from ui.playground_plot import swatch_pixmap
 from ui.views.base import TrainingView, series_color, style_plot
+from ui.widgets import RIGHT_ALIGNED, ResultsTable
 
 #: The results table's columns.
 COLUMNS = (
@@ -38,7 +39,6 @@ COLUMNS = (
     "Train acc.",
     "Status",
 )
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 #: The trials not among the best K in the scatter.
 OTHER_COLOR = "#a0a7b0"
 
@@ -220,23 +220,11 @@ class SearchPlots:
         self.graphics.setBackground(colors.plot_background)
 
 
-class SearchTable(QTableWidget):
+class SearchTable(ResultsTable):
     """The trials ranked by best validation accuracy, then those without one (not run yet, or stopped early)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
-        for column in range(len(COLUMNS) - 1):
-            self.horizontalHeaderItem(column).setTextAlignment(_RIGHT)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        super().__init__(COLUMNS, numeric=range(len(COLUMNS) - 1), stretch=len(COLUMNS) - 1, parent=parent)
 
     def show_trials(
         self, ranked: Sequence[VariantResult], results: Sequence[VariantResult], top_k: int
@@ -273,7 +261,7 @@ class SearchTable(QTableWidget):
                     else QIcon()
                 )
                 if column < len(COLUMNS) - 1:
-                    item.setTextAlignment(_RIGHT)
+                    item.setTextAlignment(RIGHT_ALIGNED)
                 muted = r.status in ("pending", "not run", "stopped")
                 item.setForeground(
                     colors.error

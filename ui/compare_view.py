@@ -194,15 +194,7 @@ class CompareView(ExperimentView):
         self.set_content(host)
         self.show_placeholder(self.empty_text)
 
-        if state is not None:
-            for signal in (
-                state.network_changed,
-                state.dataset_changed,
-                state.data_settings_changed,
-                state.training_settings_changed,
-                state.readiness_changed,
-            ):
-                signal.connect(self._on_state_changed)
+        self.follow_design()
         self._on_experiment_combo_current_index_changed(self.experiment_combo.currentIndex())
 
     # --- the settings ---------------------------------------------------------------------------------------
@@ -352,7 +344,7 @@ class CompareView(ExperimentView):
     def _on_editor_changed(self) -> None:
         self.update_run_button()
 
-    def _on_state_changed(self) -> None:
+    def design_changed(self) -> None:
         if self.preset_name is None and not self.running:
             self._describe_design()
         self.update_run_button()

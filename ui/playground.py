@@ -39,7 +39,7 @@ from dllab.testfns import Function2D
 from ui import dialogs, theme
 from ui.playground_player import PlaybackBar, tool_button
 from ui.playground_plot import FunctionPlot, SmallMultiples
-from ui.playground_results import ResultsTable
+from ui.playground_results import RunsTable
 from ui.playground_runs import PRESETS, BackgroundRuns, Run, RunRequest, compute_runs, write_trajectories_csv
 from ui.playground_settings import SettingsPanel
 
@@ -92,7 +92,7 @@ class PlaygroundView(QWidget):
             widget.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
             widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
             widget.viewport().installEventFilter(self)
-        self.results_table = ResultsTable(main)
+        self.results_table = RunsTable(main)
         splitter = QSplitter(Qt.Orientation.Vertical, main)
         splitter.addWidget(self.plot_stack)
         splitter.addWidget(self.results_table)

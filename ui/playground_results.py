@@ -3,18 +3,17 @@ the tolerance, and whether it diverged."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from dllab.testfns import Function2D
 from ui import theme
 from ui.playground_plot import optimizer_color, swatch_pixmap
 from ui.playground_runs import Run
+from ui.widgets import RIGHT_ALIGNED, ResultsTable
 
 COLUMNS = ("Optimizer", "x", "y", "f(x, y)", "Distance to minimum", "Steps to tolerance", "Status")
 _NUMERIC = range(1, 6)
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def number_text(value: float | None) -> str:
@@ -33,24 +32,11 @@ def status_text(run: Run, fn: Function2D, tol: float) -> str:
     return "Converged" if trajectory.values[-1] - fn.min_value <= tol else "Not converged"
 
 
-class ResultsTable(QTableWidget):
+class RunsTable(ResultsTable):
     """One row per run, as tall as its rows (the plot above takes the rest of the height)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(COLUMNS)
-        for column in _NUMERIC:
-            self.horizontalHeaderItem(column).setTextAlignment(_RIGHT)
-        self.verticalHeader().setVisible(False)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        super().__init__(COLUMNS, numeric=_NUMERIC, stretch=len(COLUMNS) - 1, parent=parent)
         self._shown: tuple[list[Run], Function2D, float] | None = None
 
     def show_runs(self, runs: list[Run], fn: Function2D, tol: float) -> None:
@@ -77,7 +63,7 @@ class ResultsTable(QTableWidget):
                 if column == 0:
                     item.setIcon(QIcon(swatch_pixmap(optimizer_color(run.name))))
                 elif column in _NUMERIC:
-                    item.setTextAlignment(_RIGHT)
+                    item.setTextAlignment(RIGHT_ALIGNED)
                 elif status.startswith("Diverged"):
                     item.setForeground(colors.error)
                 elif status == "Converged":

@@ -131,14 +131,7 @@ class SearchView(ExperimentView):
         self.show_placeholder(self.empty_text)
 
         if state is not None:
-            for signal in (
-                state.network_changed,
-                state.dataset_changed,
-                state.data_settings_changed,
-                state.training_settings_changed,
-                state.readiness_changed,
-            ):
-                signal.connect(self._on_state_changed)
+            self.follow_design()
             self.epochs_spin.setValue(state.training.epochs)
         self._describe_design()
 
@@ -223,7 +216,7 @@ class SearchView(ExperimentView):
         if self.results:
             self.request_redraw()
 
-    def _on_state_changed(self) -> None:
+    def design_changed(self) -> None:
         if not self.running:
             self._describe_design()
         self.update_run_button()

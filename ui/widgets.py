@@ -1,15 +1,25 @@
-"""Small editor widgets shared by the panels: a line edit that validates while typing, a float spin box
-that reads and writes 0.001 or 1e-08, a section title, and a form label."""
+"""Small widgets shared by the panels: a line edit that validates while typing, a float spin box that reads
+and writes 0.001 or 1e-08, a section title, a form label, and a read-only table of results."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QTableWidget,
+    QWidget,
+)
 
 from ui.formatting import number_text
 
@@ -179,3 +189,35 @@ class ElidedLabel(QLabel):
         )
         painter.drawText(self.contentsRect(), int(self.alignment()), text)
         painter.end()
+
+
+#: Alignment of numbers in table cells and headers.
+RIGHT_ALIGNED = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class ResultsTable(QTableWidget):
+    """A read-only table of results, a row per run: ``columns`` as headers, the ``numeric`` ones right-aligned,
+    whole rows selected, alternate rows shaded, no grid, and the ``stretch`` column taking the spare width."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        *,
+        numeric: Sequence[int],
+        stretch: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(0, len(columns), parent)
+        self.setHorizontalHeaderLabels(list(columns))
+        for column in numeric:
+            self.horizontalHeaderItem(column).setTextAlignment(RIGHT_ALIGNED)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

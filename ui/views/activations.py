@@ -14,22 +14,21 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from dllab.spec import LAYER_TYPES
 from dllab.trainer import LayerStatistics, LayerStats
 from ui.training_session import LayerInfo, SessionStarted
-from ui.views.base import TrainingView, colour_key, series_color, set_title, style_plot
+from ui.views.base import colour_key, series_color, set_title, style_plot
 from ui.views.histograms import (
     SMALL_TITLE,
-    HistorySlider,
+    HistogramGridView,
     histogram_item,
     set_histogram,
     set_x_range,
     small_plot,
 )
-from ui.views.series import DecimatingSeries, History
+from ui.views.series import DecimatingSeries
 
 
 def is_activation(type_name: str) -> bool:
@@ -38,7 +37,7 @@ def is_activation(type_name: str) -> bool:
     return cls is not None and cls.category == "Activation"
 
 
-class ActivationsView(TrainingView):
+class ActivationsView(HistogramGridView):
     """Histograms of every layer's outputs, and dead or saturated units over time."""
 
     title = "Activations"
@@ -54,7 +53,6 @@ class ActivationsView(TrainingView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.history: History[LayerStatistics] = History()
         self.layers: tuple[LayerInfo, ...] = ()
         self.shown: list[str] = []
         self.fractions = DecimatingSeries(columns=1)
@@ -62,8 +60,6 @@ class ActivationsView(TrainingView):
         self._plots: dict[str, pg.PlotItem] = {}
         self._items: dict[str, pg.PlotDataItem] = {}
         self._fraction_curves: dict[str, pg.PlotDataItem] = {}
-        self._columns = 0
-        self._needs_build = False
 
         host = QWidget(self)
         controls = QHBoxLayout()
@@ -77,9 +73,7 @@ class ActivationsView(TrainingView):
         self.filter_combo.activated.connect(self._on_filter_combo_activated)
         controls.addWidget(self.filter_combo)
         controls.addSpacing(12)
-        self.slider = HistorySlider(host)
-        self.slider.position_changed.connect(self._on_slider_position_changed)
-        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.history_slider(host), 1)
         self.graphics = self.canvas(host)
         box = QVBoxLayout(host)
         box.setContentsMargins(0, 0, 0, 0)
@@ -91,17 +85,15 @@ class ActivationsView(TrainingView):
     # --- the run ---------------------------------------------------------------------------------------
 
     def begin_run(self, started: SessionStarted) -> None:
-        self.history.clear()
+        self.begin_history()
         self.layers = started.layers
         self._fraction_layers = [
             layer.name for layer in started.layers if layer.type_name in ("ReLU", "Step", "Sigmoid", "Tanh")
         ]
         self.fractions = DecimatingSeries(columns=max(len(self._fraction_layers), 1))
-        self.slider.set_count(0)
         self.shown = [layer.name for layer in self._shown_layers()]
-        self._needs_build = True
         super().begin_run(started)
-        self._start_building()
+        self.start_building()
 
     def _shown_layers(self) -> list[LayerInfo]:
         if self.filter_combo.currentData() == "all":
@@ -109,7 +101,10 @@ class ActivationsView(TrainingView):
         chosen = [layer for layer in self.layers if is_activation(layer.type_name)]
         return chosen or list(self.layers)
 
-    def _build_plots(self) -> Iterator[None]:
+    def plot_count(self) -> int:
+        return len(self.shown) if self.layers else 0
+
+    def build_plots(self) -> Iterator[None]:
         """Create one histogram per shown layer and the dead/saturated plot, yielding after each plot."""
         self.graphics = self.fresh_canvas(self.graphics)
         self._plots.clear()
@@ -117,8 +112,7 @@ class ActivationsView(TrainingView):
         self._fraction_curves.clear()
         shown = self._shown_layers()
         self.shown = [layer.name for layer in shown]
-        columns = self.fitting_columns(len(shown))
-        self._columns = columns
+        columns = self.columns = self.fitting_columns(len(shown))
         for i, layer in enumerate(shown):
             row, col = divmod(i, columns)
             plot = small_plot(
@@ -165,33 +159,7 @@ class ActivationsView(TrainingView):
 
     # --- drawing -------------------------------------------------------------------------------------------
 
-    def selected(self) -> LayerStatistics | None:
-        """The snapshot the slider points at."""
-        if not len(self.history):
-            return None
-        return self.history[min(self.slider.position, len(self.history) - 1)]
-
-    def _start_building(self) -> bool:
-        """Build the plots for this run now (a few at a time) if they are due and the view is visible."""
-        if self._needs_build and (self.isVisible() or self.flushing):
-            self._needs_build = False
-            self.build_in_steps(self._build_plots())
-            return True
-        return False
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._start_building()
-
-    def redraw(self) -> None:
-        if self._needs_build:
-            self._start_building()
-            return
-        self.slider.set_count(len(self.history))  # here, not per snapshot: a slider repaint is not free
-        statistics = self.selected()
-        self.slider.describe(statistics)
-        if statistics is None:
-            return
+    def draw(self, statistics: LayerStatistics) -> None:
         for stats in statistics.layers:
             item = self._items.get(stats.name)
             if item is None:
@@ -207,25 +175,10 @@ class ActivationsView(TrainingView):
         key = colour_key(self.shown) if self._fraction_layers else ""
         self.set_status(f"{worst}<br>{key}" if worst and key else worst or key)
 
-    def _on_slider_position_changed(self, index: int) -> None:
-        self.request_redraw()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.layers and self.fitting_columns(len(self.shown)) != self._columns:
-            self._needs_build = True
-            self.request_redraw()
-
     def _on_filter_combo_activated(self, row: int) -> None:
         if self.layers:
             self.shown = [layer.name for layer in self._shown_layers()]
-            self._needs_build = True
-            self.request_redraw()
-
-    def restyle(self) -> None:
-        if self.layers:
-            self._needs_build = True
-            self.request_redraw()
+            self.rebuild()
 
     # --- export ----------------------------------------------------------------------------------------------
 

@@ -1,19 +1,22 @@
-"""Parts of the histogram views (activations, weights and gradients): a slider that looks back in time over the
-layer statistics of a run, and small histogram plots drawn as pyqtgraph's ``histogram`` example does
-(``stepMode="center"`` with the bin edges)."""
+"""What the histogram views (activations, weights and gradients) share: :class:`HistogramGridView`, their base,
+which keeps the run's layer statistics and a slider that looks back in time over them, and builds a grid of
+small histogram plots when due; and the small plots, drawn as pyqtgraph's ``histogram`` example does
+(``stepMode="center"`` with the bin edges), with axes that keep steady round ranges."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 from dllab.trainer import LayerStatistics
-from ui.views.base import set_title, style_plot
+from ui.views.base import TrainingView, set_title, style_plot
+from ui.views.series import History
 
 #: Title size of the small plots.
 SMALL_TITLE = "8.5pt"
@@ -156,3 +159,100 @@ def small_plot(
     style_plot(plot, left=left)
     set_title(plot, title, SMALL_TITLE)
     return plot
+
+
+class HistogramGridView(TrainingView):
+    """Base of the views that draw a grid of small histograms from the run's layer statistics.
+
+    It keeps every :class:`~dllab.trainer.LayerStatistics` of the run (:attr:`history`, bounded), draws the one
+    the :attr:`slider` points at (the newest while it is live), and builds the plots anew, a few at a time,
+    when they are due: for a new run, when the view's width fits another number of columns, after a theme
+    change. Subclasses create the slider with :meth:`history_slider`, and say how many small plots there are
+    (:meth:`plot_count`), how to build them (:meth:`build_plots`, yielding after each) and how to draw a
+    snapshot (:meth:`draw`).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history: History[LayerStatistics] = History()
+        self.slider: HistorySlider | None = None
+        #: The columns of the grid built last.
+        self.columns = 0
+        self._needs_build = False
+
+    def history_slider(self, parent: QWidget) -> HistorySlider:
+        """The slider over the history (kept as :attr:`slider`)."""
+        self.slider = HistorySlider(parent)
+        self.slider.position_changed.connect(self._on_slider_position_changed)
+        return self.slider
+
+    # --- to implement ---------------------------------------------------------------------------------------
+
+    def plot_count(self) -> int:
+        """How many small plots the grid has (0: nothing to build)."""
+        raise NotImplementedError
+
+    def build_plots(self) -> Iterator[None]:
+        """Create the plots, yielding after each (see :meth:`TrainingView.build_in_steps`)."""
+        raise NotImplementedError
+
+    def draw(self, statistics: LayerStatistics) -> None:
+        """Show ``statistics`` (the snapshot the slider points at)."""
+        raise NotImplementedError
+
+    # --- building and drawing ---------------------------------------------------------------------------------
+
+    def begin_history(self) -> None:
+        """A new run: forget the statistics, and build the plots when the view shows."""
+        self.history.clear()
+        if self.slider is not None:
+            self.slider.set_count(0)
+        self._needs_build = True
+
+    def rebuild(self) -> None:
+        """Build the plots anew (soon, a few at a time) if there are any."""
+        if self.plot_count():
+            self._needs_build = True
+            self.request_redraw()
+
+    def selected(self) -> LayerStatistics | None:
+        """The snapshot the slider points at."""
+        if not len(self.history):
+            return None
+        position = self.slider.position if self.slider is not None else len(self.history) - 1
+        return self.history[min(position, len(self.history) - 1)]
+
+    def start_building(self) -> bool:
+        """Build the plots for this run now (a few at a time) if they are due and the view is visible."""
+        if self._needs_build and (self.isVisible() or self.flushing):
+            self._needs_build = False
+            self.build_in_steps(self.build_plots())
+            return True
+        return False
+
+    def redraw(self) -> None:
+        if self._needs_build:
+            self.start_building()
+            return
+        statistics = self.selected()
+        if self.slider is not None:
+            self.slider.set_count(len(self.history))  # here, not per snapshot: a slider repaint is not free
+            self.slider.describe(statistics)
+        if statistics is not None:
+            self.draw(statistics)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.start_building()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        count = self.plot_count()
+        if count and self.fitting_columns(count) != self.columns:
+            self.rebuild()
+
+    def restyle(self) -> None:
+        self.rebuild()
+
+    def _on_slider_position_changed(self, index: int) -> None:
+        self.request_redraw()

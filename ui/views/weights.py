@@ -13,22 +13,21 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from dllab.trainer import LayerStatistics, ParamStats
 from ui import theme
 from ui.training_session import SessionStarted
-from ui.views.base import TrainingView, colour_key, series_color, style_plot
-from ui.views.histograms import HistorySlider, histogram_item, set_histogram, set_x_range, small_plot
-from ui.views.series import DecimatingSeries, History
+from ui.views.base import colour_key, series_color, style_plot
+from ui.views.histograms import HistogramGridView, histogram_item, set_histogram, set_x_range, small_plot
+from ui.views.series import DecimatingSeries
 
 #: The parameters drawn: weight matrices and kernels (biases and BatchNorm's scale have no such story).
 WEIGHT_NAMES = ("W",)
 HEALTHY_UPDATE_RATIO = 1e-3
 
 
-class WeightsView(TrainingView):
+class WeightsView(HistogramGridView):
     """Histograms of weights and gradients per layer, and their norms over time."""
 
     title = "Weights & gradients"
@@ -45,7 +44,6 @@ class WeightsView(TrainingView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.history: History[LayerStatistics] = History()
         self.keys: list[str] = []
         #: Columns: norm, gradient norm and update ratio of each key, side by side.
         self.norms = DecimatingSeries(columns=3)
@@ -55,15 +53,11 @@ class WeightsView(TrainingView):
         self._grad_plots: dict[str, pg.PlotItem] = {}
         self._norm_curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self._norm_plots: list[pg.PlotItem] = []
-        self._columns = 0
-        self._needs_build = False
 
         host = QWidget(self)
         controls = QHBoxLayout()
         controls.setContentsMargins(12, 0, 12, 0)
-        self.slider = HistorySlider(host)
-        self.slider.position_changed.connect(self._on_slider_position_changed)
-        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.history_slider(host), 1)
         self.graphics = self.canvas(host)
         box = QVBoxLayout(host)
         box.setContentsMargins(0, 0, 0, 0)
@@ -75,7 +69,7 @@ class WeightsView(TrainingView):
     # --- the run ---------------------------------------------------------------------------------------
 
     def begin_run(self, started: SessionStarted) -> None:
-        self.history.clear()
+        self.begin_history()
         self.keys = [
             key
             for layer in started.layers
@@ -83,18 +77,19 @@ class WeightsView(TrainingView):
             if key.rsplit(".", 1)[-1] in WEIGHT_NAMES
         ]
         self.norms = DecimatingSeries(columns=max(3 * len(self.keys), 1))
-        self.slider.set_count(0)
-        self._needs_build = True
         super().begin_run(started)
         if self.applicable:
-            self._start_building()
+            self.start_building()
 
     def reason_not_applicable(self, started: SessionStarted) -> str | None:
         if not self.keys:
             return "the network has no Dense or Conv2D layer, so it has no weights to show."
         return None
 
-    def _build_plots(self) -> Iterator[None]:
+    def plot_count(self) -> int:
+        return len(self.keys)
+
+    def build_plots(self) -> Iterator[None]:
         """Create the histograms and the norm plots, yielding after each plot."""
         self.graphics = g = self.fresh_canvas(self.graphics)
         self._weight_items.clear()
@@ -105,8 +100,7 @@ class WeightsView(TrainingView):
         self._norm_plots.clear()
         if not self.keys:
             return
-        columns = self.fitting_columns(len(self.keys))
-        self._columns = columns
+        columns = self.columns = self.fitting_columns(len(self.keys))
         rows = -(-len(self.keys) // columns)
         for i, key in enumerate(self.keys):
             block, col = divmod(i, columns)
@@ -174,33 +168,7 @@ class WeightsView(TrainingView):
 
     # --- drawing -------------------------------------------------------------------------------------------
 
-    def selected(self) -> LayerStatistics | None:
-        """The snapshot the slider points at."""
-        if not len(self.history):
-            return None
-        return self.history[min(self.slider.position, len(self.history) - 1)]
-
-    def _start_building(self) -> bool:
-        """Build the plots for this run now (a few at a time) if they are due and the view is visible."""
-        if self._needs_build and (self.isVisible() or self.flushing):
-            self._needs_build = False
-            self.build_in_steps(self._build_plots())
-            return True
-        return False
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._start_building()
-
-    def redraw(self) -> None:
-        if self._needs_build:
-            self._start_building()
-            return
-        self.slider.set_count(len(self.history))  # here, not per snapshot: a slider repaint is not free
-        statistics = self.selected()
-        self.slider.describe(statistics)
-        if statistics is None:
-            return
+    def draw(self, statistics: LayerStatistics) -> None:
         params = _params_by_key(statistics)
         for key in self.keys:
             p = params.get(key)
@@ -220,20 +188,6 @@ class WeightsView(TrainingView):
                 self._norm_curves[(k, key)].setData(x, columns[:, i])
             set_decades(plot, columns, include=math.log10(HEALTHY_UPDATE_RATIO) if k == 2 else None)
         self.set_status(f"{_gradient_reading(statistics, self.keys)}<br>{colour_key(self.keys)}")
-
-    def _on_slider_position_changed(self, index: int) -> None:
-        self.request_redraw()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.keys and self.fitting_columns(len(self.keys)) != self._columns:
-            self._needs_build = True
-            self.request_redraw()
-
-    def restyle(self) -> None:
-        if self.keys:
-            self._needs_build = True
-            self.request_redraw()
 
     # --- export ----------------------------------------------------------------------------------------------
 
