@@ -196,9 +196,17 @@ def test_weight_and_gradient_histograms_and_norms_over_time(shown, tmp_path):
         view.handle_items([layer_statistics(step)])
     view.flush()
     assert len(view._norm_curves[(1, "dense_1.W")].getData()[0]) == 2
+    assert view.selected().step == 20 and "iteration 20 (epoch 1) · live" in view.slider.label.text()
+    view.handle_items([layer_statistics(30)])
+    view.flush()  # a live slider follows the run
+    assert view.selected().step == 30 and "iteration 30" in view.slider.label.text()
+    view.slider.set_position(0)  # looking back stays put while the run goes on
+    view.handle_items([layer_statistics(40)])
+    view.flush()
+    assert view.selected().step == 10 and "· live" not in view.slider.label.text()
     assert "vanish" in view.status_label.text()  # 1e-4 in the first layer against 1e-1 in the last
     rows = read_csv(view.export_csv(tmp_path / "w.csv"))
-    assert rows[0] == ["step", "parameter", "norm", "grad_norm", "update_ratio"] and len(rows) == 5
+    assert rows[0] == ["step", "parameter", "norm", "grad_norm", "update_ratio"] and len(rows) == 1 + 4 * 2
 
 
 def test_views_that_do_not_apply_say_why(shown):

@@ -234,9 +234,10 @@ class HistogramGridView(TrainingView):
         if self._needs_build:
             self.start_building()
             return
-        statistics = self.selected()
         if self.slider is not None:
             self.slider.set_count(len(self.history))  # here, not per snapshot: a slider repaint is not free
+        statistics = self.selected()  # the newest when the slider is live (it just moved there)
+        if self.slider is not None:
             self.slider.describe(statistics)
         if statistics is not None:
             self.draw(statistics)
