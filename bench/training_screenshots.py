@@ -15,7 +15,7 @@ Trains for real, offscreen, with a temporary DLLAB_HOME (your settings and runs 
   activation distributions (figures 6-10 to 6-14), which need no training.
 
 The window focuses on the views (View ▸ Focus on the Views: the Layers, Network and Inspector panels hidden);
-the Training panel stays. ``view_training.png`` is the learning curves half-way through the SimpleConvNet run.
+the Training panel stays. ``view_training.png`` is the learning curves during the SimpleConvNet run.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return window
 
     def train(window: MainWindow, during: TrainingView | None = None, **settings: Any) -> None:
-        """Train with ``settings``; with ``during``, also save that view half-way (``view_training.png``)."""
+        """Train with ``settings``; with ``during``, also save that view when 70 % is done (``view_training.png``)."""
         lr = settings.pop("lr", None)
         window.state.set_training_settings(**settings)
         if lr is not None:
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         while not ended:
             app.processEvents()
             time.sleep(0.005)
-            if during is not None and window.training.progress.fraction >= 0.5:
+            if during is not None and window.training.progress.fraction >= 0.7:
                 settle(window, 0.25)  # the progress line catches up (it changes five times a second)
                 during.flush()
                 app.processEvents()  # the layout follows the texts that changed
