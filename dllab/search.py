@@ -289,33 +289,11 @@ class RandomSearch:
             folder / "search.json",
         )
         ranked = self.ranking()
+        header, rows = ranking_table(ranked, list(self.ranges))
         with csv_path.open("w", encoding="utf-8", newline="") as file:
             writer = csv.writer(file, lineterminator="\n")
-            writer.writerow(
-                (
-                    "rank",
-                    "trial",
-                    *self.ranges,
-                    "best_val_accuracy",
-                    "best_epoch",
-                    "final_val_accuracy",
-                    "final_train_accuracy",
-                    "status",
-                )
-            )
-            for rank, r in enumerate(ranked, start=1):
-                writer.writerow(
-                    (
-                        rank,
-                        r.index + 1,
-                        *(repr(r.settings[name]) for name in self.ranges),
-                        repr(r.best_val_accuracy),
-                        best_epoch(r) or "",
-                        repr(r.final_val_accuracy),
-                        repr(r.final_train_accuracy),
-                        r.status,
-                    )
-                )
+            writer.writerow(header)
+            writer.writerows(rows)
         write_epochs_csv(epochs_path, self.results, key=("trial", lambda r: r.index + 1))
         write_png(png_path, render_search(ranked, self.ranges, top_k=self.top_k))
         record = {
@@ -329,6 +307,38 @@ class RandomSearch:
         }
         json_path.write_text(json.dumps(record, default=json_default, indent=1) + "\n", encoding="utf-8")
         return {"csv": csv_path, "epochs_csv": epochs_path, "png": png_path, "json": json_path}
+
+
+def ranking_table(
+    ranked: Sequence[VariantResult], names: Sequence[str], others: Sequence[VariantResult] = ()
+) -> tuple[list[str], list[list[Any]]]:
+    """The ranking as ``search.csv`` holds it: the header, and a row per trial of ``ranked`` (best first, with
+    its rank) then of ``others`` (no rank): trial number, the hyperparameters ``names`` it drew, best and final
+    validation accuracy, best epoch, final training accuracy and status."""
+    header = [
+        "rank",
+        "trial",
+        *names,
+        "best_val_accuracy",
+        "best_epoch",
+        "final_val_accuracy",
+        "final_train_accuracy",
+        "status",
+    ]
+    rows = [(rank, r) for rank, r in enumerate(ranked, start=1)] + [("", r) for r in others]
+    return header, [
+        [
+            rank,
+            r.index + 1,
+            *(r.settings.get(name, math.nan) for name in names),
+            r.best_val_accuracy,
+            best_epoch(r) or "",
+            r.final_val_accuracy,
+            r.final_train_accuracy,
+            r.status,
+        ]
+        for rank, r in rows
+    ]
 
 
 def best_epoch(result: VariantResult) -> int | None:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.compare import VariantResult
-from dllab.search import BOOK_RANGES, SEARCHABLE, TrialEvent, best_epoch, check_ranges, describe_params
+from dllab.search import BOOK_RANGES, SEARCHABLE, TrialEvent, check_ranges, describe_params, ranking_table
 from dllab.trainer import RunStarted
 from ui.compare_controls import LogRangeEditor
 from ui.compare_jobs import ExperimentJob, SearchJob, SearchPlanned, SearchRanked, capture_design
@@ -319,30 +319,6 @@ class SearchView(ExperimentView):
     def csv_table(self) -> tuple[list[str], list[list[Any]]]:
         """One row per trial, best first, as ``dllab search`` writes ``search.csv``."""
         names = list(self.plan.ranges) if self.plan is not None else list(SEARCHABLE)
-        header = [
-            "rank",
-            "trial",
-            *names,
-            "best_val_accuracy",
-            "best_epoch",
-            "final_val_accuracy",
-            "final_train_accuracy",
-            "status",
-        ]
         ranked = self.ranked()
         ranked_ids = {r.index for r in ranked}
-        rows = [(k + 1, r) for k, r in enumerate(ranked)]
-        rows += [("", r) for r in self.results if r.index not in ranked_ids]
-        return header, [
-            [
-                rank,
-                r.index + 1,
-                *(r.settings.get(n, math.nan) for n in names),
-                r.best_val_accuracy,
-                best_epoch(r) or "",
-                r.final_val_accuracy,
-                r.final_train_accuracy,
-                r.status,
-            ]
-            for rank, r in rows
-        ]
+        return ranking_table(ranked, names, [r for r in self.results if r.index not in ranked_ids])

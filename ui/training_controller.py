@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from dllab.terminal import format_duration
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Paused, Resumed, RunStarted
 from ui import dialogs
 from ui.state import AppState
@@ -40,12 +41,7 @@ def duration_text(seconds: float) -> str:
     """``"42 s"``, ``"3:05"`` or ``"1:02:03"``; ``"?"`` when unknown."""
     if not math.isfinite(seconds) or seconds < 0:
         return "?"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{seconds:.0f} s" if seconds < 60 else format_duration(seconds)
 
 
 @dataclass(frozen=True)
