@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from dllab.spec import LAYER_TYPES
 from dllab.trainer import LayerStatistics, LayerStats
@@ -61,26 +61,12 @@ class ActivationsView(HistogramGridView):
         self._items: dict[str, pg.PlotDataItem] = {}
         self._fraction_curves: dict[str, pg.PlotDataItem] = {}
 
-        host = QWidget(self)
-        controls = QHBoxLayout()
-        controls.setContentsMargins(12, 0, 12, 0)
-        controls.setSpacing(8)
-        controls.addWidget(QLabel("Show", host))
-        self.filter_combo = QComboBox(host)
+        self.filter_combo = QComboBox(self)
         self.filter_combo.addItem("Activation layers", "activations")
         self.filter_combo.addItem("Every layer", "all")
         self.filter_combo.setToolTip("The outputs of the activation functions only, or of every layer.")
         self.filter_combo.activated.connect(self._on_filter_combo_activated)
-        controls.addWidget(self.filter_combo)
-        controls.addSpacing(12)
-        controls.addWidget(self.history_slider(host), 1)
-        self.graphics = self.canvas(host)
-        box = QVBoxLayout(host)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(4)
-        box.addLayout(controls)
-        box.addWidget(self.graphics, 1)
-        self.set_content(host)
+        self.set_grid_content(QLabel("Show", self), self.filter_combo)
 
     # --- the run ---------------------------------------------------------------------------------------
 

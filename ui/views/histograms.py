@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from dllab.trainer import LayerStatistics
 from ui.views.base import TrainingView, set_title, style_plot
@@ -167,7 +167,7 @@ class HistogramGridView(TrainingView):
     It keeps every :class:`~dllab.trainer.LayerStatistics` of the run (:attr:`history`, bounded), draws the one
     the :attr:`slider` points at (the newest while it is live), and builds the plots anew, a few at a time,
     when they are due: for a new run, when the view's width fits another number of columns, after a theme
-    change. Subclasses create the slider with :meth:`history_slider`, and say how many small plots there are
+    change. Subclasses make their content with :meth:`set_grid_content`, and say how many small plots there are
     (:meth:`plot_count`), how to build them (:meth:`build_plots`, yielding after each) and how to draw a
     snapshot (:meth:`draw`).
     """
@@ -180,11 +180,27 @@ class HistogramGridView(TrainingView):
         self.columns = 0
         self._needs_build = False
 
-    def history_slider(self, parent: QWidget) -> HistorySlider:
-        """The slider over the history (kept as :attr:`slider`)."""
-        self.slider = HistorySlider(parent)
+    def set_grid_content(self, *controls: QWidget) -> None:
+        """Make the view's content: a row of ``controls`` and the slider over the history (:attr:`slider`),
+        above one plot canvas for the grid (:attr:`graphics`)."""
+        host = QWidget(self)
+        row = QHBoxLayout()
+        row.setContentsMargins(12, 0, 12, 0)
+        row.setSpacing(8)
+        for widget in controls:
+            row.addWidget(widget)
+        if controls:
+            row.addSpacing(12)
+        self.slider = HistorySlider(host)
         self.slider.position_changed.connect(self._on_slider_position_changed)
-        return self.slider
+        row.addWidget(self.slider, 1)
+        self.graphics = self.canvas(host)
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        box.addLayout(row)
+        box.addWidget(self.graphics, 1)
+        self.set_content(host)
 
     # --- to implement ---------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from dllab.trainer import LayerStatistics, ParamStats
 from ui import theme
@@ -54,17 +54,7 @@ class WeightsView(HistogramGridView):
         self._norm_curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self._norm_plots: list[pg.PlotItem] = []
 
-        host = QWidget(self)
-        controls = QHBoxLayout()
-        controls.setContentsMargins(12, 0, 12, 0)
-        controls.addWidget(self.history_slider(host), 1)
-        self.graphics = self.canvas(host)
-        box = QVBoxLayout(host)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(4)
-        box.addLayout(controls)
-        box.addWidget(self.graphics, 1)
-        self.set_content(host)
+        self.set_grid_content()
 
     # --- the run ---------------------------------------------------------------------------------------
 
