@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtWidgets import (
@@ -209,6 +209,26 @@ class LogSliderEditor(QWidget):
         self._on_change(self._hyper.name, self.value())
 
 
+def _choice_section(
+    layout: QVBoxLayout, body: QWidget, registry: Mapping[str, Any], title: Callable[[str], str]
+) -> tuple[QComboBox, QLabel, QFormLayout]:
+    """A combo box of the ``registry``'s entries (their ``DESCRIPTION`` as tooltips), a hint under it and a form
+    for the chosen entry's settings, added to ``layout``."""
+    combo = QComboBox(body)
+    for name, cls in registry.items():
+        combo.addItem(title(name), name)
+        combo.setItemData(combo.count() - 1, cls.DESCRIPTION, Qt.ItemDataRole.ToolTipRole)
+    layout.addWidget(combo)
+    hint = hint_label("", body)
+    layout.addWidget(hint)
+    host = QWidget(body)
+    form = QFormLayout(host)
+    form.setContentsMargins(0, 0, 0, 0)
+    style_form(form)
+    layout.addWidget(host)
+    return combo, hint, form
+
+
 class TrainingPanel(QScrollArea):
     """The Training dock's content."""
 
@@ -267,21 +287,11 @@ class TrainingPanel(QScrollArea):
         layout.addWidget(self.reason)
 
         layout.addWidget(section_title("Optimizer", body))
-        self.optimizer_combo = QComboBox(body)
-        for name, cls in optimizers.OPTIMIZERS.items():
-            self.optimizer_combo.addItem(OPTIMIZER_TITLES.get(name, name), name)
-            self.optimizer_combo.setItemData(
-                self.optimizer_combo.count() - 1, cls.DESCRIPTION, Qt.ItemDataRole.ToolTipRole
-            )
+        self.optimizer_combo, self.optimizer_hint, self.optimizer_form = _choice_section(
+            layout, body, optimizers.OPTIMIZERS, lambda name: OPTIMIZER_TITLES.get(name, name)
+        )
+        self.optimizer_form_host = self.optimizer_form.parentWidget()
         self.optimizer_combo.activated.connect(self._on_optimizer_combo_activated)
-        layout.addWidget(self.optimizer_combo)
-        self.optimizer_hint = hint_label("", body)
-        layout.addWidget(self.optimizer_hint)
-        self.optimizer_form_host = QWidget(body)
-        self.optimizer_form = QFormLayout(self.optimizer_form_host)
-        self.optimizer_form.setContentsMargins(0, 0, 0, 0)
-        style_form(self.optimizer_form)
-        layout.addWidget(self.optimizer_form_host)
         self.optimizer_error = QLabel(body)
         self.optimizer_error.setObjectName("errorText")
         self.optimizer_error.setWordWrap(True)
@@ -290,21 +300,11 @@ class TrainingPanel(QScrollArea):
 
         layout.addSpacing(4)
         layout.addWidget(section_title("Learning-rate schedule", body))
-        self.schedule_combo = QComboBox(body)
-        for name, cls in schedules.SCHEDULES.items():
-            self.schedule_combo.addItem(SCHEDULE_TITLES.get(name, humanize(name)), name)
-            self.schedule_combo.setItemData(
-                self.schedule_combo.count() - 1, cls.DESCRIPTION, Qt.ItemDataRole.ToolTipRole
-            )
+        self.schedule_combo, self.schedule_hint, self.schedule_form = _choice_section(
+            layout, body, schedules.SCHEDULES, lambda name: SCHEDULE_TITLES.get(name, humanize(name))
+        )
+        self.schedule_form_host = self.schedule_form.parentWidget()
         self.schedule_combo.activated.connect(self._on_schedule_combo_activated)
-        layout.addWidget(self.schedule_combo)
-        self.schedule_hint = hint_label("", body)
-        layout.addWidget(self.schedule_hint)
-        self.schedule_form_host = QWidget(body)
-        self.schedule_form = QFormLayout(self.schedule_form_host)
-        self.schedule_form.setContentsMargins(0, 0, 0, 0)
-        style_form(self.schedule_form)
-        layout.addWidget(self.schedule_form_host)
 
         layout.addSpacing(4)
         layout.addWidget(section_title("Run", body))
