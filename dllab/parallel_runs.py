@@ -20,6 +20,10 @@ writes its run folder exactly as the sequential path does.
 - An exception in a child is raised in the parent with the same type and message (its traceback in a
   note); a child that dies without finishing raises :class:`RunProcessError` naming its task. Closing the
   generator of :meth:`ParallelRuns.events` (or any error) terminates and joins every child.
+
+The two sides of one child (:func:`start_child`, :func:`receive` and :func:`end_child` in the parent,
+:func:`send_events` in the child) serve any single run in a process of its own too: the desktop app trains that
+way, so that drawing and training never wait for each other.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from dllab.trainer import BatchEnded
@@ -107,8 +111,7 @@ class ParallelRuns:
         self.names = list(names)
         self.processes = max(1, min(processes, len(self.tasks)))
         self.started: list[int] = []
-        self._context = multiprocessing.get_context("spawn")
-        self._stop = self._context.Event()
+        self._stop = multiprocessing.get_context("spawn").Event()
 
     def stop(self) -> None:
         """Stop the running tasks before their next event and start no more (any thread)."""
@@ -130,59 +133,104 @@ class ParallelRuns:
             while waiting or running:
                 while waiting and len(running) < self.processes and not self._stop.is_set():
                     index = waiting.pop(0)
-                    running[index] = self._start(index)
+                    running[index] = start_child(
+                        _run_task,
+                        (self.tasks[index], self._stop),
+                        name=f"dllab run {index + 1}: {self.names[index]}",
+                        threads=blas_threads(self.processes),
+                    )
+                    self.started.append(index)
                 if not running:
                     break
                 readers = {connection: index for index, (_, connection) in running.items()}
                 for connection in multiprocessing.connection.wait(list(readers)):
                     index = readers[connection]
-                    try:
-                        kind, payload = connection.recv()
-                    except EOFError:
-                        raise RunProcessError(self._death(index, running[index][0])) from None
-                    if kind == "events":
-                        for event in payload:
+                    events = receive(connection, running[index][0], self.names[index])
+                    if events is None:
+                        end_child(*running.pop(index))
+                    else:
+                        for event in events:
                             yield index, event
-                    elif kind == "failed":
-                        raise _rebuild_exception(*payload, name=self.names[index])
-                    else:  # "done"
-                        _end(*running.pop(index))
         finally:
             for process, connection in running.values():
-                _end(process, connection, terminate=True)
+                end_child(process, connection, terminate=True)
 
-    def _start(self, index: int) -> tuple[multiprocessing.process.BaseProcess, Any]:
-        reader, writer = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=_run_task,
-            args=(self.tasks[index], writer, self._stop),
-            name=f"dllab run {index + 1}: {self.names[index]}",
-            daemon=True,  # ended with the parent, whatever happens to it
-        )
+
+# --- the parent's side of one child ------------------------------------------------------------------------
+
+
+def start_child(
+    target: Callable[..., None], args: tuple[Any, ...], *, name: str, threads: int
+) -> tuple[multiprocessing.process.BaseProcess, Any]:
+    """Start ``target(*args, connection)`` in a spawned child with ``threads`` BLAS threads; returns the process
+    and the reading end of ``connection``, for :func:`receive`.
+
+    The arguments are pickled to the child before this returns: with a large data set, call it off the GUI
+    thread.
+    """
+    context = multiprocessing.get_context("spawn")
+    reader, writer = context.Pipe(duplex=False)
+    # A daemon: ended with the parent, whatever happens to it.
+    process = context.Process(target=target, args=(*args, writer), name=name, daemon=True)
+    try:
+        with _child_environment(threads):
+            process.start()
+    except BaseException:
+        reader.close()
+        raise
+    finally:
+        writer.close()  # the child holds the only writing end: its end of file says it has ended
+    return process, reader
+
+
+def receive(connection: Any, process: multiprocessing.process.BaseProcess, name: str) -> list[Any] | None:
+    """The next batch of events from a child started by :func:`start_child`; None once its run is done.
+
+    Raises
+    ------
+    Exception
+        What the child's run raised, with the same type and message.
+    RunProcessError
+        When the child ended without finishing its run (``name`` names the run in the message).
+    """
+    try:
+        kind, payload = connection.recv()
+    except EOFError:
+        raise RunProcessError(_death(process, name)) from None
+    if kind == "events":
+        return list(payload)
+    if kind == "failed":
+        raise _rebuild_exception(*payload, name=name)
+    return None
+
+
+def end_child(
+    process: multiprocessing.process.BaseProcess, connection: Any, *, terminate: bool = False
+) -> None:
+    """Wait for a child to end (terminated first with ``terminate``, killed if it does not end) and close it."""
+    if terminate and process.is_alive():
+        process.terminate()
+    process.join(_JOIN_SECONDS)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    connection.close()
+    process.close()
+
+
+def _death(process: multiprocessing.process.BaseProcess, name: str) -> str:
+    process.join(_JOIN_SECONDS)
+    code = process.exitcode
+    if code is None:
+        how = "closed its connection"
+    elif code < 0:
         try:
-            with _child_environment(blas_threads(self.processes)):
-                process.start()
-        except BaseException:
-            reader.close()
-            raise
-        finally:
-            writer.close()  # the child holds the only writing end: its end of file says it has ended
-        self.started.append(index)
-        return process, reader
-
-    def _death(self, index: int, process: multiprocessing.process.BaseProcess) -> str:
-        process.join(_JOIN_SECONDS)
-        code = process.exitcode
-        if code is None:
-            how = "closed its connection"
-        elif code < 0:
-            try:
-                how = f"was killed by signal {signal.Signals(-code).name}"
-            except ValueError:
-                how = f"was killed by signal {-code}"
-        else:
-            how = f"exited with status {code}"
-        return f"the process training {self.names[index]!r} {how} before its run ended"
+            how = f"was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"was killed by signal {-code}"
+    else:
+        how = f"exited with status {code}"
+    return f"the process training {name!r} {how} before its run ended"
 
 
 @contextlib.contextmanager
@@ -205,32 +253,25 @@ def _child_environment(threads: int) -> Iterator[None]:
                 signal.signal(signal.SIGINT, handler)
 
 
-def _end(process: multiprocessing.process.BaseProcess, connection: Any, *, terminate: bool = False) -> None:
-    if terminate and process.is_alive():
-        process.terminate()
-    process.join(_JOIN_SECONDS)
-    if process.is_alive():
-        process.kill()
-        process.join()
-    connection.close()
-    process.close()
-
-
 # --- in the child ----------------------------------------------------------------------------------------
 
 
-def _run_task(task: RunTask, connection: Any, stop: Any) -> None:
-    """A child's main function: run ``task``, sending its events in small batches, then ``"done"``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the runs
+def send_events(
+    source: Callable[[], Iterable[Any]], connection: Any, after_each: Callable[[], None] | None = None
+) -> None:
+    """A child's side of :func:`receive`: iterate ``source()``, send its events, then ``"done"``.
+
+    Events go in small batches: a :class:`~dllab.trainer.BatchEnded` waits up to :data:`FLUSH_SECONDS`, any
+    other event goes at once with those waiting. ``after_each``, if given, is called after every event. An
+    exception is sent as what rebuilds it in the parent. Closes ``connection``.
+    """
     try:
-        if stop.is_set():
-            task.stop()
         waiting: list[Any] = []
         sent = -float("inf")
-        for event in task.events():
+        for event in source():
             waiting.append(event)
-            if stop.is_set():
-                task.stop()
+            if after_each is not None:
+                after_each()
             now = time.monotonic()
             if not isinstance(event, BatchEnded) or now - sent >= FLUSH_SECONDS:
                 connection.send(("events", waiting))
@@ -242,6 +283,21 @@ def _run_task(task: RunTask, connection: Any, stop: Any) -> None:
         connection.send(("failed", _exception_recipe(exc)))
     finally:
         connection.close()
+
+
+def _run_task(task: RunTask, stop: Any, connection: Any) -> None:
+    """A child's main function: run ``task``, stopping it once ``stop`` is set."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops the runs
+
+    def check_stop() -> None:
+        if stop.is_set():
+            task.stop()
+
+    def source() -> Iterator[Any]:
+        check_stop()
+        return task.events()
+
+    send_events(source, connection, check_stop)
 
 
 def _exception_recipe(

@@ -3,9 +3,9 @@ views.
 
 :class:`TrainingController` answers the state's ``train_requested`` and ``stop_requested`` signals. It captures
 what a run needs on the GUI thread (:meth:`AppState.training_config`, the loaded data set, the network),
-hands it to a :class:`ui.training_session.TrainingSession` iterated by a
-:class:`ui.training_worker.GeneratorWorker`, and passes every batch of items to each view. Pause, resume, step and
-stop reach the trainer directly. When the run ends the trained model becomes the state's current model (so
+hands it to a :class:`ui.training_process.TrainingProcess` (the session trains in a process of its own) whose
+items a :class:`ui.training_worker.GeneratorWorker` thread receives, and passes every batch of items to each
+view. Pause, resume, step and stop reach the trainer at once, through the process's command pipe. When the run ends the trained model becomes the state's current model (so
 File ▸ Export works), the run folder shows in the Runs panel, a divergence or a failure is explained in a
 dialog, and the design is unlocked.
 """
@@ -13,7 +13,6 @@ dialog, and the design is unlocked.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -22,11 +21,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from dllab.runs import runs_root
 from dllab.terminal import format_duration
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Paused, Resumed, RunStarted
 from ui import dialogs
 from ui.state import AppState
-from ui.training_session import SessionEnded, SessionStarted, TrainingRequest, TrainingSession, is_urgent
+from ui.training_process import TrainingProcess
+from ui.training_session import SessionEnded, SessionStarted, TrainingRequest, is_urgent
 from ui.training_worker import GeneratorWorker
 from ui.views.base import TrainingView
 
@@ -111,7 +112,7 @@ class TrainingController(QObject):
         self._state = state
         self._window = window
         self.views = list(views)
-        self.session: TrainingSession | None = None
+        self.session: TrainingProcess | None = None
         self.worker: GeneratorWorker | None = None
         self.progress = Progress()
         self._progress_shown_at = -math.inf
@@ -125,6 +126,7 @@ class TrainingController(QObject):
         self._paused_at: float | None = None
         self._paused_total = 0.0
         self._closing = False
+        self._views_pending = False
         self._ready_timer = QTimer(self)
         self._ready_timer.setSingleShot(True)
         self._ready_timer.setInterval(10)
@@ -157,6 +159,7 @@ class TrainingController(QObject):
             config=state.training_config(),
             seed=state.training.seed,
             data_seed=d.seed,
+            runs_root=runs_root(),
             extra={"data_options": {"n_samples": d.n_samples, "noise": d.noise, "n_classes": d.n_classes}},
         )
 
@@ -169,8 +172,8 @@ class TrainingController(QObject):
         except ValueError as exc:
             dialogs.show_error(self._window, "Cannot train", f"The settings are not valid: {exc}.")
             return False
-        self.session = session = TrainingSession(request)
-        session.views_ready = threading.Event()
+        self.session = session = TrainingProcess(request, wait_for_views=True)
+        self._views_pending = True
         self.worker = worker = GeneratorWorker(session.events, urgent=is_urgent, name="training")
         # Slots of this object, which lives in the GUI thread: Qt queues the worker thread's signals to it.
         worker.events_ready.connect(self._on_worker_events_ready)
@@ -223,7 +226,7 @@ class TrainingController(QObject):
         return self._pause_requested
 
     def shutdown(self) -> None:
-        """Stop a run and wait for its thread (the window is closing); the run folder is kept.
+        """Stop a run and wait for its process and thread (the window is closing); the run folder is kept.
 
         The stop takes effect after the current batch, so this returns in well under a second for any
         network that trains at a few batches a second; the test evaluation and last snapshots are skipped.
@@ -234,7 +237,7 @@ class TrainingController(QObject):
         self._closing = True
         session.stop(closing=True)
         if not worker.wait(CLOSE_NOTICE_S):
-            self._state.post_message("Waiting for the training thread to finish its batch…")
+            self._state.post_message("Waiting for the training process to finish its batch…")
             worker.wait()
         for signal in (worker.events_ready, worker.failed, worker.finished):
             signal.disconnect()
@@ -329,12 +332,13 @@ class TrainingController(QObject):
     def _on_ready_timer_timeout(self) -> None:
         """Let the first batch start once no view is building its plots any more."""
         session = self.session
-        if session is None or session.views_ready is None:
+        if session is None or not self._views_pending:
             return
         if any(getattr(view, "building", False) for view in self.views):
             self._ready_timer.start()
         else:
-            session.views_ready.set()
+            self._views_pending = False
+            session.views_are_ready()
 
     @Slot(str)
     def _on_worker_failed(self, reason: str) -> None:

@@ -5,6 +5,7 @@ and the settings saved with the design."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -14,8 +15,6 @@ import pytest
 import dllab
 from dllab.data import load_dataset
 from dllab.runs import list_runs, open_run
-from dllab.trainer import BatchEnded, Trainer
-from ui import training_session
 from ui.commands import InsertLayerCommand
 from ui.state import LOCKED_REASON
 
@@ -115,27 +114,24 @@ def test_a_small_mnist_run_shows_filters_feature_maps_and_the_confusion_matrix(
     assert not window.boundary_view.applicable
 
 
-def test_stop_takes_effect_within_one_batch(window, qtbot, monkeypatch):
-    class SpyTrainer(Trainer):
-        def run(self):
-            self.batches, self.at_stop = 0, None
-            for event in super().run():
-                self.batches += isinstance(event, BatchEnded)
-                yield event
-
-        def stop(self) -> None:
-            if getattr(self, "at_stop", None) is None:
-                self.at_stop = self.batches
-            super().stop()
-
-    monkeypatch.setattr(training_session, "Trainer", SpyTrainer)
+def test_stop_ends_the_run_and_keeps_its_folder(window, qtbot):
     start(window, qtbot)
-    trainer = window.training.session.trainer
     with qtbot.waitSignal(window.training.run_ended, timeout=10_000) as ended:
         window.training_panel.train_button.click()  # reads Stop
-    assert ended.args[0] == "stopped"
-    assert trainer.batches - trainer.at_stop <= 1
+    assert ended.args[0] == "stopped" and ended.args[1].startswith("Stopped at iteration ")
     assert open_run(list_runs()[0].path).status == "stopped"
+
+
+def test_stop_trains_no_further_batch(window, qtbot):
+    panel = window.training_panel
+    start(window, qtbot)
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: window.training.paused, timeout=10_000)
+    paused_at = window.training.progress.step
+    with qtbot.waitSignal(window.training.run_ended, timeout=10_000) as ended:
+        panel.train_button.click()  # reads Stop
+    assert ended.args[0] == "stopped" and ended.args[1].startswith(f"Stopped at iteration {paused_at:,} ")
+    assert window.training.progress.step == paused_at
 
 
 def test_pause_step_and_resume(window, qtbot):
@@ -184,21 +180,22 @@ def test_a_diverging_learning_rate_shows_the_divergence(window, qtbot, fake_dial
     assert open_run(list_runs()[0].path).status == "diverged"
 
 
-def test_an_exception_inside_training_is_explained_and_the_app_keeps_working(
-    window, qtbot, fake_dialogs, monkeypatch
-):
-    def broken(*args, **kwargs):
-        raise RuntimeError("simulated failure in the trainer")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(Trainer, "_end_epoch", broken)
-        window.state.set_training_settings(epochs=3)
-        status, message = train(window, qtbot)
-    assert status == "failed" and "simulated failure" in message
+def test_an_exception_inside_training_is_explained_and_the_app_keeps_working(window, qtbot, fake_dialogs):
+    panel = window.training_panel
+    start(window, qtbot)
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: window.training.paused, timeout=10_000)
+    folder = window.training.started.folder
+    shutil.rmtree(folder)  # where the run writes at the end of each epoch
+    with qtbot.waitSignal(window.training.run_ended, timeout=20_000) as ended:
+        panel.pause_button.click()  # Resume
+    status, message = ended.args
+    assert status == "failed" and "No such file or directory" in message and folder.name in message
     (title, text) = fake_dialogs.errors()[-1]
-    assert title == "Training failed" and "RuntimeError: simulated failure in the trainer" in text
-    assert not window.state.training_active and window.training_panel.train_button.isEnabled()
+    assert title == "Training failed" and "No such file or directory" in text
+    assert not window.state.training_active and panel.train_button.isEnabled()
     assert "No test results" in window.evaluation_view.placeholder.text()
+    window.state.set_training_settings(epochs=3)
     status, _ = train(window, qtbot)
     assert status == "finished"
 

@@ -145,7 +145,10 @@ class ActivationsView(HistogramGridView):
 
     # --- drawing -------------------------------------------------------------------------------------------
 
-    def draw(self, statistics: LayerStatistics) -> None:
+    def draw(self, statistics: LayerStatistics) -> Iterator[None]:
+        worst = _worst(statistics)
+        key = colour_key(self.shown) if self._fraction_layers else ""
+        self.set_status(f"{worst}<br>{key}" if worst and key else worst or key)
         for stats in statistics.layers:
             item = self._items.get(stats.name)
             if item is None:
@@ -154,12 +157,10 @@ class ActivationsView(HistogramGridView):
             plot = self._plots[stats.name]
             set_x_range(plot, stats.edges)
             set_title(plot, _layer_title(stats), SMALL_TITLE)
+            yield
         x = self.fractions.x
         for j, name in enumerate(self._fraction_layers):
             self._fraction_curves[name].setData(x, self.fractions.column(j))
-        worst = _worst(statistics)
-        key = colour_key(self.shown) if self._fraction_layers else ""
-        self.set_status(f"{worst}<br>{key}" if worst and key else worst or key)
 
     def _on_filter_combo_activated(self, row: int) -> None:
         if self.layers:

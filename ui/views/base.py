@@ -5,10 +5,11 @@ theme.
 A view receives the worker's items in batches (:meth:`TrainingView.handle_items`), stores what it needs in
 bounded buffers and calls :meth:`TrainingView.request_redraw`; the actual drawing (:meth:`TrainingView.redraw`)
 happens on a single-shot timer at most ``max_fps`` times a second and only while the view is visible. All views
-share one :class:`DrawingBudget`: updating and painting plots may take at most a tenth of the GUI thread's time,
-so costly drawing happens less often, and the training thread (which needs the GIL between its numpy calls)
-keeps its pace. Plots that take long to create are built a few at a time between events
-(:meth:`TrainingView.build_in_steps`), so the window never freezes for long.
+share one :class:`DrawingBudget`: updating and painting plots may take at most a small share of the GUI thread's
+time, so costly drawing happens less often and the window stays free for input. Plots that take long to create
+are built a few at a time between events (:meth:`TrainingView.build_in_steps`), and a view of many plots draws
+them a few at a time too (a :meth:`TrainingView.redraw` that returns an iterator), so the window never freezes
+for long: Qt paints what changed after each part.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from ui.training_session import SessionStarted
 COST_FACTOR = 15.0
 #: Seconds of plot building per turn of the event loop at the most.
 BUILD_SLICE_S = 0.015
+#: Seconds of drawing (updating plot items) per turn of the event loop at the most, for views drawn in parts.
+DRAW_SLICE_S = 0.006
 #: Seconds left to the event loop between two slices of building plots (in any views).
 BUILD_GAP_S = 0.02
 CSV_FILTER = "CSV tables (*.csv)"
@@ -268,6 +271,8 @@ class TrainingView(QWidget):
         self._build_timer.timeout.connect(self._on_build_timer_timeout)
         self.redraw_count = 0
         self.redraw_seconds = 0.0
+        #: The rest of a redraw drawn in parts (see :meth:`redraw`), or None.
+        self._parts: Iterator[None] | None = None
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.timeout.connect(self._on_redraw_timer_timeout)
@@ -358,6 +363,7 @@ class TrainingView(QWidget):
     def begin_run(self, started: SessionStarted) -> None:
         """A run started: forget the last one and decide whether this view applies."""
         self.has_data = False
+        self._parts = None
         self.set_status("")
         self.set_not_applicable(self.reason_not_applicable(started))
 
@@ -384,6 +390,9 @@ class TrainingView(QWidget):
         """Ask for a redraw; it happens on the timer, at most ``max_fps`` times a second, while visible."""
         self._dirty = True
         self.has_data = True
+        self._schedule_redraw()
+
+    def _schedule_redraw(self) -> None:
         if self.isVisible() and not self._redraw_timer.isActive() and self._builder is None:
             BUDGET.wait_turn(self)
             self._redraw_timer.start(round(self._redraw_delay() * 1000))
@@ -391,18 +400,31 @@ class TrainingView(QWidget):
     def wants_to_draw(self) -> bool:
         """Whether the view has something to draw and can (visible, not building)."""
         try:
-            return self._dirty and self._builder is None and self.isVisible()
+            return self._wants_redraw and self._builder is None and self.isVisible()
         except RuntimeError:  # the Qt object is gone
             return False
 
+    @property
+    def _wants_redraw(self) -> bool:
+        """New data to draw, or the rest of a redraw drawn in parts."""
+        return self._dirty or self._parts is not None
+
     def _redraw_delay(self) -> float:
+        if self._parts is not None:  # the rest of a redraw: as soon as the budget allows
+            return BUDGET.delay()
         return max(self._next_redraw - time.perf_counter(), BUDGET.delay(), 0.0)
 
-    def redraw(self) -> None:
-        """Draw the stored data (subclasses)."""
+    def redraw(self) -> Iterator[None] | None:
+        """Draw the stored data (subclasses).
+
+        A view with many plots may return an iterator instead (a generator that updates one plot per step):
+        its steps are then drawn :data:`DRAW_SLICE_S` at a time, Qt painting what changed after each slice, and
+        new data wait until the last step.
+        """
+        return None
 
     def _on_redraw_timer_timeout(self) -> None:
-        if not (self.isVisible() and self._dirty) or self._builder is not None:
+        if not (self.isVisible() and self._wants_redraw) or self._builder is not None:
             return
         delay = self._redraw_delay()
         if delay > 0.001 or not BUDGET.is_turn(self):  # another view drew meanwhile, or comes first
@@ -411,24 +433,35 @@ class TrainingView(QWidget):
         self._redraw_now()
 
     def _redraw_now(self) -> None:
-        self._dirty = False
         BUDGET.leave(self)
         if self.applicable and self.content is not None and self.stack.currentWidget() is not self.content:
             self.show_content()  # here, not when data arrive: views switch one at a time, within the budget
         t0 = time.perf_counter()
-        self.redraw()
+        if self._parts is None:
+            self._dirty = False
+            self.redraw_count += 1
+            self._parts = self.redraw()
+        if self._parts is not None:
+            deadline = math.inf if self.flushing else t0 + DRAW_SLICE_S
+            try:
+                while time.perf_counter() < deadline:
+                    next(self._parts)
+            except StopIteration:
+                self._parts = None
         cost = time.perf_counter() - t0
-        self.redraw_count += 1
         self.redraw_seconds += cost
         BUDGET.spend(cost)
-        self._next_redraw = time.perf_counter() + 1.0 / self.max_fps
+        if self._parts is None:
+            self._next_redraw = time.perf_counter() + 1.0 / self.max_fps
+        if self._wants_redraw:
+            self._schedule_redraw()
 
     def flush(self) -> None:
         """Draw now whatever is pending, visible or not (exports, screenshots, tests)."""
         self._redraw_timer.stop()
         self.flushing = True
         try:
-            while self._dirty or self._builder is not None:
+            while self._wants_redraw or self._builder is not None:
                 if self._builder is not None:
                     self._build_step(deadline=float("inf"))
                 else:
@@ -447,6 +480,7 @@ class TrainingView(QWidget):
         """Run ``steps`` (a generator that yields after each plot it creates) between events, about
         ``BUILD_SLICE_S`` at a time, then redraw."""
         self._builder = steps
+        self._parts = None  # they draw on the plots being replaced: a whole redraw follows the building
         self._redraw_timer.stop()
         for canvas in self.findChildren(PlotCanvas):
             canvas.setUpdatesEnabled(False)  # no paint of half-built layouts

@@ -19,12 +19,23 @@ from dllab.trainer import LayerStatistics, ParamStats
 from ui import theme
 from ui.training_session import SessionStarted
 from ui.views.base import colour_key, series_color, style_plot
-from ui.views.histograms import HistogramGridView, histogram_item, set_histogram, set_x_range, small_plot
+from ui.views.histograms import (
+    HistogramGridView,
+    histogram_item,
+    nice_ceiling,
+    set_histogram,
+    set_x_range,
+    small_plot,
+)
 from ui.views.series import DecimatingSeries
 
 #: The parameters drawn: weight matrices and kernels (biases and BatchNorm's scale have no such story).
 WEIGHT_NAMES = ("W",)
 HEALTHY_UPDATE_RATIO = 1e-3
+#: Width of the norm plots' left axes, in pixels (label and decade ticks such as ``1e-05``).
+NORM_AXIS_WIDTH = 54
+#: Room above and below the decades shown (in decades).
+DECADE_MARGIN = 0.08
 
 
 class WeightsView(HistogramGridView):
@@ -119,6 +130,9 @@ class WeightsView(HistogramGridView):
             plot.hideButtons()
             for name in ("left", "bottom"):
                 plot.getAxis(name).enableAutoSIPrefix(False)
+            # A fixed width: tick labels of another width would shift the grid's columns, and every plot whose
+            # size changes is laid out and painted anew.
+            plot.getAxis("left").setWidth(NORM_AXIS_WIDTH)
             style_plot(plot, left=left, bottom="iteration", title=title)
             if k == 2:
                 line = pg.InfiniteLine(
@@ -158,16 +172,19 @@ class WeightsView(HistogramGridView):
 
     # --- drawing -------------------------------------------------------------------------------------------
 
-    def draw(self, statistics: LayerStatistics) -> None:
+    def draw(self, statistics: LayerStatistics) -> Iterator[None]:
+        self.set_status(f"{_gradient_reading(statistics, self.keys)}<br>{colour_key(self.keys)}")
         params = _params_by_key(statistics)
         for key in self.keys:
             p = params.get(key)
             if p is None:
                 continue
             set_histogram(self._weight_items[key], p.counts, p.edges)
-            set_histogram(self._grad_items[key], p.grad_counts, p.grad_edges)
             set_x_range(self._weight_plots[key], p.edges)
+            yield
+            set_histogram(self._grad_items[key], p.grad_counts, p.grad_edges)
             set_x_range(self._grad_plots[key], p.grad_edges)
+            yield
         x = self.norms.x
         y = self.norms.y
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -177,7 +194,9 @@ class WeightsView(HistogramGridView):
             for i, key in enumerate(self.keys):
                 self._norm_curves[(k, key)].setData(x, columns[:, i])
             set_decades(plot, columns, include=math.log10(HEALTHY_UPDATE_RATIO) if k == 2 else None)
-        self.set_status(f"{_gradient_reading(statistics, self.keys)}<br>{colour_key(self.keys)}")
+            if len(x):
+                set_iterations(plot, float(x[-1]))
+            yield
 
     # --- export ----------------------------------------------------------------------------------------------
 
@@ -192,7 +211,9 @@ class WeightsView(HistogramGridView):
 
 
 def set_decades(plot: pg.PlotItem, logs: np.ndarray, include: float | None = None) -> None:
-    """Show log10 values on ``plot`` with ticks at whole decades labelled 0.001, 0.01, ... (or 1e-05)."""
+    """Show log10 values on ``plot`` over the whole decades they span, with a tick at each labelled 0.001,
+    0.01, ... (or 1e-05); the range changes only when the values enter or leave a decade (an axis whose range
+    changes is laid out and painted anew)."""
     finite = logs[np.isfinite(logs)]
     if not finite.size:
         return
@@ -202,9 +223,21 @@ def set_decades(plot: pg.PlotItem, logs: np.ndarray, include: float | None = Non
     first, last = math.floor(lo), math.ceil(hi)
     if first == last:
         last += 1
-    plot.setYRange(lo - 0.15, hi + 0.15, padding=0)
+    if getattr(plot, "_shown_decades", None) == (first, last):
+        return
+    plot._shown_decades = (first, last)  # type: ignore[attr-defined]
+    plot.setYRange(first - DECADE_MARGIN, last + DECADE_MARGIN, padding=0)
     ticks = [(float(d), f"{10.0**d:g}") for d in range(first, last + 1)]
     plot.getAxis("left").setTicks([ticks, []])
+
+
+def set_iterations(plot: pg.PlotItem, last: float) -> None:
+    """Let the x axis run from 0 to a round number of iterations at least ``last`` (changed only when the run
+    outgrows it)."""
+    top = nice_ceiling(last)
+    if getattr(plot, "_shown_iterations", None) != top:
+        plot._shown_iterations = top  # type: ignore[attr-defined]
+        plot.setXRange(0.0, top, padding=0)
 
 
 def _params_by_key(statistics: LayerStatistics) -> dict[str, ParamStats]:
