@@ -30,11 +30,11 @@ def main(argv: list[str] | None = None) -> int:
 def reserve_a_core_for_the_window() -> int:
     """Let the numerical libraries use every core but one, so the window keeps a core while a network trains.
 
-    Training runs in a worker thread while the GUI thread draws. BLAS libraries (OpenBLAS) spin their own
-    threads on every core for each matrix product; when the GUI thread wakes up on one of those cores, the
-    product stalls until it is scheduled again, and small products (an MLP's) become many times slower.
-    Leaving one core free avoids that. Only works before numpy is first imported; a thread count already set
-    in the environment is kept. Returns the thread count set.
+    Training runs in a process of its own (:mod:`ui.training_process`, with as many BLAS threads) while the GUI
+    thread draws. BLAS libraries (OpenBLAS) spin their own threads on every core for each matrix product; when
+    the GUI thread wakes up on one of those cores, the product stalls until it is scheduled again, and small
+    products (an MLP's) become many times slower. Leaving one core free avoids that. Only works before numpy is
+    first imported; a thread count already set in the environment is kept. Returns the thread count set.
     """
     threads = max(1, (os.cpu_count() or 1) - 1)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -53,7 +53,7 @@ def run_app() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)
     # Python's cyclic garbage collector may run in whichever thread allocates; a Qt object it frees from a
-    # training thread aborts the app. Collect on a timer of the GUI thread instead.
+    # worker thread aborts the app. Collect on a timer of the GUI thread instead.
     from pyqtgraph.util.garbage_collector import GarbageCollector
 
     collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive while the app runs)

@@ -8,7 +8,7 @@ the screenshot script construct it directly.
 Files, models, autosave and recovery live in :class:`ui.documents.DocumentController` (``window.documents``).
 
 Training: the :class:`ui.training_controller.TrainingController` (``window.training``) answers the state's
-``train_requested`` / ``stop_requested`` signals, runs the training in a worker thread and feeds the training
+``train_requested`` / ``stop_requested`` signals, runs the training in a process of its own and feeds the training
 views (:mod:`ui.views`), which are tabs in the centre beside the architecture and the data set
 (:meth:`MainWindow.add_view` adds more). While a run trains the design is locked; :attr:`MainWindow.window_closing`
 is emitted before the window closes, and stops a running training cleanly.

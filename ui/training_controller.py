@@ -1,5 +1,5 @@
-"""Training from the desktop app: the design's settings become a run in a worker thread whose items feed the
-views.
+"""Training from the desktop app: the design's settings become a run in a process of its own whose items feed
+the views.
 
 :class:`TrainingController` answers the state's ``train_requested`` and ``stop_requested`` signals. It captures
 what a run needs on the GUI thread (:meth:`AppState.training_config`, the loaded data set, the network),

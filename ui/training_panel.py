@@ -277,6 +277,11 @@ class TrainingPanel(QScrollArea):
         self.progress_bar.setMaximumHeight(8)
         layout.addWidget(self.progress_bar)
         self.progress_label = hint_label("", body)
+        # Two lines, always: a text that wraps onto another line would lay the whole panel out again (and show
+        # or hide its scroll bar, resizing every field) several times a second while training.
+        self.progress_label.ensurePolished()
+        self.progress_label.setFixedHeight(2 * self.progress_label.fontMetrics().lineSpacing() + 2)
+        self.progress_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.progress_label)
         self.locked_label = hint_label(LOCKED_SETTINGS, body)
         self.locked_label.hide()

@@ -1,7 +1,8 @@
-"""One training run of the desktop app, as it happens in the worker thread: plain Python, no Qt.
+"""One training run of the desktop app, as it happens in the training process: plain Python, no Qt.
 
 :class:`TrainingSession` turns a :class:`TrainingRequest` (captured on the GUI thread: the network, the raw data
-set, the settings) into a generator of items for :class:`ui.training_worker.GeneratorWorker`:
+set, the settings) into a generator of items, which :class:`ui.training_process.TrainingProcess` iterates in a
+child process and sends to the window:
 
 1. :class:`SessionStarted`: the data are prepared, the model built and a run folder created (so everything
    heavy happens off the GUI thread); it describes what the views need (layers, classes, test images, 2D
@@ -278,12 +279,12 @@ class TrainingSession:
     Attributes
     ----------
     feature_sample : int
-        Index of the test sample whose feature maps are sent (set it from the GUI thread).
+        Index of the test sample whose feature maps are sent (any thread may set it).
     folder : Path or None
         The run folder, once created.
     views_ready : threading.Event or None
         When set to an event, the first batch waits (up to ``VIEWS_READY_TIMEOUT_S``) until it is set: the
-        window builds its plots for the run's layers before training competes with it for the GIL.
+        window builds its plots for the run's layers before training competes with it for the cores.
     """
 
     def __init__(self, request: TrainingRequest) -> None:
@@ -336,7 +337,7 @@ class TrainingSession:
         """Whether :meth:`stop` was called."""
         return self._stop.is_set()
 
-    # --- the worker thread ---------------------------------------------------------------------------------
+    # --- iterating ------------------------------------------------------------------------------------------
 
     def events(self) -> Iterator[Any]:
         """Prepare, build, train and record, yielding what the views show (see the module's description)."""

@@ -24,7 +24,9 @@ from ui.views.histograms import (
     SMALL_TITLE,
     HistogramGridView,
     histogram_item,
+    reveal,
     set_histogram,
+    set_iterations,
     set_x_range,
     small_plot,
 )
@@ -60,6 +62,7 @@ class ActivationsView(HistogramGridView):
         self._plots: dict[str, pg.PlotItem] = {}
         self._items: dict[str, pg.PlotDataItem] = {}
         self._fraction_curves: dict[str, pg.PlotDataItem] = {}
+        self._fraction_plot: pg.PlotItem | None = None
 
         self.filter_combo = QComboBox(self)
         self.filter_combo.addItem("Activation layers", "activations")
@@ -96,6 +99,7 @@ class ActivationsView(HistogramGridView):
         self._plots.clear()
         self._items.clear()
         self._fraction_curves.clear()
+        self._fraction_plot = None
         shown = self._shown_layers()
         self.shown = [layer.name for layer in shown]
         columns = self.columns = self.fitting_columns(len(shown))
@@ -110,6 +114,7 @@ class ActivationsView(HistogramGridView):
         rows = -(-len(shown) // columns) if shown else 0
         if self._fraction_layers:
             plot: pg.PlotItem = self.graphics.addPlot(row=rows, col=0, colspan=columns, enableMenu=False)
+            self._fraction_plot = plot
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
@@ -149,16 +154,22 @@ class ActivationsView(HistogramGridView):
         worst = _worst(statistics)
         key = colour_key(self.shown) if self._fraction_layers else ""
         self.set_status(f"{worst}<br>{key}" if worst and key else worst or key)
+        yield  # a status of another height lays the plots out anew: painted on its own
         for stats in statistics.layers:
             item = self._items.get(stats.name)
             if item is None:
                 continue
             set_histogram(item, stats.counts, stats.edges)
             plot = self._plots[stats.name]
+            reveal(plot)
             set_x_range(plot, stats.edges)
             set_title(plot, _layer_title(stats), SMALL_TITLE)
             yield
         x = self.fractions.x
+        if self._fraction_plot is not None:
+            reveal(self._fraction_plot)
+            if len(x):
+                set_iterations(self._fraction_plot, float(x[-1]))
         for j, name in enumerate(self._fraction_layers):
             self._fraction_curves[name].setData(x, self.fractions.column(j))
 

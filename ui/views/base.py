@@ -355,8 +355,19 @@ class TrainingView(QWidget):
         return self.not_applicable_reason is None
 
     def set_status(self, text: str) -> None:
-        """The line under the hint (rich text): what the view shows right now."""
-        self.status_label.setText(text)
+        """The line under the hint (rich text): what the view shows right now.
+
+        During a run the label grows but never shrinks: a status a line shorter or longer than the last would
+        lay the plots below out again, and paint every one of them anew, at each redraw.
+        """
+        label = self.status_label
+        if text == label.text():
+            return
+        label.setText(text)
+        if text and label.isVisible():
+            needed = label.heightForWidth(label.width())
+            if needed > label.minimumHeight():
+                label.setMinimumHeight(needed)
 
     # --- the run -----------------------------------------------------------------------------------------
 
@@ -364,6 +375,7 @@ class TrainingView(QWidget):
         """A run started: forget the last one and decide whether this view applies."""
         self.has_data = False
         self._parts = None
+        self.status_label.setMinimumHeight(0)
         self.set_status("")
         self.set_not_applicable(self.reason_not_applicable(started))
 

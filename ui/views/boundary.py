@@ -1,7 +1,7 @@
 """Decision boundary: for data with two features (the 2D sets), the class the network predicts at every point of
 the plane, paler where it is less sure, with the training points on top, redrawn while it trains.
 
-The grid is predicted in the training thread from the live model (:func:`ui.training_session.boundary_grid`),
+The grid is predicted in the training process from the live model (:func:`ui.training_session.boundary_grid`),
 a few times a second at most; this view only colours it.
 """
 

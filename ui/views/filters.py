@@ -2,7 +2,7 @@
 figure 7-24, where random noise turns into edge and blob detectors), and the feature maps that any convolution
 (or pooling, or activation after one) layer produces for a chosen test sample.
 
-The filters and feature maps are copied from the live model in the training thread (see
+The filters and feature maps are copied from the live model in the training process (see
 :mod:`ui.training_session`); after the run, the trained model computes the feature maps of any other sample
 directly.
 """

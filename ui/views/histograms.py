@@ -160,6 +160,34 @@ def set_x_range(plot: pg.PlotItem, edges: np.ndarray) -> None:
     plot.setXRange(*target, padding=0.0)
 
 
+def set_iterations(plot: pg.PlotItem, last: float) -> None:
+    """Let the x axis run from 0 to a round number of iterations at least ``last`` (changed only when the run
+    outgrows it)."""
+    top = nice_ceiling(last)
+    if getattr(plot, "_shown_iterations", None) != top:
+        plot._shown_iterations = top  # type: ignore[attr-defined]
+        plot.setXRange(0.0, top, padding=0)
+
+
+def hide_plots(layout: pg.GraphicsLayout) -> None:
+    """Hide every plot of ``layout`` and of the layouts in it; they keep their place in the grid, so showing
+    one lays nothing out again."""
+    for item in list(layout.items):
+        if isinstance(item, pg.GraphicsLayout):
+            hide_plots(item)
+        elif isinstance(item, pg.PlotItem):
+            policy = item.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            item.setSizePolicy(policy)
+            item.hide()
+
+
+def reveal(plot: pg.PlotItem) -> None:
+    """Show ``plot`` if :func:`hide_plots` hid it."""
+    if not plot.isVisible():
+        plot.show()
+
+
 def small_plot(
     canvas: pg.GraphicsLayoutWidget, row: int, col: int, *, title: str, left: str = ""
 ) -> pg.PlotItem:
@@ -257,9 +285,16 @@ class HistogramGridView(TrainingView):
         """Build the plots for this run now (a few at a time) if they are due and the view is visible."""
         if self._needs_build and (self.isVisible() or self.flushing):
             self._needs_build = False
-            self.build_in_steps(self.build_plots())
+            self.build_in_steps(self._build_hidden())
             return True
         return False
+
+    def _build_hidden(self) -> Iterator[None]:
+        """Build the plots hidden: :meth:`draw` shows each as it first draws it (with :func:`reveal`), so
+        their first paints, the costliest (every axis is laid out), spread over several turns of the event
+        loop instead of all at once."""
+        yield from self.build_plots()
+        hide_plots(self.graphics.ci)
 
     def redraw(self) -> Iterator[None] | None:
         if self._needs_build:

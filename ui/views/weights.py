@@ -22,8 +22,9 @@ from ui.views.base import colour_key, series_color, style_plot
 from ui.views.histograms import (
     HistogramGridView,
     histogram_item,
-    nice_ceiling,
+    reveal,
     set_histogram,
+    set_iterations,
     set_x_range,
     small_plot,
 )
@@ -36,6 +37,11 @@ HEALTHY_UPDATE_RATIO = 1e-3
 NORM_AXIS_WIDTH = 54
 #: Room above and below the decades shown (in decades).
 DECADE_MARGIN = 0.08
+#: The status until the first statistics arrive.
+WAITING_READING = (
+    "Waiting for the first statistics: the gradient norms of the first and the last layer show here, and "
+    "whether the gradients reach every layer, vanish or explode."
+)
 
 
 class WeightsView(HistogramGridView):
@@ -80,6 +86,8 @@ class WeightsView(HistogramGridView):
         self.norms = DecimatingSeries(columns=max(3 * len(self.keys), 1))
         super().begin_run(started)
         if self.applicable:
+            # As long as a reading, so the first one does not lay the plots out again.
+            self.set_status(f"{WAITING_READING}<br>{colour_key(self.keys)}")
             self.start_building()
 
     def reason_not_applicable(self, started: SessionStarted) -> str | None:
@@ -174,9 +182,12 @@ class WeightsView(HistogramGridView):
 
     def draw(self, statistics: LayerStatistics) -> Iterator[None]:
         self.set_status(f"{_gradient_reading(statistics, self.keys)}<br>{colour_key(self.keys)}")
+        yield  # a status of another height lays the plots out anew: painted on its own
         params = _params_by_key(statistics)
         for key in self.keys:
             p = params.get(key)
+            reveal(self._weight_plots[key])
+            reveal(self._grad_plots[key])
             if p is None:
                 continue
             set_histogram(self._weight_items[key], p.counts, p.edges)
@@ -190,6 +201,7 @@ class WeightsView(HistogramGridView):
         with np.errstate(divide="ignore", invalid="ignore"):
             logs = np.log10(np.where(y > 0, y, np.nan))  # drawn in decades, labelled as numbers
         for k, plot in enumerate(self._norm_plots):
+            reveal(plot)
             columns = logs[:, k::3]
             for i, key in enumerate(self.keys):
                 self._norm_curves[(k, key)].setData(x, columns[:, i])
@@ -229,15 +241,6 @@ def set_decades(plot: pg.PlotItem, logs: np.ndarray, include: float | None = Non
     plot.setYRange(first - DECADE_MARGIN, last + DECADE_MARGIN, padding=0)
     ticks = [(float(d), f"{10.0**d:g}") for d in range(first, last + 1)]
     plot.getAxis("left").setTicks([ticks, []])
-
-
-def set_iterations(plot: pg.PlotItem, last: float) -> None:
-    """Let the x axis run from 0 to a round number of iterations at least ``last`` (changed only when the run
-    outgrows it)."""
-    top = nice_ceiling(last)
-    if getattr(plot, "_shown_iterations", None) != top:
-        plot._shown_iterations = top  # type: ignore[attr-defined]
-        plot.setXRange(0.0, top, padding=0)
 
 
 def _params_by_key(statistics: LayerStatistics) -> dict[str, ParamStats]:
