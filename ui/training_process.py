@@ -36,7 +36,7 @@ from ui.training_session import SessionStarted, TrainingRequest, TrainingSession
 
 def training_threads() -> int:
     """BLAS threads of the training process: every core but one, which the window keeps for drawing."""
-    return int(os.environ.get("XT", max(1, (os.cpu_count() or 1) - 1)))
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 class TrainingProcess:
@@ -155,7 +155,6 @@ class TrainingProcess:
 def _serve(request: TrainingRequest, commands: Any, wait_for_views: bool, connection: Any) -> None:
     """The child's main function: run the session, sending its items; a thread obeys the commands."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the window, which stops the run
-    os.nice(int(os.environ.get("XN", "0")))
     session = TrainingSession(request)
     if wait_for_views:
         session.views_ready = threading.Event()

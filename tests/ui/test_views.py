@@ -22,10 +22,18 @@ from ui.training_session import (
     LayerInfo,
     SessionStarted,
 )
-from ui.views import ActivationsView, BoundaryView, CurvesView, EvaluationView, FiltersView, WeightsView
+from ui.views import ActivationsView, BoundaryView, CurvesView, EvaluationView, FiltersView, WeightsView, base
 from ui.views.base import PlotCanvas
 from ui.views.filters import filter_tiles, grid_columns, mosaic
-from ui.views.histograms import histogram_item, nice_ceiling, set_histogram, set_x_range, small_plot
+from ui.views.histograms import (
+    histogram_item,
+    nice_ceiling,
+    set_histogram,
+    set_iterations,
+    set_x_range,
+    small_plot,
+)
+from ui.views.weights import DECADE_MARGIN, set_decades
 
 LAYERS = (
     LayerInfo("dense_1", "Dense", (8,), ("dense_1.W", "dense_1.b")),
@@ -348,3 +356,65 @@ def test_histogram_axes_stay_steady_while_the_bars_move(shown):
     assert plot.getViewBox().viewRange() == [[-4.0, 4.0], [0.0, 100.0]]
     set_x_range(plot, np.linspace(0.0, 0.3, 11))  # a quarter as wide, one-signed (ReLU outputs)
     assert plot.getViewBox().viewRange()[0] == [0.0, 0.4]
+
+
+def test_a_view_of_many_plots_draws_a_few_per_turn_showing_each_as_it_is_first_drawn(
+    shown, qtbot, monkeypatch
+):
+    monkeypatch.setattr(base, "DRAW_SLICE_S", 0.0)  # one plot per turn of the event loop
+    view = shown(WeightsView())
+    view.begin_run(started())
+    assert "Waiting for the first statistics" in view.status_label.text()
+    qtbot.waitUntil(lambda: not view.building, timeout=5_000)
+    plots = [*view._weight_plots.values(), *view._grad_plots.values(), *view._norm_plots]
+    assert not any(plot.isVisible() for plot in plots)  # built hidden
+    turns: list[tuple[bool, ...]] = []
+    places = []
+    redraw_now = view._redraw_now
+
+    def counted() -> None:
+        redraw_now()
+        turns.append(tuple(plot.isVisible() for plot in plots))
+        if len(turns) == 2:  # the content shows from the first turn on, its plots laid out in their places
+            places.extend(plot.geometry() for plot in plots)
+
+    monkeypatch.setattr(view, "_redraw_now", counted)
+    view.handle_items([layer_statistics(10)])
+    qtbot.waitUntil(lambda: bool(turns), timeout=5_000)
+    view.handle_items([layer_statistics(20)])  # waits for the drawing of step 10 to end
+    qtbot.waitUntil(lambda: all(plot.isVisible() for plot in plots), timeout=5_000)
+    assert "Iteration 10:" in view.status_label.text()
+    assert len(turns) >= len(plots) and sum(turns[0]) <= 1  # the status first, then one plot per turn
+    assert [plot.geometry() for plot in plots] == places  # showing a plot lays nothing out again
+    qtbot.waitUntil(lambda: "Iteration 20:" in view.status_label.text(), timeout=5_000)
+
+
+def test_a_status_only_grows_during_a_run(shown):
+    view = shown(CurvesView())
+    view.begin_run(started())
+    view.set_status("One line.")
+    one = view.status_label.minimumHeight()
+    view.set_status("<br>".join(["A status of several lines"] * 4))
+    four = view.status_label.minimumHeight()
+    view.set_status("One line again.")
+    assert 0 < one < four and view.status_label.minimumHeight() == four  # the plots below keep their size
+    view.begin_run(started())
+    assert view.status_label.minimumHeight() == 0
+
+
+def test_norm_plots_keep_whole_decades_and_round_iteration_counts(shown):
+    canvas = shown(PlotCanvas())
+    plot = canvas.addPlot()
+    set_decades(plot, np.array([[-3.2, np.nan], [-1.5, -2.0]]))
+    (y0, y1) = plot.getViewBox().viewRange()[1]
+    assert y0 == pytest.approx(-4 - DECADE_MARGIN) and y1 == pytest.approx(-1 + DECADE_MARGIN)
+    ticks = plot.getAxis("left")._tickLevels[0]
+    assert [label for _, label in ticks] == ["0.0001", "0.001", "0.01", "0.1"]
+    set_decades(plot, np.array([[-3.9, -1.1]]))
+    assert plot.getViewBox().viewRange()[1] == [y0, y1]  # within the same decades: nothing to lay out
+    set_iterations(plot, 130)
+    assert plot.getViewBox().viewRange()[0] == [0.0, 150.0]
+    set_iterations(plot, 149)
+    assert plot.getViewBox().viewRange()[0] == [0.0, 150.0]
+    set_iterations(plot, 151)
+    assert plot.getViewBox().viewRange()[0] == [0.0, 200.0]

@@ -456,8 +456,10 @@ class TrainingView(QWidget):
         if self._parts is not None:
             deadline = math.inf if self.flushing else t0 + DRAW_SLICE_S
             try:
-                while time.perf_counter() < deadline:
+                while True:  # one step at least
                     next(self._parts)
+                    if time.perf_counter() >= deadline:
+                        break
             except StopIteration:
                 self._parts = None
         cost = time.perf_counter() - t0
