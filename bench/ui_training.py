@@ -2,16 +2,15 @@
 
     python bench/ui_training.py [--networks simple_conv_net multi_layer_net] [--repeats 3]
 
-For each network it trains the same configuration on the same real MNIST subset in four ways, each in a fresh
+For each network it trains the same configuration on the same real MNIST subset in three ways, each in a fresh
 process:
 
 - **cli**: the command line's path, ``Trainer`` with a ``RunRecorder`` and the progress bar (``dllab train``),
-  with the environment as it is, and once more with as many BLAS threads as the app uses (so the app's own
-  cost shows apart from the core it leaves to its window);
+  with the environment as it is;
 - **gui**: the desktop app's path, the ``MainWindow`` with its training controller (training in a process of
-  its own, with the app's BLAS thread setting: one core left to the window), started from the Train button
-  once the window has settled, with **every training view open at once** (the six views in a 3x2 grid of a
-  1400x900 window, each of a fixed size as in a tab, offscreen);
+  its own, on every core at a lower priority than the window), started from the Train button once the window
+  has settled, with **every training view open at once** (the six views in a 3x2 grid of a 1400x900 window,
+  each of a fixed size as in a tab, offscreen);
 - **gui_tab**: the same with the window as it comes, its views in tabs, the weights and gradients showing (the
   view that draws the most).
 
@@ -42,7 +41,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "multi_layer_net": {"subset": 60000, "epochs": 5},
 }
 BATCH_SIZE = 100
-BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 LR = 0.001
 TICK_MS = 5
 #: Milliseconds the window runs its event loop after the set-up, before training starts.
@@ -128,7 +126,7 @@ def run_gui(network: str, mnist: Path, grid: bool = True) -> dict[str, Any]:
     os.environ["DLLAB_HOME"] = tempfile.mkdtemp(prefix="dllab-bench-")
     from ui.app import reserve_a_core_for_the_window
 
-    threads = reserve_a_core_for_the_window()
+    reserve_a_core_for_the_window()  # as the app does
     import numpy as np
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication, QGridLayout, QWidget
@@ -138,6 +136,7 @@ def run_gui(network: str, mnist: Path, grid: bool = True) -> dict[str, Any]:
     from ui import dialogs
     from ui.app import configure_application
     from ui.main_window import MainWindow
+    from ui.training_process import training_threads
     from ui.views.base import PlotCanvas
 
     app = QApplication.instance() or QApplication([])
@@ -194,7 +193,7 @@ def run_gui(network: str, mnist: Path, grid: bool = True) -> dict[str, Any]:
     result = _throughput(probe.events)
     result.update(
         status=ended[0],
-        blas_threads=threads,
+        training_threads=training_threads(),
         lag_p50_ms=float(np.percentile(lags, 50)),
         lag_p99_ms=float(np.percentile(lags, 99)),
         lag_max_ms=float(lags.max()),
@@ -238,25 +237,21 @@ def main(argv: list[str] | None = None) -> int:
             result = run_gui(args.networks[0], args.mnist, grid=args.child == "gui")
         print(json.dumps(result), flush=True)
         os._exit(0)  # skip Qt's and pyqtgraph's teardown: the figures are out
-    threads = str(max(1, (os.cpu_count() or 1) - 1))
-    same_threads = {**os.environ, **dict.fromkeys(BLAS_VARIABLES, threads)}
     for network in args.networks:
         setting = SETTINGS[network]
         print(
             f"{network}: {setting['subset']:,} MNIST samples (90% trained), {setting['epochs']} epoch(s), "
             f"Adam lr {LR}, batch {BATCH_SIZE}; best of {args.repeats} interleaved runs each"
         )
-        runs: dict[str, list[dict[str, Any]]] = {"cli": [], "cli_same": [], "gui": [], "gui_tab": []}
+        runs: dict[str, list[dict[str, Any]]] = {"cli": [], "gui": [], "gui_tab": []}
         for _ in range(args.repeats):  # interleaved, so all see the same machine
             runs["cli"].append(_child("cli", network, args.mnist))
-            runs["cli_same"].append(_child("cli", network, args.mnist, env=same_threads))
             runs["gui"].append(_child("gui", network, args.mnist))
             runs["gui_tab"].append(_child("gui_tab", network, args.mnist))
         best = {key: max(values, key=lambda r: r["samples_per_second"]) for key, values in runs.items()}
         gui_titles = {"gui": "every view open at once", "gui_tab": "views in tabs, weights showing"}
         for key, title in (
             ("cli", "cli (BLAS threads as the environment says)"),
-            ("cli_same", f"cli with {threads} BLAS thread(s), as the app"),
             *((key, f"gui, {title}") for key, title in gui_titles.items()),
         ):
             r = best[key]
@@ -268,10 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         for gui_key, gui_title in gui_titles.items():
             gui = best[gui_key]
             print(f"  gui, {gui_title}:")
-            for key, title in (("cli", "/ cli"), ("cli_same", f"/ cli with {threads} BLAS thread(s)")):
-                ratio = gui["samples_per_second"] / best[key]["samples_per_second"]
-                batches = gui["batch_samples_per_second"] / best[key]["batch_samples_per_second"]
-                print(f"    {title:<44} {ratio:9.1%}              (batches alone {batches:6.1%})")
+            ratio = gui["samples_per_second"] / best["cli"]["samples_per_second"]
+            batches = gui["batch_samples_per_second"] / best["cli"]["batch_samples_per_second"]
+            print(f"    {'/ cli':<44} {ratio:9.1%}              (batches alone {batches:6.1%})")
             lags = runs[gui_key]
             print(
                 f"    event-loop lag of the GUI thread while training: p50 "

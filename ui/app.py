@@ -30,11 +30,13 @@ def main(argv: list[str] | None = None) -> int:
 def reserve_a_core_for_the_window() -> int:
     """Let the numerical libraries use every core but one, so the window keeps a core while a network trains.
 
-    Training runs in a process of its own (:mod:`ui.training_process`, with as many BLAS threads) while the GUI
-    thread draws. BLAS libraries (OpenBLAS) spin their own threads on every core for each matrix product; when
-    the GUI thread wakes up on one of those cores, the product stalls until it is scheduled again, and small
-    products (an MLP's) become many times slower. Leaving one core free avoids that. Only works before numpy is
-    first imported; a thread count already set in the environment is kept. Returns the thread count set.
+    Comparisons and searches train in a worker thread of the window's process (unless they use processes)
+    while the GUI thread draws. BLAS libraries (OpenBLAS) spin their own threads on every core for each matrix
+    product; when the GUI thread wakes up on one of those cores, the product stalls until it is scheduled again,
+    and small products (an MLP's) become many times slower. Leaving one core free avoids that. (The Train button
+    trains in a process of its own instead, on every core at a lower priority: :mod:`ui.training_process`.)
+    Only works before numpy is first imported; a thread count already set in the environment is kept. Returns
+    the thread count set.
     """
     threads = max(1, (os.cpu_count() or 1) - 1)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):

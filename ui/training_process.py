@@ -9,6 +9,8 @@ the session's interface:
 - :meth:`TrainingProcess.events` starts the child (the request, data set included, is pickled to it then, so
   iterate it in a worker thread) and yields the session's items in order as they arrive; the child sends them
   in small batches (:func:`dllab.parallel_runs.send_events`).
+- The child uses every core for its BLAS threads at a lower priority than the window (:data:`NICENESS`), so
+  the window draws the moment it needs to and training takes all the rest.
 - Stop, pause, resume, step, the feature-map sample and "the views are ready" are commands through a second
   pipe, obeyed at once by a thread of the child (its main thread is training, or waiting in a pause).
 - The test samples of :class:`~ui.training_session.SessionStarted` are not sent back: the parent has them.
@@ -33,10 +35,14 @@ from typing import Any
 from dllab.parallel_runs import end_child, receive, send_events, start_child
 from ui.training_session import SessionStarted, TrainingRequest, TrainingSession
 
+#: How much lower than the window's the training process's scheduling priority is (Unix ``nice``): the window
+#: gets a core the moment it has something to draw, and training every cycle the window leaves.
+NICENESS = 10
+
 
 def training_threads() -> int:
-    """BLAS threads of the training process: every core but one, which the window keeps for drawing."""
-    return max(1, (os.cpu_count() or 1) - 1)
+    """BLAS threads of the training process: one per core (it runs at a lower priority than the window)."""
+    return os.cpu_count() or 1
 
 
 class TrainingProcess:
@@ -155,6 +161,8 @@ class TrainingProcess:
 def _serve(request: TrainingRequest, commands: Any, wait_for_views: bool, connection: Any) -> None:
     """The child's main function: run the session, sending its items; a thread obeys the commands."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the window, which stops the run
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     session = TrainingSession(request)
     if wait_for_views:
         session.views_ready = threading.Event()

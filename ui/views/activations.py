@@ -165,6 +165,8 @@ class ActivationsView(HistogramGridView):
             set_x_range(plot, stats.edges)
             set_title(plot, _layer_title(stats), SMALL_TITLE)
             yield
+        for plot in self._plots.values():  # layers without statistics show their empty plot
+            reveal(plot)
         x = self.fractions.x
         if self._fraction_plot is not None:
             reveal(self._fraction_plot)
