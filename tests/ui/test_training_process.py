@@ -21,7 +21,7 @@ from dllab.parallel_runs import RunProcessError
 from dllab.runs import open_run
 from dllab.trainer import BatchEnded, Paused, Stopped
 from tests.ui.test_training_session import SPIRAL_MLP, spiral_request
-from ui.training_process import TrainingProcess
+from ui.training_process import NICENESS, TrainingProcess, training_threads
 from ui.training_session import FinalEvaluation, SessionEnded, SessionStarted
 
 
@@ -139,3 +139,18 @@ def test_closing_the_items_early_ends_the_child(tmp_path: Path):
     until(items, BatchEnded, [])
     items.close()
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="Unix scheduling priorities")
+def test_the_child_trains_on_every_core_below_the_window_s_priority(tmp_path):
+    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000))
+    items = process.events()
+    until(items, BatchEnded, [])
+    (child,) = multiprocessing.active_children()
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(ours + NICENESS, 19)
+    environ = Path(f"/proc/{child.pid}/environ")
+    if environ.exists():
+        variables = dict(v.split("=", 1) for v in environ.read_text().split("\0") if "=" in v)
+        assert variables["OPENBLAS_NUM_THREADS"] == str(training_threads()) == str(os.cpu_count())
+    items.close()
