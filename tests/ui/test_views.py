@@ -347,14 +347,14 @@ def test_histogram_axes_stay_steady_while_the_bars_move(shown):
     set_histogram(item, np.array([0, 0, 1, 2, 3, 3, 2, 1, 0, 0]), edges)  # peak 25 %
     set_x_range(plot, edges)
     shown_range = plot.getViewBox().viewRange()
-    assert shown_range == [[-1.5, 1.5], [0.0, 30.0]]  # round, and symmetric as the weights are
+    assert shown_range == [[-1.0, 1.0], [0.0, 30.0]]  # round, and symmetric as the weights are
     set_histogram(item, np.array([0, 1, 1, 2, 3, 3, 2, 1, 1, 0]), edges * 0.9)  # peak 21 %, bins inside
     set_x_range(plot, edges * 0.9)
     assert plot.getViewBox().viewRange() == shown_range  # nothing to lay out again
     set_histogram(item, np.array([0, 0, 0, 0, 10, 0, 0, 0, 0, 0]), edges * 3)  # peak 100 %, wider bins
     set_x_range(plot, edges * 3)
-    assert plot.getViewBox().viewRange() == [[-4.0, 4.0], [0.0, 100.0]]
-    set_x_range(plot, np.linspace(0.0, 0.3, 11))  # a quarter as wide, one-signed (ReLU outputs)
+    assert plot.getViewBox().viewRange() == [[-3.0, 3.0], [0.0, 100.0]]
+    set_x_range(plot, np.linspace(0.0, 0.35, 11))  # far narrower, one-signed (ReLU outputs)
     assert plot.getViewBox().viewRange()[0] == [0.0, 0.4]
 
 

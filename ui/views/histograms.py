@@ -135,11 +135,11 @@ def round_span(low: float, high: float) -> tuple[float, float]:
     """A steady, round x range around ``low`` to ``high``: symmetric about 0 (``±`` a :func:`nice_ceiling`)
     when the values have both signs, as weights and gradients do; else from 0 to a round bound."""
     if low < 0.0 < high:
-        bound = nice_ceiling(1.02 * max(-low, high))
+        bound = nice_ceiling(max(-low, high))
         return -bound, bound
     if low >= 0.0:
-        return 0.0, nice_ceiling(1.02 * high)
-    return -nice_ceiling(-1.02 * low), 0.0
+        return 0.0, nice_ceiling(high)
+    return -nice_ceiling(-low), 0.0
 
 
 def set_x_range(plot: pg.PlotItem, edges: np.ndarray) -> None:
