@@ -30,6 +30,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from dllab.parallel_runs import end_child, receive, send_events, start_child
@@ -71,7 +72,7 @@ class TrainingProcess:
         self.request = request
         self.wait_for_views = wait_for_views
         self.threads = training_threads() if threads is None else threads
-        self.folder = None
+        self.folder: Path | None = None
         self._feature_sample = 0
         self._stop_requested = False
         self._lock = threading.Lock()
