@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
@@ -35,13 +36,45 @@ Glyph = Callable[[QPainter, QColor], None]
 
 
 class _GlyphEngine(QIconEngine):
-    """An icon engine that paints a glyph at any size and device pixel ratio."""
+    """An icon engine that paints a glyph at any size and device pixel ratio.
+
+    Each size, mode and palette is drawn once and kept as a pixmap: a panel full of layer icons repaints
+    whenever it is enabled, disabled or scrolled, and drawing the glyphs' paths anew each time costs tens of
+    milliseconds.
+    """
+
+    #: Pixmaps kept per icon at the most (sizes times modes times palettes); the oldest go first.
+    CACHE_SIZE = 16
 
     def __init__(self, draw: Callable[[QPainter, QIcon.Mode], None]) -> None:
         super().__init__()
         self._draw = draw
+        self._pixmaps: dict[tuple[Any, ...], QPixmap] = {}
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        device = painter.device()
+        scale = device.devicePixelRatioF() if device is not None else 1.0
+        painter.drawPixmap(rect, self.scaledPixmap(rect.size(), mode, state, scale))
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self.scaledPixmap(size, mode, state, 1.0)
+
+    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
+        key = (size.width(), size.height(), mode, round(scale, 3), QGuiApplication.palette().cacheKey())
+        pixmap = self._pixmaps.get(key)
+        if pixmap is None:
+            pixmap = QPixmap(max(1, round(size.width() * scale)), max(1, round(size.height() * scale)))
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            self._render(painter, QRect(0, 0, pixmap.width(), pixmap.height()), mode)
+            painter.end()
+            pixmap.setDevicePixelRatio(scale)
+            if len(self._pixmaps) >= self.CACHE_SIZE:
+                del self._pixmaps[next(iter(self._pixmaps))]
+            self._pixmaps[key] = pixmap
+        return pixmap
+
+    def _render(self, painter: QPainter, rect: QRect, mode: QIcon.Mode) -> None:
         side = min(rect.width(), rect.height())
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -49,18 +82,6 @@ class _GlyphEngine(QIconEngine):
         painter.scale(side, side)
         self._draw(painter, mode)
         painter.restore()
-
-    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        return self.scaledPixmap(size, mode, state, 1.0)
-
-    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
-        pixmap = QPixmap(max(1, round(size.width() * scale)), max(1, round(size.height() * scale)))
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        self.paint(painter, QRect(0, 0, pixmap.width(), pixmap.height()), mode, state)
-        painter.end()
-        pixmap.setDevicePixelRatio(scale)
-        return pixmap
 
     def clone(self) -> QIconEngine:
         return _GlyphEngine(self._draw)

@@ -1,9 +1,10 @@
-"""Icons stay crisp at any pixel ratio."""
+"""Icons stay crisp at any pixel ratio, and are drawn once per size, mode and theme."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
 
 from dllab.spec import LAYER_TYPES
 from ui.icons import action_icon, app_icon, layer_icon
@@ -41,3 +42,21 @@ def test_icons_are_drawn_for_every_pixel_ratio(qtbot):
             )
         disabled = icon.pixmap(QSize(16, 16), 1.0, QIcon.Mode.Disabled)
         assert not disabled.isNull()
+
+
+def test_an_icon_is_drawn_once_per_size_mode_and_palette(qtbot):
+    icon = action_icon("save")
+    first = icon.pixmap(QSize(20, 20), 1.0)
+    assert icon.pixmap(QSize(20, 20), 1.0).cacheKey() == first.cacheKey()  # kept, not drawn again
+    disabled = icon.pixmap(QSize(20, 20), 1.0, QIcon.Mode.Disabled)
+    assert disabled.cacheKey() != first.cacheKey()
+    app = QApplication.instance()
+    palette = app.palette()
+    dark = QPalette(palette)
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("white"))
+    app.setPalette(dark)
+    try:
+        redrawn = icon.pixmap(QSize(20, 20), 1.0)  # a new theme: drawn anew, in its colours
+        assert redrawn.cacheKey() != first.cacheKey() and redrawn.toImage() != first.toImage()
+    finally:
+        app.setPalette(palette)
