@@ -5,9 +5,9 @@ the views.
 what a run needs on the GUI thread (:meth:`AppState.training_config`, the loaded data set, the network),
 hands it to a :class:`ui.training_process.TrainingProcess` (the session trains in a process of its own) whose
 items a :class:`ui.training_worker.GeneratorWorker` thread receives, and passes every batch of items to each
-view. Pause, resume, step and stop reach the trainer at once, through the process's command pipe. When the run ends the trained model becomes the state's current model (so
-File ▸ Export works), the run folder shows in the Runs panel, a divergence or a failure is explained in a
-dialog, and the design is unlocked.
+view. Pause, resume, step and stop reach the trainer at once, through the process's command pipe. When the run
+ends the trained model becomes the state's current model (so File ▸ Export works), the run folder shows in the
+Runs panel, a divergence or a failure is explained in a dialog, and the design is unlocked.
 """
 
 from __future__ import annotations
