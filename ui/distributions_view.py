@@ -32,7 +32,7 @@ from ui import theme
 from ui.compare_controls import CHOICES, ChoiceList, choice_text
 from ui.compare_runner import SidebarView, collect_garbage, spin_box
 from ui.state import AppState
-from ui.views.base import series_color, style_plot
+from ui.views.base import series_color, static_plot, style_plot
 from ui.views.histograms import histogram_item, set_histogram
 from ui.widgets import hint_label
 
@@ -191,12 +191,7 @@ class DistributionsView(SidebarView):
         colors = theme.colors()
         for (activation, init), layers in self.grid.items():
             row, col = activations.index(activation), inits.index(init)
-            plot: pg.PlotItem = self.graphics.addPlot(row=row, col=col)
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            for name in ("left", "bottom"):
-                plot.getAxis(name).enableAutoSIPrefix(False)
+            plot = static_plot(self.graphics, row, col)
             plot.getAxis("left").setWidth(36)
             low, high = DEFAULT_RANGES[activation_title(activation)]
             style_plot(

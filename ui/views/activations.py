@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 from dllab.spec import LAYER_TYPES
 from dllab.trainer import LayerStatistics, LayerStats
 from ui.training_session import LayerInfo, SessionStarted
-from ui.views.base import colour_key, series_color, set_title, style_plot
+from ui.views.base import colour_key, series_color, set_title, static_plot, style_plot
 from ui.views.histograms import (
     SMALL_TITLE,
     HistogramGridView,
@@ -113,12 +113,7 @@ class ActivationsView(HistogramGridView):
             yield
         rows = -(-len(shown) // columns) if shown else 0
         if self._fraction_layers:
-            plot: pg.PlotItem = self.graphics.addPlot(row=rows, col=0, colspan=columns, enableMenu=False)
-            self._fraction_plot = plot
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            plot = self._fraction_plot = static_plot(self.graphics, rows, 0, colspan=columns)
             style_plot(
                 plot,
                 left="units (%)",

@@ -30,6 +30,7 @@ from PySide6.QtGui import QColor, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLayout,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -64,6 +65,20 @@ def class_color(index: int, alpha: int = 255) -> QColor:
 def series_color(index: int) -> QColor:
     """A distinct colour for the ``index``-th layer or curve."""
     return class_color(index)
+
+
+def static_plot(
+    layout: pg.GraphicsLayoutWidget | pg.GraphicsLayout, row: int, col: int, colspan: int = 1
+) -> pg.PlotItem:
+    """A plot in ``layout`` that only shows what it is given: no context menu, no panning or zooming with the
+    mouse, no auto-range button, and plain numbers on its axes (no SI prefix)."""
+    plot: pg.PlotItem = layout.addPlot(row=row, col=col, colspan=colspan, enableMenu=False)
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)
+    return plot
 
 
 def style_plot(plot: pg.PlotItem, *, left: str = "", bottom: str = "", title: str = "") -> None:
@@ -293,6 +308,15 @@ class TrainingView(QWidget):
         """The widget that shows the view's data (shown while the view applies and has data)."""
         self.content = widget
         self.stack.addWidget(widget)
+
+    def set_content_below(self, controls: QLayout, body: QWidget, host: QWidget) -> None:
+        """Make ``host`` the content: a row of ``controls`` above ``body``, which takes the height."""
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        box.addLayout(controls)
+        box.addWidget(body, 1)
+        self.set_content(host)
 
     def fitting_columns(self, count: int, minimum_width: int = MIN_PLOT_WIDTH, most: int = 6) -> int:
         """Columns for ``count`` small plots: as many of ``minimum_width`` pixels as fit in the view now, then

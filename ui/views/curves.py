@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -158,12 +157,7 @@ class CurvesView(TrainingView):
         self._hover_timer.timeout.connect(self._on_hover_timer_timeout)
         self.graphics.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
 
-        box = QVBoxLayout(host)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(4)
-        box.addLayout(controls)
-        box.addWidget(self.graphics, 1)
-        self.set_content(host)
+        self.set_content_below(controls, self.graphics, host)
         self.restyle()
 
     @staticmethod

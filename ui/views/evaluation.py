@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, Q
 from dllab.metrics import Evaluation, class_indices
 from ui import theme
 from ui.training_session import FinalEvaluation, SessionStarted
-from ui.views.base import TrainingView, class_color, plot_widget_background, style_plot
+from ui.views.base import TrainingView, class_color, plot_widget_background, static_plot, style_plot
 
 #: Samples shown in the gallery at the most.
 GALLERY_LIMIT = 60
@@ -108,10 +108,7 @@ class EvaluationView(TrainingView):
         host = QWidget(self)
         splitter = QSplitter(Qt.Orientation.Horizontal, host)
         self.graphics = self.canvas(splitter)
-        self.matrix_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
-        self.matrix_plot.setMenuEnabled(False)
-        self.matrix_plot.setMouseEnabled(x=False, y=False)
-        self.matrix_plot.hideButtons()
+        self.matrix_plot = static_plot(self.graphics, 0, 0)
         self.matrix_plot.setAspectLocked(True)
         self.matrix_plot.invertY(True)
         self.matrix_image = pg.ImageItem(axisOrder="row-major")
@@ -120,10 +117,7 @@ class EvaluationView(TrainingView):
         self.selection.setZValue(20)
         self.selection.hide()
         self.matrix_plot.addItem(self.selection)
-        self.accuracy_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
-        self.accuracy_plot.setMenuEnabled(False)
-        self.accuracy_plot.setMouseEnabled(x=False, y=False)
-        self.accuracy_plot.hideButtons()
+        self.accuracy_plot = static_plot(self.graphics, 1, 0)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.accuracy_plot.addItem(self.bars)
         layout = self.graphics.ci.layout

@@ -179,12 +179,7 @@ class FiltersView(TrainingView):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        outer = QVBoxLayout(host)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(4)
-        outer.addLayout(controls)
-        outer.addWidget(splitter, 1)
-        self.set_content(host)
+        self.set_content_below(controls, splitter, host)
 
     # --- the run ---------------------------------------------------------------------------------------
 

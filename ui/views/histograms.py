@@ -12,10 +12,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 from dllab.trainer import LayerStatistics
-from ui.views.base import TrainingView, set_title, style_plot
+from ui.views.base import TrainingView, set_title, static_plot, style_plot
 from ui.views.series import History
 
 #: Title size of the small plots.
@@ -192,11 +192,7 @@ def small_plot(
     canvas: pg.GraphicsLayoutWidget, row: int, col: int, *, title: str, left: str = ""
 ) -> pg.PlotItem:
     """A compact plot for one histogram."""
-    plot: pg.PlotItem = canvas.addPlot(row=row, col=col, enableMenu=False)
-    plot.setMouseEnabled(x=False, y=False)
-    plot.hideButtons()
-    for name in ("left", "bottom"):
-        plot.getAxis(name).enableAutoSIPrefix(False)
+    plot = static_plot(canvas, row, col)
     plot.getAxis("left").setWidth(34)
     style_plot(plot, left=left)
     set_title(plot, title, SMALL_TITLE)
@@ -237,12 +233,7 @@ class HistogramGridView(TrainingView):
         self.slider.position_changed.connect(self._on_slider_position_changed)
         row.addWidget(self.slider, 1)
         self.graphics = self.canvas(host)
-        box = QVBoxLayout(host)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(4)
-        box.addLayout(row)
-        box.addWidget(self.graphics, 1)
-        self.set_content(host)
+        self.set_content_below(row, self.graphics, host)
 
     # --- to implement ---------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 from dllab.trainer import LayerStatistics, ParamStats
 from ui import theme
 from ui.training_session import SessionStarted
-from ui.views.base import colour_key, series_color, style_plot
+from ui.views.base import colour_key, series_color, static_plot, style_plot
 from ui.views.histograms import (
     HistogramGridView,
     histogram_item,
@@ -131,13 +131,8 @@ class WeightsView(HistogramGridView):
         )
         norms = g.addLayout(row=norms_row, col=0, colspan=columns)
         for k, (title, left) in enumerate(titles):
-            plot: pg.PlotItem = norms.addPlot(row=0, col=k, enableMenu=False)
+            plot = static_plot(norms, 0, k)
             self._norm_plots.append(plot)
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            for name in ("left", "bottom"):
-                plot.getAxis(name).enableAutoSIPrefix(False)
             # A fixed width: tick labels of another width would shift the grid's columns, and every plot whose
             # size changes is laid out and painted anew.
             plot.getAxis("left").setWidth(NORM_AXIS_WIDTH)
