@@ -70,36 +70,19 @@ def layer_statistics(step: int) -> LayerStatistics:
     edges = np.linspace(0, 1, 11)
     counts = np.arange(10)
 
-    def param(key: str, scale: float) -> ParamStats:
-        return ParamStats(key, 1.0 + step, scale, 1e-3, counts, edges - 0.5, counts[::-1], edges - 0.5)
+    def dense(name: str, grad_norm: float) -> LayerStats:
+        weights = ParamStats(
+            f"{name}.W", 1.0 + step, grad_norm, 1e-3, counts, edges - 0.5, counts[::-1], edges - 0.5
+        )
+        return LayerStats(name, "Dense", counts, edges * 4 - 2, 0.0, 1.0, np.nan, np.nan, (weights,))
 
     return LayerStatistics(
         step,
         1,
         (
-            LayerStats(
-                "dense_1",
-                "Dense",
-                counts,
-                edges * 4 - 2,
-                0.0,
-                1.0,
-                np.nan,
-                np.nan,
-                (param("dense_1.W", 1e-4),),
-            ),
+            dense("dense_1", 1e-4),
             LayerStats("sigmoid_1", "Sigmoid", counts, edges, 0.5, 0.2, np.nan, 0.25, ()),
-            LayerStats(
-                "dense_2",
-                "Dense",
-                counts,
-                edges * 4 - 2,
-                0.0,
-                1.0,
-                np.nan,
-                np.nan,
-                (param("dense_2.W", 1e-1),),
-            ),
+            dense("dense_2", 1e-1),
         ),
     )
 
