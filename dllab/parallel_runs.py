@@ -198,7 +198,7 @@ def receive(connection: Any, process: multiprocessing.process.BaseProcess, name:
     except EOFError:
         raise RunProcessError(_death(process, name)) from None
     if kind == "events":
-        return list(payload)
+        return payload
     if kind == "failed":
         raise _rebuild_exception(*payload, name=name)
     return None

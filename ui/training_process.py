@@ -57,8 +57,6 @@ class TrainingProcess:
         The first batch waits until :meth:`views_are_ready` is called (up to
         ``ui.training_session.VIEWS_READY_TIMEOUT_S``), so the window builds its plots for the run's layers
         before training competes with it for the cores.
-    threads
-        BLAS threads of the child (:func:`training_threads` when None).
 
     Attributes
     ----------
@@ -66,12 +64,9 @@ class TrainingProcess:
         The run folder, once the child has created it.
     """
 
-    def __init__(
-        self, request: TrainingRequest, *, wait_for_views: bool = False, threads: int | None = None
-    ) -> None:
+    def __init__(self, request: TrainingRequest, *, wait_for_views: bool = False) -> None:
         self.request = request
         self.wait_for_views = wait_for_views
-        self.threads = training_threads() if threads is None else threads
         self.folder: Path | None = None
         self._feature_sample = 0
         self._stop_requested = False
@@ -139,7 +134,7 @@ class TrainingProcess:
             _serve,
             (self.request, self._commands_in, self.wait_for_views),
             name=f"dllab training {name}",
-            threads=self.threads,
+            threads=training_threads(),
         )
         self._commands_in.close()  # the child holds the only reading end now
         dataset = self.request.dataset
