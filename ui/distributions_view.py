@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
 from dllab.distributions import (
@@ -42,6 +43,8 @@ GAP = 0.07
 INITS: tuple[str | float, ...] = CHOICES["init"]
 #: Histogram bins.
 BINS = 30
+#: Size of the σ labels above the layers.
+SIGMA_POINT_SIZE = 8.0
 
 Key = tuple[str, str | float]
 
@@ -179,8 +182,9 @@ class DistributionsView(SidebarView):
             ):
                 set_histogram(item, layer.counts, slot_edges(layer.edges, k, low, high))
                 label.setText(f"{'σ ' if k == 0 else ''}{sigma_text(layer.std)}")
-                label.setPos(k + 0.5, top * 1.22)
-            self.plots[key].setYRange(0, top * 1.25, padding=0)
+                # Two rows, every other layer in the lower one: side by side, the labels of narrow panels overlap.
+                label.setPos(k + 0.5, top * (1.36 if k % 2 == 0 else 1.2))
+            self.plots[key].setYRange(0, top * 1.4, padding=0)
 
     def _layout_panels(self) -> None:
         self.graphics.clear()
@@ -208,8 +212,11 @@ class DistributionsView(SidebarView):
             color = series_color(row)
             self.histograms[activation, init] = [histogram_item(plot, color) for _ in layers]
             labels = []
+            font = QFont()
+            font.setPointSizeF(SIGMA_POINT_SIZE)
             for _ in layers:
                 label = pg.TextItem("", color=colors.secondary_text, anchor=(0.5, 0))
+                label.setFont(font)
                 plot.addItem(label)
                 labels.append(label)
             self.sigma_labels[activation, init] = labels
