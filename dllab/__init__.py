@@ -10,6 +10,7 @@ The engine never imports Qt; it works from scripts, notebooks and the ``dllab`` 
 from dllab import activations, data, initializers, layers, losses, metrics, optimizers, schedules, testfns
 from dllab.compare import Comparison
 from dllab.distributions import activation_distributions, distribution_grid
+from dllab.errors import DllabError, SettingsError
 from dllab.gradcheck import GradcheckResult, gradcheck
 from dllab.io import ModelFileError, load, save
 from dllab.model import Sequential, build
@@ -25,10 +26,12 @@ __all__ = [
     "LAYER_TYPES",
     "PRESETS",
     "Comparison",
+    "DllabError",
     "GradcheckResult",
     "ModelFileError",
     "RandomSearch",
     "Sequential",
+    "SettingsError",
     "SpecError",
     "Trainer",
     "TrainingConfig",

@@ -30,15 +30,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from dllab.errors import DllabError
+from dllab.files import atomic_write
 from dllab.model import Sequential, build
 from dllab.spec import SpecError
 
@@ -57,7 +58,7 @@ _NPY_MAGIC = b"\x93NUMPY"
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError)
 
 
-class ModelFileError(ValueError):
+class ModelFileError(DllabError, ValueError):
     """A model file that cannot be read or used: missing, damaged, foreign, or from a newer dllab.
 
     The message is one sentence naming the file and what is wrong; ``path`` is the file.
@@ -102,69 +103,6 @@ def model_file_path(path: str | os.PathLike[str]) -> Path:
 
 
 # --- writing ---------------------------------------------------------------------------------------------
-
-
-def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:
-    """Write a file so that readers only ever see the old content or the complete new one.
-
-    ``write`` receives a binary file opened on a new temporary file in the target's folder. When it returns,
-    the file is flushed and synced to disk and renamed onto ``path`` (:func:`os.replace`, atomic on one file
-    system). When anything fails, the temporary file is removed, the exception propagates and an existing
-    file at ``path`` is left as it was.
-
-    Parameters
-    ----------
-    path
-        The file to create or replace, written exactly there.
-    write
-        Writes the whole content to the file object it is given.
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    target = Path(path)
-    folder = target.parent
-    while True:
-        temp = folder / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
-        try:
-            # 0o666 under the process umask: the file gets the permissions an ordinary open() would give it.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
-            continue
-        break
-    try:
-        try:
-            file = os.fdopen(fd, "wb")
-        except BaseException:
-            os.close(fd)
-            raise
-        with file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _sync_folder(folder)
-    return target
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable where the platform allows it (POSIX; a no-op elsewhere)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def json_default(value: Any) -> Any:

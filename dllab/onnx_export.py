@@ -33,7 +33,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from dllab.io import atomic_write, json_default
+from dllab.files import atomic_write
+from dllab.io import json_default
 from dllab.layers import Layer
 from dllab.model import Sequential
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dllab.io import atomic_write
+from dllab.files import atomic_write
 
 # A 5x7 bitmap font: for each character of _FONT_CHARS, 7 rows of 5 bits as two hex digits each. The letters
 # of _DESCENDERS are drawn two rows lower (their data starts at the x-height).

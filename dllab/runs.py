@@ -42,7 +42,9 @@ import numpy as np
 
 from dllab.data import DATASET_NAMES, Dataset, PreparedData, load_dataset, prepare
 from dllab.data.download import ProgressCallback
-from dllab.io import atomic_write, json_default, save
+from dllab.errors import DllabError
+from dllab.files import atomic_write
+from dllab.io import json_default, save
 from dllab.metrics import Evaluation, evaluate
 from dllab.model import Sequential
 from dllab.trainer import (
@@ -81,7 +83,7 @@ METRIC_COLUMNS = (
 STEP_COLUMNS = ("step", "loss", "lr")
 
 
-class RunError(ValueError):
+class RunError(DllabError, ValueError):
     """A run folder or one of its files is missing or damaged; the message names the file."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dllab import activations, layers, losses
+from dllab.errors import DllabError
 from dllab.layers import Layer
 
 FORMAT = "dllab.network/1"
@@ -50,7 +51,7 @@ _TOP_LEVEL_KEYS = ("format", "name", "description", "input_shape", "layers", "lo
 _NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
-class SpecError(ValueError):
+class SpecError(DllabError, ValueError):
     """A network spec that cannot be built; says where (layer index and type) and what is wrong."""
 
     def __init__(self, message: str, index: int | None = None, layer_type: str | None = None) -> None:

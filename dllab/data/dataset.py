@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dllab.errors import DllabError
+
 TASKS = ("classification", "regression")
 
 
-class DatasetError(Exception):
+class DatasetError(DllabError, ValueError):
     """A dataset could not be found, read, downloaded or prepared; the message says which file and why."""
 
 

@@ -1,0 +1,56 @@
+"""The one family of errors that a user's file, flag, setting or data can cause.
+
+Every such error derives from :class:`DllabError`; its message is one sentence naming the file or option and
+what is wrong. The command line prints it as ``dllab: error: <sentence>`` and exits with status 2; the
+desktop app shows it in a dialog. Any other exception is a bug in dllab.
+
+The members live beside the concept they belong to: :class:`~dllab.spec.SpecError` (network specs),
+:class:`~dllab.data.DatasetError` (data sets), :class:`~dllab.io.ModelFileError` (model files),
+:class:`~dllab.runs.RunError` (run folders), and here :class:`SettingsError` (options and hyperparameters)
+and :class:`DamagedFileError` (archives that cannot be read safely).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The longest value an error message quotes; longer ones are cut in the middle.
+QUOTE_LIMIT = 60
+
+
+class DllabError(Exception):
+    """Base of every error a user's file, flag, setting or data can cause; the message is one sentence."""
+
+
+class SettingsError(DllabError, ValueError):
+    """A setting that cannot be used: an unknown name, a value of the wrong type or out of range."""
+
+
+class DamagedFileError(DllabError, ValueError):
+    """A file that is damaged, foreign or larger than it may be; ``path`` is the file, ``problem`` the why.
+
+    Readers of a particular kind of file turn it into their own error (a model file, a data set).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{quote(str(self.path))} {problem}")
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` cut to about ``limit`` characters (the middle becomes ``…``), for error messages.
+
+    Examples
+    --------
+    >>> quote("dense")
+    "'dense'"
+    >>> len(quote("x" * 5000)) <= 62
+    True
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    half = (limit - 1) // 2
+    return text[:half] + "…" + text[-half:]
