@@ -44,7 +44,7 @@ from dllab.metrics import evaluate
 from dllab.model import Sequential, build
 from dllab.parallel_runs import ParallelRuns, check_processes
 from dllab.plotting import write_png
-from dllab.runs import METRIC_COLUMNS, DataSettings, RunRecorder, safe_name
+from dllab.runs import METRIC_COLUMNS, DataSettings, RunRecorder, claim_folder, safe_name
 from dllab.trainer import (
     BatchEnded,
     Diverged,
@@ -434,7 +434,7 @@ class Comparison:
             When a worker process ends without finishing its variant (killed, crashed).
         """
         if self.out is not None:
-            self.out.mkdir(parents=True, exist_ok=True)
+            self.out = claim_folder(self.out)
         if self.processes == 1:
             yield from self._train_in_turn()
         else:

@@ -7,7 +7,8 @@ A run folder holds
 - ``metrics.csv``: one row per epoch (:data:`METRIC_COLUMNS`), appended and flushed as each epoch ends, so a
   crash loses nothing that was measured;
 - ``steps.csv`` (optional): step, loss and learning rate of every mini-batch, written at each epoch's end;
-- ``model_best.dllab.npz``: the model at the epoch with the lowest validation loss so far;
+- ``model_best.dllab.npz``: the model at the best epoch so far: the lowest validation loss, or the lowest
+  training loss when there is no validation split (``best_measure`` in the summary says which);
 - ``model_final.dllab.npz`` and ``summary.json``: written when the run ends (finished, stopped or diverged),
   the summary with the test loss and accuracy, the best epoch, the confusion matrix and per-class accuracy.
 
@@ -25,6 +26,7 @@ by start time and network, e.g. ``20250107-142501-SpiralMLP``, which sort in the
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -42,7 +44,7 @@ import numpy as np
 
 from dllab.data import DATASET_NAMES, Dataset, PreparedData, load_dataset, prepare
 from dllab.data.download import ProgressCallback
-from dllab.errors import DllabError
+from dllab.errors import DllabError, quote
 from dllab.files import atomic_write
 from dllab.io import json_default, save
 from dllab.metrics import Evaluation, evaluate
@@ -56,6 +58,8 @@ from dllab.trainer import (
     RunStarted,
     Stopped,
     TrainingConfig,
+    best_measure,
+    first_nonfinite,
 )
 
 #: Environment variable naming the folder for dllab's own files; runs go to its ``runs`` sub-folder.
@@ -67,6 +71,8 @@ SUMMARY_FILE = "summary.json"
 MODEL_FINAL = "model_final.dllab.npz"
 MODEL_BEST = "model_best.dllab.npz"
 RUN_FORMAT = "dllab.run/1"
+#: The file whose exclusive creation claims a folder for one run (:func:`claim_folder`).
+CLAIM_FILE = ".dllab-run"
 #: The columns of ``metrics.csv``, one row per epoch.
 METRIC_COLUMNS = (
     "epoch",
@@ -113,8 +119,105 @@ def safe_name(text: str) -> str:
     return cleaned[:60] or "run"
 
 
+def _folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot become a run's folder, or None when it does not exist or is an empty folder."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name == CLAIM_FILE:
+                    return "is taken by another run"
+                return "exists and is not empty"
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return "exists and is not a folder"
+    except OSError as exc:
+        return f"cannot be used ({exc.strerror or exc})"
+    return None
+
+
+def _checked_folder(path: str | os.PathLike[str]) -> Path:
+    if not str(path).strip():
+        raise RunError("the output folder is an empty name; give the folder a run should create")
+    return Path(path).expanduser()
+
+
+def check_folder_free(path: str | os.PathLike[str]) -> Path:
+    """Refuse, early, a folder that :func:`claim_folder` would refuse (nothing is created).
+
+    Raises
+    ------
+    RunError
+        When ``path`` is empty, exists and is not a folder, or is a folder that is not empty.
+    """
+    folder = _checked_folder(path)
+    problem = _folder_problem(folder)
+    if problem:
+        raise RunError(f"the folder {quote(str(folder))} {problem}; choose another folder")
+    return folder
+
+
+def claim_folder(path: str | os.PathLike[str]) -> Path:
+    """Create the folder of a run (or of a comparison, a search), or take an existing empty one, for this
+    process alone.
+
+    The folder is made with an exclusive :func:`os.mkdir`; an existing folder is taken only while it is empty,
+    and either way the claim is the exclusive creation of :data:`CLAIM_FILE` inside it, so of two runs
+    started at once with the same folder exactly one wins. Nothing already in a folder is ever touched. A
+    folder this process has claimed already is returned as it is.
+
+    Parameters
+    ----------
+    path
+        The folder; its parents are created when missing.
+
+    Returns
+    -------
+    Path
+        The folder, holding :data:`CLAIM_FILE`.
+
+    Raises
+    ------
+    RunError
+        When ``path`` is empty, exists and is not an empty folder, or another run took it first.
+    """
+    folder = _checked_folder(path)
+    if _claimed_by_this_process(folder):
+        return folder
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+    except OSError as exc:
+        raise RunError(f"the folder {quote(str(folder))} cannot be created ({exc.strerror or exc})") from None
+    problem = _folder_problem(folder)
+    if problem:
+        raise RunError(f"the folder {quote(str(folder))} {problem}; choose another folder")
+    claim = {"pid": os.getpid(), "host": platform.node(), "claimed": datetime.now().astimezone().isoformat()}
+    try:
+        fd = os.open(folder / CLAIM_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise RunError(
+            f"the folder {quote(str(folder))} is taken by another run; choose another folder"
+        ) from None
+    except OSError as exc:
+        raise RunError(f"the folder {quote(str(folder))} cannot be written ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        json.dump(claim, file)
+    return folder
+
+
+def _claimed_by_this_process(folder: Path) -> bool:
+    """Whether ``folder`` holds this process's claim (made by :func:`claim_folder`)."""
+    try:
+        claim = json.loads((folder / CLAIM_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(claim, dict) and claim.get("pid") == os.getpid()
+
+
 def new_run_folder(network_name: str, root: str | os.PathLike[str] | None = None, *, kind: str = "") -> Path:
-    """Create a new, empty run folder named by the current time and the network.
+    """Create and claim (:func:`claim_folder`) a new run folder named by the current time and the network.
 
     Parameters
     ----------
@@ -132,7 +235,6 @@ def new_run_folder(network_name: str, root: str | os.PathLike[str] | None = None
         is appended when several runs start in the same second).
     """
     base_dir = Path(root) if root is not None else runs_root()
-    base_dir.mkdir(parents=True, exist_ok=True)
     parts = [
         datetime.now().strftime("%Y%m%d-%H%M%S"),
         safe_name(kind) if kind else "",
@@ -141,12 +243,14 @@ def new_run_folder(network_name: str, root: str | os.PathLike[str] | None = None
     base = "-".join(p for p in parts if p)
     for k in range(1, 10000):
         folder = base_dir / (base if k == 1 else f"{base}-{k}")
-        try:
-            folder.mkdir()
-        except FileExistsError:
+        if folder.exists():
             continue
-        return folder
-    raise OSError(f"cannot create a new run folder in {base_dir}")  # pragma: no cover
+        try:
+            return claim_folder(folder)
+        except RunError:
+            if not _folder_problem(folder):
+                raise  # not a name taken meanwhile, but a folder that cannot be made
+    raise RunError(f"cannot create a new run folder in {quote(str(base_dir))}")  # pragma: no cover
 
 
 # --- data settings ---------------------------------------------------------------------------------------
@@ -296,7 +400,8 @@ class RunRecorder:
     Parameters
     ----------
     folder
-        The run folder (created when missing). It must not hold a run already.
+        The run folder: one that :func:`claim_folder` or :func:`new_run_folder` gave this process, or a
+        folder to claim now (created when missing; an existing one must be empty).
     model
         The model being trained. Its ``preprocessing`` and ``class_names`` are set from ``data``.
     data
@@ -344,9 +449,9 @@ class RunRecorder:
         self.config = config
         self.record_steps = record_steps
         self.save_models = save_models
-        self.folder.mkdir(parents=True, exist_ok=True)
+        claim_folder(self.folder)
         if (self.folder / CONFIG_FILE).exists():
-            raise RunError(f"{self.folder} already holds a run; choose another folder")
+            raise RunError(f"the folder {quote(str(self.folder))} already holds a run; choose another folder")
         model.preprocessing = data.normalizer.to_dict()
         model.class_names = list(data.class_names)
         self.started = datetime.now().astimezone()
@@ -411,7 +516,7 @@ class RunRecorder:
         self.epochs.append(event)
         if event.improved:
             self.best = event
-            if self.save_models:
+            if self.save_models and self._weights_finite():
                 self.model.training_summary = self._model_summary(
                     "best",
                     epoch=event.epoch,
@@ -422,6 +527,10 @@ class RunRecorder:
                     val_accuracy=event.val_accuracy,
                 )
                 save(self.model, self.folder / MODEL_BEST)
+
+    def _weights_finite(self) -> bool:
+        """Whether the model can be saved: a model file never holds NaN or infinite weights."""
+        return first_nonfinite({**self.model.params, **self.model.state}) is None
 
     def _model_summary(self, which: str, **values: Any) -> dict[str, Any]:
         summary = {
@@ -450,6 +559,7 @@ class RunRecorder:
                     test = evaluate(self.model, self.data.x_test, self.data.y_test)
             elapsed = time.perf_counter() - self._t0
         self.test = test
+        save_final = self.save_models and self._weights_finite()
         last = self.epochs[-1] if self.epochs else None
         per_class = None if test is None else test.per_class_accuracy
         confusion = None if test is None else test.confusion
@@ -464,6 +574,7 @@ class RunRecorder:
             "final_train_accuracy": last.train_accuracy if last else None,
             "final_val_loss": last.val_loss if last else None,
             "final_val_accuracy": last.val_accuracy if last else None,
+            "best_measure": best_measure(self.data),
             "best_epoch": self.best.epoch if self.best else None,
             "best_val_loss": self.best.val_loss if self.best else None,
             "best_val_accuracy": self.best.val_accuracy if self.best else None,
@@ -474,11 +585,13 @@ class RunRecorder:
             "per_class_accuracy": None if per_class is None else per_class.tolist(),
             "class_names": list(self.data.class_names),
             "models": {
-                "final": MODEL_FINAL if self.save_models else None,
-                "best": MODEL_BEST if self.save_models and self.best is not None else None,
+                "final": MODEL_FINAL if save_final else None,
+                "best": MODEL_BEST if (self.folder / MODEL_BEST).is_file() else None,
             },
         }
-        if self.save_models:
+        if self.save_models and not save_final:
+            summary["reason"] = f"{reason}; the final weights are not finite, so no final model was saved"
+        if save_final:
             self.model.training_summary = self._model_summary(
                 "final",
                 status=status,

@@ -46,7 +46,7 @@ from dllab.plotting import (
     draw_markers,
     write_png,
 )
-from dllab.runs import DataSettings
+from dllab.runs import DataSettings, claim_folder
 from dllab.spec import read_spec
 from dllab.trainer import Event, TrainingConfig
 from dllab.variants import Variant
@@ -261,6 +261,8 @@ class RandomSearch:
 
         The outputs are written at the end when ``out`` is set (also after a stop).
         """
+        if self.out is not None:
+            self.out = claim_folder(self.out)
         for tagged in self.comparison.run():
             yield TrialEvent(tagged.index, dict(self.trial_params[tagged.index]), tagged.event)
         if self.out is not None:

@@ -144,7 +144,7 @@ class EpochEnded:
     lr: float
     elapsed: float
     samples_per_second: float
-    #: Whether the validation loss is the best so far (the best model is this one).
+    #: Whether this epoch is the best so far by :func:`best_measure` (the best model is this one).
     improved: bool
     #: The train/validation gap read as bias or variance.
     reading: str
@@ -161,6 +161,8 @@ class ParamStats:
     edges: np.ndarray
     grad_counts: np.ndarray
     grad_edges: np.ndarray
+    #: Weights and gradients that are NaN or infinite (left out of the histograms).
+    nonfinite: int = 0
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ class LayerStats:
     #: Share of outputs in the flat tails (sigmoid, tanh), else NaN.
     saturated_fraction: float
     params: tuple[ParamStats, ...]
+    #: Outputs that are NaN or infinite (left out of the histogram).
+    nonfinite: int = 0
 
 
 @dataclass(frozen=True)
@@ -232,11 +236,33 @@ Event = (
 _RELU_LIKE = ("ReLU", "Step")
 
 
+def best_measure(data: PreparedData) -> str:
+    """What picks a run's best epoch (and early stopping): the lowest ``"validation loss"``, or the lowest
+    ``"training loss"`` (on the evaluation sample) when the data has no validation split."""
+    return "validation loss" if len(data.x_val) else "training loss"
+
+
+def first_nonfinite(arrays: dict[str, np.ndarray]) -> str | None:
+    """The key of the first array holding NaN or an infinity, or None when all are finite."""
+    for key, value in arrays.items():
+        if not np.isfinite(value).all():
+            return key
+    return None
+
+
 def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
-    """Counts of ``values`` in ``bins`` equal bins over [lo, hi]; values outside go to the end bins."""
-    index = (values - lo) * (bins / (hi - lo))
+    """Counts of ``values`` in ``bins`` equal bins over [lo, hi]; values outside go to the end bins, NaN to
+    none (:func:`nonfinite_count` reports them)."""
+    with np.errstate(all="ignore"):
+        index = (values - lo) * (bins / (hi - lo))
+    index = index[np.isfinite(values)]
     np.clip(index, 0, bins - 1, out=index)
     return np.bincount(index.astype(np.intp), minlength=bins)
+
+
+def nonfinite_count(values: np.ndarray) -> int:
+    """How many of ``values`` are NaN or infinite."""
+    return int(values.size - np.count_nonzero(np.isfinite(values)))
 
 
 _SATURATING = {"Sigmoid": (0.01, 0.99), "Tanh": (-0.99, 0.99)}
@@ -356,20 +382,18 @@ class Trainer:
                 with np.errstate(all="ignore"):
                     loss, grads = model.loss_and_grads(xb, yb)
                 if not math.isfinite(loss):
-                    for key, value in snapshot.items():
-                        np.copyto(live[key], value)
-                    yield Diverged(
-                        step + 1,
-                        epoch,
-                        loss,
-                        f"the loss became {loss} at step {step + 1} (epoch {epoch}); the learning rate "
-                        f"{self.optimizer.lr:g} is probably too high. The last weights with a finite loss are kept.",
-                    )
+                    self._restore(snapshot)
+                    yield Diverged(step + 1, epoch, loss, self._divergence(loss, step, epoch))
                     return
                 for key, value in live.items():
                     np.copyto(snapshot[key], value)
                 with np.errstate(all="ignore"):
                     self.optimizer.update(params, grads)
+                bad = first_nonfinite(live)
+                if bad is not None:  # the update itself overflowed, the last one of a run included
+                    self._restore(snapshot)
+                    yield Diverged(step + 1, epoch, loss, self._divergence(loss, step, epoch, bad))
+                    return
                 step += 1
                 duration = time.perf_counter() - t0
                 train_time += duration
@@ -387,7 +411,7 @@ class Trainer:
                     break
             result = self._end_epoch(epoch, step, eval_train, start_time, best_val)
             if result.improved:
-                best_val, best_epoch, since_best = result.val_loss, epoch, 0
+                best_val, best_epoch, since_best = self._monitored(result), epoch, 0
                 self.best_weights = model.get_weights()
             else:
                 since_best += 1
@@ -422,6 +446,25 @@ class Trainer:
             test,
         )
 
+    def _restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Put back the weights (and running statistics) of ``snapshot``, the last finite ones."""
+        self.model.set_weights(snapshot)
+
+    def _divergence(self, loss: float, step: int, epoch: int, bad: str | None = None) -> str:
+        """One sentence saying where the run diverged and why, for :class:`Diverged`."""
+        lr = f"the learning rate {self.optimizer.lr:g} is probably too high"
+        if bad is not None:
+            return (
+                f"the update of step {step + 1} (epoch {epoch}) made {bad} not finite; {lr}, and the last "
+                "finite weights are kept."
+            )
+        if step == 0:
+            return (
+                f"the loss is {loss} at the first step, before any update, so the data or the initial "
+                "weights give a non-finite loss (not the learning rate)."
+            )
+        return f"the loss became {loss} at step {step + 1} (epoch {epoch}); {lr}, and the last finite weights are kept."
+
     def _wait_while_paused(self, step: int) -> Iterator[Event]:
         """Block (yielding Paused once) until resumed, stopped, or allowed one more batch by :meth:`step`."""
         announced = False
@@ -440,6 +483,10 @@ class Trainer:
                 announced = True
             self._running.wait(0.1)
 
+    def _monitored(self, event: EpochEnded) -> float:
+        """The loss that picks the best epoch and early stopping (see :func:`best_measure`)."""
+        return event.val_loss if best_measure(self.data) == "validation loss" else event.train_loss
+
     def _eval_indices(self, n: int, rng: np.random.Generator) -> np.ndarray:
         limit = self.config.eval_samples
         if limit is None or n <= limit:
@@ -454,7 +501,7 @@ class Trainer:
             train = evaluate(self.model, data.x_train[eval_train], data.y_train[eval_train])
             val = evaluate(self.model, data.x_val[:limit], data.y_val[:limit])
         elapsed = time.perf_counter() - start_time
-        val_loss = val.loss if len(data.x_val) else train.loss
+        monitored = val.loss if best_measure(data) == "validation loss" else train.loss
         return EpochEnded(
             epoch=epoch,
             step=step,
@@ -465,7 +512,7 @@ class Trainer:
             lr=self.optimizer.lr,
             elapsed=elapsed,
             samples_per_second=step * self.config.batch_size / max(elapsed, 1e-9),
-            improved=bool(val_loss < best_val),
+            improved=bool(monitored < best_val),
             reading=fit_reading(train.accuracy, val.accuracy),
         )
 
@@ -527,7 +574,8 @@ class Trainer:
                 w = value.reshape(-1)
                 g = np.zeros_like(w) if grad is None else grad.reshape(-1)
                 w_counts, w_edges = self._histogram(f"w:{key}", w, None)
-                g_max = float(np.max(np.abs(g))) + 1e-12 if g.size else 1e-12
+                finite_g = np.abs(g[np.isfinite(g)])
+                g_max = float(finite_g.max()) + 1e-12 if finite_g.size else 1e-12
                 g_edges = np.linspace(-g_max, g_max, self.config.histogram_bins + 1)
                 g_counts = histogram(g, -g_max, g_max, self.config.histogram_bins)
                 norm = float(np.linalg.norm(w))
@@ -544,6 +592,7 @@ class Trainer:
                         w_edges,
                         g_counts,
                         g_edges,
+                        nonfinite_count(w) + nonfinite_count(g),
                     )
                 )
             stats.append(
@@ -557,6 +606,7 @@ class Trainer:
                     dead,
                     saturated,
                     tuple(param_stats),
+                    nonfinite_count(values),
                 )
             )
         return LayerStatistics(step, epoch, tuple(stats))

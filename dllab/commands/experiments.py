@@ -18,7 +18,7 @@ import numpy as np
 
 from dllab.commands import EXIT_INTERRUPTED, EXIT_OK
 from dllab.commands.training import (
-    check_out_empty,
+    check_out_free,
     data_settings_from,
     new_output_folder,
     prepare_data,
@@ -113,7 +113,7 @@ def compare_command(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
     if args.list_presets:
         return _list_presets()
-    check_out_empty(args.out)
+    check_out_free(args.out)
     if args.preset is not None:
         comparison = _preset_comparison(args)
         preset = get_preset(args.preset)
@@ -202,7 +202,7 @@ def search_command(args: argparse.Namespace) -> int:
             ranges[name] = parse_range(text, f"{SEARCHABLE[name]} range")
     if not ranges:
         raise ValueError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
-    check_out_empty(args.out)
+    check_out_free(args.out)
     spec = read_spec(args.network)
     model = build(spec, seed=args.seed)
     settings = data_settings_from(args)

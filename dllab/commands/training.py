@@ -17,7 +17,15 @@ from dllab.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from dllab.data import PreparedData
 from dllab.model import build
 from dllab.option_strings import parse_augment, parse_named_options
-from dllab.runs import CONFIG_FILE, DataSettings, RunError, RunRecorder, list_runs, new_run_folder, runs_root
+from dllab.runs import (
+    DataSettings,
+    RunRecorder,
+    check_folder_free,
+    claim_folder,
+    list_runs,
+    new_run_folder,
+    runs_root,
+)
 from dllab.terminal import (
     ProgressBar,
     download_progress,
@@ -80,25 +88,23 @@ def prepare_data(
 
 
 def new_output_folder(out: str | None, network_name: str, kind: str = "") -> Path:
-    """The ``--out`` folder, created; without one a new folder under the runs folder."""
+    """The ``--out`` folder, created and claimed for this run; without one a new folder under the runs
+    folder (see :func:`dllab.runs.claim_folder`: an existing folder must be empty)."""
     if out is None:
         return new_run_folder(network_name, kind=kind)
-    folder = Path(out).expanduser()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return claim_folder(out)
 
 
-def check_out_empty(out: str | None) -> None:
-    """Refuse an ``--out`` folder that already holds something (ValueError)."""
-    if out and Path(out).exists() and any(Path(out).iterdir()):
-        raise ValueError(f"{out} exists and is not empty; choose another --out folder")
+def check_out_free(out: str | None) -> None:
+    """Refuse early an ``--out`` folder that a run could not claim (RunError): empty name, not empty."""
+    if out is not None:
+        check_folder_free(out)
 
 
 def train_command(args: argparse.Namespace) -> int:
     """``dllab train``: train a network with a progress bar and record the run."""
     out, err = sys.stdout, sys.stderr
-    if args.out and (Path(args.out) / CONFIG_FILE).exists():
-        raise RunError(f"{args.out} already holds a run; choose another --out folder")
+    check_out_free(args.out)
     model = build(args.network, seed=args.seed)
     settings = data_settings_from(args)
     config = training_config_from(args)

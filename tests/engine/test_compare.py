@@ -19,7 +19,7 @@ from dllab.compare import Comparison, smooth
 from dllab.model import build
 from dllab.parallel_runs import BLAS_VARIABLES, blas_threads
 from dllab.plotting import COLORS
-from dllab.runs import DataSettings, RunError, open_run
+from dllab.runs import DataSettings, RunError, claim_folder, open_run
 from dllab.spec import SpecError
 from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, TrainingConfig
 from dllab.variants import make_variants
@@ -240,10 +240,10 @@ def test_an_error_in_a_worker_process_reaches_the_caller(tmp_path: Path) -> None
     # A run folder in the way: the run recorder refuses it in the worker, as it does in turn.
     messages = []
     for processes in (1, 2):
-        out = tmp_path / f"cmp{processes}"
+        out = claim_folder(tmp_path / f"cmp{processes}")
         (out / "02-adam").mkdir(parents=True)
         (out / "02-adam" / "config.json").write_text("{}", encoding="utf-8")
-        with pytest.raises(RunError, match="already holds a run") as raised:
+        with pytest.raises(RunError, match="exists and is not empty") as raised:
             list(spiral_comparison(processes, epochs=50, out=out).run())
         messages.append(str(raised.value).replace(f"cmp{processes}", "cmp"))
     assert messages[0] == messages[1]
