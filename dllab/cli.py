@@ -16,10 +16,11 @@ which ``python -m dllab`` runs too::
     dllab search assets/networks/multi_layer_net.json --data mnist --subset 500 --val-split 0.2 --trials 20 \\
         --lr-range 1e-6,1e-2 --wd-range 1e-8,1e-4 --epochs 50
 
-A user mistake (a missing file, a bad spec, an unknown data set, a bad flag value, a damaged model file) is
-reported as one line, ``dllab: error: ...``, with exit status 2; never a traceback. Ctrl-C stops training
-cleanly after the current batch (the run folder keeps what was done) with exit status 130; a run that
-diverges exits with 1.
+A user mistake (a missing file, a bad spec, an unknown data set, a bad flag value, a damaged model file: any
+:class:`~dllab.errors.DllabError`) is reported as one line, ``dllab: error: ...``, with exit status 2; never a
+traceback. Anything else is a bug in dllab: one line asks to report it (exit status 70). Ctrl-C stops
+training cleanly after the current batch (the run folder keeps what was done) with exit status 130; a run
+that diverges exits with 1.
 
 This module is the argument parser and :func:`main`; what each subcommand does is in :mod:`dllab.commands`,
 the progress display in :mod:`dllab.terminal` and the option strings in :mod:`dllab.option_strings`.
@@ -28,28 +29,29 @@ the progress display in :mod:`dllab.terminal` and the option strings in :mod:`dl
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from dllab.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from dllab.commands import EXIT_BUG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from dllab.commands.experiments import PRESET_FIXED, compare_command, search_command
 from dllab.commands.models import evaluate_command, export_command, gradcheck_command, info_command
 from dllab.commands.training import runs_command, train_command
-from dllab.data import NORMALIZATIONS, DatasetError
-from dllab.io import ModelFileError
+from dllab.data import NORMALIZATIONS
+from dllab.errors import DllabError
 from dllab.option_strings import parse_augment, parse_named_options
 from dllab.parallel_runs import RunProcessError
 from dllab.presets import PRESETS
-from dllab.runs import RunError
-from dllab.spec import SpecError
-from dllab.terminal import ProgressBar
+from dllab.terminal import ProgressBar, printable
 
 #: The parser and entry point, and the helpers callers of the command line use: the option-string parsers
 #: (:mod:`dllab.option_strings`) and the progress bar (:mod:`dllab.terminal`).
 __all__ = ["ProgressBar", "build_parser", "main", "parse_augment", "parse_named_options"]
 
-_USER_ERRORS = (SpecError, DatasetError, ModelFileError, RunError, ValueError, OSError)
+#: Set to show the traceback of an internal error (a bug) instead of one line.
+ENV_TRACEBACK = "DLLAB_TRACEBACK"
 
 
 # --- argument parsing ------------------------------------------------------------------------------------
@@ -285,11 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and not isinstance(exc, ModelFileError) and exc.strerror:
+    """The error as one printable line (a file's name or content may hold control characters)."""
+    if isinstance(exc, OSError) and exc.strerror:
         text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
     else:
         text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
+    return printable(" ".join(text.split()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -304,25 +307,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         The exit status: 0 success, 1 a failed check, a diverged run or a worker process that died, 2 a user
-        mistake (reported as one line on stderr), 130 interrupted.
+        mistake (any :class:`~dllab.errors.DllabError`, or the file system refusing a file; one line on
+        stderr), 70 a bug in dllab (one line asking to report it; the traceback with ``DLLAB_TRACEBACK=1``),
+        130 interrupted.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ndllab: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+def _run(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
-        print(f"dllab: error: {exc}", file=sys.stderr)
+        print(f"dllab: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     try:
         return int(args.handler(args))
-    except _USER_ERRORS as exc:
+    except (DllabError, OSError) as exc:
         sys.stderr.write(f"dllab: error: {_one_line(exc)}\n")
         return EXIT_USAGE
     except RunProcessError as exc:  # a worker process of --processes died (killed, out of memory)
         sys.stderr.write(f"dllab: error: {_one_line(exc)}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        sys.stderr.write("\ndllab: interrupted\n")
-        return EXIT_INTERRUPTED
+        raise
+    except Exception as exc:
+        if os.environ.get(ENV_TRACEBACK):
+            traceback.print_exc()
+        sys.stderr.write(
+            f"dllab: internal error ({type(exc).__name__}: {_one_line(exc)[:200]}); this is a bug in dllab, "
+            f"please report it with the command you ran (set {ENV_TRACEBACK}=1 to see the traceback)\n"
+        )
+        return EXIT_BUG

@@ -40,6 +40,7 @@ import numpy as np
 
 from dllab.comparison_figures import render_comparison, render_comparison_grid
 from dllab.data import PreparedData
+from dllab.errors import SettingsError
 from dllab.metrics import evaluate
 from dllab.model import Sequential, build
 from dllab.parallel_runs import ParallelRuns, check_processes
@@ -365,7 +366,7 @@ class Comparison:
             As for the constructor.
         """
         if not variants:
-            raise ValueError("a comparison needs at least one variant")
+            raise SettingsError("a comparison needs at least one variant")
         comparison = cls.__new__(cls)
         comparison.config = variants[0].config
         comparison.factors = {}

@@ -44,8 +44,8 @@ import numpy as np
 
 from dllab.data import DATASET_NAMES, Dataset, PreparedData, load_dataset, prepare
 from dllab.data.download import ProgressCallback
-from dllab.errors import DllabError, quote
-from dllab.files import atomic_write
+from dllab.errors import DamagedFileError, DllabError, SettingsError, quote
+from dllab.files import atomic_write, open_regular
 from dllab.io import json_default, save
 from dllab.metrics import Evaluation, evaluate
 from dllab.model import Sequential
@@ -73,6 +73,8 @@ MODEL_BEST = "model_best.dllab.npz"
 RUN_FORMAT = "dllab.run/1"
 #: The file whose exclusive creation claims a folder for one run (:func:`claim_folder`).
 CLAIM_FILE = ".dllab-run"
+#: The largest run file (``config.json``, ``metrics.csv``, ...) that is read, in bytes.
+RUN_FILE_LIMIT = 2**30
 #: The columns of ``metrics.csv``, one row per epoch.
 METRIC_COLUMNS = (
     "epoch",
@@ -285,9 +287,9 @@ class DataSettings:
 
     def __post_init__(self) -> None:
         if not (0.0 <= self.val_fraction < 1.0):
-            raise ValueError(f"the validation fraction must be in [0, 1), got {self.val_fraction}")
+            raise SettingsError(f"the validation fraction must be in [0, 1), got {self.val_fraction}")
         if self.subset is not None and self.subset < 1:
-            raise ValueError(f"the subset must be at least 1 sample, got {self.subset}")
+            raise SettingsError(f"the subset must be at least 1 sample, got {self.subset}")
         key = self.dataset.strip().lower().replace("_", "-")
         if key not in DATASET_NAMES and Path(self.dataset).expanduser().exists():
             # A path is kept absolute, so the run can be reproduced from anywhere.
@@ -702,10 +704,12 @@ class Run:
             raise RunError(f"{self.path / CONFIG_FILE}: invalid training settings ({exc})") from None
 
     def info(self) -> RunInfo:
-        """The run as a :class:`RunInfo` line."""
+        """The run as a :class:`RunInfo` line (RunError when its files hold values of the wrong kind)."""
         val = self.metrics.get("val_accuracy", np.zeros(0))
         finite = val[np.isfinite(val)]
         test = self.summary.get("test_accuracy") if self.summary else None
+        if test is not None and (isinstance(test, bool) or not isinstance(test, int | float)):
+            raise RunError(f"{self.path / SUMMARY_FILE}: damaged (the test accuracy is not a number)")
         return RunInfo(
             name=self.name,
             path=self.path,
@@ -719,19 +723,35 @@ class Run:
         )
 
 
+def _read_text(path: Path) -> str:
+    """A run file's text: a regular file of at most :data:`RUN_FILE_LIMIT` bytes, UTF-8 (else RunError)."""
+    try:
+        with open_regular(path) as file:
+            raw = file.read(RUN_FILE_LIMIT + 1)
+    except DamagedFileError as exc:
+        raise RunError(f"{path}: {exc.problem}") from None
+    except OSError as exc:
+        raise RunError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > RUN_FILE_LIMIT:
+        raise RunError(f"{path}: damaged (larger than the {RUN_FILE_LIMIT:,} bytes a run file may have)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RunError(f"{path}: damaged (not UTF-8 text)") from None
+
+
 def _read_json(path: Path, required: bool) -> dict[str, Any] | None:
     if not path.exists():
         if required:
             raise RunError(f"{path}: missing (is {path.parent} a run folder?)")
         return None
+    text = _read_text(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise RunError(f"{path}: damaged (not UTF-8 text)") from None
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RunError(f"{path}: damaged (invalid JSON: {exc.msg} at line {exc.lineno})") from None
-    except OSError as exc:
-        raise RunError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise RunError(f"{path}: damaged (JSON nested too deeply)") from None
     if not isinstance(document, dict):
         raise RunError(f"{path}: damaged (a JSON {type(document).__name__}, not an object)")
     return document
@@ -742,11 +762,11 @@ def _read_csv(path: Path, columns: tuple[str, ...], required: bool) -> dict[str,
         if required:
             raise RunError(f"{path}: missing")
         return None
+    text = _read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path}: cannot be read ({exc})") from None
-    rows = list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise RunError(f"{path}: damaged ({exc})") from None
     if not rows:
         return {column: np.zeros(0) for column in columns}
     header = rows[0]
@@ -828,6 +848,6 @@ def list_runs(root: str | os.PathLike[str] | None = None) -> list[RunInfo]:
     for folder in sorted(p for p in base.iterdir() if p.is_dir() and (p / CONFIG_FILE).exists()):
         try:
             infos.append(open_run(folder).info())
-        except RunError as exc:
+        except DllabError as exc:
             infos.append(RunInfo(name=folder.name, path=folder, status="damaged", error=str(exc)))
     return infos

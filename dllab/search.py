@@ -34,6 +34,7 @@ import numpy as np
 
 from dllab.compare import Comparison, VariantResult, write_epochs_csv
 from dllab.data import PreparedData
+from dllab.errors import SettingsError
 from dllab.io import json_default
 from dllab.plotting import (
     COLORS,
@@ -73,10 +74,10 @@ def check_ranges(ranges: Mapping[str, Sequence[float]]) -> dict[str, tuple[float
         For no ranges, an unknown name or bounds that do not make a range on a log scale.
     """
     if not ranges:
-        raise ValueError(f"give at least one range to search: {', '.join(SEARCHABLE)}")
+        raise SettingsError(f"give at least one range to search: {', '.join(SEARCHABLE)}")
     for name in ranges:
         if name not in SEARCHABLE:
-            raise ValueError(f"cannot search {name!r}; searchable: {', '.join(SEARCHABLE)}")
+            raise SettingsError(f"cannot search {name!r}; searchable: {', '.join(SEARCHABLE)}")
     checked: dict[str, tuple[float, float]] = {}
     for name in SEARCHABLE:
         if name not in ranges:
@@ -85,9 +86,9 @@ def check_ranges(ranges: Mapping[str, Sequence[float]]) -> dict[str, tuple[float
         try:
             low, high = (float(v) for v in bounds)
         except (TypeError, ValueError):
-            raise ValueError(f"the {SEARCHABLE[name]} range must be two numbers, got {bounds!r}") from None
+            raise SettingsError(f"the {SEARCHABLE[name]} range must be two numbers, got {bounds!r}") from None
         if not (math.isfinite(low) and math.isfinite(high) and 0 < low <= high):
-            raise ValueError(
+            raise SettingsError(
                 f"the {SEARCHABLE[name]} range must be two positive numbers, the lower one first "
                 f"(it is searched on a log scale), got {low:g} to {high:g}"
             )
@@ -99,11 +100,11 @@ def parse_range(text: str, what: str = "range") -> tuple[float, float]:
     """Two numbers from ``"1e-6,1e-2"`` (also ``"1e-6:1e-2"``)."""
     parts = [p.strip() for p in text.replace(":", ",").split(",")]
     if len(parts) != 2:
-        raise ValueError(f"the {what} must be two numbers like 1e-6,1e-2, got {text!r}")
+        raise SettingsError(f"the {what} must be two numbers like 1e-6,1e-2, got {text!r}")
     try:
         return float(parts[0]), float(parts[1])
     except ValueError:
-        raise ValueError(f"the {what} must be two numbers like 1e-6,1e-2, got {text!r}") from None
+        raise SettingsError(f"the {what} must be two numbers like 1e-6,1e-2, got {text!r}") from None
 
 
 def sample_log_uniform(
@@ -130,7 +131,7 @@ def sample_log_uniform(
     """
     checked = check_ranges(ranges)
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"the number of trials must be a whole number of at least 1, got {trials!r}")
+        raise SettingsError(f"the number of trials must be a whole number of at least 1, got {trials!r}")
     low = np.log10([lo for lo, _ in checked.values()])
     high = np.log10([hi for _, hi in checked.values()])
     exponents = np.random.default_rng(seed).uniform(low, high, size=(trials, len(checked)))
@@ -211,12 +212,12 @@ class RandomSearch:
         processes: int = 1,
     ) -> None:
         if not len(data.x_val):
-            raise ValueError(
+            raise SettingsError(
                 "a hyperparameter search needs a validation split to score the trials (the test set is "
                 "never used for choosing); hold out part of the training set"
             )
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-            raise ValueError(f"top_k must be a whole number of at least 1, got {top_k!r}")
+            raise SettingsError(f"top_k must be a whole number of at least 1, got {top_k!r}")
         self.ranges = check_ranges(ranges)
         #: The hyperparameters of every trial, in trial order.
         self.trial_params = sample_log_uniform(self.ranges, trials, seed)

@@ -214,11 +214,33 @@ def stop_on_interrupt(stop: Callable[[], None], stream: TextIO) -> Iterator[list
         signal.signal(signal.SIGINT, previous)
 
 
+def printable(text: object) -> str:
+    """``str(text)`` safe to print on a terminal: control characters (escape sequences that could retitle
+    or clear the terminal, carriage returns, newlines) and invisible format characters (such as
+    right-to-left overrides) are shown as escapes like ``\\x1b``.
+
+    Everything a file can name (class names, run names, layer names, the text of an error about a file)
+    goes through this before it is printed.
+
+    Examples
+    --------
+    >>> printable("cat\\x1b]0;owned\\x07")
+    'cat\\\\x1b]0;owned\\\\x07'
+    >>> printable("Größe")
+    'Größe'
+    """
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def print_table(rows: Sequence[Sequence[str]], numeric_from: int, stream: TextIO) -> None:
     """Rows of text cells as aligned columns, the first row a header underlined with dashes.
 
-    Columns from ``numeric_from`` on are aligned right, the others left.
+    Columns from ``numeric_from`` on are aligned right, the others left; every cell is :func:`printable`.
     """
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     for k, row in enumerate(rows):
         cells = [

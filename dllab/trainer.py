@@ -25,6 +25,7 @@ import numpy as np
 
 from dllab import optimizers, schedules
 from dllab.data import Augmenter, PreparedData, iterate_batches, num_batches
+from dllab.errors import SettingsError
 from dllab.metrics import Evaluation, evaluate, fit_reading
 from dllab.model import Sequential
 
@@ -68,7 +69,7 @@ class TrainingConfig:
             if value is None and allow_none:
                 return
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+                raise SettingsError(f"{name} must be an integer of at least {minimum}, got {value!r}")
 
         positive_int("batch_size", self.batch_size)
         positive_int("epochs", self.epochs)
@@ -79,7 +80,7 @@ class TrainingConfig:
         positive_int("probe_size", self.probe_size)
         positive_int("histogram_bins", self.histogram_bins, minimum=2)
         if not isinstance(self.stats_budget, int | float) or not 0 < self.stats_budget <= 1:
-            raise ValueError(f"stats_budget must be a share in (0, 1], got {self.stats_budget!r}")
+            raise SettingsError(f"stats_budget must be a share in (0, 1], got {self.stats_budget!r}")
         self.make_optimizer()
         self.make_schedule()
         if self.augment is not None:
@@ -106,7 +107,7 @@ class TrainingConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown training setting {unknown[0]!r}")
+            raise SettingsError(f"unknown training setting {unknown[0]!r}")
         return cls(**values)
 
 
@@ -285,19 +286,19 @@ class Trainer:
         self.data = data
         self.config = config or TrainingConfig()
         if tuple(data.input_shape) != tuple(model.input_shape):
-            raise ValueError(
+            raise SettingsError(
                 f"the data's samples are {data.input_shape} but the network expects {model.input_shape}"
             )
         if data.task == "classification" and model.loss.name != "mse":
             classes = data.num_classes
             outputs = model.output_shape[0]
             if classes > outputs and not (classes == 2 and outputs == 1):
-                raise ValueError(f"the data has {classes} classes but the network has only {outputs} outputs")
+                raise SettingsError(f"the data has {classes} classes but the network has only {outputs} outputs")
         self.optimizer = self.config.make_optimizer()
         self.schedule = self.config.make_schedule()
         self.augmenter = Augmenter.from_dict(self.config.augment) if self.config.augment else None
         if self.augmenter is not None and self.augmenter.geometric and not data.image_shape:
-            raise ValueError(
+            raise SettingsError(
                 f"shifts, rotations and flips need images, but the {data.name} samples have shape {data.input_shape}"
             )
         if self.augmenter is not None and self.augmenter.image_shape is None and data.image_shape:
@@ -345,7 +346,7 @@ class Trainer:
         rng_batches, rng_augment, rng_eval = np.random.default_rng(cfg.seed).spawn(3)
         per_epoch = num_batches(len(data.x_train), cfg.batch_size, cfg.drop_last)
         if per_epoch == 0:
-            raise ValueError(f"{len(data.x_train)} training samples make no full batch of {cfg.batch_size}")
+            raise SettingsError(f"{len(data.x_train)} training samples make no full batch of {cfg.batch_size}")
         total = (
             per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
         )

@@ -9,5 +9,5 @@
 Each command takes the parsed arguments and returns an exit status.
 """
 
-#: Exit statuses.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Exit statuses (70 is sysexits' EX_SOFTWARE: an internal error, a bug to report).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 70, 130

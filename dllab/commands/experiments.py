@@ -25,6 +25,7 @@ from dllab.commands.training import (
     training_config_from,
 )
 from dllab.compare import Comparison, TestEvaluated
+from dllab.errors import SettingsError
 from dllab.model import build
 from dllab.presets import PRESETS, comparison_from_preset, get_preset
 from dllab.search import SEARCHABLE, RandomSearch, best_epoch, describe_params, parse_range
@@ -77,7 +78,7 @@ def _preset_comparison(args: argparse.Namespace) -> Comparison:
     if args.network is not None:
         given.insert(0, args.network)
     if given:
-        raise ValueError(
+        raise SettingsError(
             f"--preset {args.preset} sets the network, the data and the training settings; leave out "
             f"{', '.join(given)} (only --data, --epochs, --max-steps, --seed, --quick, --book, --processes and "
             "--out go with it)"
@@ -121,11 +122,11 @@ def compare_command(args: argparse.Namespace) -> int:
         err.write(f"{preset.describe()}\n")
     else:
         if args.quick or args.book:
-            raise ValueError("--quick and --book go with --preset NAME")
+            raise SettingsError("--quick and --book go with --preset NAME")
         if args.network is None:
-            raise ValueError("give a network file to compare, or --preset NAME (see --list-presets)")
+            raise SettingsError("give a network file to compare, or --preset NAME (see --list-presets)")
         if args.data is None:
-            raise ValueError("say which data to train on with --data, e.g. --data mnist")
+            raise SettingsError("say which data to train on with --data, e.g. --data mnist")
         for key, value in args.training_defaults.items():
             if getattr(args, key) is None:
                 setattr(args, key, value)
@@ -135,7 +136,7 @@ def compare_command(args: argparse.Namespace) -> int:
             if text is not None:
                 factors[factor] = [v for v in text.split(",") if v.strip()]
         if not factors:
-            raise ValueError(f"say what to compare with one or two of {', '.join(FACTOR_FLAGS.values())}")
+            raise SettingsError(f"say what to compare with one or two of {', '.join(FACTOR_FLAGS.values())}")
         spec = read_spec(args.network)
         model = build(spec, seed=args.seed)
         settings = data_settings_from(args)
@@ -201,14 +202,14 @@ def search_command(args: argparse.Namespace) -> int:
         if text is not None:
             ranges[name] = parse_range(text, f"{SEARCHABLE[name]} range")
     if not ranges:
-        raise ValueError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
+        raise SettingsError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
     check_out_free(args.out)
     spec = read_spec(args.network)
     model = build(spec, seed=args.seed)
     settings = data_settings_from(args)
     config = training_config_from(args)
     if args.val_split <= 0:
-        raise ValueError("a search scores its trials on a validation split; give --val-split above 0")
+        raise SettingsError("a search scores its trials on a validation split; give --val-split above 0")
     prepared = prepare_data(settings, config, model.input_shape, args.seed, err)
     search = RandomSearch(
         spec,

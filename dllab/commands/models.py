@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 
 from dllab.commands import EXIT_FAILED, EXIT_OK
-from dllab.data import Normalizer, load_dataset, reshape_for
+from dllab.data import DATASET_NAMES, Normalizer, load_dataset, reshape_for
+from dllab.errors import SettingsError, quote
 from dllab.gradcheck import gradcheck
 from dllab.io import ModelFileError, load, read_model_info
 from dllab.metrics import Evaluation, evaluate
-from dllab.model import build
+from dllab.model import Sequential, build
 from dllab.spec import SpecError, read_spec
-from dllab.terminal import download_progress, format_metric
+from dllab.terminal import download_progress, format_metric, printable
 
 
 def format_evaluation(evaluation: Evaluation, class_names: Sequence[str]) -> str:
@@ -51,14 +52,29 @@ def format_evaluation(evaluation: Evaluation, class_names: Sequence[str]) -> str
     return "\n".join(lines)
 
 
+def _data_named_by(model: Sequential, path: str) -> str:
+    """The built-in data set a model file names, said on stderr; a path it names is refused, since a file
+    must not make dllab read (or download) whatever it points at."""
+    named = model.training_summary.get("dataset")
+    if not named or not isinstance(named, str):
+        raise SettingsError(
+            "say which data to evaluate on with --data (the model file does not name its data set)"
+        )
+    if named.strip().lower().replace("_", "-") not in DATASET_NAMES:
+        raise SettingsError(
+            f"the model file names the data {quote(printable(named))}, which is not a built-in data set; "
+            "give the data to evaluate on with --data"
+        )
+    sys.stderr.write(
+        f"evaluating on {named}, the data set the model file names (choose another with --data)\n"
+    )
+    return named
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     """``dllab evaluate``: a model file's loss, accuracy and confusion matrix on a data set."""
     model = load(args.model)
-    data = args.data or model.training_summary.get("dataset")
-    if not data:
-        raise ValueError(
-            "say which data to evaluate on with --data (the model file does not name its data set)"
-        )
+    data = args.data if args.data is not None else _data_named_by(model, args.model)
     dataset = load_dataset(data, progress=download_progress(sys.stderr))
     x, y = (dataset.x_test, dataset.y_test) if args.split == "test" else (dataset.x_train, dataset.y_train)
     if model.preprocessing:
@@ -67,13 +83,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if dataset.task == "classification" and model.loss.name != "mse":
         outputs = model.output_shape[0]
         if dataset.num_classes > outputs and not (dataset.num_classes == 2 and outputs == 1):
-            raise ValueError(
+            raise SettingsError(
                 f"the data has {dataset.num_classes} classes but the model has only {outputs} outputs"
             )
     evaluation = evaluate(model, x, y)
     names = model.class_names or dataset.class_names
-    print(f"model {model.name} from {args.model}; {dataset.name} {args.split} split, {len(x):,} samples")
-    print(format_evaluation(evaluation, names))
+    print(
+        printable(
+            f"model {model.name} from {args.model}; {dataset.name} {args.split} split, {len(x):,} samples"
+        )
+    )
+    print(_printable_lines(format_evaluation(evaluation, names)))
     return EXIT_OK
 
 
@@ -85,7 +105,7 @@ def export_command(args: argparse.Namespace) -> int:
 
         path = export_onnx(model, args.onnx, opset=args.opset)
     except ImportError as exc:
-        raise ValueError(f"ONNX export needs the onnx package ({exc})") from None
+        raise SettingsError(f"ONNX export needs the onnx package ({exc})") from None
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -109,6 +129,11 @@ def _describe_preprocessing(pre: dict[str, Any]) -> str:
     return text
 
 
+def _printable_lines(text: str) -> str:
+    """Multi-line text with each line :func:`~dllab.terminal.printable` (names read from a file)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def info_command(args: argparse.Namespace) -> int:
     """``dllab info``: summary, preprocessing, classes and training summary of a model file."""
     info = read_model_info(args.model)
@@ -116,23 +141,25 @@ def info_command(args: argparse.Namespace) -> int:
         model = build(info["spec"], seed=0)
     except SpecError as exc:
         raise ModelFileError(info["path"], f"has a network spec that cannot be built ({exc})") from None
-    print(f"file: {info['path']}")
-    print(
-        f"format: {info.get('format')} (written by dllab {info.get('dllab_version', '?')}), {info.get('dtype')}"
-    )
-    print(model.summary())
-    print(f"preprocessing: {_describe_preprocessing(info.get('preprocessing') or {})}")
+    lines = [
+        f"file: {info['path']}",
+        f"format: {info.get('format')} (written by dllab {info.get('dllab_version', '?')}), {info.get('dtype')}",
+        model.summary(),
+        f"preprocessing: {_describe_preprocessing(info.get('preprocessing') or {})}",
+    ]
     classes = info.get("class_names") or []
-    print(f"classes ({len(classes)}): {', '.join(classes)}" if classes else "classes: not stored")
+    names = ", ".join(printable(name) for name in classes)
+    lines.append(f"classes ({len(classes)}): {names}" if classes else "classes: not stored")
     summary = info.get("training_summary") or {}
     if summary:
-        print("training summary:")
+        lines.append("training summary:")
         width = max(len(k) for k in summary)
         for key, value in summary.items():
             shown = f"{value:.4g}" if isinstance(value, float) else value
-            print(f"  {key.ljust(width)}  {shown}")
+            lines.append(f"  {printable(key).ljust(width)}  {printable(shown)}")
     else:
-        print("training summary: none")
+        lines.append("training summary: none")
+    print(_printable_lines("\n".join(lines)))
     return EXIT_OK
 
 
@@ -140,7 +167,7 @@ def gradcheck_command(args: argparse.Namespace) -> int:
     """``dllab gradcheck``: backprop against numerical gradients; exit status 1 when it fails."""
     spec = read_spec(args.network)
     if args.checks < 1:
-        raise ValueError(f"--checks must be at least 1, got {args.checks}")
+        raise SettingsError(f"--checks must be at least 1, got {args.checks}")
     result = gradcheck(spec, max_checks=args.checks, batch_size=args.batch_size, seed=args.seed)
     print(result.report())
     passed = result.passed(args.tolerance)

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from dllab.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from dllab.data import PreparedData
+from dllab.errors import SettingsError
 from dllab.model import build
 from dllab.option_strings import parse_augment, parse_named_options
 from dllab.runs import (
@@ -81,7 +82,7 @@ def prepare_data(
     """
     prepared = settings.prepare(input_shape, seed=seed, progress=download_progress(stream))
     if config.augment is not None and prepared.image_shape is None:
-        raise ValueError(
+        raise SettingsError(
             f"augmentation works on images, and the data set {prepared.name!r} holds none; use --augment none"
         )
     return prepared
