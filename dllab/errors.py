@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: The longest value an error message quotes; longer ones are cut in the middle.
-QUOTE_LIMIT = 60
+#: The longest value (or path) an error message quotes; longer ones are cut in the middle.
+QUOTE_LIMIT = 120
 
 
 class DllabError(Exception):
@@ -46,7 +46,7 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     --------
     >>> quote("dense")
     "'dense'"
-    >>> len(quote("x" * 5000)) <= 62
+    >>> len(quote("x" * 5000)) <= QUOTE_LIMIT + 2
     True
     """
     text = repr(value)
