@@ -293,7 +293,9 @@ class Trainer:
             classes = data.num_classes
             outputs = model.output_shape[0]
             if classes > outputs and not (classes == 2 and outputs == 1):
-                raise SettingsError(f"the data has {classes} classes but the network has only {outputs} outputs")
+                raise SettingsError(
+                    f"the data has {classes} classes but the network has only {outputs} outputs"
+                )
         self.optimizer = self.config.make_optimizer()
         self.schedule = self.config.make_schedule()
         self.augmenter = Augmenter.from_dict(self.config.augment) if self.config.augment else None
@@ -346,7 +348,9 @@ class Trainer:
         rng_batches, rng_augment, rng_eval = np.random.default_rng(cfg.seed).spawn(3)
         per_epoch = num_batches(len(data.x_train), cfg.batch_size, cfg.drop_last)
         if per_epoch == 0:
-            raise SettingsError(f"{len(data.x_train)} training samples make no full batch of {cfg.batch_size}")
+            raise SettingsError(
+                f"{len(data.x_train)} training samples make no full batch of {cfg.batch_size}"
+            )
         total = (
             per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
         )
@@ -411,6 +415,14 @@ class Trainer:
                 if step >= total:
                     break
             result = self._end_epoch(epoch, step, eval_train, start_time, best_val)
+            if not (math.isfinite(result.train_loss) and math.isfinite(self._monitored(result))):
+                # Weights that are finite yet so large that the measured loss overflows.
+                self.history.append(result)
+                yield result
+                self._restore(snapshot)
+                loss = result.train_loss if not math.isfinite(result.train_loss) else result.val_loss
+                yield Diverged(step, epoch, loss, self._divergence(loss, step, epoch, measured=True))
+                return
             if result.improved:
                 best_val, best_epoch, since_best = self._monitored(result), epoch, 0
                 self.best_weights = model.get_weights()
@@ -434,7 +446,8 @@ class Trainer:
                 if step < per_epoch * cfg.epochs:
                     finish_reason = "step limit"
                 break
-        test = evaluate(model, data.x_test, data.y_test)
+        with np.errstate(all="ignore"):
+            test = evaluate(model, data.x_test, data.y_test)
         yield Finished(
             finish_reason,
             step,
@@ -451,9 +464,16 @@ class Trainer:
         """Put back the weights (and running statistics) of ``snapshot``, the last finite ones."""
         self.model.set_weights(snapshot)
 
-    def _divergence(self, loss: float, step: int, epoch: int, bad: str | None = None) -> str:
+    def _divergence(
+        self, loss: float, step: int, epoch: int, bad: str | None = None, *, measured: bool = False
+    ) -> str:
         """One sentence saying where the run diverged and why, for :class:`Diverged`."""
         lr = f"the learning rate {self.optimizer.lr:g} is probably too high"
+        if measured:
+            return (
+                f"the loss measured after step {step} (epoch {epoch}) is {loss}; {lr}, and the weights before "
+                "the last update are kept."
+            )
         if bad is not None:
             return (
                 f"the update of step {step + 1} (epoch {epoch}) made {bad} not finite; {lr}, and the last "
