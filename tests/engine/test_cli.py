@@ -312,3 +312,213 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_run(tmp_path: Path) -> None:
     assert summary["status"] == "stopped"
     model = dllab.load(folder / "model_final.dllab.npz")
     assert np.isfinite(model.params["dense_1.W"]).all()
+
+
+# --- what a run may touch, and what a bad input gets ------------------------------------------------------
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", SPIRAL, "--data", "spiral", "--epochs", "1"],
+        ["compare", SPIRAL, "--data", "spiral", "--optimizers", "sgd,adam", "--epochs", "1"],
+        ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-3,1e-1", "--trials", "2", "--epochs", "1"],
+    ],
+)
+def test_a_run_never_writes_into_an_existing_folder_or_an_empty_name(argv: list[str], tmp_path: Path) -> None:
+    mine = tmp_path / "my work"
+    mine.mkdir()
+    (mine / "summary.json").write_text('{"mine": true}', encoding="utf-8")
+    (mine / "metrics.csv").write_text("epoch\n1\n", encoding="utf-8")
+    before = _snapshot(mine)
+    code, out, err = _run(*argv, "--out", str(mine))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "my work" in err and "not empty" in err
+    assert _snapshot(mine) == before
+    code, _, err = _run(*argv, "--out", "")
+    assert code == 2 and "empty name" in err and err.count("\n") == 1
+    empty = tmp_path / "empty"  # an existing empty folder is taken
+    empty.mkdir()
+    code, _, err = _run(*argv, "--out", str(empty))
+    assert code == 0, err
+    assert (empty / ".dllab-run").is_file()
+
+
+def test_two_runs_racing_for_one_folder_exactly_one_wins(tmp_path: Path) -> None:
+    for attempt in range(2):
+        out = tmp_path / f"race{attempt}"
+        command = [sys.executable, "-m", "dllab", "train", SPIRAL, "--data", "spiral", "--epochs", "2",
+                   "--out", str(out)]  # fmt: skip
+        racers = [subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                  for _ in range(2)]  # fmt: skip
+        results = [(p.wait(timeout=120), *p.communicate()) for p in racers]
+        codes = sorted(code for code, _, _ in results)
+        assert codes == [0, 2], results
+        loser = next(err for code, _, err in results if code == 2)
+        assert "taken by another run" in loser or "not empty" in loser
+        assert loser.count("\n") == 1
+        assert dllab.runs.open_run(out).status == "finished"
+        metrics = (out / "metrics.csv").read_text(encoding="utf-8").splitlines()
+        assert [line.split(",")[0] for line in metrics] == ["epoch", "1", "2"]  # one run's rows, not two
+
+
+def test_divergence_on_the_last_step_is_caught_and_nothing_non_finite_is_saved(tmp_path: Path) -> None:
+    for lr, steps in (("1e6", "2"), ("1e20", "1")):
+        folder = tmp_path / f"lr{lr}"
+        code, _, err = _run(
+            "train", SPIRAL, "--data", "spiral", "--lr", lr, "--max-steps", steps, "--out", str(folder)
+        )
+        assert code == 1, err
+        assert "Traceback" not in err and "diverged" in err
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        assert summary["status"] == "diverged"
+        for name in ("model_final.dllab.npz", "model_best.dllab.npz"):
+            if (folder / name).exists():
+                model = dllab.load(folder / name)
+                assert all(np.isfinite(v).all() for v in model.params.values())
+                assert np.isfinite(model.predict(np.zeros((4, 2), dtype=np.float32))).all()
+        assert (folder / "model_final.dllab.npz").exists()
+
+
+def test_without_a_validation_split_the_best_model_follows_the_training_loss(tmp_path: Path) -> None:
+    folder = tmp_path / "noval"
+    code, _, err = _run(
+        "train", SPIRAL, "--data", "spiral", "--optimizer", "adam", "--lr", "0.02", "--epochs", "6",
+        "--val-split", "0", "--out", str(folder),
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    run = dllab.runs.open_run(folder)
+    train_loss = run.metrics["train_loss"]
+    assert summary["best_measure"] == "training loss"
+    assert summary["best_epoch"] == int(np.argmin(train_loss)) + 1 > 1
+    best = dllab.load(folder / "model_best.dllab.npz")
+    assert best.training_summary["epoch"] == summary["best_epoch"]
+
+
+def _model_naming_data(folder: Path, dataset: str) -> Path:
+    model = dllab.build(SPIRAL, seed=0)
+    model.training_summary = {"dataset": dataset}
+    return dllab.save(model, folder / "named.dllab.npz")
+
+
+def test_bad_command_lines_each_get_one_line_and_exit_2(tmp_path: Path) -> None:
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 100000 + "]" * 100000, encoding="utf-8")
+    huge = tmp_path / "huge.json"
+    spec = json.loads(Path(SPIRAL).read_text(encoding="utf-8"))
+    spec["layers"][0]["units"] = 1e308
+    huge.write_text(json.dumps(spec), encoding="utf-8")
+    nan_data = tmp_path / "nan.npz"
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    x[7, 1] = np.nan
+    np.savez(nan_data, x=x, y=np.arange(50) % 3)
+    named_path = _model_naming_data(tmp_path, str(tmp_path / "secret"))
+    cases = [
+        ["gradcheck", SPIRAL, "--batch-size", "0"],
+        ["gradcheck", SPIRAL, "--checks", "0"],
+        ["evaluate", str(named_path)],
+        ["info", "/dev/zero"],
+        ["train", SPIRAL, "--data", "5"],
+        ["train", str(nested), "--data", "spiral"],
+        ["train", str(huge), "--data", "spiral"],
+        ["train", SPIRAL, "--data", str(nan_data)],
+        ["train", SPIRAL, "--data", "spiral", "--optimizer", "adam:beta1=" + "9" * 5000],
+        ["train", SPIRAL, "--data", "spiral", "--lr", "nan"],
+    ]
+    for argv in cases:
+        code, out, err = _run(*argv)
+        assert (code, out) == (2, ""), (argv, err)
+        assert err.startswith("dllab: error: ") and err.count("\n") == 1, (argv, err)
+        assert "Traceback" not in err and len(err) < 400, (argv, err)
+    _, _, err = _run("train", SPIRAL, "--data", str(nan_data))
+    assert "nan.npz" in err and "7" in err  # the file and the first bad sample
+
+
+def test_evaluate_without_data_says_which_built_in_set_the_model_names(tmp_path: Path) -> None:
+    model = _model_naming_data(tmp_path, "spiral")
+    code, out, err = _run("evaluate", str(model))
+    assert code == 0, err
+    assert "evaluating on spiral" in err and "loss" in out
+
+
+def test_an_internal_error_asks_for_a_report_instead_of_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(args: object) -> int:
+        raise KeyError("oops")
+
+    monkeypatch.setattr("dllab.cli.info_command", broken)
+    code, out, err = _run("info", "x.dllab.npz")
+    assert code == 70 and out == ""
+    assert err.count("\n") == 1 and "internal error (KeyError" in err and "please report" in err
+    monkeypatch.setenv("DLLAB_TRACEBACK", "1")
+    _, _, err = _run("info", "x.dllab.npz")
+    assert "Traceback" in err
+
+
+def test_names_from_files_are_printed_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = dllab.build(SPIRAL, seed=0)
+    model.class_names = ["cat\x1b]0;owned\x07", "dog\x1b[2J", "bird\r\nfake line"]
+    model.training_summary = {"note\x1b[31m": "red\x1b[0m"}
+    path = dllab.save(model, tmp_path / "m.dllab.npz")
+    code, out, _ = _run("info", str(path))
+    assert code == 0
+    assert "\x1b" not in out and "\r" not in out
+    assert "cat\\x1b]0;owned\\x07" in out and "bird\\r\\nfake line" in out
+    runs = tmp_path / "runs"
+    run = runs / "r"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"network": {"name": "net\x1b]2;x\x07"}}), encoding="utf-8")
+    code, out, err = _run("runs", "--root", str(runs))
+    assert code == 0 and "\x1b" not in out + err and "net\\x1b]2;x\\x07" in out
+
+
+def test_runs_lists_good_runs_and_marks_a_damaged_one(trained: tuple[Path, str, str], tmp_path: Path) -> None:
+    good, _, _ = trained
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    import shutil
+
+    shutil.copytree(good, runs / "a-good")
+    shutil.copytree(good, runs / "b-list-summary")
+    (runs / "b-list-summary" / "summary.json").write_text("[1, 2]", encoding="utf-8")
+    shutil.copytree(good, runs / "c-bad-accuracy")
+    summary = json.loads((good / "summary.json").read_text(encoding="utf-8"))
+    (runs / "c-bad-accuracy" / "summary.json").write_text(
+        json.dumps({**summary, "test_accuracy": [1]}), encoding="utf-8"
+    )
+    code, out, err = _run("runs", "--root", str(runs))
+    assert code == 0
+    assert "a-good" in out and "finished" in out
+    assert out.count("damaged") == 2 and err.count("damaged:") == 2
+
+
+def _dllab_command() -> list[str]:
+    """The ``dllab`` command as installed, or what it runs (``ui.app.main``) where it is not."""
+    script = Path(sys.executable).with_name("dllab")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from ui.app import main; sys.exit(main())"]
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.15, 0.2, 0.3])
+def test_ctrl_c_while_starting_exits_130_without_a_traceback(delay: float, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*_dllab_command(), "train", SPIRAL, "--data", "spiral", "--out", str(tmp_path / "r")],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert process.returncode in (130, -signal.SIGINT), err

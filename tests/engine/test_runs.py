@@ -15,10 +15,13 @@ import pytest
 import dllab
 from dllab.data import Dataset, Normalizer, PreparedData, reshape_for
 from dllab.runs import (
+    CLAIM_FILE,
     METRIC_COLUMNS,
     DataSettings,
     RunError,
     RunRecorder,
+    check_folder_free,
+    claim_folder,
     list_runs,
     new_run_folder,
     open_run,
@@ -249,3 +252,65 @@ def test_a_stopped_run_ends_with_or_without_the_test_evaluation(
         )
     else:
         assert recorder.test is None and run.summary["test_accuracy"] is None
+
+
+def test_claim_folder_takes_a_new_or_empty_folder_and_refuses_any_other(tmp_path: Path) -> None:
+    fresh = claim_folder(tmp_path / "a" / "b")
+    assert [p.name for p in fresh.iterdir()] == [CLAIM_FILE]
+    assert claim_folder(fresh) == fresh  # this process's own claim
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert claim_folder(empty) == empty
+    for name in ("", "   "):
+        with pytest.raises(RunError, match="empty name"):
+            claim_folder(name)
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(RunError, match=r"'.*used' exists and is not empty"):
+        claim_folder(used)
+    assert [p.name for p in used.iterdir()] == ["notes.txt"]
+    a_file = tmp_path / "file"
+    a_file.write_text("x", encoding="utf-8")
+    with pytest.raises(RunError, match="not a folder"):
+        claim_folder(a_file)
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / CLAIM_FILE).write_text(json.dumps({"pid": 1}), encoding="utf-8")
+    with pytest.raises(RunError, match="taken by another run"):
+        claim_folder(taken)
+    with pytest.raises(RunError, match="taken by another run"):
+        check_folder_free(taken)
+
+
+def _claim_in_a_process(folder: str) -> str:
+    try:
+        claim_folder(folder)
+    except RunError as exc:
+        return str(exc)
+    return "won"
+
+
+def test_of_processes_claiming_one_folder_at_once_exactly_one_wins(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    for attempt in range(2):
+        # One claim per process (a process may take its own claim again).
+        with context.Pool(4, maxtasksperchild=1) as pool:
+            outcomes = pool.map(_claim_in_a_process, [str(tmp_path / f"race{attempt}")] * 4, chunksize=1)
+        assert outcomes.count("won") == 1, outcomes
+
+
+def test_a_diverged_run_saves_only_finite_models(tmp_path: Path) -> None:
+    model = dllab.build(SPEC, seed=0)
+    data = DataSettings("spiral").prepare(model.input_shape)
+    config = TrainingConfig(optimizer="sgd", lr=1e20, epochs=1, max_steps=1, batch_size=20)
+    recorder = RunRecorder(tmp_path / "run", model, data=data, config=config)
+    events = list(Trainer(model, data, config).run())
+    for event in events:
+        recorder.handle(event)
+    assert type(events[-1]).__name__ == "Diverged"
+    assert recorder.summary is not None and recorder.summary["status"] == "diverged"
+    saved = dllab.load(tmp_path / "run" / "model_final.dllab.npz")
+    assert all(np.isfinite(v).all() for v in saved.params.values())

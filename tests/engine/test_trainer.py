@@ -19,6 +19,8 @@ from dllab.trainer import (
     Stopped,
     Trainer,
     TrainingConfig,
+    histogram,
+    nonfinite_count,
 )
 
 MLP = {
@@ -253,3 +255,59 @@ def test_config_round_trips_through_a_plain_dict():
     assert TrainingConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown training setting"):
         TrainingConfig.from_dict({"epochz": 3})
+
+
+def _relu_run(spiral, **settings):
+    relu_only = {**MLP, "layers": [layer for layer in MLP["layers"] if layer["type"] != "Sigmoid"]}
+    model = dllab.build(relu_only, seed=0)
+    config = TrainingConfig(**{"optimizer": "sgd", "epochs": 1, "batch_size": 100, **settings})
+    return model, list(Trainer(model, spiral, config).run())
+
+
+def test_an_update_that_overflows_the_weights_on_the_last_step_is_divergence(spiral):
+    model, events = _relu_run(spiral, lr=1e45, max_steps=1)
+    diverged = events[-1]
+    assert isinstance(diverged, Diverged) and not of(events, Finished)
+    assert "update of step 1" in diverged.message and "learning rate" in diverged.message
+    assert all(np.isfinite(p).all() for p in model.params.values())
+    assert np.isfinite(model.predict(spiral.x_test)).all()
+
+
+def test_weights_too_large_to_measure_after_the_last_step_are_divergence(spiral):
+    model, events = _relu_run(spiral, lr=1e12, max_steps=2)
+    assert isinstance(events[-1], Diverged), events[-1]
+    assert "measured after step 2" in events[-1].message
+    assert not of(events, Finished)
+    assert all(np.isfinite(p).all() for p in model.params.values())
+
+
+def test_a_loss_that_is_not_finite_before_any_update_does_not_blame_the_learning_rate(spiral):
+    poisoned = data.PreparedData(**{**vars(spiral), "x_train": spiral.x_train.copy()})
+    poisoned.x_train[:] = np.inf  # data the loaders would refuse, given straight to the trainer
+    model = dllab.build(MLP, seed=0)
+    events = list(Trainer(model, poisoned, TrainingConfig(batch_size=32)).run())
+    assert isinstance(events[-1], Diverged)
+    assert "first step, before any update" in events[-1].message
+    assert "probably too high" not in events[-1].message
+
+
+def test_histograms_leave_out_and_count_values_that_are_not_finite():
+    values = np.array([0.0, 0.5, np.nan, np.inf, -np.inf, 1.0, 7.0])
+    counts = histogram(values, 0.0, 1.0, 4)
+    assert counts.sum() == 4 and counts[-1] == 2  # 1.0 and 7.0 in the last bin
+    assert nonfinite_count(values) == 3
+
+
+def test_statistics_of_a_network_holding_nan_report_it_instead_of_crashing(spiral):
+    model = dllab.build(MLP, seed=0)
+    trainer = Trainer(model, spiral, TrainingConfig(stats_every=1))
+    model.params["dense_1.W"][0, :4] = np.nan
+    grads = {key: np.full_like(value, np.inf) for key, value in model.params.items()}
+    before = {key: value.copy() for key, value in model.params.items()}
+    statistics = trainer._layer_statistics(1, 1, spiral.x_train[:50], grads, before)
+    first = statistics.layers[0]
+    assert first.nonfinite > 0 and first.params[0].nonfinite >= 4
+    with np.errstate(all="ignore"):
+        outputs = model.activations(spiral.x_train[:50])
+    for layer, out in zip(statistics.layers, outputs, strict=True):  # in the histogram or counted
+        assert layer.counts.sum() + layer.nonfinite == out.size
