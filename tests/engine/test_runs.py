@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import dllab
 from dllab.data import Dataset, Normalizer, PreparedData, reshape_for
@@ -314,3 +316,38 @@ def test_a_diverged_run_saves_only_finite_models(tmp_path: Path) -> None:
     assert recorder.summary is not None and recorder.summary["status"] == "diverged"
     saved = dllab.load(tmp_path / "run" / "model_final.dllab.npz")
     assert all(np.isfinite(v).all() for v in saved.params.values())
+
+
+_RUN_FILES = ("config.json", "metrics.csv", "steps.csv", "summary.json")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    which=st.sampled_from(_RUN_FILES),
+    content=st.one_of(
+        st.binary(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+            ),
+            max_leaves=20,
+        ).map(lambda value: json.dumps(value).encode()),
+    ),
+    cut=st.integers(min_value=0, max_value=4000),
+)
+def test_a_run_folder_with_any_damaged_file_reads_or_says_which_file(
+    recorded: Recorded, tmp_path: Path, which: str, content: bytes, cut: int
+) -> None:
+    root = tmp_path / f"runs-{which}-{cut}-{len(content)}"
+    copy = root / "run"
+    shutil.copytree(recorded.folder, copy, dirs_exist_ok=True)
+    original = (recorded.folder / which).read_bytes()
+    for damaged in (content, original[:cut], original[:cut] + content + original[cut:]):
+        (copy / which).write_bytes(damaged)
+        try:
+            open_run(copy).info()
+        except RunError as exc:
+            assert which in str(exc) and "\n" not in str(exc)
+        [info] = list_runs(root)  # never fails as a whole
+        assert info.name == "run"
