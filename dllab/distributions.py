@@ -27,8 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from dllab.errors import SettingsError, quote
 from dllab.initializers import validate_init
 from dllab.model import build
+from dllab.optimizers import check_whole_number, finite_number
 from dllab.spec import LAYER_TYPES
 from dllab.trainer import histogram
 
@@ -85,9 +87,11 @@ class LayerDistribution:
 
 
 def _activation_type(activation: str) -> str:
-    key = str(activation).strip().lower().replace("_", "").replace("-", "")
+    key = (
+        activation.strip().lower().replace("_", "").replace("-", "") if isinstance(activation, str) else None
+    )
     if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}")
+        raise SettingsError(f"unknown activation {quote(activation)}; known: {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[key]
 
 
@@ -109,10 +113,14 @@ def distribution_network(
     -------
     dict
         A spec for :func:`dllab.build`.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown activation or initialiser, or sizes that are not whole numbers of at least 1.
     """
-    for name, value in (("layers", layers), ("units", units)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    layers = check_whole_number("layers", layers)
+    units = check_whole_number("units", units)
     kind = _activation_type(activation)
     init = validate_init(init)
     stack: list[dict[str, Any]] = []
@@ -166,17 +174,16 @@ def activation_distributions(
 
     Raises
     ------
-    ValueError
-        For an unknown activation or initialiser, or non-positive sizes.
+    SettingsError
+        For an unknown activation or initialiser, sizes that are not whole numbers of at least 1, a negative
+        seed, or a value range that is not two finite numbers, low below high.
     """
     spec = distribution_network(activation, init, layers=layers, units=units)
-    for name, value in (("samples", samples), ("bins", bins)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    samples = check_whole_number("samples", samples)
+    bins = check_whole_number("bins", bins)
+    seed = check_whole_number("seed", seed, minimum=0)
     kind = spec["layers"][1]["type"]
-    lo, hi = value_range if value_range is not None else DEFAULT_RANGES[kind]
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise ValueError(f"the value range must be two finite numbers, low below high, got {value_range!r}")
+    lo, hi = DEFAULT_RANGES[kind] if value_range is None else _check_range(value_range)
     model = build(spec, seed=seed, dtype=np.float64)
     x = np.random.default_rng(seed).standard_normal((samples, units))
     edges = np.linspace(lo, hi, bins + 1)
@@ -199,6 +206,17 @@ def activation_distributions(
             )
         )
     return result
+
+
+def _check_range(value_range: Any) -> tuple[float, float]:
+    """``(low, high)`` as two finite floats, low below high."""
+    pair = tuple(value_range) if isinstance(value_range, Sequence | np.ndarray) else ()
+    bounds = [finite_number(v) for v in pair]
+    if len(bounds) != 2 or None in bounds or not bounds[0] < bounds[1]:
+        raise SettingsError(
+            f"the value range must be two finite numbers, low below high, got {quote(value_range)}"
+        )
+    return bounds[0], bounds[1]
 
 
 def distribution_grid(

@@ -14,7 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from dllab.errors import SettingsError, quote
 from dllab.model import Sequential, build
+from dllab.optimizers import check_number, check_whole_number
+
+#: The largest random batch a check draws: every checked element costs two passes over the whole batch.
+MAX_BATCH_SIZE = 1024
 
 
 @dataclass
@@ -73,19 +78,43 @@ def gradcheck(
     h
         Step of the centred difference.
     max_checks
-        Elements checked per parameter, drawn at random (``None``: every element).
+        Elements checked per parameter, at least 1, drawn at random (``None``: every element).
+    batch_size
+        Samples in the random batch, from 1 to :data:`MAX_BATCH_SIZE` (unused when ``x`` and ``t`` are given).
     seed
-        Seeds the random inputs and the choice of elements.
+        Seeds the random inputs and the choice of elements, ``>= 0``.
 
+    Returns
+    -------
+    GradcheckResult
+        The relative error and the number of checked elements of every parameter.
+
+    Raises
+    ------
+    SettingsError
+        For an ``h`` that is not a finite number > 0, a ``max_checks``, ``batch_size`` or ``seed`` out of
+        range, or a model without parameters: no check passes having checked nothing.
+    ValueError
+        For a model that is not float64.
+
+    Notes
+    -----
     The model is left as it was: weights, running statistics and the dropout generator are restored, and
     each evaluation replays the same dropout mask.
     """
+    h = check_number("gradcheck", "h", h, minimum=0.0, min_inclusive=False)
+    if max_checks is not None:
+        max_checks = check_whole_number("max_checks", max_checks)
+    batch_size = check_whole_number("batch_size", batch_size, maximum=MAX_BATCH_SIZE)
+    seed = check_whole_number("seed", seed, minimum=0)
     if not isinstance(model, Sequential):
         model = build(model, seed=seed, dtype=np.float64)
     if model.dtype != np.float64:
         raise ValueError(
             f"gradient checks need a float64 model (dllab.build(..., dtype=np.float64)), got {model.dtype}"
         )
+    if not model.params:
+        raise SettingsError(f"the network {quote(model.name)} has no parameters to check")
     rng = np.random.default_rng(seed)
     if x is None or t is None:
         x_sample, t_sample = _sample_inputs(model, batch_size, rng)

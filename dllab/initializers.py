@@ -15,8 +15,12 @@ Biases always start at zero.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
+
+from dllab.errors import SettingsError, quote
+from dllab.optimizers import finite_number
 
 NAMED_INITIALIZERS: dict[str, str] = {
     "he": "He normal: std sqrt(2 / fan_in), made for ReLU, which zeroes half of its inputs.",
@@ -27,28 +31,43 @@ NAMED_INITIALIZERS: dict[str, str] = {
 
 
 def validate_init(value: object) -> str | float:
-    """Return ``value`` as a valid initialiser setting, or raise ``ValueError`` saying why it is not one.
+    """Return ``value`` as a valid initialiser setting, or raise ``SettingsError`` saying why it is not one.
 
     Parameters
     ----------
     value
-        One of ``"he"``, ``"xavier"``, ``"he_uniform"``, ``"xavier_uniform"``, or a positive number (the
-        standard deviation of a normal distribution).
+        One of ``"he"``, ``"xavier"``, ``"he_uniform"``, ``"xavier_uniform"`` (any case), or a positive
+        number, also as text (the standard deviation of a normal distribution).
+
+    Returns
+    -------
+    str or float
+        The name in lower case, or the standard deviation as a float.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown name, a value that is neither a name nor a number, or a standard deviation that is
+        not a finite positive number.
     """
+    std = value
     if isinstance(value, str):
         key = value.strip().lower()
         if key in NAMED_INITIALIZERS:
             return key
         try:
-            value = float(key)
+            std = float(key)
         except ValueError:
             names = ", ".join(f'"{n}"' for n in NAMED_INITIALIZERS)
-            raise ValueError(f"init must be one of {names} or a standard deviation, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"init must be a name or a standard deviation, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"init standard deviation must be a positive number, got {value!r}")
-    return float(value)
+            raise SettingsError(
+                f"init must be one of {names} or a standard deviation, got {quote(value)}"
+            ) from None
+    elif isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise SettingsError(f"init must be a name or a standard deviation, got {quote(value)}")
+    number = finite_number(std)
+    if number is None or number <= 0:
+        raise SettingsError(f"init standard deviation must be a positive number, got {quote(value)}")
+    return number
 
 
 def init_std(init: str | float, fan_in: int) -> float:

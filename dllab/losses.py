@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from dllab.activations import sigmoid
+from dllab.errors import SettingsError, quote
 
 
 class Loss:
@@ -41,23 +42,39 @@ class Loss:
             )
 
 
+def _class_indices(t: np.ndarray, classes: int) -> np.ndarray:
+    """1-D labels as class indices, checked to lie in ``0..classes - 1``.
+
+    Raises
+    ------
+    SettingsError
+        When they do not: the data has more classes than the network has outputs.
+    """
+    idx = t.astype(np.intp, copy=False)
+    if idx.size and (idx.min() < 0 or idx.max() >= classes):
+        raise SettingsError(f"labels must be class indices in 0..{classes - 1}, got {idx.min()}..{idx.max()}")
+    return idx
+
+
 def one_hot_like(t: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Labels as an array shaped like ``scores``: class indices become one-hot rows."""
+    """Labels as an array shaped like ``scores``: class indices become one-hot rows.
+
+    Raises
+    ------
+    SettingsError
+        When the labels do not fit the outputs (a data set and a network that do not go together).
+    """
     t = np.asarray(t)
     if t.shape == scores.shape:
         return t.astype(scores.dtype, copy=False)
     if t.ndim == 1 and scores.ndim == 2 and t.shape[0] == scores.shape[0]:
         if scores.shape[1] == 1:
             return t.astype(scores.dtype).reshape(-1, 1)
-        idx = t.astype(np.intp, copy=False)
-        if idx.size and (idx.min() < 0 or idx.max() >= scores.shape[1]):
-            raise ValueError(
-                f"labels must be class indices in 0..{scores.shape[1] - 1}, got {idx.min()}..{idx.max()}"
-            )
+        idx = _class_indices(t, scores.shape[1])
         onehot = np.zeros_like(scores)
         onehot[np.arange(t.shape[0]), idx] = 1
         return onehot
-    raise ValueError(f"labels of shape {t.shape} do not match outputs of shape {scores.shape}")
+    raise SettingsError(f"labels of shape {t.shape} do not match outputs of shape {scores.shape}")
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -82,11 +99,7 @@ class SoftmaxCrossEntropy(Loss):
         log_p = shifted - log_z
         n = scores.shape[0]
         if t.ndim == 1 and scores.shape[1] > 1:
-            idx = t.astype(np.intp, copy=False)
-            if idx.size and (idx.min() < 0 or idx.max() >= scores.shape[1]):
-                raise ValueError(
-                    f"labels must be class indices in 0..{scores.shape[1] - 1}, got {idx.min()}..{idx.max()}"
-                )
+            idx = _class_indices(t, scores.shape[1])
             loss = -log_p[np.arange(n), idx].sum() / n
             self._t = idx
         else:
@@ -155,9 +168,8 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get(name: str) -> Loss:
-    """A new loss object by its spec name; ``ValueError`` naming the known ones otherwise."""
-    try:
-        return LOSSES[name]()
-    except (KeyError, TypeError):
+    """A new loss object by its spec name; :class:`~dllab.errors.SettingsError` naming the known ones otherwise."""
+    if not isinstance(name, str) or name not in LOSSES:
         known = ", ".join(f'"{n}"' for n in LOSSES)
-        raise ValueError(f"unknown loss {name!r} (known: {known})") from None
+        raise SettingsError(f"unknown loss {quote(name)} (known: {known})")
+    return LOSSES[name]()

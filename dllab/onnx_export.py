@@ -37,6 +37,7 @@ from dllab.files import atomic_write
 from dllab.io import json_default
 from dllab.layers import Layer
 from dllab.model import Sequential
+from dllab.optimizers import check_whole_number
 
 if TYPE_CHECKING:
     import onnx
@@ -225,12 +226,11 @@ OUTPUT_FUNCTIONS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _check_opset(opset: int) -> None:
+def _check_opset(opset: int) -> int:
+    """``opset`` when the exporter and the installed ``onnx`` support it; SettingsError otherwise."""
     import onnx
 
-    newest = onnx.defs.onnx_opset_version()
-    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
-        raise ValueError(f"opset must be an integer from {MIN_OPSET} to {newest}, got {opset!r}")
+    return check_whole_number("opset", opset, minimum=MIN_OPSET, maximum=onnx.defs.onnx_opset_version())
 
 
 def to_onnx(model: Sequential, *, opset: int | None = None) -> onnx.ModelProto:
@@ -251,16 +251,18 @@ def to_onnx(model: Sequential, *, opset: int | None = None) -> onnx.ModelProto:
 
     Raises
     ------
+    SettingsError
+        When ``opset`` is not supported.
     ValueError
-        When a layer or the loss's output function has no ONNX conversion, or ``opset`` is not supported.
+        When a layer or the loss's output function has no ONNX conversion (only custom layer and loss
+        classes lack one: every layer type a network spec can name is converted).
     """
     import onnx
     from onnx import TensorProto, helper
 
     from dllab import __version__
 
-    opset = DEFAULT_OPSET if opset is None else opset
-    _check_opset(opset)
+    opset = _check_opset(DEFAULT_OPSET if opset is None else opset)
     output_name = model.loss.output_name
     if output_name not in OUTPUT_FUNCTIONS:
         raise ValueError(
@@ -340,6 +342,8 @@ def export_onnx(model: Sequential, path: str | os.PathLike[str], *, opset: int |
 
     Raises
     ------
+    SettingsError
+        When ``opset`` is not supported; nothing is written.
     ValueError
         When the model cannot be expressed in ONNX (see :func:`to_onnx`); nothing is written.
     OSError

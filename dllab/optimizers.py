@@ -17,8 +17,10 @@ Every optimizer
 - has a public, mutable ``lr`` (a learning-rate schedule sets it every epoch), a ``step_count``,
   ``get_config()`` / ``from_config()`` and ``reset()``.
 
-The module also holds the small pieces shared with :mod:`dllab.schedules`: :class:`Hyperparameter` (what a GUI
-needs to build an editor for one hyperparameter) and :func:`check_number` (constructor validation).
+The module also holds the small pieces shared with :mod:`dllab.schedules` and the other modules that check
+settings: :class:`Hyperparameter` (what a GUI needs to build an editor for one hyperparameter),
+:func:`finite_number`, :func:`check_number` and :func:`check_whole_number` (validation that raises
+:class:`~dllab.errors.SettingsError`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+
+from dllab.errors import SettingsError, quote
 
 __all__ = [
     "OPTIMIZERS",
@@ -44,9 +48,12 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "check_number",
+    "check_whole_number",
+    "finite_number",
     "from_config",
     "get",
     "is_weight_key",
+    "make_from_config",
     "make_from_registry",
 ]
 
@@ -89,6 +96,35 @@ class Hyperparameter:
     integer: bool = False
 
 
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite Python float, or None when it cannot be one.
+
+    Parameters
+    ----------
+    value : Any
+        The value received.
+
+    Returns
+    -------
+    float or None
+        ``float(value)`` for a real number (int, float, NumPy scalar, fraction) whose float is finite; None
+        for booleans, strings, None and other objects, for NaN and infinities, and for integers too large
+        for a float.
+
+    Examples
+    --------
+    >>> finite_number(3), finite_number(True), finite_number("3"), finite_number(10**400)
+    (3.0, None, None, None)
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def check_number(
     owner: str,
     name: str,
@@ -124,30 +160,67 @@ def check_number(
 
     Raises
     ------
-    ValueError
+    SettingsError
         One sentence naming the owner, the hyperparameter, the constraint and the value received, when the
-        value is not a finite real number within the bounds (booleans and strings are rejected).
+        value is not a finite real number within the bounds (see :func:`finite_number`).
     """
     if value is None and allow_none:
         return None
-    parts = []
-    if minimum is not None:
-        parts.append(f"{'>=' if min_inclusive else '>'} {minimum:g}")
-    if maximum is not None:
-        parts.append(f"{'<=' if max_inclusive else '<'} {maximum:g}")
-    constraint = "a finite number" + (" " + " and ".join(parts) if parts else "")
-    if allow_none:
-        constraint += " or None"
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-    if ok:
-        number = float(value)
-        ok = math.isfinite(number)
-        if ok and minimum is not None:
-            ok = number >= minimum if min_inclusive else number > minimum
-        if ok and maximum is not None:
-            ok = number <= maximum if max_inclusive else number < maximum
+    number = finite_number(value)
+    ok = number is not None
+    if ok and minimum is not None:
+        ok = number >= minimum if min_inclusive else number > minimum
+    if ok and maximum is not None:
+        ok = number <= maximum if max_inclusive else number < maximum
     if not ok:
-        raise ValueError(f"{owner}: {name} must be {constraint}, got {value!r}.")
+        parts = []
+        if minimum is not None:
+            parts.append(f"{'>=' if min_inclusive else '>'} {minimum:g}")
+        if maximum is not None:
+            parts.append(f"{'<=' if max_inclusive else '<'} {maximum:g}")
+        constraint = "a finite number" + (" " + " and ".join(parts) if parts else "")
+        if allow_none:
+            constraint += " or None"
+        raise SettingsError(f"{owner}: {name} must be {constraint}, got {quote(value)}.")
+    return number
+
+
+def check_whole_number(name: str, value: Any, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Validate a count (steps, processes, a batch size, a seed) and return it as a Python int.
+
+    Parameters
+    ----------
+    name : str
+        What the value is, used in the message (e.g. ``"batch_size"``).
+    value : Any
+        The value received: an int or NumPy integer (booleans are rejected).
+    minimum : int
+        The smallest value allowed.
+    maximum : int, optional
+        The largest value allowed; ``None`` means unbounded.
+
+    Returns
+    -------
+    int
+        ``int(value)``.
+
+    Raises
+    ------
+    SettingsError
+        One sentence naming the value, the range and what was received, otherwise.
+
+    Examples
+    --------
+    >>> check_whole_number("steps", 0, minimum=0)
+    0
+    """
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+    if ok:
+        number = int(value)
+        ok = number >= minimum and (maximum is None or number <= maximum)
+    if not ok:
+        limits = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise SettingsError(f"{name} must be a whole number {limits}, got {quote(value)}")
     return number
 
 
@@ -172,20 +245,49 @@ def make_from_registry(registry: Mapping[str, type], kind: str, name: Any, kwarg
 
     Raises
     ------
-    ValueError
+    SettingsError
         For an unknown name, an unknown hyperparameter, or a value the constructor rejects.
     """
     known = ", ".join(registry)
     if not isinstance(name, str) or name.lower() not in registry:
-        raise ValueError(f"Unknown {kind} {name!r}; expected one of: {known}.")
+        raise SettingsError(f"Unknown {kind} {quote(name)}; expected one of: {known}.")
     cls = registry[name.lower()]
     accepted = [h.name for h in cls.HYPERPARAMETERS]
     for key in kwargs:
         if key not in accepted:
-            raise ValueError(
-                f"{cls.__name__} has no hyperparameter {key!r}; it accepts: {', '.join(accepted)}."
-            )
+            accepts = ", ".join(accepted) if accepted else "none"
+            raise SettingsError(f"{cls.__name__} has no hyperparameter {quote(key)}; it accepts: {accepts}.")
     return cls(**kwargs)
+
+
+def make_from_config(registry: Mapping[str, type], kind: str, config: Any) -> Any:
+    """Instantiate from a ``get_config()`` dict, ``{"type": name, **hyperparameters}``, with one-sentence errors.
+
+    Parameters
+    ----------
+    registry : Mapping[str, type]
+        As for :func:`make_from_registry`.
+    kind : str
+        What the registry holds, for messages (``"optimizer"``, ``"schedule"``).
+    config : Any
+        The config; not modified.
+
+    Returns
+    -------
+    Any
+        The new instance.
+
+    Raises
+    ------
+    SettingsError
+        If ``config`` is not a mapping with a ``"type"``, or for anything :func:`make_from_registry` rejects.
+    """
+    if not isinstance(config, Mapping) or "type" not in config:
+        article = "An" if kind[:1] in "aeiou" else "A"
+        raise SettingsError(f"{article} {kind} config must be a dict with a 'type' key, got {quote(config)}.")
+    return make_from_registry(
+        registry, kind, config["type"], {k: v for k, v in config.items() if k != "type"}
+    )
 
 
 def is_weight_key(key: str) -> bool:
@@ -289,7 +391,7 @@ class Optimizer:
 
     @property
     def lr(self) -> float:
-        """Learning rate (``>= 0``); setting it validates the value."""
+        """Learning rate (``>= 0``); setting it validates the value (:class:`~dllab.errors.SettingsError`)."""
         return self._lr
 
     @lr.setter
@@ -844,7 +946,7 @@ def get(name: str, **kwargs: Any) -> Optimizer:
 
     Raises
     ------
-    ValueError
+    SettingsError
         For an unknown name, an unknown hyperparameter or an invalid value.
     """
     return make_from_registry(OPTIMIZERS, "optimizer", name, kwargs)
@@ -865,10 +967,7 @@ def from_config(config: Mapping[str, Any]) -> Optimizer:
 
     Raises
     ------
-    ValueError
+    SettingsError
         If ``config`` is not a mapping with a ``"type"``, or for anything :func:`get` rejects.
     """
-    if not isinstance(config, Mapping) or "type" not in config:
-        raise ValueError(f"An optimizer config must be a dict with a 'type' key, got {config!r}.")
-    kwargs = {k: v for k, v in config.items() if k != "type"}
-    return get(config["type"], **kwargs)
+    return make_from_config(OPTIMIZERS, "optimizer", config)

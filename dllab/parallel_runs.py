@@ -40,6 +40,7 @@ import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
+from dllab.optimizers import check_whole_number
 from dllab.trainer import BatchEnded
 
 #: The longest a child keeps mini-batch events before sending them (seconds).
@@ -72,12 +73,10 @@ def check_processes(processes: int) -> int:
 
     Raises
     ------
-    ValueError
+    SettingsError
         Saying what it got otherwise.
     """
-    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
-        raise ValueError(f"processes must be a whole number of at least 1, got {processes!r}")
-    return processes
+    return check_whole_number("processes", processes)
 
 
 def blas_threads(processes: int) -> int:

@@ -21,6 +21,7 @@ import numpy as np
 from dllab.compare import Comparison
 from dllab.data import Dataset
 from dllab.data.download import ProgressCallback
+from dllab.errors import SettingsError, quote
 from dllab.runs import DataSettings
 from dllab.spec import read_spec
 from dllab.trainer import TrainingConfig
@@ -137,7 +138,7 @@ class ComparisonPreset:
 
 def _check_scale(quick: bool, book: bool) -> None:
     if quick and book:
-        raise ValueError("choose either the quick run or the book's full run, not both")
+        raise SettingsError("choose either the quick run or the book's full run, not both")
 
 
 _OVERFIT_DATA = {"subset": 300, "val_fraction": 0.0, "normalization": "scale"}
@@ -237,10 +238,10 @@ PRESETS: dict[str, ComparisonPreset] = {
 
 
 def get_preset(name: str) -> ComparisonPreset:
-    """The preset of that name (``-`` and ``_`` alike, any case); ValueError naming the known ones."""
-    key = name.strip().lower().replace("-", "_")
+    """The preset of that name (``-`` and ``_`` alike, any case); SettingsError naming the known ones."""
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else None
     if key not in PRESETS:
-        raise ValueError(f"unknown comparison preset {name!r}; known: {', '.join(PRESETS)}")
+        raise SettingsError(f"unknown comparison preset {quote(name)}; known: {', '.join(PRESETS)}")
     return PRESETS[key]
 
 
@@ -289,7 +290,7 @@ def comparison_from_preset(
 
     Raises
     ------
-    ValueError
+    SettingsError
         For an unknown preset or both ``quick`` and ``book``; DatasetError when MNIST cannot be loaded.
     """
     preset = get_preset(name)

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from dllab.optimizers import Hyperparameter, check_number, make_from_registry
+from dllab.optimizers import Hyperparameter, check_number, make_from_config, make_from_registry
 
 __all__ = [
     "SCHEDULES",
@@ -56,7 +56,7 @@ class Schedule:
 
         Raises
         ------
-        ValueError
+        SettingsError
             For a negative or non-finite ``base_lr`` or ``epoch``.
         """
         owner = type(self).__name__
@@ -122,7 +122,8 @@ class StepDecay(Schedule):
         self.gamma = check_number(owner, "gamma", gamma, minimum=0.0, maximum=1.0, min_inclusive=False)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
-        return base_lr * self.gamma ** math.floor(epoch / self.step_size)
+        drops = epoch / self.step_size  # infinite for a tiny step_size: the rate is then gamma**inf
+        return base_lr * self.gamma ** (math.floor(drops) if math.isfinite(drops) else drops)
 
 
 class ExponentialDecay(Schedule):
@@ -227,7 +228,7 @@ def get(name: str, **kwargs: Any) -> Schedule:
 
     Raises
     ------
-    ValueError
+    SettingsError
         For an unknown name, an unknown hyperparameter or an invalid value.
     """
     return make_from_registry(SCHEDULES, "schedule", name, kwargs)
@@ -248,10 +249,7 @@ def from_config(config: Mapping[str, Any]) -> Schedule:
 
     Raises
     ------
-    ValueError
+    SettingsError
         If ``config`` is not a mapping with a ``"type"``, or for anything :func:`get` rejects.
     """
-    if not isinstance(config, Mapping) or "type" not in config:
-        raise ValueError(f"A schedule config must be a dict with a 'type' key, got {config!r}.")
-    kwargs = {k: v for k, v in config.items() if k != "type"}
-    return get(config["type"], **kwargs)
+    return make_from_config(SCHEDULES, "schedule", config)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from dllab.optimizers import Optimizer
+from dllab.errors import SettingsError, quote
+from dllab.optimizers import Optimizer, check_number, check_whole_number
 
 __all__ = ["FUNCTIONS", "Function2D", "Trajectory", "get", "run_optimizer"]
 
@@ -286,17 +288,28 @@ def get(name: str) -> Function2D:
 
     Raises
     ------
-    ValueError
+    SettingsError
         For an unknown name.
     """
     if not isinstance(name, str) or name.lower() not in FUNCTIONS:
-        raise ValueError(f"Unknown test function {name!r}; expected one of: {', '.join(FUNCTIONS)}.")
+        raise SettingsError(f"Unknown test function {quote(name)}; expected one of: {', '.join(FUNCTIONS)}.")
     return FUNCTIONS[name.lower()]
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Running an optimizer
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _start_point(start: Any) -> np.ndarray:
+    """``start`` as a float64 array of two finite numbers (a new array: the run moves it)."""
+    try:
+        point = np.array(start, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        point = None
+    if point is None or point.shape != (2,) or not np.all(np.isfinite(point)):
+        raise SettingsError(f"start must be two finite numbers (x, y), got {quote(start)}.")
+    return point
 
 
 @dataclass(frozen=True, eq=False)
@@ -364,16 +377,13 @@ def run_optimizer(
 
     Raises
     ------
-    ValueError
-        For a start that is not two finite numbers, a negative ``steps`` or a negative ``tol``.
+    SettingsError
+        For a start that is not two finite numbers, a negative ``steps`` or a ``tol`` that is not a finite
+        number ``>= 0``.
     """
-    point = np.array(fn.default_start if start is None else start, dtype=np.float64)
-    if point.shape != (2,) or not np.all(np.isfinite(point)):
-        raise ValueError(f"start must be two finite numbers (x, y), got {start!r}.")
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}.")
-    if tol is not None and not tol >= 0.0:
-        raise ValueError(f"tol must be a number >= 0 or None, got {tol!r}.")
+    point = _start_point(fn.default_start if start is None else start)
+    steps = check_whole_number("steps", steps, minimum=0)
+    tol = check_number("run_optimizer", "tol", tol, minimum=0.0, allow_none=True)
 
     optimizer.reset()
     positions = np.empty((steps + 1, 2))

@@ -26,15 +26,19 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
+import numbers
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from dllab.errors import SettingsError, quote
 from dllab.initializers import validate_init
-from dllab.optimizers import OPTIMIZERS
-from dllab.spec import LAYER_TYPES, read_spec
+from dllab.optimizers import OPTIMIZERS, finite_number
+from dllab.option_strings import parse_value
+from dllab.spec import LAYER_TYPES, SpecError, read_spec
 from dllab.trainer import TrainingConfig
 
 #: The settings a comparison can vary.
@@ -71,7 +75,7 @@ def _is_activation(layer: Any) -> bool:
 def _layers(spec: dict[str, Any]) -> list[dict[str, Any]]:
     layers = spec.get("layers")
     if not isinstance(layers, list):
-        raise ValueError("the network spec has no list of layers")
+        raise SpecError("the spec has no list of layers")
     return [dict(layer) if isinstance(layer, dict) else layer for layer in layers]
 
 
@@ -134,17 +138,16 @@ def with_dropout(spec: dict[str, Any] | str | os.PathLike[str], rate: float) -> 
 
     Raises
     ------
-    ValueError
+    SettingsError
         For a rate outside [0, 1), or a positive rate for a network without a hidden Dense layer.
     """
-    if isinstance(rate, bool) or not (0.0 <= float(rate) < 1.0):
-        raise ValueError(f"a dropout rate must be at least 0 and below 1, got {rate!r}")
+    rate = _check_dropout(rate)
     result = read_spec(spec)
     layers = [layer for layer in _layers(result) if not _is_type(layer, "Dropout")]
     if rate > 0:
         dense = [i for i, layer in enumerate(layers) if _is_type(layer, "Dense")]
         if len(dense) < 2:
-            raise ValueError("dropout needs a hidden Dense layer to follow, and this network has none")
+            raise SettingsError("dropout needs a hidden Dense layer to follow, and this network has none")
         insert_after = []
         for i in dense[:-1]:
             j = i
@@ -153,7 +156,7 @@ def with_dropout(spec: dict[str, Any] | str | os.PathLike[str], rate: float) -> 
             ):
                 j += 1
             insert_after.append(j)
-        layers = _insert_after(layers, insert_after, {"type": "Dropout", "rate": float(rate)})
+        layers = _insert_after(layers, insert_after, {"type": "Dropout", "rate": rate})
     result["layers"] = layers
     return result
 
@@ -161,24 +164,37 @@ def with_dropout(spec: dict[str, Any] | str | os.PathLike[str], rate: float) -> 
 # --- factors and variants --------------------------------------------------------------------------------
 
 
-def _parse_bool(text: str) -> bool:
-    key = text.strip().lower()
-    if key in ("on", "true", "yes", "1"):
-        return True
-    if key in ("off", "false", "no", "0"):
-        return False
-    raise ValueError(f"batchnorm takes on or off, got {text!r}")
+def _check_dropout(rate: Any) -> float:
+    """A dropout rate as a float in [0, 1)."""
+    number = finite_number(rate)
+    if number is None or not 0.0 <= number < 1.0:
+        raise SettingsError(f"a dropout rate must be at least 0 and below 1, got {quote(rate)}")
+    return number
 
 
-def _parse_number(factor: str, text: str, *, integer: bool = False) -> float | int:
-    try:
-        value: float | int = int(text) if integer else float(text)
-    except ValueError:
-        kind = "whole numbers" if integer else "numbers"
-        raise ValueError(f"{factor.replace('_', ' ')} values must be {kind}, got {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{factor.replace('_', ' ')} values must be finite, got {text!r}")
-    return value
+def _parse_bool(value: Any) -> bool:
+    """On or off from text (``"on"``, ``"off"``, ``"true"``, ``"0"``, ...), a boolean, or 0 and 1."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in ("on", "true", "yes", "1", "off", "false", "no", "0"):
+            return key in ("on", "true", "yes", "1")
+    elif isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    raise SettingsError(f"batchnorm takes on or off, got {quote(value)}")
+
+
+def _number(factor: str, value: Any, *, integer: bool = False) -> float | int:
+    """A finite number (a whole one when ``integer``) from text or a Python value."""
+    number = parse_value(value) if isinstance(value, str) else value
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(number, bool) or not isinstance(number, kind):
+        words = "whole numbers" if integer else "numbers"
+        raise SettingsError(f"{factor.replace('_', ' ')} values must be {words}, got {quote(value)}")
+    if finite_number(number) is None:
+        raise SettingsError(f"{factor.replace('_', ' ')} values must be finite, got {quote(value)}")
+    return int(number) if integer else float(number)
 
 
 def parse_init(text: str | float) -> str | float:
@@ -206,39 +222,40 @@ def check_factor_values(factor: str, values: Sequence[Any]) -> list[Any]:
 
     Raises
     ------
-    ValueError
+    SettingsError
         For an unknown factor, an empty or repeated value list, or a value that is not valid.
     """
-    if factor not in FACTORS:
-        raise ValueError(f"unknown comparison factor {factor!r}; known: {', '.join(FACTORS)}")
+    if not isinstance(factor, str) or factor not in FACTORS:
+        raise SettingsError(f"unknown comparison factor {quote(factor)}; known: {', '.join(FACTORS)}")
+    words = factor.replace("_", " ")
     if not values:
-        raise ValueError(f"give at least one {factor.replace('_', ' ')} value to compare")
+        raise SettingsError(f"give at least one {words} value to compare")
     checked: list[Any] = []
     for raw in values:
         text = raw.strip() if isinstance(raw, str) else raw
         if factor == "optimizer":
-            name = str(text).lower()
+            name = text.lower() if isinstance(text, str) else None
             if name not in OPTIMIZERS:
-                raise ValueError(f"unknown optimizer {text!r}; known: {', '.join(OPTIMIZERS)}")
+                raise SettingsError(f"unknown optimizer {quote(text)}; known: {', '.join(OPTIMIZERS)}")
             value: Any = name
         elif factor == "init":
             value = parse_init(text)
         elif factor == "batchnorm":
-            value = _parse_bool(text) if isinstance(text, str) else bool(text)
+            value = _parse_bool(text)
         elif factor == "batch_size":
-            value = _parse_number(factor, text, integer=True) if isinstance(text, str) else text
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"batch sizes must be whole numbers of at least 1, got {raw!r}")
+            value = _number(factor, text, integer=True)
+            if value < 1:
+                raise SettingsError(f"batch sizes must be whole numbers of at least 1, got {quote(raw)}")
+        elif factor == "dropout":
+            value = _check_dropout(_number(factor, text))
         else:
-            value = float(_parse_number(factor, text) if isinstance(text, str) else text)
+            value = _number(factor, text)
             if factor == "lr" and value <= 0:
-                raise ValueError(f"learning rates must be positive, got {raw!r}")
+                raise SettingsError(f"learning rates must be positive, got {quote(raw)}")
             if factor == "weight_decay" and value < 0:
-                raise ValueError(f"weight decay must be at least 0, got {raw!r}")
-            if factor == "dropout" and not 0 <= value < 1:
-                raise ValueError(f"a dropout rate must be at least 0 and below 1, got {raw!r}")
+                raise SettingsError(f"weight decay must be at least 0, got {quote(raw)}")
         if value in checked:
-            raise ValueError(f"the {factor.replace('_', ' ')} value {raw!r} is given twice")
+            raise SettingsError(f"the {words} value {quote(raw)} is given twice")
         checked.append(value)
     return checked
 
@@ -295,15 +312,15 @@ def make_variants(
 
     Raises
     ------
-    ValueError
+    SettingsError
         For no or more than two factors, or invalid values. SpecError when a variant's network cannot be
         built.
     """
     if not factors:
-        raise ValueError("choose a setting to compare, e.g. optimizers")
+        raise SettingsError("choose a setting to compare, e.g. optimizers")
     if len(factors) > MAX_FACTORS:
-        raise ValueError(
-            f"compare at most {MAX_FACTORS} settings at once, got {len(factors)}: {', '.join(factors)}"
+        raise SettingsError(
+            f"compare at most {MAX_FACTORS} settings at once, got {len(factors)}: {quote(list(factors))}"
         )
     names = list(factors)
     values = [check_factor_values(name, factors[name]) for name in names]

@@ -13,6 +13,7 @@ from dllab.distributions import (
     distribution_grid,
     distribution_network,
 )
+from tests.engine.user_errors import LONG, assert_settings_error
 
 
 def _end_share(layer) -> float:
@@ -88,3 +89,54 @@ def test_the_network_is_a_real_spec_and_bad_settings_fail() -> None:
         activation_distributions("relu", layers=0)
     with pytest.raises(ValueError, match="value range"):
         activation_distributions("relu", value_range=(1.0, 1.0))
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda: distribution_network(LONG), "unknown activation 'xxx"),
+        (lambda: distribution_network(["relu"]), "unknown activation ['relu']"),
+        (lambda: distribution_network("relu", LONG), "init must be one of"),
+        (
+            lambda: distribution_network("relu", layers=True),
+            "layers must be a whole number of at least 1, got True",
+        ),
+        (
+            lambda: distribution_network("relu", units=2.0),
+            "units must be a whole number of at least 1, got 2.0",
+        ),
+        (
+            lambda: distribution_network("relu", units=LONG),
+            "units must be a whole number of at least 1, got 'xxx",
+        ),
+        (
+            lambda: activation_distributions("relu", samples=0),
+            "samples must be a whole number of at least 1, got 0",
+        ),
+        (
+            lambda: activation_distributions("relu", bins=None),
+            "bins must be a whole number of at least 1, got None",
+        ),
+        (
+            lambda: activation_distributions("relu", seed=-1),
+            "seed must be a whole number of at least 0, got -1",
+        ),
+        (
+            lambda: activation_distributions("relu", value_range=(1,)),
+            "the value range must be two finite numbers",
+        ),
+        (lambda: activation_distributions("relu", value_range=("a", 1)), "low below high, got ('a', 1)"),
+        (lambda: activation_distributions("relu", value_range=LONG), "low below high, got 'xxx"),
+        (lambda: activation_distributions("relu", value_range=(0, 10**400)), "the value range must be"),
+        (lambda: activation_distributions("relu", value_range=3), "low below high, got 3"),
+    ],
+)
+def test_bad_settings_raise_settings_error(make, shown) -> None:
+    assert_settings_error(make, shown)
+
+
+def test_numpy_sizes_and_ranges_are_accepted() -> None:
+    layers = activation_distributions(
+        "tanh", layers=np.int64(2), units=4, samples=8, value_range=np.array([-1, 1])
+    )
+    assert len(layers) == 2 and layers[0].edges[-1] == 1.0

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import dllab
-from dllab.gradcheck import GradcheckResult
+from dllab.gradcheck import MAX_BATCH_SIZE, GradcheckResult
 from tests.engine.numerical import numerical_gradient, relative_error
+from tests.engine.user_errors import LONG, assert_settings_error
 
 TOL = 1e-6
 
@@ -330,3 +331,25 @@ def test_gradcheck_catches_a_wrong_parameter_gradient():
     broken(model, 8, transpose_kernel)  # the 2x2 convolution
     result = dllab.gradcheck(model, batch_size=2, max_checks=10)
     assert result.errors["conv2d_4.W"] > 1e-2
+
+
+@pytest.mark.parametrize(
+    ("options", "shown"),
+    [
+        ({"batch_size": 0}, f"batch_size must be a whole number from 1 to {MAX_BATCH_SIZE}, got 0"),
+        ({"batch_size": MAX_BATCH_SIZE + 1}, "batch_size must be a whole number from 1 to"),
+        ({"batch_size": LONG}, "got 'xxx"),
+        ({"max_checks": 0}, "max_checks must be a whole number of at least 1, got 0"),
+        ({"max_checks": 2.5}, "max_checks must be a whole number of at least 1, got 2.5"),
+        ({"seed": -1}, "seed must be a whole number of at least 0, got -1"),
+        ({"h": 0.0}, "gradcheck: h must be a finite number > 0, got 0.0."),
+        ({"h": float("nan")}, "gradcheck: h must be a finite number > 0, got nan."),
+    ],
+)
+def test_gradcheck_refuses_settings_that_would_check_nothing(options, shown):
+    assert_settings_error(lambda: dllab.gradcheck(SMALL, **options), shown)
+
+
+def test_gradcheck_refuses_a_network_without_parameters():
+    spec = {"name": "bare", "input_shape": [4], "layers": [{"type": "ReLU"}], "loss": "mse"}
+    assert_settings_error(lambda: dllab.gradcheck(spec), "the network 'bare' has no parameters to check")

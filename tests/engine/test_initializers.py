@@ -9,6 +9,7 @@ import pytest
 import dllab
 from dllab.initializers import init_std, initialize, validate_init
 from tests.engine.numerical import make_layer
+from tests.engine.user_errors import LONG, assert_settings_error
 
 
 @pytest.mark.parametrize(
@@ -119,7 +120,7 @@ def test_validate_init_accepts_names_and_positive_numbers():
         (0, r"init standard deviation must be a positive number, got 0"),
         (-0.01, r"init standard deviation must be a positive number, got -0\.01"),
         (float("nan"), r"positive number, got nan"),
-        ("inf", r"positive number, got inf"),
+        ("inf", r"positive number, got 'inf'"),
         (True, r"init must be a name or a standard deviation, got True"),
         (None, r"init must be a name or a standard deviation, got None"),
         ([0.1], r"init must be a name or a standard deviation, got \[0\.1\]"),
@@ -128,3 +129,24 @@ def test_validate_init_accepts_names_and_positive_numbers():
 def test_validate_init_rejects_everything_else(value, message):
     with pytest.raises(ValueError, match=message):
         validate_init(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (LONG, 'init must be one of "he", '),
+        ("1e999", "init standard deviation must be a positive number, got '1e999'"),
+        ("9" * 5000, "init standard deviation must be a positive number, got '999"),
+        (10**400, "init standard deviation must be a positive number, got 1000"),
+        (-math.inf, "init standard deviation must be a positive number, got -inf"),
+        (np.float32(-1.0), "init standard deviation must be a positive number"),
+        ([LONG], "init must be a name or a standard deviation, got ['xxx"),
+        (b"he", "init must be a name or a standard deviation, got b'he'"),
+    ],
+)
+def test_bad_inits_raise_settings_error(value, shown):
+    assert_settings_error(lambda: validate_init(value), shown)
+
+
+def test_numpy_numbers_are_standard_deviations():
+    assert validate_init(np.float32(0.5)) == 0.5 and type(validate_init(np.int64(2))) is float

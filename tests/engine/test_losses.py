@@ -8,7 +8,9 @@ import pytest
 
 import dllab
 from dllab import losses
+from dllab.errors import SettingsError
 from tests.engine.numerical import numerical_gradient, relative_error
+from tests.engine.user_errors import LONG, assert_settings_error
 
 # The book's example outputs for one image of a "2" (chapter 4).
 BOOK_T = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
@@ -168,12 +170,16 @@ def test_output_functions():
 
 
 def test_bad_labels_are_clear_errors():
+    # Data and a network that do not go together (a regression target of the wrong width, more classes than
+    # outputs under MSE) reach the loss: a user's mistake, so a SettingsError.
     s = np.zeros((3, 4))
-    with pytest.raises(ValueError, match=r"class indices in 0\.\.3, got 0\.\.4"):
+    with pytest.raises(SettingsError, match=r"class indices in 0\.\.3, got 0\.\.4"):
         losses.SoftmaxCrossEntropy().forward(s, np.array([0, 4, 1]))
-    with pytest.raises(ValueError, match=r"class indices in 0\.\.3, got -1\.\.2"):
+    with pytest.raises(SettingsError, match=r"class indices in 0\.\.3, got -1\.\.2"):
         losses.MeanSquaredError().forward(s, np.array([-1, 2, 1]))
-    with pytest.raises(ValueError, match=r"labels of shape \(3, 3\) do not match outputs of shape \(3, 4\)"):
+    with pytest.raises(
+        SettingsError, match=r"labels of shape \(3, 3\) do not match outputs of shape \(3, 4\)"
+    ):
         losses.SoftmaxCrossEntropy().forward(s, np.zeros((3, 3)))
 
 
@@ -189,3 +195,11 @@ def test_output_shape_checks():
     with pytest.raises(ValueError, match="needs a flat output"):
         losses.get("mse").check_output_shape((2, 3, 3))
     losses.get("sigmoid_binary_cross_entropy").check_output_shape((1,))
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [(LONG, "unknown loss 'xxx"), (["mse"], "unknown loss ['mse'] (known: "), (None, "unknown loss None")],
+)
+def test_unknown_losses_raise_settings_error(name, shown):
+    assert_settings_error(lambda: losses.get(name), shown)

@@ -13,7 +13,8 @@ import pytest
 
 import dllab
 from dllab.layers import Layer
-from dllab.onnx_export import DEFAULT_OPSET, GELU_OPSET, to_onnx
+from dllab.onnx_export import DEFAULT_OPSET, GELU_OPSET, MIN_OPSET, to_onnx
+from tests.engine.user_errors import LONG, assert_settings_error
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -254,10 +255,12 @@ def test_unsupported_layer_is_a_clear_error_and_writes_nothing(tmp_path: Path) -
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
 
 
-@pytest.mark.parametrize("opset", [12, 10_000, "17"])
+@pytest.mark.parametrize("opset", [12, 10_000, "17", True, 17.0, 10**400, LONG])
 def test_unsupported_opset(opset: Any) -> None:
-    with pytest.raises(ValueError, match="opset"):
-        to_onnx(mlp({"type": "ReLU"}), opset=opset)
+    assert_settings_error(
+        lambda: to_onnx(mlp({"type": "ReLU"}), opset=opset),
+        f"opset must be a whole number from {MIN_OPSET} to ",
+    )
 
 
 def test_import_dllab_does_not_load_onnx() -> None:

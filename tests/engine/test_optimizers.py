@@ -6,8 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dllab import optimizers
+from dllab.errors import SettingsError
 from dllab.optimizers import (
     OPTIMIZERS,
     SGD,
@@ -19,7 +22,11 @@ from dllab.optimizers import (
     Nesterov,
     Optimizer,
     RMSprop,
+    check_number,
+    check_whole_number,
+    finite_number,
 )
+from tests.engine.user_errors import LONG, assert_one_short_line, assert_settings_error
 
 ALL_CLASSES = [SGD, Momentum, Nesterov, AdaGrad, RMSprop, AdaDelta, Adam, AdamW]
 
@@ -525,3 +532,76 @@ def test_hyperparameter_metadata_matches_the_constructor(cls):
     assert lr.name == "lr" and lr.log_scale
     assert cls.DESCRIPTION and "\n" not in cls.DESCRIPTION
     assert cls().get_config() == {"type": cls.name, **{h.name: h.default for h in cls.HYPERPARAMETERS}}
+
+
+# --- every bad setting is a SettingsError of one short line ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda: optimizers.get(LONG), "Unknown optimizer 'xxx"),
+        (lambda: optimizers.get(None), "Unknown optimizer None"),
+        (lambda: optimizers.get("adam", **{LONG: 1}), "Adam has no hyperparameter 'xxx"),
+        (lambda: optimizers.get("adam", beta1="x"), "beta1 must be a finite number >= 0 and < 1, got 'x'"),
+        (lambda: optimizers.get("adam", lr=LONG), "lr must be"),
+        (lambda: optimizers.get("adam", lr=10**400), "lr must be"),
+        (lambda: optimizers.get("adam", lr=math.inf), "got inf"),
+        (lambda: optimizers.get("momentum", momentum=math.nan), "got nan"),
+        (lambda: optimizers.get("sgd", clip_norm=[1.0]), "clip_norm must be a finite number > 0 or None"),
+        (lambda: optimizers.get("sgd", weight_decay=True), "got True"),
+        (lambda: optimizers.from_config({"type": "adam", 1: 2}), "no hyperparameter 1;"),
+        (lambda: optimizers.from_config([LONG]), "An optimizer config must be a dict"),
+        (lambda: optimizers.from_config({"lr": 0.1}), "'type' key"),
+        (lambda: setattr(SGD(), "lr", -1.0), "lr must be"),
+    ],
+)
+def test_bad_settings_raise_settings_error(make, shown):
+    assert_settings_error(make, shown)
+
+
+def test_finite_number():
+    assert finite_number(3) == 3.0 and type(finite_number(np.float32(0.5))) is float
+    for value in (True, np.bool_(True), "3", None, [1.0], math.nan, -math.inf, 10**400, 1j):
+        assert finite_number(value) is None
+
+
+def test_check_number_and_check_whole_number():
+    assert check_number("T", "x", None, allow_none=True) is None
+    assert check_whole_number("steps", np.int64(0), minimum=0) == 0
+    assert type(check_whole_number("steps", np.int64(3))) is int
+    for value in (0, 1.0, True, "2", None, 11):
+        assert_settings_error(
+            lambda v=value: check_whole_number("steps", v, maximum=10),
+            "steps must be a whole number from 1 to 10",
+        )
+    assert_settings_error(lambda: check_whole_number("steps", LONG), "at least 1, got 'xxx")
+
+
+HYPERPARAMETER_NAMES = sorted({h.name for cls in ALL_CLASSES for h in cls.HYPERPARAMETERS})
+# Integers stay below 4300 digits, the longest Python prints (errors.quote could not show them).
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**400), 10**400),
+    st.floats(),
+    st.text(max_size=30),
+    st.lists(st.floats(), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    name=st.one_of(st.sampled_from(sorted(OPTIMIZERS)), st.text(max_size=12)),
+    kwargs=st.dictionaries(
+        st.one_of(st.sampled_from(HYPERPARAMETER_NAMES), st.text(max_size=12)), ANY_VALUE, max_size=4
+    ),
+)
+def test_get_builds_an_optimizer_or_raises_settings_error(name, kwargs):
+    try:
+        optimizer = optimizers.get(name, **kwargs)
+    except SettingsError as exc:
+        assert_one_short_line(exc)
+    else:
+        assert isinstance(optimizer, Optimizer)
+        assert all(math.isfinite(v) for v in optimizer.get_config().values() if isinstance(v, float))

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from dllab.parallel_runs import BLAS_VARIABLES, ParallelRuns, RunProcessError, blas_threads
+from dllab.parallel_runs import BLAS_VARIABLES, ParallelRuns, RunProcessError, blas_threads, check_processes
+from tests.engine.user_errors import LONG, assert_settings_error
 
 
 @dataclass
@@ -126,3 +127,10 @@ def test_invalid_settings() -> None:
         ParallelRuns([Counting(1)], 0, ["a"])
     with pytest.raises(ValueError, match="1 tasks but 2 names"):
         ParallelRuns([Counting(1)], 1, ["a", "b"])
+
+
+@pytest.mark.parametrize("processes", [0, -3, True, 1.5, "2", None, LONG])
+def test_bad_process_counts_raise_settings_error(processes: Any) -> None:
+    assert_settings_error(
+        lambda: check_processes(processes), "processes must be a whole number of at least 1, got "
+    )

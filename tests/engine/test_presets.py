@@ -11,6 +11,7 @@ import pytest
 import dllab
 from dllab.presets import PRESETS, QUICK_STEPS, comparison_from_preset, get_preset
 from tests.engine.png import decode_png
+from tests.engine.user_errors import LONG, assert_settings_error
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +84,17 @@ def test_an_overfitting_preset_records_training_and_test_accuracy_per_epoch(
     image = decode_png(comparison.outputs["png"].read_bytes())
     assert image.shape == (520, 1200, 3)
     assert "grid_png" not in comparison.outputs
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda: get_preset(LONG), "unknown comparison preset 'xxx"),
+        (lambda: get_preset(None), "unknown comparison preset None"),
+        (lambda: PRESETS["dropout"].training_config(quick=True, book=True), "not both"),
+        (lambda: comparison_from_preset(LONG), "unknown comparison preset 'xxx"),
+        (lambda: comparison_from_preset("dropout", quick=True, book=True), "not both"),
+    ],
+)
+def test_bad_preset_settings_raise_settings_error(make, shown) -> None:
+    assert_settings_error(make, shown)

@@ -2,11 +2,13 @@
 
 import inspect
 import json
+import math
 
 import pytest
 
 from dllab import schedules
 from dllab.schedules import SCHEDULES, Constant, CosineDecay, ExponentialDecay, InverseTimeDecay, StepDecay
+from tests.engine.user_errors import LONG, assert_settings_error
 
 ALL_CLASSES = [Constant, StepDecay, ExponentialDecay, InverseTimeDecay, CosineDecay]
 
@@ -128,3 +130,36 @@ def test_hyperparameter_metadata_matches_the_constructor(cls):
         cls(**{hyper.name: hyper.minimum})
         cls(**{hyper.name: hyper.maximum})
     assert cls.DESCRIPTION and "\n" not in cls.DESCRIPTION
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda: schedules.get(LONG), "Unknown schedule 'xxx"),
+        (lambda: schedules.get(3), "Unknown schedule 3;"),
+        (
+            lambda: schedules.get("step", step_size=0),
+            "StepDecay: step_size must be a finite number > 0, got 0.",
+        ),
+        (lambda: schedules.get("step", step_size=LONG), "step_size must be"),
+        (lambda: schedules.get("step", gamma=math.nan), "gamma must be"),
+        (lambda: schedules.get("cosine", total_epochs=10**400), "total_epochs must be"),
+        (
+            lambda: schedules.get("constant", rate=1),
+            "Constant has no hyperparameter 'rate'; it accepts: none.",
+        ),
+        (lambda: schedules.get("exponential", **{LONG: 1}), "no hyperparameter 'xxx"),
+        (lambda: schedules.from_config(LONG), "A schedule config must be a dict with a 'type' key"),
+        (lambda: schedules.from_config({"type": "step", 0: 1}), "no hyperparameter 0;"),
+        (lambda: Constant()("0.1", 0), "base_lr must be"),
+        (lambda: Constant()(0.1, math.inf), "epoch must be"),
+    ],
+)
+def test_bad_settings_raise_settings_error(make, shown):
+    assert_settings_error(make, shown)
+
+
+def test_a_tiny_step_size_drops_the_rate_to_zero_without_overflow():
+    assert StepDecay(step_size=1e-320)(0.1, 5) == 0.0
+    assert StepDecay(step_size=1e-320, gamma=1.0)(0.1, 5) == 0.1
+    assert StepDecay(step_size=0.1)(1.0, 1.0) == pytest.approx(0.5**10)

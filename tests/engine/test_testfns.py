@@ -8,6 +8,7 @@ import pytest
 from dllab import testfns
 from dllab.optimizers import SGD, AdaDelta, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
 from dllab.testfns import FUNCTIONS, run_optimizer
+from tests.engine.user_errors import LONG, assert_settings_error
 
 NAMES = list(FUNCTIONS)
 
@@ -222,3 +223,37 @@ def test_start_array_is_not_modified():
     start = np.array([-7.0, 2.0])
     run_optimizer(FUNCTIONS["book"], SGD(lr=0.5), start=start, steps=10)
     np.testing.assert_array_equal(start, [-7.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda: testfns.get(LONG), "Unknown test function 'xxx"),
+        (lambda: testfns.get(None), "Unknown test function None;"),
+        (
+            lambda: run_optimizer(FUNCTIONS["book"], SGD(), start=["a", "b"]),
+            "start must be two finite numbers",
+        ),
+        (
+            lambda: run_optimizer(FUNCTIONS["book"], SGD(), start=[10**400, 0]),
+            "start must be two finite numbers",
+        ),
+        (lambda: run_optimizer(FUNCTIONS["book"], SGD(), start=LONG), "(x, y), got 'xxx"),
+        (
+            lambda: run_optimizer(FUNCTIONS["book"], SGD(), start=[[1, 2], [3]]),
+            "start must be two finite numbers",
+        ),
+        (
+            lambda: run_optimizer(FUNCTIONS["book"], SGD(), steps=1.5),
+            "steps must be a whole number of at least 0",
+        ),
+        (lambda: run_optimizer(FUNCTIONS["book"], SGD(), steps=True), "steps must be a whole number"),
+        (
+            lambda: run_optimizer(FUNCTIONS["book"], SGD(), tol="x"),
+            "tol must be a finite number >= 0 or None",
+        ),
+        (lambda: run_optimizer(FUNCTIONS["book"], SGD(), tol=math.nan), "tol must be a finite number"),
+    ],
+)
+def test_bad_settings_raise_settings_error(make, shown):
+    assert_settings_error(make, shown)

@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 import dllab
+from dllab.spec import SpecError
 from dllab.trainer import TrainingConfig
-from dllab.variants import BOOK_LEARNING_RATES, make_variants, with_batchnorm, with_dropout, with_init
+from dllab.variants import (
+    BOOK_LEARNING_RATES,
+    check_factor_values,
+    make_variants,
+    with_batchnorm,
+    with_dropout,
+    with_init,
+)
+from tests.engine.user_errors import LONG, assert_settings_error
 
 NETWORKS = Path(__file__).resolve().parents[2] / "assets" / "networks"
 MLP = NETWORKS / "multi_layer_net.json"
@@ -98,3 +107,61 @@ def test_make_variants_uses_book_learning_rates_and_builds_grids() -> None:
 def test_invalid_factors_are_rejected(factors: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_variants(MLP, TrainingConfig(), factors)
+
+
+@pytest.mark.parametrize(
+    ("factor", "values", "shown"),
+    [
+        (LONG, ["a"], "unknown comparison factor 'xxx"),
+        (["lr"], ["a"], "unknown comparison factor ['lr']"),
+        ("optimizer", [LONG], "unknown optimizer 'xxx"),
+        ("optimizer", [None], "unknown optimizer None"),
+        ("init", [LONG], "init must be one of"),
+        ("init", ["std 1e999"], "init standard deviation must be a positive number, got '1e999'"),
+        ("batchnorm", [None], "batchnorm takes on or off, got None"),
+        ("batchnorm", [LONG], "batchnorm takes on or off, got 'xxx"),
+        ("batch_size", ["9" * 5000], "batch size values must be whole numbers, got '999"),
+        ("batch_size", ["9" * 4000], "batch size values must be finite, got '999"),
+        ("batch_size", [2.0], "batch size values must be whole numbers, got 2.0"),
+        ("batch_size", [0], "batch sizes must be whole numbers of at least 1, got 0"),
+        ("lr", [10**400], "lr values must be finite, got 1000"),
+        ("lr", [float("nan")], "lr values must be finite, got nan"),
+        ("lr", ["inf"], "lr values must be finite, got 'inf'"),
+        ("lr", [None], "lr values must be numbers, got None"),
+        ("lr", [LONG], "lr values must be numbers, got 'xxx"),
+        ("lr", [0], "learning rates must be positive, got 0"),
+        ("weight_decay", ["true"], "weight decay values must be numbers, got 'true'"),
+        ("weight_decay", [-1], "weight decay must be at least 0, got -1"),
+        ("dropout", ["1"], "a dropout rate must be at least 0 and below 1, got 1.0"),
+        ("dropout", [0.1, "0.1"], "the dropout value '0.1' is given twice"),
+        ("optimizer", [], "give at least one optimizer value to compare"),
+    ],
+)
+def test_bad_factor_values_raise_settings_error(factor, values, shown) -> None:
+    assert_settings_error(lambda: check_factor_values(factor, values), shown)
+
+
+def test_factor_values_are_normalised() -> None:
+    assert check_factor_values("batchnorm", [" ON ", 0]) == [True, False]
+    assert check_factor_values("batchnorm", [np.bool_(True), "off"]) == [True, False]
+    assert check_factor_values("batch_size", ["16", np.int64(32)]) == [16, 32]
+    assert check_factor_values("lr", ["1e-3", 0.1]) == [0.001, 0.1]
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda: with_dropout(MLP, LONG), "a dropout rate must be at least 0 and below 1, got 'xxx"),
+        (lambda: with_dropout(MLP, None), "a dropout rate must be at least 0 and below 1, got None"),
+        (lambda: with_dropout(MLP, True), "got True"),
+        (lambda: with_init(MLP, 10**400), "init standard deviation must be a positive number"),
+        (lambda: make_variants(MLP, TrainingConfig(), {}), "choose a setting to compare"),
+    ],
+)
+def test_bad_variants_raise_settings_error(make, shown) -> None:
+    assert_settings_error(make, shown)
+
+
+def test_a_spec_without_layers_is_a_spec_error() -> None:
+    with pytest.raises(SpecError, match="no list of layers"):
+        with_batchnorm({"input_shape": [2]}, True)
