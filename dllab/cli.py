@@ -68,6 +68,17 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _seed(text: str) -> int:
+    """A ``--seed``: a whole number of at least 0 (what numpy's generators take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text[:40]!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 def _add_data_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     p.add_argument(
         "--data",
@@ -118,7 +129,7 @@ def _add_training_args(p: argparse.ArgumentParser, *, data_required: bool = True
     )
     g.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         metavar="N",
         default=0,
         help="seeds the weights, the split and the batch order (default: 0)",
@@ -211,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checks", type=int, default=40, help="elements checked per parameter (default: 40)")
     p.add_argument("--batch-size", type=int, default=4, help="random samples in the batch (default: 4)")
     p.add_argument(
-        "--seed", type=int, metavar="N", default=0, help="seeds the weights and the inputs (default: 0)"
+        "--seed", type=_seed, metavar="N", default=0, help="seeds the weights and the inputs (default: 0)"
     )
     p.set_defaults(handler=gradcheck_command)
 

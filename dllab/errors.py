@@ -49,7 +49,10 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     >>> len(quote("x" * 5000)) <= QUOTE_LIMIT + 2
     True
     """
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer of more digits than Python converts to text
+        text = f"<{type(value).__name__} too long to show>"
     if len(text) <= limit:
         return text
     half = (limit - 1) // 2

@@ -289,12 +289,18 @@ class Trainer:
             raise SettingsError(
                 f"the data's samples are {data.input_shape} but the network expects {model.input_shape}"
             )
-        if data.task == "classification" and model.loss.name != "mse":
+        outputs = model.output_shape[0]
+        if data.task == "classification":
             classes = data.num_classes
-            outputs = model.output_shape[0]
             if classes > outputs and not (classes == 2 and outputs == 1):
                 raise SettingsError(
                     f"the data has {classes} classes but the network has only {outputs} outputs"
+                )
+        else:
+            targets = int(np.prod(data.y_train.shape[1:], dtype=np.int64))
+            if targets != outputs:
+                raise SettingsError(
+                    f"the data has {targets} regression targets per sample but the network has {outputs} outputs"
                 )
         self.optimizer = self.config.make_optimizer()
         self.schedule = self.config.make_schedule()

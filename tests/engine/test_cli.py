@@ -433,6 +433,8 @@ def test_bad_command_lines_each_get_one_line_and_exit_2(tmp_path: Path) -> None:
         ["train", SPIRAL, "--data", str(nan_data)],
         ["train", SPIRAL, "--data", "spiral", "--optimizer", "adam:beta1=" + "9" * 5000],
         ["train", SPIRAL, "--data", "spiral", "--lr", "nan"],
+        ["train", SPIRAL, "--data", "spiral", "--seed", "-1"],
+        ["compare", SPIRAL, "--data", "spiral", "--optimizers", "sgd,adam", "--seed", "-1"],
     ]
     for argv in cases:
         code, out, err = _run(*argv)

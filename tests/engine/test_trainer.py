@@ -7,6 +7,7 @@ import pytest
 
 import dllab
 from dllab import data
+from dllab.errors import SettingsError
 from dllab.trainer import (
     BatchEnded,
     Diverged,
@@ -233,6 +234,13 @@ def test_mismatched_data_and_network_are_refused(spiral):
         Trainer(dllab.build(two_outputs), spiral)
     with pytest.raises(ValueError, match="need images"):
         Trainer(dllab.build(MLP), spiral, TrainingConfig(augment={"shift": 2}))
+    mse_two = {**two_outputs, "loss": "mse"}
+    with pytest.raises(SettingsError, match="3 classes"):
+        Trainer(dllab.build(mse_two), spiral)
+    regression = data.prepare(data.load_dataset("regression", seed=0), val_fraction=0.2, seed=0)
+    wide = {**MLP, "input_shape": list(regression.input_shape), "loss": "mse"}
+    with pytest.raises(SettingsError, match="1 regression targets per sample but the network has 3 outputs"):
+        Trainer(dllab.build(wide), regression)
 
 
 @pytest.mark.parametrize(
