@@ -45,15 +45,24 @@ def reserve_a_core_for_the_window() -> int:
 
 
 def run_app() -> int:
-    """Create the application, show the main window and run until it closes."""
+    """Create the application, show the main window and run until it closes.
+
+    An error that escapes a Qt slot is shown in a dialog (:class:`ui.dialogs.ErrorReporter`, the
+    ``sys.excepthook`` while the app runs): a user's damaged file or bad setting as its sentence, a bug as an
+    internal error whose traceback also goes to stderr.
+    """
     reserve_a_core_for_the_window()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from ui.dialogs import ErrorReporter
+
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)
+    reporter = ErrorReporter(app)
+    reporter.install()
     # Python's cyclic garbage collector may run in whichever thread allocates; a Qt object it frees from a
     # worker thread aborts the app. Collect on a timer of the GUI thread instead.
     from pyqtgraph.util.garbage_collector import GarbageCollector
@@ -64,7 +73,10 @@ def run_app() -> int:
 
     window = MainWindow()
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        reporter.uninstall()
 
 
 def configure_application(app: QApplication) -> None:

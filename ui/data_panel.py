@@ -1,13 +1,16 @@
 """The Data panel: which dataset (built in, downloaded, or a local file or folder), how it is split,
 subset, normalised and augmented, and a preview of its samples.
 
-Loading runs in the background (:class:`ui.dataset_loader.DatasetLoader`) with a progress bar and Cancel.
+Loading runs in the background (:class:`ui.dataset_loader.DatasetLoader`) with a progress bar and Cancel. A
+file or folder that cannot be loaded (damaged, foreign, missing) is told in a dialog as the engine's sentence,
+and under the Load button; a bug goes to :func:`ui.dialogs.report_internal_error`.
 When a dataset arrives the network follows it: its input shape and the units of its last Dense layer change
 to fit, as one undo step (:meth:`ui.state.AppState.fit_network_to_dataset`).
 """
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -455,10 +458,19 @@ class DataPanel(QScrollArea):
             self._state.fit_network_to_dataset()
         self.load_finished.emit(True)
 
-    def _on_loader_failed(self, request: LoadRequest, message: str) -> None:
+    def _on_loader_failed(self, request: LoadRequest, error: Exception) -> None:
         self._end_loading()
-        self.status.setText(f"<span style='color:#cf222e'>Could not load: {message}</span>")
-        self._state.post_message(f"Could not load {_source_title(request.source)}: {message}")
+        title = _source_title(request.source)
+        if isinstance(error, dialogs.USER_ERRORS):
+            message = dialogs.error_sentence(error)
+            dialogs.show_error(self, f"Cannot load {title}", message)
+        else:
+            message = "dllab hit an internal error; nothing was loaded."
+            dialogs.report_internal_error(error)
+        self.status.setText(
+            f"<span style='color:#cf222e'>Could not load: {html.escape(message, quote=False)}</span>"
+        )
+        self._state.post_message(f"Could not load {title}: {message}")
         self.load_finished.emit(False)
 
     def _on_loader_cancelled(self, request: LoadRequest) -> None:

@@ -2,7 +2,9 @@
 
 The job calls :func:`dllab.data.load_dataset` (which downloads MNIST and friends when needed, checking
 ``cancel`` between chunks) and turns its progress callback into a signal, at most about 20 times a second.
-Only one load runs at a time; starting another cancels the one before, whose result is then ignored.
+Only one load runs at a time; starting another cancels the one before, whose result is then ignored. A load
+that fails hands its exception to the GUI thread (:attr:`DatasetLoader.failed`), which tells a user's bad
+file (a :class:`~dllab.errors.DllabError` or an ``OSError``) from a bug.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from dllab.data import Dataset, DatasetError, DownloadCancelled, load_dataset
+from dllab.data import Dataset, DownloadCancelled, load_dataset
 
 PROGRESS_INTERVAL_S = 0.05
 
@@ -50,7 +52,7 @@ class _LoadJob(QObject):
 
     progressed = Signal(int, int, str)
     succeeded = Signal(object)
-    failed = Signal(str)
+    failed = Signal(object)
     cancelled = Signal()
     done = Signal()
 
@@ -72,10 +74,8 @@ class _LoadJob(QObject):
             dataset = run_request(self._request, progress=self._report, cancel=self._cancel.is_set)
         except DownloadCancelled:
             self.cancelled.emit()
-        except DatasetError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # a bug or an unexpected OS error: report it, never kill the app
-            self.failed.emit(f"unexpected error while loading: {exc}")
+        except Exception as exc:  # the GUI thread tells a bad file from a bug; the thread must end cleanly
+            self.failed.emit(exc)
         else:
             if self._cancel.is_set():
                 self.cancelled.emit()
@@ -94,8 +94,9 @@ class DatasetLoader(QObject):
     """Bytes done, bytes in all (-1 when unknown), and a message such as the file being downloaded."""
     loaded = Signal(object, object)
     """The request and the :class:`dllab.data.Dataset` it produced."""
-    failed = Signal(object, str)
-    """The request and a one-sentence reason."""
+    failed = Signal(object, object)
+    """The request and the exception: a :data:`ui.dialogs.USER_ERRORS` (a bad file or folder, a download that
+    failed) whose message is one sentence, or anything else for a bug."""
     cancelled = Signal(object)
     """The request was cancelled; nothing was kept."""
 
@@ -142,9 +143,9 @@ class DatasetLoader(QObject):
         self.load_started.emit(request)
         try:
             dataset = run_request(request)
-        except DatasetError as exc:
+        except Exception as exc:  # handed over like a background load's
             self._request = None
-            self.failed.emit(request, str(exc))
+            self.failed.emit(request, exc)
         else:
             self._request = None
             self.loaded.emit(request, dataset)
@@ -180,10 +181,10 @@ class DatasetLoader(QObject):
             request, self._request = self._request, None
             self.loaded.emit(request, dataset)
 
-    def _on_job_failed(self, message: str) -> None:
+    def _on_job_failed(self, error: Exception) -> None:
         if self._is_current():
             request, self._request = self._request, None
-            self.failed.emit(request, message)
+            self.failed.emit(request, error)
 
     def _on_job_cancelled(self) -> None:
         if self._is_current():

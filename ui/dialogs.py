@@ -1,27 +1,59 @@
-"""Every modal question and file chooser the app shows, in one place.
+"""Every modal question, message and file chooser the app shows, in one place, and how errors reach the user.
 
 Code elsewhere calls these functions through the module (``dialogs.ask_save_changes(...)``), never
 ``QMessageBox`` or ``QFileDialog`` directly, so tests replace them (``monkeypatch.setattr``) with canned
 answers and never block on a modal dialog.
+
+Errors
+------
+An error that a user's file, setting or data cause is a :class:`~dllab.errors.DllabError` whose message is one
+sentence; the file system adds :class:`OSError` (:data:`USER_ERRORS`, both). Wherever the app opens or writes
+a user's file it catches them with :func:`report_user_errors` and shows :func:`error_sentence` in
+:func:`show_error`. Anything else is a bug in dllab. The :class:`ErrorReporter`, installed as
+``sys.excepthook`` by :func:`ui.app.run_app`, catches what slips through a Qt slot: a ``DllabError`` is shown
+as its sentence, any other exception as :func:`show_internal_error` (and still goes to the hook it replaced,
+which prints the traceback).
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import Literal
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QMainWindow,
     QMessageBox,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from dllab.errors import DllabError
+
 SaveAnswer = Literal["save", "discard", "cancel"]
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
+
+USER_ERRORS: tuple[type[Exception], ...] = (DllabError, OSError)
+"""What a user's file, setting or data, or the file system, cause: shown as their sentence, never a bug."""
+
+UNCAUGHT_TITLE = "Cannot continue"
+"""The title of the dialog that shows a user error no code caught (the :class:`ErrorReporter`'s)."""
+
+#: The longest exception message an internal-error dialog quotes (the traceback is under Show Details).
+INTERNAL_MESSAGE_LIMIT = 300
+
+_open_boxes: list[QMessageBox] = []  # message boxes shown with open(), kept alive until they close
 
 
 def ask_save_changes(parent: QWidget | None, document: str) -> SaveAnswer:
@@ -59,8 +91,74 @@ def ask_recover(parent: QWidget | None, document: str, saved_at: str) -> bool:
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
-    """Tell the user that something failed, in one or two sentences."""
-    QMessageBox.critical(parent, title, message)
+    """Tell the user that something could not be done, in one or two sentences (:func:`error_sentence`).
+
+    A warning over ``parent`` (window-modal) that does not wait for OK: the caller goes on at once, and the
+    same message already on the screen is not shown twice.
+    """
+    _open_message_box(parent, QMessageBox.Icon.Warning, title, message)
+
+
+def show_internal_error(parent: QWidget | None, error: BaseException) -> None:
+    """Tell the user that dllab hit a bug: the exception's type and message, its traceback under Details.
+
+    Like :func:`show_error` it does not wait for OK.
+    """
+    message = " ".join(str(error).split())
+    if len(message) > INTERNAL_MESSAGE_LIMIT:
+        message = message[: INTERNAL_MESSAGE_LIMIT - 1] + "…"
+    _open_message_box(
+        parent,
+        QMessageBox.Icon.Critical,
+        "Internal error",
+        "dllab hit an internal error and could not finish what it was doing. This is a bug in dllab: "
+        "please report it, with the details below.",
+        informative=f"{type(error).__name__}: {message}" if message else type(error).__name__,
+        details="".join(traceback.format_exception(type(error), error, error.__traceback__)),
+    )
+
+
+def error_sentence(error: BaseException) -> str:
+    """The sentence that tells the user what went wrong: a ``DllabError``'s message, or what the operating
+    system said about which file for an ``OSError``; on one line, capitalised, ending in a full stop.
+
+    Examples
+    --------
+    >>> error_sentence(FileNotFoundError(2, "No such file or directory", "net.json"))
+    'No such file or directory: net.json.'
+    """
+    if isinstance(error, OSError) and not isinstance(error, DllabError) and error.strerror:
+        text = error.strerror + (f": {error.filename}" if error.filename else "")
+    else:
+        text = str(error) or type(error).__name__
+    text = " ".join(text.split())
+    if text[:1].islower():
+        text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+@contextlib.contextmanager
+def report_user_errors(parent: QWidget | None, title: str) -> Iterator[None]:
+    """Run the block; a :data:`USER_ERRORS` it raises is shown as its sentence under ``title`` and ends the
+    block, anything else goes on up (a bug).
+
+    Examples
+    --------
+    ::
+
+        with dialogs.report_user_errors(self, "Cannot open run"):
+            model = run_model(info)
+    """
+    try:
+        yield
+    except USER_ERRORS as error:
+        show_error(parent, title, error_sentence(error))
+
+
+def report_internal_error(error: BaseException) -> None:
+    """Report a bug caught where it could not go up to Qt (a worker's thread, a load that must end cleanly)
+    as if it had escaped a slot: to ``sys.excepthook`` (the :class:`ErrorReporter` in the app)."""
+    sys.excepthook(type(error), error, error.__traceback__)
 
 
 def show_info(parent: QWidget | None, title: str, message: str) -> None:
@@ -105,3 +203,116 @@ def show_document(parent: QWidget | None, title: str, html: str) -> None:
     buttons.rejected.connect(dialog.reject)
     layout.addWidget(buttons)
     dialog.exec()
+
+
+def _dialog_parent(parent: QWidget | None) -> QWidget | None:
+    """``parent``, else the active window, else the first visible main window (None when there is none)."""
+    if parent is not None:
+        return parent
+    active = QApplication.activeWindow()
+    if active is not None:
+        return active
+    return next(
+        (w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()), None
+    )
+
+
+def _open_message_box(
+    parent: QWidget | None,
+    icon: QMessageBox.Icon,
+    title: str,
+    text: str,
+    *,
+    informative: str = "",
+    details: str = "",
+) -> QMessageBox | None:
+    """Show a message box with ``open()`` (window-modal, no nested event loop); None when the same box is
+    already on the screen (it is raised instead)."""
+    _open_boxes[:] = [box for box in _open_boxes if shiboken6.isValid(box) and box.isVisible()]
+    for box in _open_boxes:
+        if (box.windowTitle(), box.text(), box.informativeText()) == (title, text, informative):
+            box.raise_()
+            return None
+    box = QMessageBox(_dialog_parent(parent))
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setIcon(icon)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    if informative:
+        box.setInformativeText(informative)
+    if details:
+        box.setDetailedText(details)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.open()
+    _open_boxes.append(box)
+    return box
+
+
+class ErrorReporter(QObject):
+    """The app's ``sys.excepthook``: what escapes a Qt slot reaches the user as a dialog.
+
+    A :class:`~dllab.errors.DllabError` (a user's file, setting or data) is shown as its sentence
+    (:func:`show_error` titled :data:`UNCAUGHT_TITLE`) and goes no further. Any other exception is a bug: it
+    goes to the hook that was installed before (Python's prints the traceback to stderr, pytest-qt's fails the
+    test) and :func:`show_internal_error` shows it. The dialog is shown from the event loop of the GUI thread,
+    whichever thread the exception came from, never from inside the failing slot. ``KeyboardInterrupt`` and
+    other non-``Exception`` errors only go to the previous hook.
+
+    Examples
+    --------
+    ::
+
+        reporter = ErrorReporter(app)
+        reporter.install()   # sys.excepthook is now reporter.excepthook
+        ...
+        reporter.uninstall()  # the previous hook again
+    """
+
+    _caught = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._previous: ExceptHook | None = None
+        # Queued, so the dialog opens from the event loop (not inside a paint event) and in the GUI thread.
+        self._caught.connect(self._on_self_caught, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def installed(self) -> bool:
+        """Whether this reporter is ``sys.excepthook`` now."""
+        return sys.excepthook == self.excepthook
+
+    def install(self) -> None:
+        """Become ``sys.excepthook``, remembering the hook before (nothing changes when already installed)."""
+        if not self.installed:
+            self._previous = sys.excepthook
+            sys.excepthook = self.excepthook
+
+    def uninstall(self) -> None:
+        """Put the previous hook back (when this reporter is still the hook)."""
+        if self.installed:
+            sys.excepthook = self._previous or sys.__excepthook__
+            self._previous = None
+
+    def excepthook(
+        self, exc_type: type[BaseException], error: BaseException, tb: TracebackType | None
+    ) -> None:
+        """Report ``error`` (the signature of ``sys.excepthook``)."""
+        previous = self._previous or sys.__excepthook__
+        if not isinstance(error, Exception) or QApplication.instance() is None:
+            previous(exc_type, error, tb)
+            return
+        user_error = isinstance(error, DllabError)
+        if not user_error:  # a bug: its traceback is printed (or fails the test)
+            previous(exc_type, error, tb)
+        try:
+            self._caught.emit(error)
+        except RuntimeError:  # the reporter was deleted (the app is closing): the error is printed at least
+            if user_error:
+                previous(exc_type, error, tb)
+
+    def _on_self_caught(self, error: Exception) -> None:
+        if isinstance(error, DllabError):
+            show_error(None, UNCAUGHT_TITLE, error_sentence(error))
+        else:
+            show_internal_error(None, error)

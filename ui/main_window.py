@@ -6,6 +6,9 @@ restored, and its ``toggleViewAction()`` is in the View menu. ``MainWindow()`` t
 the screenshot script construct it directly.
 
 Files, models, autosave and recovery live in :class:`ui.documents.DocumentController` (``window.documents``).
+The actions that open a user's file (a design, an example, a model, a run's model) call it through
+:meth:`MainWindow._reporting_errors`, so a damaged file is told in a dialog as the engine's sentence
+(:func:`ui.dialogs.report_user_errors`) even where the controller lets its error through.
 
 Training: the :class:`ui.training_controller.TrainingController` (``window.training``) answers the state's
 ``train_requested`` / ``stop_requested`` signals, runs the training in a process of its own and feeds the training
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
@@ -36,7 +40,6 @@ from PySide6.QtWidgets import (
 )
 
 import dllab
-from dllab.spec import SpecError
 from ui import dialogs, settings, theme
 from ui.architecture_view import ArchitectureView
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
@@ -107,7 +110,7 @@ class MainWindow(QMainWindow):
             if path.name == STARTUP_EXAMPLE:
                 try:
                     return read_network_file(path)
-                except SpecError:
+                except dialogs.USER_ERRORS:  # a damaged example: start with the default network
                     break
         return DEFAULT_SPEC
 
@@ -131,20 +134,38 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
         return action
 
+    def _reporting_errors(self, title: str, open_file: Callable[..., Any], *args: Any) -> Callable[..., None]:
+        """A slot for an action that calls ``open_file(*args)`` (ignoring the signal's arguments); an error of
+        a user's file that it lets through (:data:`ui.dialogs.USER_ERRORS`) is shown as its sentence in a
+        dialog titled ``title``."""
+
+        def slot(*_: Any) -> None:
+            with dialogs.report_user_errors(self, title):
+                open_file(*args)
+
+        return slot
+
     def _create_actions(self) -> None:
         K = QKeySequence.StandardKey
         self.new_action = self._action(
             "&New", self.documents.new_network, K.New, "new", "Start an empty network"
         )
         self.open_action = self._action(
-            "&Open Network…", self.documents.open_network, K.Open, "open", "Open a network file"
+            "&Open Network…",
+            self._reporting_errors("Cannot open network", self.documents.open_network),
+            K.Open,
+            "open",
+            "Open a network file",
         )
         self.save_action = self._action("&Save", self.documents.save, K.Save, "save", "Save the network")
         self.save_as_action = self._action(
             "Save &As…", self.documents.save_as, K.SaveAs, tip="Save the network to a new file"
         )
         self.open_model_action = self._action(
-            "Open &Model…", self.documents.open_model, "Ctrl+Shift+O", tip="Open a trained model (.dllab.npz)"
+            "Open &Model…",
+            self._reporting_errors("Cannot open model", self.documents.open_model),
+            "Ctrl+Shift+O",
+            tip="Open a trained model (.dllab.npz)",
         )
         self.export_npz_action = self._action(
             "dllab Model (.dllab.npz)…",
@@ -244,11 +265,11 @@ class MainWindow(QMainWindow):
         for path in example_networks():
             try:
                 spec = read_network_file(path)
-            except SpecError:
+            except dialogs.USER_ERRORS:  # a damaged example is left out of the menu
                 continue
             action = self._action(
                 str(spec.get("name", path.stem)),
-                lambda _=False, p=path: self.documents.open_example(p),
+                self._reporting_errors("Cannot open example", self.documents.open_example, path),
                 tip=str(spec.get("description", "")),
             )
             self.examples_menu.addAction(action)
@@ -389,7 +410,7 @@ class MainWindow(QMainWindow):
             appearance.addAction(action)
 
         self.palette_panel.layer_activated.connect(self._on_palette_layer_activated)
-        self.runs_panel.model_open_requested.connect(self.documents.open_model_file)
+        self.runs_panel.model_open_requested.connect(self._on_runs_panel_model_open_requested)
         view = self.network_panel.view
         for action in (self.duplicate_action, self.delete_action):
             view.addAction(action)
@@ -498,13 +519,19 @@ class MainWindow(QMainWindow):
         for path in recent:
             self.recent_menu.addAction(
                 self._action(
-                    path.name, lambda _=False, p=path: self.documents.open_network_file(p), tip=str(path)
+                    path.name,
+                    self._reporting_errors("Cannot open network", self.documents.open_network_file, path),
+                    tip=str(path),
                 )
             )
         if recent:
             self.recent_menu.addSeparator()
         self.recent_menu.addAction(self.clear_recent_action)
         self.clear_recent_action.setEnabled(bool(recent))
+
+    def _on_runs_panel_model_open_requested(self, path: Path) -> None:
+        with dialogs.report_user_errors(self, "Cannot open model"):
+            self.documents.open_model_file(path)
 
     def _on_clear_recent_triggered(self) -> None:
         settings.clear_recent_files()

@@ -306,20 +306,16 @@ class PlaygroundView(QWidget):
         path = dialogs.get_save_path(self, "Export plot", suggestion, "PNG image (*.png)")
         if path is None:
             return
-        try:
+        with dialogs.report_user_errors(self, "Export failed"):
             self.export_png(path)
-        except OSError as exc:
-            dialogs.show_error(self, "Export failed", str(exc))
 
     def _on_export_csv_triggered(self) -> None:
         suggestion = str(Path.home() / f"playground-{self.function.name}.csv")
         path = dialogs.get_save_path(self, "Export trajectories", suggestion, "CSV table (*.csv)")
         if path is None:
             return
-        try:
+        with dialogs.report_user_errors(self, "Export failed"):
             self.export_csv(path)
-        except OSError as exc:
-            dialogs.show_error(self, "Export failed", f"Could not write {path}: {exc.strerror or exc}")
 
     # -- mouse ---------------------------------------------------------------------------------------------
 

@@ -3,8 +3,9 @@
 Run folders are read by the engine (:func:`dllab.runs.list_runs` and :func:`dllab.runs.open_run`), the same
 code behind ``dllab runs``, so the panel and the command line always agree. Each line says when the run
 started, which network on which data, how it ended and its best accuracies; double-clicking a run opens its
-final model (or its best one). With no runs yet the panel says how to make one. The training controller
-refreshes the list when a run starts and ends.
+final model (or its best one), and a damaged run folder says what is wrong with it in a dialog, as the
+engine's sentence. With no runs yet the panel says how to make one. The training controller refreshes the list
+when a run starts and ends.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dllab.runs import RunError, RunInfo, list_runs, open_run, runs_root
+from dllab.runs import RunInfo, list_runs, open_run, runs_root
+from ui import dialogs
 from ui.icons import action_icon
 from ui.widgets import ElidedLabel
 
+EMPTY_TEXT = (
+    "No training runs yet.\n\nPress Train to start one: every run is kept here with its curves, settings and "
+    "model, so you can compare and reopen them."
+)
 STATUS_TITLES = {
     "finished": "finished",
     "stopped": "stopped",
@@ -59,11 +65,14 @@ def run_line(info: RunInfo) -> str:
 
 
 def run_model(info: RunInfo) -> Path | None:
-    """The model file to open for a run: the final model, else the best one; None when there is none."""
-    try:
-        run = open_run(info.path)
-    except RunError:
-        return None
+    """The model file to open for a run: the final model, else the best one; None when it has none yet.
+
+    Raises
+    ------
+    dllab.errors.DllabError
+        When the run folder is damaged (:class:`dllab.runs.RunError`, its message one sentence).
+    """
+    run = open_run(info.path)
     return run.model_final or run.model_best
 
 
@@ -79,11 +88,7 @@ class RunsPanel(QWidget):
         self.list.setObjectName("runsList")
         self.list.setIconSize(QSize(18, 18))
         self.list.itemActivated.connect(self._on_list_item_activated)
-        self.empty = QLabel(
-            "No training runs yet.\n\nPress Train to start one: every run is kept here with its curves, "
-            "settings and model, so you can compare and reopen them.",
-            self,
-        )
+        self.empty = QLabel(EMPTY_TEXT, self)
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
         self.stack = QStackedWidget(self)
@@ -124,7 +129,14 @@ class RunsPanel(QWidget):
         self.location.setText(f"In {folder}")
         self.location.setToolTip(str(folder))
         self.list.clear()
-        for info in reversed(list_runs(folder)):
+        try:
+            runs = list_runs(folder)
+        except dialogs.USER_ERRORS as error:
+            self.empty.setText(f"Cannot read the runs folder. {dialogs.error_sentence(error)}")
+            self.stack.setCurrentWidget(self.empty)
+            return
+        self.empty.setText(EMPTY_TEXT)
+        for info in reversed(runs):
             item = QListWidgetItem(action_icon("network"), f"{info.name}\n{run_line(info)}")
             item.setData(Qt.ItemDataRole.UserRole, info)
             tip = str(info.path)
@@ -136,13 +148,28 @@ class RunsPanel(QWidget):
             self.list.addItem(item)
         self.stack.setCurrentWidget(self.list if self.list.count() else self.empty)
 
-    def _on_list_item_activated(self, item: QListWidgetItem) -> None:
-        info: RunInfo = item.data(Qt.ItemDataRole.UserRole)
-        model = run_model(info)
-        if model is not None:
+    def open_run_model(self, info: RunInfo) -> bool:
+        """Open the model of the run ``info`` (what double-clicking it does); False, and why in a dialog, when
+        the run folder is damaged or holds no model yet."""
+        with dialogs.report_user_errors(self, "Cannot open run"):
+            model = run_model(info)
+            if model is None:
+                dialogs.show_info(
+                    self,
+                    "No model yet",
+                    f"The run {info.name} has no saved model: it is still training, or it ended before "
+                    "saving one.",
+                )
+                return False
             self.model_open_requested.emit(model)
+            return True
+        return False
+
+    def _on_list_item_activated(self, item: QListWidgetItem) -> None:
+        self.open_run_model(item.data(Qt.ItemDataRole.UserRole))
 
     def _on_folder_button_clicked(self) -> None:
         folder = runs_root()
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        with dialogs.report_user_errors(self, "Cannot open the runs folder"):
+            folder.mkdir(parents=True, exist_ok=True)
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

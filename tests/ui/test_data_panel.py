@@ -126,7 +126,7 @@ def test_a_download_shows_progress_and_can_be_cancelled(window, qtbot, monkeypat
     assert window.training_panel.train_button.isEnabled()
 
 
-def test_a_failed_load_says_why(window, qtbot, monkeypatch):
+def test_a_failed_load_says_why(window, qtbot, monkeypatch, fake_dialogs):
     def broken(source, **kwargs):
         raise DatasetError("no mirror answered; place the files in /somewhere")
 
@@ -136,7 +136,9 @@ def test_a_failed_load_says_why(window, qtbot, monkeypatch):
     with qtbot.waitSignal(panel.load_finished, timeout=5000) as finished:
         panel.load_button.click()
     assert finished.args == [False]
-    assert "no mirror answered" in panel.status.text()
+    sentence = "No mirror answered; place the files in /somewhere."
+    assert fake_dialogs.errors() == [("Cannot load Fashion-MNIST", sentence)]
+    assert sentence in panel.status.text()
     assert "Fashion-MNIST" in window.statusBar().currentMessage()
     assert window.state.dataset.name == "spiral"
 
