@@ -18,9 +18,34 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dllab import convolution
+from dllab.errors import quote
 from dllab.initializers import NAMED_INITIALIZERS, initialize, validate_init
+from dllab.optimizers import finite_number
 
 Shape = tuple[int, ...]
+
+#: The largest value an integer setting (units, filters, kernel size, stride, padding) may have.
+MAX_INTEGER = 10**9
+
+
+def shown(value: Any) -> str:
+    """``value`` as an error message quotes it (:func:`dllab.errors.quote`), also when it cannot be printed.
+
+    An integer of thousands of digits cannot be turned into text (Python refuses), and neither can a value
+    nested deeper than the interpreter recurses; such a value is only described, so that composing the
+    message about a bad value never fails itself.
+
+    Examples
+    --------
+    >>> shown("dense")
+    "'dense'"
+    >>> "too" in shown(10**5000)
+    True
+    """
+    try:
+        return quote(value)
+    except (ValueError, RecursionError):
+        return "an integer too large to show" if isinstance(value, int) else "a value too large to show"
 
 
 @dataclass(frozen=True)
@@ -28,7 +53,8 @@ class Option:
     """One setting of a layer: its kind, default, allowed range and a one-line explanation.
 
     ``kind`` is ``"int"``, ``"float"``, ``"size"`` (an int or a pair of ints), ``"padding"`` (an int,
-    ``"same"`` or ``"valid"``) or ``"init"`` (an initialiser name or a standard deviation).
+    ``"same"`` or ``"valid"``) or ``"init"`` (an initialiser name or a standard deviation). An integer is at
+    most ``maximum`` and never above :data:`MAX_INTEGER`.
     """
 
     name: str
@@ -47,12 +73,12 @@ class Option:
             if isinstance(value, str):
                 if value.lower() in ("same", "valid"):
                     return value.lower()
-                raise ValueError(f'{self.name} must be an int, "same" or "valid", got {value!r}')
+                raise ValueError(f'{self.name} must be an int, "same" or "valid", got {shown(value)}')
             return self._number(value, integer=True)
         if self.kind == "size":
             if isinstance(value, list | tuple):
                 if len(value) != 2:
-                    raise ValueError(f"{self.name} must be an int or a pair of ints, got {value!r}")
+                    raise ValueError(f"{self.name} must be an int or a pair of ints, got {shown(value)}")
                 first, second = (self._number(v, integer=True) for v in value)
                 return first if first == second else [first, second]
             return self._number(value, integer=True)
@@ -61,22 +87,26 @@ class Option:
     def _number(self, value: Any, *, integer: bool) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
             kind = "an integer" if integer else "a number"
-            raise ValueError(f"{self.name} must be {kind}, got {value!r}")
-        if integer:
-            if not math.isfinite(float(value)) or float(value) != int(value):
-                raise ValueError(f"{self.name} must be an integer, got {value!r}")
+            raise ValueError(f"{self.name} must be {kind}, got {shown(value)}")
+        if integer and isinstance(value, int | np.integer):  # exact, of any size: never through a float
             value = int(value)
         else:
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError(f"{self.name} must be a finite number, got {value!r}")
+            number = finite_number(value)  # None for NaN, infinities and integers too large for a float
+            if number is None or (integer and not number.is_integer()):
+                kind = "an integer" if integer else "a finite number"
+                raise ValueError(f"{self.name} must be {kind}, got {shown(value)}")
+            value = int(number) if integer else number
         if self.minimum is not None and value < self.minimum:
-            raise ValueError(f"{self.name} must be at least {self.minimum:g}, got {value!r}")
-        if self.maximum is not None:
-            too_big = value >= self.maximum if self.open_maximum else value > self.maximum
+            raise ValueError(f"{self.name} must be at least {self.minimum:g}, got {shown(value)}")
+        maximum = self.maximum
+        if integer and (maximum is None or maximum > MAX_INTEGER):
+            maximum = MAX_INTEGER
+        if maximum is not None:
+            too_big = value >= maximum if self.open_maximum else value > maximum
             if too_big:
                 bound = "below" if self.open_maximum else "at most"
-                raise ValueError(f"{self.name} must be {bound} {self.maximum:g}, got {value!r}")
+                limit = f"{maximum:,}" if integer else f"{maximum:g}"
+                raise ValueError(f"{self.name} must be {bound} {limit}, got {shown(value)}")
         return value
 
 
@@ -103,7 +133,7 @@ class Layer:
         unknown = sorted(set(options) - set(known))
         if unknown:
             allowed = ", ".join(known) or "no settings"
-            raise ValueError(f"unknown setting {unknown[0]!r} (allowed: {allowed})")
+            raise ValueError(f"unknown setting {shown(unknown[0])} (allowed: {allowed})")
         self.options: dict[str, Any] = {}
         for option in self.OPTIONS:
             value = options.get(option.name, option.default)

@@ -14,9 +14,64 @@ from typing import Any
 
 import numpy as np
 
-from dllab.layers import Layer
+from dllab.errors import SettingsError
+from dllab.layers import Layer, Shape, shown
 from dllab.losses import Loss
 from dllab.spec import build_layers
+
+#: The dtypes a model computes in (float64 for gradient checks).
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def model_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a numpy dtype when a model can compute in it (float32 or float64).
+
+    Raises
+    ------
+    SettingsError
+        For any other dtype (float16, an integer type, something that is not a dtype).
+    """
+    try:
+        result = np.dtype(dtype)
+    except (TypeError, ValueError):
+        result = None
+    if result is None or result not in DTYPES:  # (None compares equal to float64)
+        given = shown(dtype) if result is None else str(result)
+        raise SettingsError(f"dtype must be float32 or float64, got {given}")
+    return result
+
+
+def weight_shapes(layers: list[Layer]) -> dict[str, Shape]:
+    """Every parameter's and running statistic's shape, keyed like :attr:`Sequential.params` and ``state``.
+
+    Known once the layers are set up (:func:`dllab.spec.build_layers`); nothing is allocated, so a model
+    file's arrays can be checked against them before a network is built.
+    """
+    return {
+        f"{layer.name}.{key}": tuple(shape)
+        for layer in layers
+        for key, shape in {**layer.param_shapes, **layer.state_shapes()}.items()
+    }
+
+
+def check_weights(shapes: dict[str, Shape], arrays: dict[str, Any]) -> None:
+    """Check that ``arrays`` hold exactly the keys of ``shapes``, each of that shape.
+
+    Raises
+    ------
+    ValueError
+        Naming the first missing key, else the first unknown key, else the first array of the wrong shape.
+    """
+    missing = sorted(set(shapes) - set(arrays))
+    if missing:
+        raise ValueError(f"weights are missing {missing[0]!r}")
+    extra = sorted(set(arrays) - set(shapes))
+    if extra:
+        raise ValueError(f"weights have an unknown entry {extra[0]!r}")
+    for key, shape in shapes.items():
+        have = tuple(np.shape(arrays[key]))
+        if have != tuple(shape):
+            raise ValueError(f"weight {key!r} has shape {have}, the network needs {tuple(shape)}")
 
 
 class Sequential:
@@ -40,9 +95,7 @@ class Sequential:
         self.input_shape: tuple[int, ...] = tuple(spec["input_shape"])
         self.layers = layers
         self.loss = loss
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise ValueError(f"dtype must be a floating point type, got {self.dtype}")
+        self.dtype = model_dtype(dtype)
         init_seq, dropout_seq = np.random.SeedSequence(seed).spawn(2)
         init_rng = np.random.default_rng(init_seq)
         #: The generator behind dropout masks (weights are drawn from a separate one, so two models built
@@ -84,18 +137,8 @@ class Sequential:
     def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy parameters and running statistics into the model, checking every key and shape."""
         targets = {**self.params, **self.state}
-        missing = sorted(set(targets) - set(arrays))
-        if missing:
-            raise ValueError(f"weights are missing {missing[0]!r}")
-        extra = sorted(set(arrays) - set(targets))
-        if extra:
-            raise ValueError(f"weights have an unknown entry {extra[0]!r}")
+        check_weights({key: target.shape for key, target in targets.items()}, arrays)
         values = {key: np.asarray(arrays[key]) for key in targets}
-        for key, target in targets.items():
-            if values[key].shape != target.shape:
-                raise ValueError(
-                    f"weight {key!r} has shape {values[key].shape}, the network needs {target.shape}"
-                )
         # Checked first, copied after: a bad entry leaves the model as it was.
         for key, target in targets.items():
             target[...] = values[key]
@@ -209,6 +252,8 @@ def build(
     ------
     SpecError
         When the spec cannot be built; the message names the layer's index, type and the problem.
+    SettingsError
+        When ``dtype`` is neither float32 nor float64.
     """
     canonical, layers, loss = build_layers(spec)
     return Sequential(canonical, layers, loss, seed=seed, dtype=dtype)

@@ -4,19 +4,24 @@ While the design has unsaved changes it is written, a moment after each edit, to
 :func:`ui.paths.autosave_path` (JSON: the spec, the file it belongs to, when). A clean exit removes that file
 and records the time in the settings. At start-up an autosave newer than the last clean exit means the app
 did not close cleanly, and the window offers it back.
+
+Writing goes through :func:`dllab.files.atomic_write`; reading through :func:`dllab.spec.read_json_file`
+(a regular file within the engine's limits of size and nesting), so a damaged, hostile or non-regular
+autosave file is never offered back and never raises.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from dllab.errors import DllabError
+from dllab.files import atomic_write
+from dllab.spec import read_json_file
 from ui.paths import autosave_path
 
 FORMAT = "dllab.autosave/1"
@@ -42,16 +47,17 @@ class Autosave:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path`` once complete."""
+    """Write ``text`` as UTF-8 to ``path`` (its folder created if needed) by :func:`dllab.files.atomic_write`.
+
+    Readers see the old file or the complete new one; an error leaves the old file as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = text.encode("utf-8")
+
+    def write(file: IO[bytes]) -> None:
+        file.write(data)
+
+    atomic_write(path, write)
 
 
 def write_autosave(spec: dict[str, Any], file_path: Path | None, path: Path | None = None) -> Path:
@@ -67,12 +73,28 @@ def write_autosave(spec: dict[str, Any], file_path: Path | None, path: Path | No
     return path
 
 
+def _timestamp(value: Any) -> float | None:
+    """``value`` as a time a date can be shown for, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        datetime.fromtimestamp(value)
+    except (OverflowError, ValueError, OSError):  # NaN, infinite, or beyond the platform's dates
+        return None
+    return float(value)
+
+
 def read_autosave(path: Path | None = None) -> Autosave | None:
-    """The autosaved design, or None when there is none or it cannot be read."""
+    """The autosaved design, or None when there is none or it cannot be read.
+
+    A file that is not a regular file, too large, not JSON or nested too deep is never read as a design; a
+    file path or time that cannot be used is left out (the time is then the file's).
+    """
     path = path or autosave_path()
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        document = read_json_file(path)
+        modified = path.stat().st_mtime
+    except (DllabError, OSError):
         return None
     if (
         not isinstance(document, dict)
@@ -81,11 +103,12 @@ def read_autosave(path: Path | None = None) -> Autosave | None:
     ):
         return None
     file_path = document.get("file_path")
-    saved_at = document.get("saved_at")
+    usable_path = isinstance(file_path, str) and bool(file_path) and "\x00" not in file_path
+    saved_at = _timestamp(document.get("saved_at"))
     return Autosave(
         spec=document["spec"],
-        file_path=Path(file_path) if isinstance(file_path, str) else None,
-        saved_at=float(saved_at) if isinstance(saved_at, int | float) else path.stat().st_mtime,
+        file_path=Path(file_path) if usable_path else None,
+        saved_at=saved_at if saved_at is not None else modified,
     )
 
 

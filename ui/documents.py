@@ -17,13 +17,16 @@ batch size, epochs, seed)::
 
 The engine reads the network of a design file wherever it reads a network file (``dllab train design.json
 --data mnist`` works). Open reads both design files and plain network files (the examples, files written by
-hand or by the engine); a plain network keeps the current settings.
+hand or by the engine); a plain network keeps the current settings. A file is read once, by
+:func:`dllab.spec.read_design`: only a regular file within the engine's limits of size and nesting, so a
+damaged, hostile or non-regular file becomes one :class:`~dllab.spec.SpecError` whose sentence the dialog
+shows.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
-import json
 import math
 import time
 from collections.abc import Callable
@@ -34,7 +37,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 import dllab
-from dllab.spec import DESIGN_FORMAT, FORMAT, SpecError, read_spec
+from dllab.spec import FORMAT, SpecError, read_design
 from ui import autosave, dialogs, settings
 from ui.state import AppState
 
@@ -47,31 +50,27 @@ def read_network_file(path: Path) -> dict[str, Any]:
     """The network spec in ``path``; raises ``SpecError`` when the file is not a network a builder can show.
 
     A spec the engine cannot build is fine (the builder marks the problem); a file without a list of layer
-    entries is not.
+    entries is not, and neither is one that cannot be read (missing, not a regular file, too large, not
+    JSON, nested too deep).
     """
-    spec = read_spec(path)
+    return read_design_file(path)[0]
+
+
+def read_design_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The network spec in ``path`` and, for a design file, the whole design document (None otherwise).
+
+    The file is read once. Raises ``SpecError`` like :func:`read_network_file`.
+    """
+    path = Path(path)
+    network, document = read_design(path)
+    spec = copy.deepcopy(network)
     layers = spec.get("layers")
     if not isinstance(layers, list) or not all(
         isinstance(e, dict) and isinstance(e.get("type"), str) for e in layers
     ):
         raise SpecError(f"{path.name} is not a dllab network: it needs a list of layers, each with a 'type'")
     spec.setdefault("format", FORMAT)
-    return spec
-
-
-def read_design_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The network spec in ``path`` and, for a design file, the whole design document (None otherwise).
-
-    Raises ``SpecError`` like :func:`read_network_file`.
-    """
-    spec = read_network_file(path)
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        document = None
-    if isinstance(document, dict) and document.get("format") == DESIGN_FORMAT:
-        return spec, document
-    return spec, None
+    return spec, document
 
 
 def _engine_function(name: str, module: str) -> Callable[..., Any]:

@@ -118,7 +118,7 @@ def test_read_model_info_reads_metadata_without_building(model_file: Path, monke
     def no_build(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("read_model_info must not build the network")
 
-    monkeypatch.setattr(model_io, "build", no_build)
+    monkeypatch.setattr(model_io, "Sequential", no_build)
     info = read_model_info(model_file)
     assert info["format"] == FORMAT
     assert info["spec"]["name"] == "io-test"

@@ -186,8 +186,10 @@ def test_float32_by_default_and_no_integer_models():
     model = dllab.build(SMALL_CONV)
     assert model.dtype == np.float32
     assert all(v.dtype == np.float32 for v in (*model.params.values(), *model.state.values()))
-    with pytest.raises(ValueError, match="dtype must be a floating point type, got int64"):
+    with pytest.raises(dllab.SettingsError, match="dtype must be float32 or float64, got int64"):
         dllab.build(SMALL_CONV, dtype=np.int64)
+    with pytest.raises(dllab.SettingsError, match="dtype must be float32 or float64, got float16"):
+        dllab.build(SMALL_CONV, dtype=np.float16)
 
 
 # --- weights in and out ------------------------------------------------------------------------------------

@@ -313,7 +313,7 @@ def test_a_file_that_holds_no_object(tmp_path):
 def test_a_file_that_is_not_text(tmp_path):
     path = tmp_path / "binary.json"
     path.write_bytes(b"\xff\xfe\x00\x81")
-    with pytest.raises(SpecError, match="cannot read network file"):
+    with pytest.raises(SpecError, match=r"network file .*binary\.json. is not UTF-8 text"):
         dllab.build(path)
 
 
