@@ -6,18 +6,18 @@
 ...         print(event.epoch, event.val_accuracy)
 
 Consumers (the command line, the desktop app's worker thread, a run recorder) read the events; every array in
-an event is a copy. :meth:`Trainer.stop`, :meth:`Trainer.pause`, :meth:`Trainer.resume` and
-:meth:`Trainer.step` may be called from another thread and take effect between batches. A loss that is NaN or
-infinite stops the run in the batch where it happens and restores the last weights that gave a finite loss.
+an event is a copy. The run's :class:`~dllab.run_control.RunControl` (given to the trainer, or its own) stops,
+pauses, resumes and single-steps it from any thread, or from another process, between batches. A loss that is
+NaN or infinite stops the run in the batch where it happens and restores the last weights that gave a finite
+loss.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -28,6 +28,7 @@ from dllab.data import Augmenter, PreparedData, iterate_batches, num_batches
 from dllab.errors import SettingsError
 from dllab.metrics import Evaluation, evaluate, fit_reading
 from dllab.model import Sequential
+from dllab.run_control import RunControl
 
 
 @dataclass
@@ -235,6 +236,8 @@ Event = (
 )
 
 _RELU_LIKE = ("ReLU", "Step")
+#: Seconds between two looks at a paused run's control (a stop or resume wakes it at once anyway).
+_PAUSE_POLL_S = 0.1
 
 
 def best_measure(data: PreparedData) -> str:
@@ -273,15 +276,30 @@ _FIXED_RANGES = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0), "Step": (-0.05, 1.0
 class Trainer:
     """Trains ``model`` on ``data`` with ``config``; :meth:`run` yields the events of one run.
 
+    Parameters
+    ----------
+    model, data, config
+        What is trained, on what, how.
+    control
+        Stops, pauses and single-steps the run between batches (made by whoever starts the run; a control
+        of its own when None).
+
     Attributes
     ----------
+    control : RunControl
     history : list of EpochEnded
         The epochs so far.
     best_weights : dict or None
         Copies of the weights with the lowest validation loss so far.
     """
 
-    def __init__(self, model: Sequential, data: PreparedData, config: TrainingConfig | None = None) -> None:
+    def __init__(
+        self,
+        model: Sequential,
+        data: PreparedData,
+        config: TrainingConfig | None = None,
+        control: RunControl | None = None,
+    ) -> None:
         self.model = model
         self.data = data
         self.config = config or TrainingConfig()
@@ -313,38 +331,12 @@ class Trainer:
             self.augmenter.image_shape = tuple(data.image_shape)
         self.history: list[EpochEnded] = []
         self.best_weights: dict[str, np.ndarray] | None = None
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self._single_steps = 0
-        self._lock = threading.Lock()
+        self.control = control if control is not None else RunControl()
         self._edges: dict[str, np.ndarray] = {}
 
-    # --- control (any thread) -------------------------------------------------------------------------
-
     def stop(self) -> None:
-        """Stop before the next batch."""
-        self._stop.set()
-        self._running.set()
-
-    def pause(self) -> None:
-        """Pause before the next batch."""
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    def step(self) -> None:
-        """While paused, run exactly one more batch (does nothing while running)."""
-        with self._lock:
-            if self._running.is_set():
-                return
-            self._single_steps += 1
-        self._running.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
+        """Stop before the next batch: ``control.stop()``, for callers that hold only the trainer."""
+        self.control.stop()
 
     # --- the run --------------------------------------------------------------------------------------
 
@@ -379,14 +371,14 @@ class Trainer:
                 data.x_train, data.y_train, cfg.batch_size, rng_batches, drop_last=cfg.drop_last
             )
             for batch_index, (xb, yb) in enumerate(batches, start=1):
-                if not self._running.is_set() or self._stop.is_set():
+                if not self.control.next_batch(timeout=0):
                     paused_at = time.perf_counter()
-                    yield from self._wait_while_paused(step)
+                    going = yield from self._wait_while_paused(step)
                     start_time += time.perf_counter() - paused_at
                     recent.clear()
-                if self._stop.is_set():
-                    yield Stopped(step, epoch)
-                    return
+                    if not going:
+                        yield Stopped(step, epoch)
+                        return
                 t0 = time.perf_counter()
                 if self.augmenter is not None and self.augmenter.enabled:
                     xb = self.augmenter(xb, rng_augment)
@@ -492,23 +484,19 @@ class Trainer:
             )
         return f"the loss became {loss} at step {step + 1} (epoch {epoch}); {lr}, and the last finite weights are kept."
 
-    def _wait_while_paused(self, step: int) -> Iterator[Event]:
-        """Block (yielding Paused once) until resumed, stopped, or allowed one more batch by :meth:`step`."""
-        announced = False
-        while not self._stop.is_set():
-            with self._lock:
-                if self._single_steps:
-                    self._single_steps -= 1
-                    self._running.clear()  # pause again after this one batch
-                    return
-            if self._running.is_set():
-                if announced:
-                    yield Resumed(step)
-                return
-            if not announced:
-                yield Paused(step)
-                announced = True
-            self._running.wait(0.1)
+    def _wait_while_paused(self, step: int) -> Generator[Event, None, bool]:
+        """Wait while the run is paused (announced by Paused, and by Resumed when it goes on); False when it is
+        stopped, True when the next batch may run (resumed, or one batch allowed by a single step)."""
+        control = self.control
+        if control.stopped:
+            return False
+        yield Paused(step)
+        while not control.next_batch(timeout=_PAUSE_POLL_S):
+            if control.stopped:
+                return False
+        if not control.paused:
+            yield Resumed(step)
+        return True
 
     def _monitored(self, event: EpochEnded) -> float:
         """The loss that picks the best epoch and early stopping (see :func:`best_measure`)."""

@@ -5,14 +5,16 @@ the views.
 what a run needs on the GUI thread (:meth:`AppState.training_config`, the loaded data set, the network),
 hands it to a :class:`ui.training_process.TrainingProcess` (the session trains in a process of its own) whose
 items a :class:`ui.training_worker.GeneratorWorker` thread receives, and passes every batch of items to each
-view. Pause, resume, step and stop reach the trainer at once, through the process's command pipe. When the run
-ends the trained model becomes the state's current model (so File ▸ Export works), the run folder shows in the
+view. It makes the run's :class:`~dllab.run_control.RunControl` (for a child process), hands it down with the
+request, and pause, resume, step and stop set it: the trainer in the child reads it before every batch. When the
+run ends the trained model becomes the state's current model (so File ▸ Export works), the run folder shows in the
 Runs panel, a divergence or a failure is explained in a dialog, and the design is unlocked.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from dllab.run_control import RunControl
 from dllab.runs import runs_root
 from dllab.terminal import format_duration
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Paused, Resumed, RunStarted
@@ -113,6 +116,7 @@ class TrainingController(QObject):
         self._window = window
         self.views = list(views)
         self.session: TrainingProcess | None = None
+        self.control: RunControl | None = None
         self.worker: GeneratorWorker | None = None
         self.progress = Progress()
         self._progress_shown_at = -math.inf
@@ -121,7 +125,6 @@ class TrainingController(QObject):
         self.failure: str | None = None
         self.divergence: str | None = None
         self.paused = False
-        self._pause_requested = False
         self._run_clock: float | None = None
         self._paused_at: float | None = None
         self._paused_total = 0.0
@@ -172,7 +175,8 @@ class TrainingController(QObject):
         except ValueError as exc:
             dialogs.show_error(self._window, "Cannot train", f"The settings are not valid: {exc}.")
             return False
-        self.session = session = TrainingProcess(request, wait_for_views=True)
+        self.control = RunControl(multiprocessing.get_context("spawn"))
+        self.session = session = TrainingProcess(request, self.control, wait_for_views=True)
         self._views_pending = True
         self.worker = worker = GeneratorWorker(session.events, urgent=is_urgent, name="training")
         # Slots of this object, which lives in the GUI thread: Qt queues the worker thread's signals to it.
@@ -181,7 +185,7 @@ class TrainingController(QObject):
         worker.finished.connect(self._on_worker_finished)
         self.started = self.ended = None
         self.failure = self.divergence = None
-        self.paused = self._pause_requested = False
+        self.paused = False
         self._run_clock = self._paused_at = None
         self._paused_total = 0.0
         self._set_progress(Progress("preparing", epochs=request.config.epochs))
@@ -191,39 +195,29 @@ class TrainingController(QObject):
 
     def stop(self) -> None:
         """Stop after the current batch (the run folder keeps what was done)."""
-        if self.session is not None:
-            self.session.stop()
-
-    def pause(self) -> None:
-        """Pause after the current batch."""
-        if self.session is not None and not self._pause_requested:
-            self._pause_requested = True
-            self.session.pause()
-            self.paused_changed.emit(True)
-
-    def resume(self) -> None:
-        """Go on after a pause."""
-        if self.session is not None and self._pause_requested:
-            self._pause_requested = False
-            self.session.resume()
-            self.paused_changed.emit(False)
+        if self.control is not None:
+            self.control.stop()
 
     def toggle_pause(self) -> None:
-        """Pause, or resume when paused."""
-        if self._pause_requested:
-            self.resume()
+        """Pause after the current batch, or go on when paused or pausing."""
+        control = self.control
+        if control is None:
+            return
+        if control.paused:
+            control.resume()
         else:
-            self.pause()
+            control.pause()
+        self.paused_changed.emit(control.paused)
 
     def step(self) -> None:
         """While paused, train exactly one more batch."""
-        if self.session is not None and self.paused:
-            self.session.step()
+        if self.control is not None and self.paused:
+            self.control.step()
 
     @property
     def pause_requested(self) -> bool:
         """Whether the run is paused or pausing."""
-        return self._pause_requested
+        return self.control is not None and self.control.paused
 
     def shutdown(self) -> None:
         """Stop a run and wait for its process and thread (the window is closing); the run folder is kept.
@@ -231,11 +225,11 @@ class TrainingController(QObject):
         The stop takes effect after the current batch, so this returns in well under a second for any
         network that trains at a few batches a second; the test evaluation and last snapshots are skipped.
         """
-        worker, session = self.worker, self.session
-        if worker is None or session is None:
+        worker, control = self.worker, self.control
+        if worker is None or control is None:
             return
         self._closing = True
-        session.stop(closing=True)
+        control.stop(closing=True)
         if not worker.wait(CLOSE_NOTICE_S):
             self._state.post_message("Waiting for the training process to finish its batch…")
             worker.wait()
@@ -282,7 +276,6 @@ class TrainingController(QObject):
                 self.paused = True
                 self._paused_at = now
                 progress = replace(progress, state="paused")
-                self._pause_requested = True
                 self.paused_changed.emit(True)
             elif isinstance(item, Resumed):
                 self.paused = False
@@ -370,8 +363,8 @@ class TrainingController(QObject):
         else:
             status, message = "stopped", "Stopped."
         self.worker = None
-        self.session = None
-        self.paused = self._pause_requested = False
+        self.session = self.control = None
+        self.paused = False
         for view in self.views:
             view.end_run(status)
         if ended is not None and ended.model is not None:

@@ -11,12 +11,15 @@ the session's interface:
   in small batches (:func:`dllab.parallel_runs.send_events`).
 - The child uses every core for its BLAS threads at a lower priority than the window (:data:`NICENESS`), so
   the window draws the moment it needs to and training takes all the rest.
-- Stop, pause, resume, step, the feature-map sample and "the views are ready" are commands through a second
-  pipe, obeyed at once by a thread of the child (its main thread is training, or waiting in a pause).
+- The run's :class:`~dllab.run_control.RunControl` is made by the caller with the ``"spawn"`` context of
+  :mod:`multiprocessing` and handed to the child when it starts: stop, pause, resume and step set it in the
+  window's process and the child's trainer reads it before every batch. Nothing here adds to it.
+- The feature-map sample and "the views are ready" are commands through a second pipe, obeyed at once by a
+  thread of the child (its main thread is training, or waiting in a pause).
 - The test samples of :class:`~ui.training_session.SessionStarted` are not sent back: the parent has them.
 - An exception in training is raised by :meth:`~TrainingProcess.events` with the same type and message; a
   child that dies raises :class:`dllab.parallel_runs.RunProcessError` naming the network. A child whose parent
-  goes away stops training at once.
+  goes away (its end of the command pipe closes) stops training at once, as when the window closes.
 
 Plain Python, no Qt: the child imports only numpy and the engine.
 """
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from dllab.parallel_runs import end_child, receive, send_events, start_child
+from dllab.run_control import RunControl
 from ui.training_session import SessionStarted, TrainingRequest, TrainingSession
 
 #: How much lower than the window's the training process's scheduling priority is (Unix ``nice``): the window
@@ -47,12 +51,15 @@ def training_threads() -> int:
 
 
 class TrainingProcess:
-    """One run of :class:`TrainingSession` in a child process; the control methods work from any thread.
+    """One run of :class:`TrainingSession` in a child process.
 
     Parameters
     ----------
     request
         The run (pickled to the child when :meth:`events` starts it).
+    control
+        The run's control, made with ``multiprocessing.get_context("spawn")`` (handed to the child when
+        :meth:`events` starts it; set it from any thread, before or during the run).
     wait_for_views
         The first batch waits until :meth:`views_are_ready` is called (up to
         ``ui.training_session.VIEWS_READY_TIMEOUT_S``), so the window builds its plots for the run's layers
@@ -64,34 +71,19 @@ class TrainingProcess:
         The run folder, once the child has created it.
     """
 
-    def __init__(self, request: TrainingRequest, *, wait_for_views: bool = False) -> None:
+    def __init__(
+        self, request: TrainingRequest, control: RunControl, *, wait_for_views: bool = False
+    ) -> None:
         self.request = request
+        self.control = control
         self.wait_for_views = wait_for_views
         self.folder: Path | None = None
         self._feature_sample = 0
-        self._stop_requested = False
         self._lock = threading.Lock()
         # Commands sent before the child has started wait in the pipe.
         self._commands_in, self._commands = multiprocessing.get_context("spawn").Pipe(duplex=False)
 
-    # --- control (any thread) ------------------------------------------------------------------------------
-
-    def stop(self, *, closing: bool = False) -> None:
-        """Stop before the next batch; ``closing`` also skips the final test evaluation and snapshots."""
-        self._stop_requested = True
-        self._send("stop", closing)
-
-    def pause(self) -> None:
-        """Pause before the next batch."""
-        self._send("pause")
-
-    def resume(self) -> None:
-        """Go on after a pause."""
-        self._send("resume")
-
-    def step(self) -> None:
-        """While paused, train exactly one more batch."""
-        self._send("step")
+    # --- the views (any thread) ------------------------------------------------------------------------------
 
     def views_are_ready(self) -> None:
         """Let the first batch start (see ``wait_for_views``)."""
@@ -106,11 +98,6 @@ class TrainingProcess:
     def feature_sample(self, index: int) -> None:
         self._feature_sample = int(index)
         self._send("feature_sample", int(index))
-
-    @property
-    def stop_requested(self) -> bool:
-        """Whether :meth:`stop` was called."""
-        return self._stop_requested
 
     def _send(self, *command: Any) -> None:
         # OSError: the child has ended, nothing is left to control.
@@ -132,7 +119,7 @@ class TrainingProcess:
         name = str(self.request.spec.get("name") or "the network")
         process, connection = start_child(
             _serve,
-            (self.request, self._commands_in, self.wait_for_views),
+            (self.request, self.control, self._commands_in, self.wait_for_views),
             name=f"dllab training {name}",
             threads=training_threads(),
         )
@@ -154,12 +141,14 @@ class TrainingProcess:
 # --- in the child --------------------------------------------------------------------------------------------
 
 
-def _serve(request: TrainingRequest, commands: Any, wait_for_views: bool, connection: Any) -> None:
+def _serve(
+    request: TrainingRequest, control: RunControl, commands: Any, wait_for_views: bool, connection: Any
+) -> None:
     """The child's main function: run the session, sending its items; a thread obeys the commands."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the window, which stops the run
     if hasattr(os, "nice"):
         os.nice(NICENESS)
-    session = TrainingSession(request)
+    session = TrainingSession(request, control)
     if wait_for_views:
         session.views_ready = threading.Event()
     threading.Thread(target=_obey, args=(session, commands), name="commands", daemon=True).start()
@@ -179,17 +168,9 @@ def _obey(session: TrainingSession, commands: Any) -> None:
         try:
             command, *args = commands.recv()
         except (EOFError, OSError):
-            session.stop(closing=True)
+            session.control.stop(closing=True)
             return
-        if command == "stop":
-            session.stop(closing=bool(args[0]))
-        elif command == "pause":
-            session.pause()
-        elif command == "resume":
-            session.resume()
-        elif command == "step":
-            session.step()
-        elif command == "feature_sample":
+        if command == "feature_sample":
             session.feature_sample = int(args[0])
         elif command == "views_ready" and session.views_ready is not None:
             session.views_ready.set()

@@ -15,7 +15,9 @@ child process and sends to the window:
 4. at the end :class:`FinalEvaluation` and :class:`SessionEnded`, which hands the trained model over (training is
    over, nothing changes it any more).
 
-Stop, pause, resume and step may be called from any thread; they reach the trainer directly.
+The session's :class:`~dllab.run_control.RunControl`, made by whoever starts the run, goes to the trainer as it
+is: stop, pause, resume and step reach it from any thread (or the window's process) directly. A stop with
+``closing`` also skips the final test evaluation and snapshots: nobody is left to look at them.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import dllab
 from dllab.data import Dataset, Normalizer, PreparedData, prepare
 from dllab.metrics import Evaluation, predicted_classes
 from dllab.model import Sequential
+from dllab.run_control import RunControl
 from dllab.runs import DataSettings, RunRecorder, new_run_folder
 from dllab.trainer import (
     Diverged,
@@ -274,10 +277,18 @@ class Throttle:
 
 
 class TrainingSession:
-    """One run: :meth:`events` is the generator the worker iterates; the control methods work from any thread.
+    """One run: :meth:`events` is the generator the worker iterates.
+
+    Parameters
+    ----------
+    request
+        The run.
+    control
+        Stops, pauses and single-steps the run from any thread (a control of its own when None).
 
     Attributes
     ----------
+    control : RunControl
     feature_sample : int
         Index of the test sample whose feature maps are sent (any thread may set it).
     folder : Path or None
@@ -287,61 +298,18 @@ class TrainingSession:
         window builds its plots for the run's layers before training competes with it for the cores.
     """
 
-    def __init__(self, request: TrainingRequest) -> None:
+    def __init__(self, request: TrainingRequest, control: RunControl | None = None) -> None:
         self.request = request
+        self.control = control if control is not None else RunControl()
         self.feature_sample = 0
         self.folder: Path | None = None
-        self.trainer: Trainer | None = None
-        self.recorder: RunRecorder | None = None
         self.views_ready: threading.Event | None = None
-        self._stop = threading.Event()
-        self._pause = threading.Event()
-        self._closing = False
-
-    # --- control (any thread) ------------------------------------------------------------------------------
-
-    def stop(self, *, closing: bool = False) -> None:
-        """Stop before the next batch; ``closing`` also skips the final test evaluation and snapshots."""
-        if closing:
-            self._closing = True
-            recorder = self.recorder
-            if recorder is not None:
-                recorder.evaluate_on_stop = False
-        self._stop.set()
-        trainer = self.trainer
-        if trainer is not None:
-            trainer.stop()
-
-    def pause(self) -> None:
-        """Pause before the next batch."""
-        self._pause.set()
-        trainer = self.trainer
-        if trainer is not None:
-            trainer.pause()
-
-    def resume(self) -> None:
-        """Go on after a pause."""
-        self._pause.clear()
-        trainer = self.trainer
-        if trainer is not None:
-            trainer.resume()
-
-    def step(self) -> None:
-        """While paused, train exactly one more batch."""
-        trainer = self.trainer
-        if trainer is not None:
-            trainer.step()
-
-    @property
-    def stop_requested(self) -> bool:
-        """Whether :meth:`stop` was called."""
-        return self._stop.is_set()
 
     # --- iterating ------------------------------------------------------------------------------------------
 
     def events(self) -> Iterator[Any]:
         """Prepare, build, train and record, yielding what the views show (see the module's description)."""
-        r = self.request
+        r, control = self.request, self.control
         ds = r.data_settings
         prepared = prepare(
             r.dataset,
@@ -353,8 +321,8 @@ class TrainingSession:
             seed=r.data_seed,
         )
         model = dllab.build(r.spec, seed=r.seed)
-        trainer = Trainer(model, prepared, r.config)
-        if self._stop.is_set():
+        trainer = Trainer(model, prepared, r.config, control)
+        if control.stopped:
             yield SessionEnded("stopped", "Stopped before the first batch.", None)
             return
         self.folder = new_run_folder(model.name, r.runs_root)
@@ -367,14 +335,6 @@ class TrainingSession:
             seed=r.seed,
             extra=r.extra or None,
         )
-        if self._closing:
-            recorder.evaluate_on_stop = False
-        self.recorder = recorder
-        self.trainer = trainer
-        if self._stop.is_set():
-            trainer.stop()
-        if self._pause.is_set():
-            trainer.pause()
 
         started = self._describe(model, prepared)
         yield started
@@ -383,12 +343,14 @@ class TrainingSession:
         ready = self.views_ready
         if ready is not None:
             deadline = time.monotonic() + VIEWS_READY_TIMEOUT_S
-            while not ready.wait(0.05) and not self._stop.is_set() and time.monotonic() < deadline:
+            while not ready.wait(0.05) and not control.stopped and time.monotonic() < deadline:
                 pass
 
         last: Any = None
         epoch = 0
         for event in trainer.run():
+            if isinstance(event, Stopped):
+                recorder.evaluate_on_stop = not control.closing
             recorder.handle(event)
             yield event
             if isinstance(event, LayerStatistics | EpochEnded):
@@ -396,7 +358,7 @@ class TrainingSession:
                 yield from snapshots.take(event.step, event.epoch)
             last = event
 
-        if not self._closing:
+        if not control.closing:
             yield from snapshots.take(getattr(last, "step", 0), epoch, force=True)
             test = recorder.test
             if test is not None:

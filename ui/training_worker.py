@@ -7,9 +7,9 @@ times a second, and at once for the items its ``urgent`` predicate picks (the en
 pattern of superqt's ``GeneratorWorker`` and Orange's ``concurrent`` helpers, rate-limited so that the GUI thread
 receives a few large batches instead of thousands of small signals.
 
-Control never goes through the worker thread's event queue, which is busy iterating: stop, pause and step call
-the generator owner's thread-safe methods directly (``Trainer.stop`` and friends), and :meth:`abort` sets a
-flag that is checked between items. An exception raised by the generator becomes :attr:`failed` with its reason
+Control never goes through the worker thread's event queue, which is busy iterating: stop, pause and step set the
+run's :class:`~dllab.run_control.RunControl`, which whoever started the run handed to the trainer (the worker
+knows nothing of it), and :meth:`abort` sets a flag that is checked between items. An exception raised by the generator becomes :attr:`failed` with its reason
 in one line; :attr:`finished` always comes last.
 
 >>> worker = GeneratorWorker(lambda: trainer.run(), urgent=is_terminal)     # doctest: +SKIP

@@ -8,6 +8,7 @@ import pytest
 import dllab
 from dllab import data
 from dllab.errors import SettingsError
+from dllab.run_control import RunControl
 from dllab.trainer import (
     BatchEnded,
     Diverged,
@@ -138,25 +139,38 @@ def test_stop_takes_effect_before_the_next_batch(spiral):
     for event in trainer.run():
         events.append(event)
         if isinstance(event, BatchEnded) and event.step == 3:
-            trainer.stop()
+            trainer.stop()  # the trainer's own control
     assert isinstance(events[-1], Stopped) and events[-1].step == 3
     assert len(of(events, BatchEnded)) == 3 and not of(events, Finished)
 
 
+def test_a_stop_while_paused_ends_the_run_without_another_batch(spiral):
+    control = RunControl()
+    trainer = Trainer(dllab.build(MLP, seed=0), spiral, TrainingConfig(batch_size=16, epochs=5), control)
+    control.pause()  # before the run: not even the first batch
+    events = []
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, Paused):
+            threading.Timer(0.05, control.stop).start()
+    assert [type(e) for e in events] == [RunStarted, Paused, Stopped] and events[-1].step == 0
+
+
 def test_pause_resume_and_single_steps_from_another_thread(spiral):
     model = dllab.build(MLP, seed=0)
-    trainer = Trainer(model, spiral, TrainingConfig(batch_size=16, epochs=1, stats_every=0))
+    control = RunControl()
+    trainer = Trainer(model, spiral, TrainingConfig(batch_size=16, epochs=1, stats_every=0), control)
     events = []
     stepped = threading.Event()
     for event in trainer.run():
         events.append(event)
         if isinstance(event, BatchEnded) and event.step == 2:
-            trainer.pause()
+            control.pause()
         if isinstance(event, Paused) and not stepped.is_set():
             stepped.set()
-            threading.Timer(0.05, trainer.step).start()  # exactly one more batch, then paused again
+            threading.Timer(0.05, control.step).start()  # exactly one more batch, then paused again
         elif isinstance(event, Paused):
-            threading.Timer(0.05, trainer.resume).start()
+            threading.Timer(0.05, control.resume).start()
     kinds = [type(e).__name__ for e in events]
     paused_at = kinds.index("Paused")
     assert kinds[paused_at + 1] == "BatchEnded" and kinds[paused_at + 2] == "Paused"

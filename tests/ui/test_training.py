@@ -173,7 +173,7 @@ def test_a_diverging_learning_rate_shows_the_divergence(window, qtbot, fake_dial
     status, message = train(window, qtbot)
     assert status == "diverged" and "learning rate" in message
     (title, text) = fake_dialogs.errors()[-1]
-    assert title == "Training diverged" and "too high" in text and "last weights with a finite loss" in text
+    assert title == "Training diverged" and "too high" in text and "last finite weights are kept" in text
     assert window.curves_view.diverged_at is not None
     model = window.state.model
     assert model is not None and all(np.isfinite(v).all() for v in model.params.values())

@@ -1,5 +1,5 @@
-"""The session in a process of its own: the same items as in a thread, control through the command pipe, and a
-failure or a dead child told in one line."""
+"""The session in a process of its own: the same items as in a thread, the run control made in this process
+obeyed by the child's trainer, and a failure or a dead child told in one line."""
 
 from __future__ import annotations
 
@@ -18,11 +18,17 @@ import pytest
 
 from dllab.data import Normalizer
 from dllab.parallel_runs import RunProcessError
+from dllab.run_control import RunControl
 from dllab.runs import open_run
 from dllab.trainer import BatchEnded, Paused, Stopped
 from tests.ui.test_training_session import SPIRAL_MLP, spiral_request
 from ui.training_process import NICENESS, TrainingProcess, training_threads
 from ui.training_session import FinalEvaluation, SessionEnded, SessionStarted
+
+
+def spawn_control() -> RunControl:
+    """A run control that a spawned child can be given."""
+    return RunControl(multiprocessing.get_context("spawn"))
 
 
 def until(items: Iterator[Any], kind: type, seen: list[Any]) -> Any:
@@ -42,7 +48,7 @@ def test_the_process_module_needs_no_qt():
 
 def test_a_run_in_a_process_yields_what_the_session_yields(tmp_path):
     request = spiral_request(tmp_path)
-    process = TrainingProcess(request)
+    process = TrainingProcess(request, spawn_control())
     items = list(process.events())
     started = items[0]
     assert isinstance(started, SessionStarted) and started.network == "SpiralMLP"
@@ -62,30 +68,43 @@ def test_a_run_in_a_process_yields_what_the_session_yields(tmp_path):
 
 
 def test_pause_step_and_stop_reach_the_child_at_once(tmp_path):
-    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000))
-    process.pause()  # before the child has started: waits in the pipe
+    control = spawn_control()
+    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000), control)
+    control.pause()  # before the child has started: the child is handed the paused control
     items = process.events()
     seen: list[Any] = []
     first = until(items, Paused, seen)
     assert not any(isinstance(i, BatchEnded) for i in seen)
-    process.step()
+    control.step()
     second = until(items, Paused, seen)
     assert [i.step for i in seen if isinstance(i, BatchEnded)] == [1] and second.step == first.step + 1
-    process.resume()
+    control.resume()
     while sum(isinstance(i, BatchEnded) for i in seen) < 30:
         seen.append(next(items))
-    process.pause()
+    control.pause()
     paused = until(items, Paused, seen)
-    process.stop()
+    control.stop()
     stopped = until(items, Stopped, seen)
     assert stopped.step == paused.step  # no batch after the stop
     rest = list(items)
     assert isinstance(rest[-1], SessionEnded) and rest[-1].status == "stopped"
-    assert process.stop_requested
+    assert any(isinstance(i, FinalEvaluation) for i in rest)  # a plain stop still evaluates the test set
+
+
+def test_a_stop_closing_skips_the_test_evaluation_in_the_child(tmp_path):
+    control = spawn_control()
+    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000), control)
+    items = process.events()
+    until(items, BatchEnded, [])
+    control.stop(closing=True)
+    rest = list(items)
+    assert isinstance(rest[-1], SessionEnded) and rest[-1].status == "stopped"
+    assert not any(isinstance(i, FinalEvaluation) for i in rest)
+    assert open_run(rest[-1].folder).summary["test_accuracy"] is None
 
 
 def test_the_first_batch_waits_until_the_views_are_ready(tmp_path):
-    process = TrainingProcess(spiral_request(tmp_path), wait_for_views=True)
+    process = TrainingProcess(spiral_request(tmp_path), spawn_control(), wait_for_views=True)
     items = process.events()
     until(items, SessionStarted, [])
     ready = threading.Event()
@@ -103,7 +122,7 @@ def test_the_first_batch_waits_until_the_views_are_ready(tmp_path):
 def test_an_exception_in_the_child_is_raised_with_its_type_and_message(tmp_path):
     spec = {**SPIRAL_MLP, "layers": [{"type": "Dense", "units": 0}]}
     request = spiral_request(tmp_path)
-    process = TrainingProcess(type(request)(**{**request.__dict__, "spec": spec}))
+    process = TrainingProcess(type(request)(**{**request.__dict__, "spec": spec}), spawn_control())
     with pytest.raises(ValueError) as raised:
         list(process.events())
     assert "units" in str(raised.value)
@@ -111,7 +130,7 @@ def test_an_exception_in_the_child_is_raised_with_its_type_and_message(tmp_path)
 
 
 def test_a_killed_child_is_named_in_one_line(tmp_path):
-    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000))
+    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000), spawn_control())
     items = process.events()
     until(items, BatchEnded, [])
     (child,) = multiprocessing.active_children()
@@ -123,7 +142,7 @@ def test_a_killed_child_is_named_in_one_line(tmp_path):
 
 
 def test_a_child_whose_parent_goes_away_stops(tmp_path):
-    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000))
+    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000), spawn_control())
     items = process.events()
     until(items, BatchEnded, [])
     process._commands.close()  # as when the window's process ends: the child's command pipe ends
@@ -134,7 +153,7 @@ def test_a_child_whose_parent_goes_away_stops(tmp_path):
 
 
 def test_closing_the_items_early_ends_the_child(tmp_path: Path):
-    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000))
+    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000), spawn_control())
     items = process.events()
     until(items, BatchEnded, [])
     items.close()
@@ -143,7 +162,7 @@ def test_closing_the_items_early_ends_the_child(tmp_path: Path):
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="Unix scheduling priorities")
 def test_the_child_trains_on_every_core_below_the_window_s_priority(tmp_path):
-    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000))
+    process = TrainingProcess(spiral_request(tmp_path, epochs=10_000), spawn_control())
     items = process.events()
     until(items, BatchEnded, [])
     (child,) = multiprocessing.active_children()

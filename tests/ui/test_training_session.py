@@ -12,6 +12,7 @@ import pytest
 
 import dllab
 from dllab.data import load_dataset, make_shapes
+from dllab.run_control import RunControl
 from dllab.runs import DataSettings, open_run
 from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, Paused, RunStarted, TrainingConfig
 from ui.training_session import (
@@ -151,15 +152,16 @@ def test_a_throttle_limits_rate_and_share_of_time():
 
 def test_stop_before_the_first_batch_ends_without_a_run_folder(tmp_path):
     session = TrainingSession(spiral_request(tmp_path))
-    session.stop()
+    session.control.stop()
     items = list(session.events())
     assert len(items) == 1 and isinstance(items[0], SessionEnded) and items[0].folder is None
     assert list(tmp_path.iterdir()) == []
 
 
 def test_pause_step_and_stop_from_another_thread(tmp_path):
-    session = TrainingSession(spiral_request(tmp_path, epochs=500))
-    session.pause()  # before the trainer exists: applied once it does
+    control = RunControl()
+    session = TrainingSession(spiral_request(tmp_path, epochs=500), control)
+    control.pause()  # before the trainer exists: it reads the same control
     seen: list[object] = []
     done = threading.Event()
 
@@ -176,16 +178,16 @@ def test_pause_step_and_stop_from_another_thread(tmp_path):
                 break
             threading.Event().wait(0.01)
         assert not any(isinstance(i, BatchEnded) for i in seen)
-        session.step()
+        control.step()
         for _ in range(200):
             if sum(isinstance(i, Paused) for i in seen) == 2:
                 break
             threading.Event().wait(0.01)
         assert [i.step for i in seen if isinstance(i, BatchEnded)] == [1]
-        session.stop(closing=True)
+        control.stop(closing=True)
         assert done.wait(5)
     finally:
-        session.stop()
+        control.stop()
         thread.join(5)
     ended = seen[-1]
     assert isinstance(ended, SessionEnded) and ended.status == "stopped"
