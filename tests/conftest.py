@@ -4,8 +4,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Property tests keep no example database: nothing is written into the project folder.
+settings.register_profile("dllab", database=None)
+settings.load_profile("dllab")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = PROJECT_ROOT.parent / "shared" / "data" / "mnist"

@@ -19,10 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv:
         try:
-            from dllab import cli
+            from dllab import cli  # numpy and the engine: the slow part of starting
         except ImportError as exc:
             print(f"dllab: the command line is not available ({exc})", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:  # Ctrl-C while starting: no traceback (cli.main handles it from then on)
+            print("\ndllab: interrupted", file=sys.stderr)
+            return 130
         return int(cli.main(argv) or 0)
     return run_app()
 

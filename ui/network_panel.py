@@ -360,6 +360,8 @@ class NetworkView(QListView):
             return False
         if drag.source_row is not None:
             source = drag.source_row
+            if not 0 <= source < self.model().rowCount():  # a row of another window's list
+                return False
             target = gap if gap <= source else gap - 1
             if target != source:
                 self.move_requested.emit(source, target)

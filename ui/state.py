@@ -146,10 +146,10 @@ class TrainingSettings:
         if not isinstance(values, dict):
             return base
         changes: dict[str, Any] = {}
-        if values.get("optimizer") in optimizers.OPTIMIZERS:
-            changes["optimizer"] = values["optimizer"]
-        if values.get("schedule") in schedules.SCHEDULES:
-            changes["schedule"] = values["schedule"]
+        for key, registry in (("optimizer", optimizers.OPTIMIZERS), ("schedule", schedules.SCHEDULES)):
+            name = values.get(key)
+            if isinstance(name, str) and name in registry:
+                changes[key] = name
         for key, registry, defaults in (
             ("optimizer_params", optimizers.OPTIMIZERS, base.optimizer_params),
             ("schedule_params", schedules.SCHEDULES, base.schedule_params),
