@@ -150,8 +150,8 @@ class DocumentController(QObject):
             return False
         try:
             spec, document = read_design_file(Path(path))
-        except SpecError as exc:
-            dialogs.show_error(self._window, "Cannot open network", f"{exc}.")
+        except dialogs.USER_ERRORS as exc:
+            dialogs.show_error(self._window, "Cannot open network", dialogs.error_sentence(exc))
             return False
         if document is not None:
             self._state.apply_design_settings(document)
@@ -166,8 +166,8 @@ class DocumentController(QObject):
             return False
         try:
             spec = read_network_file(path)
-        except SpecError as exc:
-            dialogs.show_error(self._window, "Cannot open example", f"{exc}.")
+        except dialogs.USER_ERRORS as exc:
+            dialogs.show_error(self._window, "Cannot open example", dialogs.error_sentence(exc))
             return False
         self._state.load_network(spec)
         self._report_fit(f"Opened the example {spec.get('name', path.stem)}.")
@@ -202,8 +202,8 @@ class DocumentController(QObject):
     def _write_network(self, path: Path) -> bool:
         try:
             autosave.write_text_atomically(path, self._state.design_json())
-        except OSError as exc:
-            dialogs.show_error(self._window, "Cannot save", f"Could not write {path}: {exc.strerror or exc}.")
+        except dialogs.USER_ERRORS as exc:
+            dialogs.show_error(self._window, "Cannot save", dialogs.error_sentence(exc))
             return False
         self._state.mark_saved(path)
         settings.add_recent_file(path)
@@ -233,8 +233,8 @@ class DocumentController(QObject):
         try:
             load = _engine_function("load", "io")
             model = load(path)
-        except Exception as exc:  # the engine's errors say what is wrong with the file
-            dialogs.show_error(self._window, "Cannot open model", f"Could not open {Path(path).name}: {exc}")
+        except dialogs.USER_ERRORS as exc:  # the engine's errors say what is wrong with the file
+            dialogs.show_error(self._window, "Cannot open model", dialogs.error_sentence(exc))
             return False
         self._state.load_network(dict(model.spec))
         self._state.set_model(model)
@@ -268,9 +268,11 @@ class DocumentController(QObject):
             path = path.with_name(path.name + suffix)
         try:
             written = _engine_function(function, module)(model, path)
-        except Exception as exc:  # never lose the model because a file could not be written
+        except dialogs.USER_ERRORS as exc:  # the model stays; the user can try another place
             dialogs.show_error(
-                self._window, "Export failed", f"Could not export the model to {path.name}: {exc}"
+                self._window,
+                "Export failed",
+                f"Could not export the model to {path.name}. {dialogs.error_sentence(exc)}",
             )
             return False
         self._state.post_message(f"Exported {Path(written or path).name}.")

@@ -365,11 +365,11 @@ def test_a_failing_engine_gives_one_clear_error_and_loses_nothing(
     assert not window.documents.export_model_npz()
     assert fake_dialogs.errors()[-1] == (
         "Export failed",
-        "Could not export the model to m.dllab.npz: disk full",
+        "Could not export the model to m.dllab.npz. Disk full.",
     )
     fake_dialogs.open_paths.append(tmp_path / "x.dllab.npz")
     assert not window.documents.open_model()
-    assert "disk full" in fake_dialogs.errors()[-1][1]
+    assert "Disk full" in fake_dialogs.errors()[-1][1]
     assert window.state.spec == before and window.state.model is not None
 
 
