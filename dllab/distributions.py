@@ -10,8 +10,9 @@ outputs shows what the initial weights do:
 - ReLU with He (``sqrt(2 / n)``) keeps the same spread in every layer, while 0.01 shrinks it toward 0.
 
 Nothing is trained: the network is a real dllab model built from a spec (:func:`dllab.build`) and the
-outputs come from :meth:`dllab.model.Sequential.activations`, so the layers, activations and initialisers
-are the very ones training uses. The whole grid of activations and initialisers takes milliseconds.
+histograms are the probes a training run shows (:func:`dllab.probes.layer_outputs` and
+:func:`dllab.probes.summarize`), so the layers, activations, initialisers and statistics are the very ones
+training uses. The whole grid of activations and initialisers takes milliseconds.
 
 >>> layers = activation_distributions("sigmoid", init=1.0)
 >>> [round(layer.std, 2) for layer in layers]            # doctest: +SKIP
@@ -31,8 +32,8 @@ from dllab.errors import SettingsError, quote
 from dllab.initializers import validate_init
 from dllab.model import build
 from dllab.optimizers import check_whole_number, finite_number
+from dllab.probes import OUTPUT_RANGES, layer_outputs, summarize
 from dllab.spec import LAYER_TYPES
-from dllab.trainer import histogram
 
 #: Activation names accepted here (lower case, ``_`` and ``-`` ignored) and their layer types in a spec.
 ACTIVATIONS: dict[str, str] = {
@@ -42,9 +43,7 @@ ACTIVATIONS: dict[str, str] = {
 #: a range that holds almost every output of a well-initialised layer for the others. Values outside go to
 #: the end bins.
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
-    "Sigmoid": (0.0, 1.0),
-    "Tanh": (-1.0, 1.0),
-    "Step": (0.0, 1.0),
+    **OUTPUT_RANGES,
     "ReLU": (0.0, 4.0),
     "LeakyReLU": (-1.0, 4.0),
     "ELU": (-1.0, 4.0),
@@ -70,7 +69,9 @@ class LayerDistribution:
     edges : numpy.ndarray
         ``bins + 1`` bin edges.
     mean, std : float
-        Of all outputs of the layer (not just those inside the range).
+        Of all finite outputs of the layer (not just those inside the range).
+    nonfinite : int
+        Outputs that overflowed to an infinity or NaN (in no bin).
     """
 
     layer: int
@@ -79,6 +80,7 @@ class LayerDistribution:
     edges: np.ndarray
     mean: float
     std: float
+    nonfinite: int = 0
 
     @property
     def fractions(self) -> np.ndarray:
@@ -188,21 +190,21 @@ def activation_distributions(
     x = np.random.default_rng(seed).standard_normal((samples, units))
     edges = np.linspace(lo, hi, bins + 1)
     result = []
-    with np.errstate(over="ignore", invalid="ignore"):  # std 1.0 with ReLU grows without bound
-        outputs = model.activations(x)
-    for layer, out in zip(model.layers, outputs, strict=True):
+    for layer, out in zip(
+        model.layers, layer_outputs(model, x), strict=True
+    ):  # std 1.0 with ReLU may overflow
         if layer.category != "Activation":
             continue
-        values = out.reshape(-1)
-        finite = values[np.isfinite(values)]
+        summary = summarize(out.reshape(-1), edges)
         result.append(
             LayerDistribution(
                 layer=len(result) + 1,
                 name=layer.name,
-                counts=histogram(finite, lo, hi, bins).astype(np.int64),
+                counts=summary.counts.astype(np.int64),
                 edges=edges.copy(),
-                mean=float(finite.mean()) if finite.size else float("nan"),
-                std=float(finite.std()) if finite.size else float("nan"),
+                mean=summary.mean,
+                std=summary.std,
+                nonfinite=summary.nonfinite,
             )
         )
     return result

@@ -9,7 +9,8 @@ Consumers (the command line, the desktop app's worker thread, a run recorder) re
 an event is a copy. The run's :class:`~dllab.run_control.RunControl` (given to the trainer, or its own) stops,
 pauses, resumes and single-steps it from any thread, or from another process, between batches. A loss that is
 NaN or infinite stops the run in the batch where it happens and restores the last weights that gave a finite
-loss.
+loss. Layer statistics come from :mod:`dllab.probes`, within the run's one probe budget
+(:attr:`Trainer.probe_budget`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from dllab.data import Augmenter, PreparedData, iterate_batches, num_batches
 from dllab.errors import SettingsError
 from dllab.metrics import Evaluation, evaluate, fit_reading
 from dllab.model import Sequential
+from dllab.probes import LayerProbe, LayerStatistics, ProbeBudget
+
+# The parts of a LayerStatistics event, importable with the events as before.
+from dllab.probes import LayerStats as LayerStats
+from dllab.probes import ParamStats as ParamStats
 from dllab.run_control import RunControl
 
 
@@ -58,8 +64,9 @@ class TrainingConfig:
     max_steps: int | None = None
     #: Mini-batches between layer statistics (0: only at the end of each epoch).
     stats_every: int = 50
-    #: Largest share of the training time that statistics may take; more are skipped (the last epoch's
-    #: statistics always come).
+    #: Largest share of the training time that probes of the live model may take (the statistics, and what a
+    #: consumer such as the desktop app probes at the run's events); more are skipped (the last epoch's
+    #: statistics always come). See :class:`dllab.probes.ProbeBudget`.
     stats_budget: float = 0.05
     #: Samples in the fixed probe batch whose activations are recorded.
     probe_size: int = 100
@@ -153,46 +160,6 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
-class ParamStats:
-    key: str
-    norm: float
-    grad_norm: float
-    #: ||update|| / ||weights|| of the last step (about 1e-3 is healthy).
-    update_ratio: float
-    counts: np.ndarray
-    edges: np.ndarray
-    grad_counts: np.ndarray
-    grad_edges: np.ndarray
-    #: Weights and gradients that are NaN or infinite (left out of the histograms).
-    nonfinite: int = 0
-
-
-@dataclass(frozen=True)
-class LayerStats:
-    name: str
-    type_name: str
-    #: Histogram of the layer's outputs on the probe batch; edges stay fixed for the whole run.
-    counts: np.ndarray
-    edges: np.ndarray
-    mean: float
-    std: float
-    #: Share of units that never fire on the probe batch (ReLU-like layers), else NaN.
-    dead_fraction: float
-    #: Share of outputs in the flat tails (sigmoid, tanh), else NaN.
-    saturated_fraction: float
-    params: tuple[ParamStats, ...]
-    #: Outputs that are NaN or infinite (left out of the histogram).
-    nonfinite: int = 0
-
-
-@dataclass(frozen=True)
-class LayerStatistics:
-    step: int
-    epoch: int
-    layers: tuple[LayerStats, ...]
-
-
-@dataclass(frozen=True)
 class Paused:
     step: int
 
@@ -235,7 +202,6 @@ Event = (
     RunStarted | BatchEnded | EpochEnded | LayerStatistics | Paused | Resumed | Finished | Stopped | Diverged
 )
 
-_RELU_LIKE = ("ReLU", "Step")
 #: Seconds between two looks at a paused run's control (a stop or resume wakes it at once anyway).
 _PAUSE_POLL_S = 0.1
 
@@ -254,23 +220,32 @@ def first_nonfinite(arrays: dict[str, np.ndarray]) -> str | None:
     return None
 
 
-def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
-    """Counts of ``values`` in ``bins`` equal bins over [lo, hi]; values outside go to the end bins, NaN to
-    none (:func:`nonfinite_count` reports them)."""
-    with np.errstate(all="ignore"):
-        index = (values - lo) * (bins / (hi - lo))
-    index = index[np.isfinite(values)]
-    np.clip(index, 0, bins - 1, out=index)
-    return np.bincount(index.astype(np.intp), minlength=bins)
+@dataclass
+class _Run:
+    """Where one run of :meth:`Trainer.run` is: what its steps share."""
 
-
-def nonfinite_count(values: np.ndarray) -> int:
-    """How many of ``values`` are NaN or infinite."""
-    return int(values.size - np.count_nonzero(np.isfinite(values)))
-
-
-_SATURATING = {"Sigmoid": (0.01, 0.99), "Tanh": (-0.99, 0.99)}
-_FIXED_RANGES = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0), "Step": (-0.05, 1.05)}
+    per_epoch: int
+    total: int
+    rng_batches: np.random.Generator
+    rng_augment: np.random.Generator
+    #: Training samples measured at each epoch's end.
+    eval_train: np.ndarray
+    base_lr: float
+    #: The model's parameters and running statistics, live.
+    live: dict[str, np.ndarray]
+    #: Copies of ``live`` before the last update: the last finite weights.
+    snapshot: dict[str, np.ndarray]
+    start_time: float
+    step: int = 0
+    epoch: int = 0
+    #: The last batch's gradients.
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    best_val: float = math.inf
+    best_epoch: int | None = None
+    since_best: int = 0
+    statistics_step: int = -1
+    #: (seconds, samples) of the last batches, for the training speed.
+    recent: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=20))
 
 
 class Trainer:
@@ -287,6 +262,9 @@ class Trainer:
     Attributes
     ----------
     control : RunControl
+    probe_budget : ProbeBudget
+        The share of the training time that probes of the run may take (``config.stats_budget``): the layer
+        statistics here, and whatever else a consumer probes while the run is suspended at an event.
     history : list of EpochEnded
         The epochs so far.
     best_weights : dict or None
@@ -332,7 +310,10 @@ class Trainer:
         self.history: list[EpochEnded] = []
         self.best_weights: dict[str, np.ndarray] | None = None
         self.control = control if control is not None else RunControl()
-        self._edges: dict[str, np.ndarray] = {}
+        self.probe_budget = ProbeBudget(self.config.stats_budget)
+        self._layer_probe = LayerProbe(
+            model, data.x_train[: self.config.probe_size], self.config.histogram_bins
+        )
 
     def stop(self) -> None:
         """Stop before the next batch: ``control.stop()``, for callers that hold only the trainer."""
@@ -342,7 +323,52 @@ class Trainer:
 
     def run(self) -> Iterator[Event]:
         """Train, yielding events; ends with Finished, Stopped or Diverged."""
-        cfg, data, model = self.config, self.data, self.model
+        cfg, data = self.config, self.data
+        run = self._begin()
+        yield RunStarted(
+            cfg.epochs, run.per_epoch, run.total, len(data.x_train), len(data.x_val), len(data.x_test)
+        )
+        reason = "completed"
+        for epoch in range(1, cfg.epochs + 1):
+            run.epoch = epoch
+            self.optimizer.lr = self.schedule(run.base_lr, epoch - 1)
+            batches = iterate_batches(
+                data.x_train, data.y_train, cfg.batch_size, run.rng_batches, drop_last=cfg.drop_last
+            )
+            for batch, (xb, yb) in enumerate(batches, start=1):
+                if not (yield from self._wait_for_batch(run)):
+                    yield Stopped(run.step, epoch)
+                    return
+                outcome = self._train_batch(run, batch, xb, yb)
+                yield outcome
+                if isinstance(outcome, Diverged):
+                    return
+                if self._statistics_due(run, epoch_end=False):
+                    yield self._statistics(run)
+                if run.step >= run.total:
+                    break
+            result = self._end_epoch(run)
+            self.history.append(result)
+            if not (math.isfinite(result.train_loss) and math.isfinite(self._monitored(result))):
+                # Weights that are finite yet so large that the measured loss overflows.
+                yield result
+                yield self._diverged_when_measured(run, result)
+                return
+            self._keep_if_best(run, result)
+            if self._statistics_due(run, epoch_end=True):
+                yield self._statistics(run)
+            yield result
+            ending = self._ending(run)
+            if ending is not None:
+                reason = ending
+                break
+        yield self._finished(run, reason)
+
+    # --- the steps of a run ---------------------------------------------------------------------------------
+
+    def _begin(self) -> _Run:
+        """A run's starting point: its random streams, its length, the evaluation sample, the first weights."""
+        cfg, data = self.config, self.data
         rng_batches, rng_augment, rng_eval = np.random.default_rng(cfg.seed).spawn(3)
         per_epoch = num_batches(len(data.x_train), cfg.batch_size, cfg.drop_last)
         if per_epoch == 0:
@@ -352,115 +378,150 @@ class Trainer:
         total = (
             per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
         )
-        eval_train = self._eval_indices(len(data.x_train), rng_eval)
-        probe = data.x_train[: cfg.probe_size]
-        params = model.params
-        live = {**params, **model.state}
-        snapshot = {k: v.copy() for k, v in live.items()}
-        base_lr = self.optimizer.lr
-        best_val, best_epoch, since_best = math.inf, None, 0
-        start_time, step, epoch = time.perf_counter(), 0, 0
-        recent: deque[tuple[float, int]] = deque(maxlen=20)
-        train_time = stats_time = 0.0
-        stats_step = -1
-        yield RunStarted(cfg.epochs, per_epoch, total, len(data.x_train), len(data.x_val), len(data.x_test))
-        finish_reason = "completed"
-        for epoch in range(1, cfg.epochs + 1):
-            self.optimizer.lr = self.schedule(base_lr, epoch - 1)
-            batches = iterate_batches(
-                data.x_train, data.y_train, cfg.batch_size, rng_batches, drop_last=cfg.drop_last
-            )
-            for batch_index, (xb, yb) in enumerate(batches, start=1):
-                if not self.control.next_batch(timeout=0):
-                    paused_at = time.perf_counter()
-                    going = yield from self._wait_while_paused(step)
-                    start_time += time.perf_counter() - paused_at
-                    recent.clear()
-                    if not going:
-                        yield Stopped(step, epoch)
-                        return
-                t0 = time.perf_counter()
-                if self.augmenter is not None and self.augmenter.enabled:
-                    xb = self.augmenter(xb, rng_augment)
-                with np.errstate(all="ignore"):
-                    loss, grads = model.loss_and_grads(xb, yb)
-                if not math.isfinite(loss):
-                    self._restore(snapshot)
-                    yield Diverged(step + 1, epoch, loss, self._divergence(loss, step, epoch))
-                    return
-                for key, value in live.items():
-                    np.copyto(snapshot[key], value)
-                with np.errstate(all="ignore"):
-                    self.optimizer.update(params, grads)
-                bad = first_nonfinite(live)
-                if bad is not None:  # the update itself overflowed, the last one of a run included
-                    self._restore(snapshot)
-                    yield Diverged(step + 1, epoch, loss, self._divergence(loss, step, epoch, bad))
-                    return
-                step += 1
-                duration = time.perf_counter() - t0
-                train_time += duration
-                recent.append((duration, len(xb)))
-                rate = sum(n for _, n in recent) / max(sum(t for t, _ in recent), 1e-9)
-                yield BatchEnded(step, epoch, batch_index, loss, self.optimizer.lr, rate)
-                due = cfg.stats_every and step % cfg.stats_every == 0
-                if due and stats_time <= cfg.stats_budget * train_time:
-                    t0 = time.perf_counter()
-                    statistics = self._layer_statistics(step, epoch, probe, grads, snapshot)
-                    stats_time += time.perf_counter() - t0
-                    stats_step = step
-                    yield statistics
-                if step >= total:
-                    break
-            result = self._end_epoch(epoch, step, eval_train, start_time, best_val)
-            if not (math.isfinite(result.train_loss) and math.isfinite(self._monitored(result))):
-                # Weights that are finite yet so large that the measured loss overflows.
-                self.history.append(result)
-                yield result
-                self._restore(snapshot)
-                loss = result.train_loss if not math.isfinite(result.train_loss) else result.val_loss
-                yield Diverged(step, epoch, loss, self._divergence(loss, step, epoch, measured=True))
-                return
-            if result.improved:
-                best_val, best_epoch, since_best = self._monitored(result), epoch, 0
-                self.best_weights = model.get_weights()
-            else:
-                since_best += 1
-            self.history.append(result)
-            last_epoch = epoch == cfg.epochs or step >= total
-            if stats_step != step and (last_epoch or stats_time <= cfg.stats_budget * train_time):
-                t0 = time.perf_counter()
-                statistics = self._layer_statistics(step, epoch, probe, grads, snapshot)
-                stats_time += time.perf_counter() - t0
-                stats_step = step
-                yield statistics
-            yield result
-            if cfg.early_stopping and since_best >= cfg.early_stopping:
-                finish_reason = "early stopping"
-                if self.best_weights is not None:
-                    model.set_weights(self.best_weights)
-                break
-            if step >= total:
-                if step < per_epoch * cfg.epochs:
-                    finish_reason = "step limit"
-                break
+        live = {**self.model.params, **self.model.state}
+        return _Run(
+            per_epoch=per_epoch,
+            total=total,
+            rng_batches=rng_batches,
+            rng_augment=rng_augment,
+            eval_train=self._eval_indices(len(data.x_train), rng_eval),
+            base_lr=self.optimizer.lr,
+            live=live,
+            snapshot={key: value.copy() for key, value in live.items()},
+            start_time=time.perf_counter(),
+        )
+
+    def _wait_for_batch(self, run: _Run) -> Generator[Event, None, bool]:
+        """Let the next batch run, first waiting while the run is paused (announced by Paused, and by Resumed when
+        it goes on, not after a single step); False when the run is stopped. A pause is no training time."""
+        control = self.control
+        if control.next_batch(timeout=0):
+            return True
+        if control.stopped:
+            return False
+        paused_at = time.perf_counter()
+        yield Paused(run.step)
+        while not control.next_batch(timeout=_PAUSE_POLL_S):
+            if control.stopped:
+                return False
+        run.start_time += time.perf_counter() - paused_at
+        run.recent.clear()
+        if not control.paused:
+            yield Resumed(run.step)
+        return True
+
+    def _train_batch(self, run: _Run, batch: int, xb: np.ndarray, yb: np.ndarray) -> BatchEnded | Diverged:
+        """One mini-batch: forward, backward, update. Diverged, with the last finite weights put back, when the
+        loss before the update or the weights after it are not finite."""
+        clock = self.probe_budget.clock
+        started = clock()
+        if self.augmenter is not None and self.augmenter.enabled:
+            xb = self.augmenter(xb, run.rng_augment)
         with np.errstate(all="ignore"):
-            test = evaluate(model, data.x_test, data.y_test)
-        yield Finished(
-            finish_reason,
-            step,
-            epoch,
+            loss, grads = self.model.loss_and_grads(xb, yb)
+        if not math.isfinite(loss):
+            return self._diverged(run, loss)
+        for key, value in run.live.items():
+            np.copyto(run.snapshot[key], value)
+        with np.errstate(all="ignore"):
+            self.optimizer.update(self.model.params, grads)
+        bad = first_nonfinite(run.live)
+        if bad is not None:  # the update itself overflowed, the last one of a run included
+            return self._diverged(run, loss, bad)
+        run.step += 1
+        run.grads = grads
+        duration = clock() - started
+        self.probe_budget.count_training(duration)
+        run.recent.append((duration, len(xb)))
+        rate = sum(n for _, n in run.recent) / max(sum(t for t, _ in run.recent), 1e-9)
+        return BatchEnded(run.step, run.epoch, batch, loss, self.optimizer.lr, rate)
+
+    def _statistics_due(self, run: _Run, *, epoch_end: bool) -> bool:
+        """Whether layer statistics come now: every ``stats_every`` batches and at the end of each epoch, while
+        the probe budget allows; at the end of the last epoch always."""
+        cfg = self.config
+        if epoch_end:
+            last_epoch = run.epoch == cfg.epochs or run.step >= run.total
+            return run.statistics_step != run.step and (last_epoch or self.probe_budget.allows())
+        return bool(cfg.stats_every) and run.step % cfg.stats_every == 0 and self.probe_budget.allows()
+
+    def _statistics(self, run: _Run) -> LayerStatistics:
+        run.statistics_step = run.step
+        return self.probe_budget.spend(
+            lambda: self._layer_probe(run.step, run.epoch, run.grads, run.snapshot)
+        )
+
+    def _end_epoch(self, run: _Run) -> EpochEnded:
+        """The epoch's training and validation loss and accuracy, measured now."""
+        data, limit = self.data, self.config.eval_samples
+        with np.errstate(all="ignore"):
+            train = evaluate(self.model, data.x_train[run.eval_train], data.y_train[run.eval_train])
+            val = evaluate(self.model, data.x_val[:limit], data.y_val[:limit])
+        elapsed = time.perf_counter() - run.start_time
+        monitored = val.loss if best_measure(data) == "validation loss" else train.loss
+        return EpochEnded(
+            epoch=run.epoch,
+            step=run.step,
+            train_loss=train.loss,
+            train_accuracy=train.accuracy,
+            val_loss=val.loss,
+            val_accuracy=val.accuracy,
+            lr=self.optimizer.lr,
+            elapsed=elapsed,
+            samples_per_second=run.step * self.config.batch_size / max(elapsed, 1e-9),
+            improved=bool(monitored < run.best_val),
+            reading=fit_reading(train.accuracy, val.accuracy),
+        )
+
+    def _keep_if_best(self, run: _Run, result: EpochEnded) -> None:
+        """Keep the weights of the best epoch so far (by :func:`best_measure`)."""
+        if result.improved:
+            run.best_val, run.best_epoch, run.since_best = self._monitored(result), run.epoch, 0
+            self.best_weights = self.model.get_weights()
+        else:
+            run.since_best += 1
+
+    def _ending(self, run: _Run) -> str | None:
+        """Why the run ends after this epoch (a finish reason), or None when it goes on. Early stopping puts
+        the best weights back."""
+        cfg = self.config
+        if cfg.early_stopping and run.since_best >= cfg.early_stopping:
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+            return "early stopping"
+        if run.step >= run.total:
+            return "step limit" if run.step < run.per_epoch * cfg.epochs else "completed"
+        return None
+
+    def _finished(self, run: _Run, reason: str) -> Finished:
+        """The end of a run that was neither stopped nor diverged, with the test set's evaluation."""
+        with np.errstate(all="ignore"):
+            test = evaluate(self.model, self.data.x_test, self.data.y_test)
+        return Finished(
+            reason,
+            run.step,
+            run.epoch,
             test.loss,
             test.accuracy,
-            best_epoch,
-            best_val,
-            time.perf_counter() - start_time,
+            run.best_epoch,
+            run.best_val,
+            time.perf_counter() - run.start_time,
             test,
         )
 
-    def _restore(self, snapshot: dict[str, np.ndarray]) -> None:
-        """Put back the weights (and running statistics) of ``snapshot``, the last finite ones."""
-        self.model.set_weights(snapshot)
+    # --- divergence ---------------------------------------------------------------------------------------
+
+    def _diverged(self, run: _Run, loss: float, bad: str | None = None) -> Diverged:
+        """The batch after ``run.step`` diverged (``bad``: the parameter its update made not finite): the last
+        finite weights are put back."""
+        self.model.set_weights(run.snapshot)
+        return Diverged(run.step + 1, run.epoch, loss, self._divergence(loss, run.step, run.epoch, bad))
+
+    def _diverged_when_measured(self, run: _Run, result: EpochEnded) -> Diverged:
+        """The loss measured at the epoch's end is not finite: the weights before the last update are put back."""
+        self.model.set_weights(run.snapshot)
+        loss = result.train_loss if not math.isfinite(result.train_loss) else result.val_loss
+        return Diverged(run.step, run.epoch, loss, self._divergence(loss, run.step, run.epoch, measured=True))
 
     def _divergence(
         self, loss: float, step: int, epoch: int, bad: str | None = None, *, measured: bool = False
@@ -484,19 +545,7 @@ class Trainer:
             )
         return f"the loss became {loss} at step {step + 1} (epoch {epoch}); {lr}, and the last finite weights are kept."
 
-    def _wait_while_paused(self, step: int) -> Generator[Event, None, bool]:
-        """Wait while the run is paused (announced by Paused, and by Resumed when it goes on); False when it is
-        stopped, True when the next batch may run (resumed, or one batch allowed by a single step)."""
-        control = self.control
-        if control.stopped:
-            return False
-        yield Paused(step)
-        while not control.next_batch(timeout=_PAUSE_POLL_S):
-            if control.stopped:
-                return False
-        if not control.paused:
-            yield Resumed(step)
-        return True
+    # --- measures -----------------------------------------------------------------------------------------
 
     def _monitored(self, event: EpochEnded) -> float:
         """The loss that picks the best epoch and early stopping (see :func:`best_measure`)."""
@@ -507,121 +556,3 @@ class Trainer:
         if limit is None or n <= limit:
             return np.arange(n)
         return np.sort(rng.choice(n, size=limit, replace=False))
-
-    def _end_epoch(
-        self, epoch: int, step: int, eval_train: np.ndarray, start_time: float, best_val: float
-    ) -> EpochEnded:
-        data, limit = self.data, self.config.eval_samples
-        with np.errstate(all="ignore"):
-            train = evaluate(self.model, data.x_train[eval_train], data.y_train[eval_train])
-            val = evaluate(self.model, data.x_val[:limit], data.y_val[:limit])
-        elapsed = time.perf_counter() - start_time
-        monitored = val.loss if best_measure(data) == "validation loss" else train.loss
-        return EpochEnded(
-            epoch=epoch,
-            step=step,
-            train_loss=train.loss,
-            train_accuracy=train.accuracy,
-            val_loss=val.loss,
-            val_accuracy=val.accuracy,
-            lr=self.optimizer.lr,
-            elapsed=elapsed,
-            samples_per_second=step * self.config.batch_size / max(elapsed, 1e-9),
-            improved=bool(monitored < best_val),
-            reading=fit_reading(train.accuracy, val.accuracy),
-        )
-
-    # --- statistics -----------------------------------------------------------------------------------
-
-    def _histogram(
-        self, key: str, values: np.ndarray, fixed: tuple[float, float] | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        edges = self._edges.get(key)
-        if edges is None:
-            if fixed is not None:
-                lo, hi = fixed
-            else:
-                finite = values[np.isfinite(values)]
-                lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
-                span = max(hi - lo, 1e-6)
-                lo, hi = lo - 0.25 * span, hi + 0.25 * span
-                if values.min() >= 0:
-                    lo = 0.0
-            edges = np.linspace(lo, hi, self.config.histogram_bins + 1)
-            self._edges[key] = edges
-        return histogram(values, edges[0], edges[-1], len(edges) - 1), edges.copy()
-
-    def _layer_statistics(
-        self,
-        step: int,
-        epoch: int,
-        probe: np.ndarray,
-        grads: dict[str, np.ndarray],
-        before: dict[str, np.ndarray],
-    ) -> LayerStatistics:
-        with np.errstate(all="ignore"):  # a run on its way to diverging still gets its statistics
-            return self._collect_statistics(step, epoch, probe, grads, before)
-
-    def _collect_statistics(
-        self,
-        step: int,
-        epoch: int,
-        probe: np.ndarray,
-        grads: dict[str, np.ndarray],
-        before: dict[str, np.ndarray],
-    ) -> LayerStatistics:
-        stats = []
-        outputs = self.model.activations(probe)
-        for layer, out in zip(self.model.layers, outputs, strict=True):
-            values = out.reshape(-1)
-            counts, edges = self._histogram(f"act:{layer.name}", values, _FIXED_RANGES.get(layer.type_name))
-            dead = saturated = float("nan")
-            if layer.type_name in _RELU_LIKE:
-                units = out.reshape(len(out), out.shape[1], -1) if out.ndim == 4 else out[:, :, None]
-                dead = float(np.mean(~np.any(units > 0, axis=(0, 2))))
-            elif layer.type_name in _SATURATING:
-                lo, hi = _SATURATING[layer.type_name]
-                saturated = float(np.mean((values < lo) | (values > hi)))
-            param_stats = []
-            for name, value in layer.params.items():
-                key = f"{layer.name}.{name}"
-                grad = grads.get(key)
-                w = value.reshape(-1)
-                g = np.zeros_like(w) if grad is None else grad.reshape(-1)
-                w_counts, w_edges = self._histogram(f"w:{key}", w, None)
-                finite_g = np.abs(g[np.isfinite(g)])
-                g_max = float(finite_g.max()) + 1e-12 if finite_g.size else 1e-12
-                g_edges = np.linspace(-g_max, g_max, self.config.histogram_bins + 1)
-                g_counts = histogram(g, -g_max, g_max, self.config.histogram_bins)
-                norm = float(np.linalg.norm(w))
-                previous = before[key]
-                update = float(np.linalg.norm(w - previous.reshape(-1)))
-                prev_norm = float(np.linalg.norm(previous))
-                param_stats.append(
-                    ParamStats(
-                        key,
-                        norm,
-                        float(np.linalg.norm(g)),
-                        update / prev_norm if prev_norm > 0 else float("nan"),
-                        w_counts,
-                        w_edges,
-                        g_counts,
-                        g_edges,
-                        nonfinite_count(w) + nonfinite_count(g),
-                    )
-                )
-            stats.append(
-                LayerStats(
-                    layer.name,
-                    layer.type_name,
-                    counts,
-                    edges,
-                    float(values.mean()),
-                    float(values.std()),
-                    dead,
-                    saturated,
-                    tuple(param_stats),
-                    nonfinite_count(values),
-                )
-            )
-        return LayerStatistics(step, epoch, tuple(stats))

@@ -8,10 +8,12 @@ child process and sends to the window:
    heavy happens off the GUI thread); it describes what the views need (layers, classes, test images, 2D
    points);
 2. the trainer's own events (:mod:`dllab.trainer`), each recorded by a :class:`dllab.runs.RunRecorder` first;
-3. snapshots of the live model, computed here, right when the trainer's generator is suspended at a
-   ``LayerStatistics`` or ``EpochEnded`` event (so the weights are consistent) and rate-limited so they cost a
-   few percent of the training time at most: :class:`FilterSnapshot`, :class:`FeatureMapSnapshot`,
-   :class:`BoundarySnapshot`. Every array in them is a copy: the GUI thread never sees a live array;
+3. snapshots of the live model (:mod:`dllab.probes`), taken right when the trainer's generator is suspended at
+   a ``LayerStatistics`` or ``EpochEnded`` event (so the weights are consistent), no more often than the views
+   can show them, and within the trainer's probe budget (:attr:`dllab.trainer.Trainer.probe_budget`: the
+   statistics and the snapshots together take a share of the training time at most): :class:`FilterSnapshot`,
+   :class:`FeatureMapSnapshot`, :class:`BoundarySnapshot`. Every array in them is a copy: the GUI thread never
+   sees a live array;
 4. at the end :class:`FinalEvaluation` and :class:`SessionEnded`, which hands the trained model over (training is
    over, nothing changes it any more).
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,17 @@ from typing import Any
 import numpy as np
 
 import dllab
-from dllab.data import Dataset, Normalizer, PreparedData, prepare
-from dllab.metrics import Evaluation, predicted_classes
+from dllab.data import Dataset, PreparedData, prepare
+from dllab.metrics import Evaluation
 from dllab.model import Sequential
+from dllab.probes import (
+    ProbeBudget,
+    boundary_grid,
+    feature_map_layers,
+    feature_maps,
+    first_conv_filters,
+    plane_extent,
+)
 from dllab.run_control import RunControl
 from dllab.runs import DataSettings, RunRecorder, new_run_folder
 from dllab.trainer import (
@@ -53,8 +63,8 @@ from dllab.trainer import (
 
 #: Points per side of the decision-boundary grid.
 BOUNDARY_RESOLUTION = 140
-#: Share of the run's time that snapshots of the live model may take at most.
-SNAPSHOT_BUDGET = 0.03
+#: Seconds between two snapshots of one kind at the least: the views cannot show them any faster.
+SNAPSHOT_INTERVALS_S = {"filters": 0.25, "feature maps": 0.25, "boundary": 0.1}
 #: Seconds the first batch waits at most for the views to be ready (see ``TrainingSession.views_ready``).
 VIEWS_READY_TIMEOUT_S = 3.0
 
@@ -185,94 +195,6 @@ def is_urgent(item: Any) -> bool:
     )
 
 
-# --- snapshots of a live model (plain functions, tested on their own) -------------------------------------
-
-
-def first_conv_filters(model: Sequential) -> tuple[str, np.ndarray] | None:
-    """The first Conv2D layer's name and a copy of its weights, or None."""
-    for layer in model.layers:
-        if layer.type_name == "Conv2D":
-            return layer.name, layer.params["W"].copy()
-    return None
-
-
-def feature_map_layers(model: Sequential) -> tuple[str, ...]:
-    """Names of the layers whose outputs are feature maps (channels, height, width)."""
-    return tuple(layer.name for layer in model.layers if len(layer.output_shape or ()) == 3)
-
-
-def feature_maps(model: Sequential, sample: np.ndarray) -> dict[str, np.ndarray]:
-    """Each feature-map layer's output for one (prepared) sample, as copies."""
-    outputs = model.activations(sample[None])
-    return {
-        layer.name: np.array(out[0], dtype=np.float32)
-        for layer, out in zip(model.layers, outputs, strict=True)
-        if out.ndim == 4
-    }
-
-
-def plane_extent(points: np.ndarray, margin: float = 0.12) -> tuple[float, float, float, float]:
-    """``(x0, x1, y0, y1)`` around 2D points with a margin (a share of each side's range)."""
-    lo, hi = points.min(axis=0).astype(float), points.max(axis=0).astype(float)
-    span = np.maximum(hi - lo, 1e-6)
-    lo, hi = lo - margin * span, hi + margin * span
-    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
-
-
-def boundary_grid(
-    model: Sequential,
-    normalizer: Normalizer,
-    extent: tuple[float, float, float, float],
-    resolution: int = BOUNDARY_RESOLUTION,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted class and its probability at ``resolution`` x ``resolution`` points of the plane.
-
-    The grid is in raw data coordinates and is normalised as the training data were. Returns two
-    ``(resolution, resolution)`` arrays, rows along y (bottom first), columns along x.
-    """
-    x0, x1, y0, y1 = extent
-    xs = np.linspace(x0, x1, resolution)
-    ys = np.linspace(y0, y1, resolution)
-    gx, gy = np.meshgrid(xs, ys)
-    raw = np.column_stack([gx.ravel(), gy.ravel()])
-    with np.errstate(all="ignore"):
-        probs = model.predict(normalizer.transform(raw))
-    classes = predicted_classes(probs)
-    if probs.shape[1] == 1:
-        confidence = np.where(classes == 1, probs[:, 0], 1 - probs[:, 0])
-    else:
-        confidence = probs[np.arange(len(probs)), classes]
-    shape = (resolution, resolution)
-    return classes.reshape(shape).astype(np.int16), np.nan_to_num(confidence).reshape(shape).astype(
-        np.float32
-    )
-
-
-class Throttle:
-    """Allows a costly task at most every ``interval`` seconds and within ``budget`` of the elapsed time."""
-
-    def __init__(self, interval: float, budget: float = SNAPSHOT_BUDGET) -> None:
-        self.interval = interval
-        self.budget = budget
-        self.start = time.perf_counter()
-        self.last = -math.inf
-        self.spent = 0.0
-
-    def due(self) -> bool:
-        """Whether the task may run now."""
-        now = time.perf_counter()
-        return now - self.last >= self.interval and self.spent <= self.budget * (now - self.start)
-
-    def run(self, task: Callable[[], Any]) -> Any:
-        """Run ``task`` now, counting its time."""
-        t0 = time.perf_counter()
-        try:
-            return task()
-        finally:
-            self.last = time.perf_counter()
-            self.spent += self.last - t0
-
-
 # --- the session ---------------------------------------------------------------------------------------------
 
 
@@ -338,7 +260,7 @@ class TrainingSession:
 
         started = self._describe(model, prepared)
         yield started
-        snapshots = _Snapshots(model, prepared, started, self)
+        snapshots = _Snapshots(model, prepared, started, self, trainer.probe_budget)
         yield from snapshots.take(0, 0, force=True)
         ready = self.views_ready
         if ready is not None:
@@ -412,35 +334,48 @@ class TrainingSession:
 
 
 class _Snapshots:
-    """Takes the snapshots of the live model that the views want, each throttled on its own."""
+    """Takes the snapshots of the live model that the views want, at most every :data:`SNAPSHOT_INTERVALS_S`
+    and while the run's probe budget allows (``force``: now, whatever the interval and the budget say)."""
 
     def __init__(
-        self, model: Sequential, prepared: PreparedData, started: SessionStarted, session: TrainingSession
+        self,
+        model: Sequential,
+        prepared: PreparedData,
+        started: SessionStarted,
+        session: TrainingSession,
+        budget: ProbeBudget,
     ) -> None:
         self.model = model
         self.prepared = prepared
         self.started = started
         self.session = session
-        self.filters = Throttle(0.25) if started.first_conv else None
-        self.maps = Throttle(0.25) if started.feature_layers and len(prepared.x_test) else None
-        self.boundary = Throttle(0.1) if started.extent is not None else None
+        self.budget = budget
+        self.taken = dict.fromkeys(SNAPSHOT_INTERVALS_S, -math.inf)
 
     def take(self, step: int, epoch: int, *, force: bool = False) -> Iterator[Any]:
-        model, started = self.model, self.started
-        if self.filters is not None and (force or self.filters.due()):
-            found = self.filters.run(lambda: first_conv_filters(model))
+        model, started, prepared = self.model, self.started, self.prepared
+        if started.first_conv and self._due("filters", force):
+            found = self.budget.spend(lambda: first_conv_filters(model))
             if found is not None:
                 yield FilterSnapshot(step, found[0], found[1])
-        if self.maps is not None and (force or self.maps.due()):
-            sample = min(max(int(self.session.feature_sample), 0), len(self.prepared.x_test) - 1)
-            maps = self.maps.run(lambda: feature_maps(model, self.prepared.x_test[sample]))
+        if started.feature_layers and len(prepared.x_test) and self._due("feature maps", force):
+            sample = min(max(int(self.session.feature_sample), 0), len(prepared.x_test) - 1)
+            maps = self.budget.spend(lambda: feature_maps(model, prepared.x_test[sample]))
             yield FeatureMapSnapshot(step, sample, maps)
-        if self.boundary is not None and started.extent is not None and (force or self.boundary.due()):
-            extent = started.extent
-            classes, confidence = self.boundary.run(
-                lambda: boundary_grid(model, self.prepared.normalizer, extent)
+        extent = started.extent
+        if extent is not None and self._due("boundary", force):
+            classes, confidence = self.budget.spend(
+                lambda: boundary_grid(model, prepared.normalizer, extent, BOUNDARY_RESOLUTION)
             )
             yield BoundarySnapshot(step, epoch, extent, classes, confidence)
+
+    def _due(self, kind: str, force: bool) -> bool:
+        """Whether the snapshot of ``kind`` is taken now (and if so, note the time)."""
+        now = time.monotonic()
+        if not force and (now - self.taken[kind] < SNAPSHOT_INTERVALS_S[kind] or not self.budget.allows()):
+            return False
+        self.taken[kind] = now
+        return True
 
 
 def _status(event: Any) -> str:

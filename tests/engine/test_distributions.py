@@ -75,6 +75,13 @@ def test_the_grid_covers_every_pair_on_the_same_inputs() -> None:
     np.testing.assert_array_equal(again["Sigmoid", 1.0][2].counts, grid["Sigmoid", 1.0][2].counts)
 
 
+def test_outputs_that_overflow_are_counted_not_binned_and_never_raise() -> None:
+    layers = activation_distributions("relu", 1e100, samples=50)  # each layer multiplies by about 1e101
+    assert layers[0].nonfinite == 0 and layers[-1].nonfinite > 0
+    for layer in layers:
+        assert layer.counts.sum() + layer.nonfinite == 50 * 100
+
+
 def test_the_network_is_a_real_spec_and_bad_settings_fail() -> None:
     spec = distribution_network("leaky_relu", "xavier", layers=2, units=8)
     assert [layer["type"] for layer in spec["layers"]] == ["Dense", "LeakyReLU", "Dense", "LeakyReLU"]

@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import dllab
-from dllab.data import load_dataset, make_shapes
+from dllab.data import load_dataset, make_shapes, prepare
+from dllab.probes import ProbeBudget
 from dllab.run_control import RunControl
 from dllab.runs import DataSettings, open_run
 from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, Paused, RunStarted, TrainingConfig
@@ -22,14 +22,10 @@ from ui.training_session import (
     FinalEvaluation,
     SessionEnded,
     SessionStarted,
-    Throttle,
     TrainingRequest,
     TrainingSession,
-    boundary_grid,
-    feature_maps,
-    first_conv_filters,
+    _Snapshots,
     is_urgent,
-    plane_extent,
 )
 
 SPIRAL_MLP = {
@@ -118,36 +114,23 @@ def test_a_conv_run_sends_filters_before_and_after_and_feature_maps(tmp_path):
     assert not any(isinstance(i, BoundarySnapshot) for i in items)
 
 
-def test_snapshots_are_copies_of_the_live_model():
-    model = dllab.build(TINY_CNN, seed=0)
-    name, weights = first_conv_filters(model)
-    model.params["conv2d_1.W"][...] = 0
-    assert name == "conv2d_1" and np.abs(weights).sum() > 0
-    maps = feature_maps(model, np.zeros((1, 28, 28), np.float32))
-    assert maps["conv2d_1"].shape == (4, 24, 24) and maps["maxpool2d_1"].shape == (4, 12, 12)
-    assert first_conv_filters(dllab.build(SPIRAL_MLP)) is None
-
-
-def test_the_boundary_grid_covers_the_plane_in_raw_coordinates():
-    from dllab.data import Normalizer
-
-    points = np.array([[0.0, 0.0], [2.0, 1.0]], np.float32)
-    extent = plane_extent(points, margin=0.5)
-    assert extent == pytest.approx((-1.0, 3.0, -0.5, 1.5))
+def test_snapshots_wait_for_the_run_s_probe_budget_unless_forced(tmp_path):
+    session = TrainingSession(spiral_request(tmp_path))
+    items = session.events()
+    started = next(items)  # prepared and described; no batch is trained
+    items.close()
     model = dllab.build(SPIRAL_MLP, seed=0)
-    classes, confidence = boundary_grid(model, Normalizer("none").fit(points), extent, resolution=20)
-    assert classes.shape == confidence.shape == (20, 20)
-    assert np.all((confidence >= 1 / 3 - 1e-6) & (confidence <= 1))
-
-
-def test_a_throttle_limits_rate_and_share_of_time():
-    throttle = Throttle(interval=10.0)
-    assert throttle.due()
-    throttle.run(lambda: None)
-    assert not throttle.due()  # within the interval
-    busy = Throttle(interval=0.0, budget=1e-9)
-    busy.run(lambda: sum(range(10_000)))
-    assert not busy.due()  # over its share of the time
+    budget = ProbeBudget(0.05)
+    budget.spent = 1.0  # probes took a second, training nothing yet
+    prepared = prepare(load_dataset("spiral"), input_shape=(2,), val_fraction=0.2)
+    snapshots = _Snapshots(model, prepared, started, session, budget)
+    assert list(snapshots.take(5, 1)) == []  # over the budget
+    (boundary,) = snapshots.take(5, 1, force=True)  # the first and last come whatever the budget says
+    assert isinstance(boundary, BoundarySnapshot) and boundary.step == 5 and budget.spent > 1.0
+    budget.count_training(1e6)
+    assert list(snapshots.take(6, 1)) == []  # too soon after the last for the views
+    snapshots.taken["boundary"] = -np.inf
+    assert [type(item) for item in snapshots.take(7, 1)] == [BoundarySnapshot]
 
 
 def test_stop_before_the_first_batch_ends_without_a_run_folder(tmp_path):
