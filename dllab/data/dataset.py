@@ -1,23 +1,135 @@
-"""The `Dataset` container every loader returns, and the error a user's data can cause."""
+"""The `Dataset` container every loader returns, the error a user's data can cause, and the checks of values
+and class counts that every loader shares."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import numpy as np
 
-from dllab.errors import DllabError
+from dllab.errors import DamagedFileError, DllabError, quote
+from dllab.files import open_regular
 
 TASKS = ("classification", "regression")
+#: The most classes a data set may have; labels are class indices below it.
+MAX_CLASSES = 100_000
+#: Samples and targets must be finite and fit the 32-bit floats networks train in.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class DatasetError(DllabError, ValueError):
     """A dataset could not be found, read, downloaded or prepared; the message says which file and why."""
 
 
+@contextlib.contextmanager
+def open_data_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a data file for binary reading when it is a regular file (`dllab.files.open_regular`).
+
+    Raises
+    ------
+    DatasetError
+        The file does not exist, is a folder, a pipe or a device, or cannot be opened; the message names it.
+    """
+    try:
+        file = open_regular(path)
+    except DamagedFileError as exc:
+        raise from_damaged(exc) from None
+    with file:
+        yield file
+
+
+def from_damaged(exc: DamagedFileError) -> DatasetError:
+    """The `DatasetError` that says what `dllab.files` found wrong with a data file."""
+    return DatasetError(f"{exc.path}: {exc.problem}")
+
+
+def unusable_value(array: np.ndarray) -> tuple[int, int, float] | None:
+    """The first value of ``array`` that is NaN, infinite or beyond the float32 range, or None.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Samples or targets with the sample index first (at least one axis).
+
+    Returns
+    -------
+    tuple of (int, int, float) or None
+        The sample, the position of the value in the flattened sample, and the value. Clean arrays cost one
+        ``min`` and one ``max``; nothing is allocated unless a bad value is there.
+    """
+    if array.dtype.kind != "f" or not array.size:
+        return None
+    low, high = float(array.min()), float(array.max())  # NaN propagates to both
+    if low >= -FLOAT32_MAX and high <= FLOAT32_MAX:
+        return None
+    flat = array.reshape(len(array), -1)
+    # float16 and float32 hold nothing beyond the range but infinity (and the limit would not fit float16).
+    bad = ~np.isfinite(flat) if flat.dtype.itemsize <= 4 else ~(np.abs(flat) <= FLOAT32_MAX)
+    sample = int(np.argmax(bad.any(axis=1)))
+    position = int(np.argmax(bad[sample]))
+    return sample, position, float(flat[sample, position])
+
+
+def describe_value(value: float) -> str:
+    """How an unusable value reads in a message: ``"NaN"``, ``"infinity"`` or the number and why."""
+    if np.isnan(value):
+        return "NaN"
+    if np.isinf(value):
+        return "infinity" if value > 0 else "-infinity"
+    return f"{value:.4g}, beyond the range of 32-bit floats"
+
+
+def check_values(array: np.ndarray, owner: str, name: str) -> None:
+    """Refuse NaN, infinite and out-of-range values, naming the first sample that holds one.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Samples or targets, sample index first.
+    owner : str
+        The file or data set, first in the message.
+    name : str
+        The array, e.g. ``"array 'x'"``.
+
+    Raises
+    ------
+    DatasetError
+        E.g. ``"data.npz: array 'x' holds NaN at sample 17"``.
+    """
+    found = unusable_value(array)
+    if found is not None:
+        sample, _, value = found
+        raise DatasetError(f"{owner}: {name} holds {describe_value(value)} at sample {sample}")
+
+
+def numbered_class_names(top: float, owner: str) -> list[str]:
+    """Class names ``"0"`` to ``str(top)`` for labels whose largest value is ``top``.
+
+    Raises
+    ------
+    DatasetError
+        ``top`` would make more than `MAX_CLASSES` classes; nothing is allocated.
+    """
+    top = np.asarray(top).item()
+    if top >= MAX_CLASSES:
+        shown = int(top) if float(top).is_integer() else top
+        raise DatasetError(
+            f"{owner}: the label {quote(shown)} would make more than the {MAX_CLASSES:,} classes dllab handles"
+        )
+    return [str(i) for i in range(int(top) + 1)]
+
+
 @dataclass(repr=False, eq=False)
 class Dataset:
     """A training and a test set with their labels, as loaded (raw values, not yet normalised).
+
+    Everything is checked when it is made: both sets hold samples with at least one feature, samples and
+    regression targets are finite numbers within the float32 range, class labels are whole numbers in the range
+    of the class names. Errors name the data set and its source (the file a loader read).
 
     Attributes
     ----------
@@ -46,43 +158,52 @@ class Dataset:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise DatasetError(f"dataset {self.name!r}: task must be one of {TASKS}, not {self.task!r}")
-        for part, x, y in (("training", self.x_train, self.y_train), ("test", self.x_test, self.y_test)):
+        owner = f"dataset {quote(self.name)}" + (f" ({self.source})" if self.source else "")
+        if not isinstance(self.task, str) or self.task not in TASKS:
+            raise DatasetError(f"{owner}: task must be one of {TASKS}, not {quote(self.task)}")
+        try:
+            self.class_names = list(self.class_names)
+        except TypeError:
+            raise DatasetError(
+                f"{owner}: class names must be a list, not {quote(self.class_names)}"
+            ) from None
+        if len(self.class_names) > MAX_CLASSES:
+            raise DatasetError(
+                f"{owner}: {len(self.class_names):,} class names are more than the {MAX_CLASSES:,} dllab handles"
+            )
+        for part, key in (("training", "train"), ("test", "test")):
+            x = _numbers(getattr(self, f"x_{key}"), owner, f"x_{key}")
+            y = _numbers(getattr(self, f"y_{key}"), owner, f"y_{key}")
             if x.ndim < 2:
                 raise DatasetError(
-                    f"dataset {self.name!r}: {part} samples need a sample axis and at least one feature "
-                    f"axis, got shape {x.shape}"
+                    f"{owner}: {part} samples need a sample axis and at least one feature axis, got shape "
+                    f"{x.shape}"
                 )
+            if not len(x):
+                raise DatasetError(f"{owner}: the {part} set holds no samples")
+            if not x[0].size:
+                raise DatasetError(f"{owner}: {part} samples of shape {x.shape[1:]} hold no features")
+            if y.ndim < 1:
+                raise DatasetError(f"{owner}: {part} labels must be one per sample, not a single value")
             if len(x) != len(y):
-                raise DatasetError(
-                    f"dataset {self.name!r}: {len(x)} {part} samples but {len(y)} {part} labels"
-                )
+                raise DatasetError(f"{owner}: {len(x)} {part} samples but {len(y)} {part} labels")
+            check_values(x, owner, f"x_{key}")
+            setattr(self, f"x_{key}", x)
+            setattr(self, f"y_{key}", y)
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
             raise DatasetError(
-                f"dataset {self.name!r}: training samples have shape {self.x_train.shape[1:]} but test "
+                f"{owner}: training samples have shape {self.x_train.shape[1:]} but test "
                 f"samples {self.x_test.shape[1:]}"
             )
         if self.task == "classification":
-            self.y_train = np.asarray(self.y_train, dtype=np.int64)
-            self.y_test = np.asarray(self.y_test, dtype=np.int64)
-            for part, y in (("training", self.y_train), ("test", self.y_test)):
-                if y.ndim != 1:
-                    raise DatasetError(
-                        f"dataset {self.name!r}: {part} labels must be class indices of shape (N,), "
-                        f"got {y.shape}"
-                    )
-                if y.size and (y.min() < 0 or y.max() >= len(self.class_names)):
-                    raise DatasetError(
-                        f"dataset {self.name!r}: {part} labels range from {y.min()} to {y.max()} but "
-                        f"there are {len(self.class_names)} classes"
-                    )
+            self.y_train = _class_indices(self.y_train, len(self.class_names), owner, "training")
+            self.y_test = _class_indices(self.y_test, len(self.class_names), owner, "test")
         else:
-            self.y_train = _as_targets(self.y_train)
-            self.y_test = _as_targets(self.y_test)
+            self.y_train = _as_targets(self.y_train, owner, "y_train")
+            self.y_test = _as_targets(self.y_test, owner, "y_test")
             if self.y_train.shape[1:] != self.y_test.shape[1:]:
                 raise DatasetError(
-                    f"dataset {self.name!r}: training targets have shape {self.y_train.shape[1:]} but test "
+                    f"{owner}: training targets have shape {self.y_train.shape[1:]} but test "
                     f"targets {self.y_test.shape[1:]}"
                 )
 
@@ -113,7 +234,39 @@ class Dataset:
         )
 
 
-def _as_targets(y: np.ndarray) -> np.ndarray:
-    """Regression targets as float32 ``(N, K)``."""
-    y = np.asarray(y, dtype=np.float32)
-    return y.reshape(len(y), -1)
+def _numbers(value: object, owner: str, name: str) -> np.ndarray:
+    """``value`` as an array of numbers (bool, integer or float)."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise DatasetError(f"{owner}: {name} is not an array of numbers ({exc})") from None
+    if array.dtype.kind not in "biuf":
+        raise DatasetError(f"{owner}: {name} must hold numbers, not {array.dtype}")
+    return array
+
+
+def _class_indices(y: np.ndarray, num_classes: int, owner: str, part: str) -> np.ndarray:
+    """Labels as int64 class indices ``(N,)`` in ``[0, num_classes)``, checked before they are converted."""
+    if y.ndim != 1:
+        raise DatasetError(f"{owner}: {part} labels must be class indices of shape (N,), got {y.shape}")
+    if y.dtype.kind == "f":
+        whole = np.isfinite(y) & (y == np.round(y))
+        if not whole.all():
+            sample = int(np.argmin(whole))
+            raise DatasetError(
+                f"{owner}: the {part} label {quote(float(y[sample]))} at sample {sample} is not a class index"
+            )
+    low, high = y.min().item(), y.max().item()
+    if low < 0 or high >= num_classes:
+        raise DatasetError(
+            f"{owner}: {part} labels range from {quote(low)} to {quote(high)} but there are {num_classes} classes"
+        )
+    return y.astype(np.int64)
+
+
+def _as_targets(y: np.ndarray, owner: str, name: str) -> np.ndarray:
+    """Regression targets as float32 ``(N, K)``, K at least 1."""
+    if not y[:1].size:
+        raise DatasetError(f"{owner}: {name} holds no targets (shape {y.shape})")
+    check_values(y, owner, name)
+    return y.astype(np.float32).reshape(len(y), -1)

@@ -160,6 +160,8 @@ def _fetch(
                 done += len(chunk)
                 if progress:
                     progress(done, total, label)
+    except DownloadCancelled:  # a DatasetError, hence a ValueError: not a failure of this mirror
+        raise
     except urllib.error.HTTPError as exc:
         exc.close()
         return f"HTTP {exc.code} {exc.reason}"

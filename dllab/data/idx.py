@@ -2,21 +2,26 @@
 
 An IDX file is a 4-byte magic number (two zero bytes, a type code, the number of dimensions), one big-endian
 uint32 per dimension, then the values in C order. Everything is checked before any array is returned: the
-gzip stream (truncation, CRC), the magic number, the header against the data's size, image and label counts,
-and the label range. Each failure raises `DatasetError` naming the file and what is wrong.
+magic number, the header (at most `MAX_IDX_DIMS` dimensions, none of them 0) against the file's size before
+anything is allocated, the gzip stream (truncation, CRC; never decompressed beyond the declared size), float
+values (finite), image and label counts, and the label range. Files are opened only when they are regular
+files. Each failure raises `DatasetError` naming the file and what is wrong.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import math
+import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from dllab.data.dataset import Dataset, DatasetError
+from dllab.data.dataset import Dataset, DatasetError, check_values, numbered_class_names, open_data_file
 
 IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
@@ -29,6 +34,11 @@ IDX_TYPES: dict[int, np.dtype] = {
 IMAGES_MAGIC = 0x00000803  # 2051: uint8, 3 dimensions
 LABELS_MAGIC = 0x00000801  # 2049: uint8, 1 dimension
 GZIP_MAGIC = b"\x1f\x8b"
+#: Dimensions an IDX header may declare: images are (count, rows, columns) or (count, channels, rows, columns).
+MAX_IDX_DIMS = 4
+#: Deflate expands at most about 1032 times; a gzip file whose header declares more is lying.
+GZIP_MAX_RATIO = 1100
+_CHUNK = 1 << 22
 
 # The four files of an MNIST-style folder, by role, under their canonical names.
 IDX_FILES: dict[str, str] = {
@@ -39,35 +49,81 @@ IDX_FILES: dict[str, str] = {
 }
 
 
-def read_bytes(path: Path) -> bytes:
-    """The content of a file, decompressed when it is gzip (detected by its first bytes, not its name).
+def _read_into(stream: BinaryIO, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream``; the number of bytes read (fewer at the end of the stream).
 
-    Parameters
-    ----------
-    path : pathlib.Path
-        File to read.
-
-    Returns
-    -------
-    bytes
-        The (decompressed) content.
+    Read in chunks: a decompressing stream reads into a temporary of the size asked for, then copies.
     """
-    path = Path(path)
+    done = 0
+    while done < len(buffer):
+        got = stream.readinto(buffer[done : done + _CHUNK])
+        if not got:
+            break
+        done += got
+    return done
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return " x ".join(map(str, shape))
+
+
+def _parse_stream(stream: BinaryIO, path: Path | str, *, size: int, compressed: bool) -> np.ndarray:
+    """Decode an IDX stream, checking what its header declares against what the file can hold first.
+
+    ``size`` is the file's size on disk; a raw file must hold exactly what its header declares, a gzip file
+    cannot expand more than `GZIP_MAX_RATIO` times. The data is read into one array of the declared size, and
+    one more byte is asked for to refuse a stream that is longer than declared, so that no more than the
+    declared size plus one byte is ever decompressed.
+    """
+    head = stream.read(4)
+    if len(head) < 4:
+        raise DatasetError(f"{path}: too short to be an IDX file ({len(head)} bytes)")
+    magic = int.from_bytes(head, "big")
+    code, ndim = head[2], head[3]
+    if head[:2] != b"\x00\x00" or code not in IDX_TYPES or ndim == 0:
+        raise DatasetError(
+            f"{path}: not an IDX file (magic number {magic:#010x}; expected e.g. "
+            f"{IMAGES_MAGIC} for images or {LABELS_MAGIC} for labels)"
+        )
+    if ndim > MAX_IDX_DIMS:
+        raise DatasetError(
+            f"{path}: the header declares {ndim} dimensions; IDX data sets have at most {MAX_IDX_DIMS}"
+        )
+    header = 4 + 4 * ndim
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise DatasetError(
+            f"{path}: truncated header: {ndim} dimensions need {header} bytes, the file has {4 + len(dims)}"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
+    if 0 in shape:
+        raise DatasetError(f"{path}: holds no data (dimensions {_dims(shape)})")
+    dtype = IDX_TYPES[code]
+    count = math.prod(shape)
+    expected = count * dtype.itemsize  # Python ints: no overflow for absurd headers
+    need = f"dimensions {_dims(shape)} need {expected} bytes of {dtype.name} data"
+    if not compressed and size - header != expected:
+        what = "truncated" if size - header < expected else "longer than its header says"
+        raise DatasetError(f"{path}: {what}: {need}, the file has {size - header}")
+    if compressed and expected > GZIP_MAX_RATIO * size:
+        raise DatasetError(
+            f"{path}: the header declares {expected:,} bytes of data ({_dims(shape)}), more than a gzip file "
+            f"of {size:,} bytes can hold"
+        )
     try:
-        with path.open("rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not raw.startswith(GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except EOFError:
-        raise DatasetError(f"{path}: the gzip data is truncated (the download may be incomplete)") from None
-    except (gzip.BadGzipFile, zlib.error) as exc:
-        raise DatasetError(f"{path}: the gzip data is damaged ({exc})") from None
+        array = np.empty(count, dtype=dtype)
+    except MemoryError:
+        raise DatasetError(f"{path}: {need}, more memory than is free") from None
+    got = _read_into(stream, memoryview(array).cast("B"))
+    if got < expected:
+        raise DatasetError(f"{path}: truncated: {need}, the file has {got}")
+    if stream.read(1):
+        raise DatasetError(f"{path}: longer than its header says: {need}, the file has more")
+    if not dtype.isnative:
+        array = array.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    array = array.reshape(shape)
+    check_values(array, str(path), "the data")
+    return array
 
 
 def parse_idx(data: bytes, path: Path | str = "<bytes>") -> np.ndarray:
@@ -85,49 +141,49 @@ def parse_idx(data: bytes, path: Path | str = "<bytes>") -> np.ndarray:
     numpy.ndarray
         The values in native byte order, shape as declared by the header.
     """
-    if len(data) < 4:
-        raise DatasetError(f"{path}: too short to be an IDX file ({len(data)} bytes)")
-    zero, code, ndim = int.from_bytes(data[:2], "big"), data[2], data[3]
-    magic = int.from_bytes(data[:4], "big")
-    if zero != 0 or code not in IDX_TYPES or ndim == 0:
-        raise DatasetError(
-            f"{path}: not an IDX file (magic number {magic:#010x}; expected e.g. "
-            f"{IMAGES_MAGIC} for images or {LABELS_MAGIC} for labels)"
-        )
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DatasetError(
-            f"{path}: truncated header: {ndim} dimensions need {header} bytes, the file has {len(data)}"
-        )
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = IDX_TYPES[code]
-    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow for absurd headers
-    actual = len(data) - header
-    if actual != expected:
-        what = "truncated" if actual < expected else "longer than its header says"
-        raise DatasetError(
-            f"{path}: {what}: dimensions {' x '.join(map(str, shape))} need {expected} bytes of "
-            f"{dtype.name} data, the file has {actual}"
-        )
-    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))  # a writable copy in native byte order
+    return _parse_stream(io.BytesIO(data), path, size=len(data), compressed=False)
 
 
 def read_idx(path: Path | str) -> np.ndarray:
-    """Read one IDX file (gzip or raw) and validate it.
+    """Read one IDX file (gzip or raw, told apart by its first bytes) and validate it.
+
+    Nothing is allocated before the header is checked against the file's size, and a gzip stream is
+    decompressed only up to the size its header declares (plus one byte, to refuse a longer one).
 
     Parameters
     ----------
     path : pathlib.Path or str
-        The file.
+        The file (a regular file: pipes, devices and folders are refused before anything is read).
 
     Returns
     -------
     numpy.ndarray
         The array declared by the file's header, in native byte order.
+
+    Raises
+    ------
+    DatasetError
+        The file cannot be read, is not an IDX file, is damaged or truncated, or declares more data than
+        it holds; the message names the file.
     """
     path = Path(path)
-    return parse_idx(read_bytes(path), path)
+    with open_data_file(path) as file:
+        try:
+            size = os.fstat(file.fileno()).st_size
+            compressed = file.read(2) == GZIP_MAGIC
+            file.seek(0)
+            if not compressed:
+                return _parse_stream(file, path, size=size, compressed=False)
+            with gzip.GzipFile(fileobj=file, mode="rb") as stream:
+                return _parse_stream(stream, path, size=size, compressed=True)
+        except EOFError:
+            raise DatasetError(
+                f"{path}: the gzip data is truncated (the download may be incomplete)"
+            ) from None
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            raise DatasetError(f"{path}: the gzip data is damaged ({exc})") from None
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def read_idx_pair(
@@ -151,13 +207,13 @@ def read_idx_pair(
     if images.ndim not in (3, 4):
         raise DatasetError(
             f"{images_path}: expected images with 3 dimensions (count, rows, columns), found "
-            f"{images.ndim} ({' x '.join(map(str, images.shape))}); is it a label file?"
+            f"{images.ndim} ({_dims(images.shape)}); is it a label file?"
         )
     labels = read_idx(labels_path)
     if labels.ndim != 1:
         raise DatasetError(
             f"{labels_path}: expected labels with 1 dimension, found {labels.ndim} "
-            f"({' x '.join(map(str, labels.shape))}); is it an image file?"
+            f"({_dims(labels.shape)}); is it an image file?"
         )
     if not np.issubdtype(labels.dtype, np.integer):
         raise DatasetError(f"{labels_path}: labels must be integers, the file holds {labels.dtype.name}")
@@ -207,12 +263,18 @@ def find_idx_files(folder: Path | str) -> IdxFolder:
         The paths found.
     """
     folder = Path(folder)
-    if not folder.is_dir():
+    try:
+        found_folder = folder.is_dir()
+    except OSError:  # e.g. a name too long for the file system
+        found_folder = False
+    if not found_folder:
         raise DatasetError(f"{folder}: folder not found")
     found: dict[str, Path] = {}
     missing = []
     for role, canonical in IDX_FILES.items():
-        path = next((folder / c for c in _candidates(canonical) if (folder / c).is_file()), None)
+        paths = [folder / c for c in _candidates(canonical)]
+        # A regular file first; else whatever is there under the name, for the reader to say what it is.
+        path = next((p for p in paths if p.is_file()), None) or next((p for p in paths if p.exists()), None)
         if path is None:
             missing.append(canonical + ".gz")
         else:
@@ -248,12 +310,12 @@ def load_idx_folder(
     x_test, y_test = read_idx_pair(files.test_images, files.test_labels, k)
     if x_train.shape[1:] != x_test.shape[1:]:
         raise DatasetError(
-            f"{files.test_images}: test images are {' x '.join(map(str, x_test.shape[1:]))} but training "
-            f"images {' x '.join(map(str, x_train.shape[1:]))}"
+            f"{files.test_images}: test images are {_dims(x_test.shape[1:])} but training "
+            f"images {_dims(x_train.shape[1:])}"
         )
     if class_names is None:
-        top = max((int(y.max()) for y in (y_train, y_test) if y.size), default=0)
-        class_names = [str(i) for i in range(top + 1)]
+        top, where = max((int(y_train.max()), files.train_labels), (int(y_test.max()), files.test_labels))
+        class_names = numbered_class_names(top, str(where))
     return Dataset(
         name=name or Path(folder).name,
         x_train=x_train,

@@ -7,6 +7,7 @@ the network's input shape. The test set is only transformed: it never takes part
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +44,8 @@ def reshape_for(x: np.ndarray, input_shape: tuple[int, ...] | list[int]) -> np.n
     shape = tuple(int(d) for d in input_shape)
     if x.shape[1:] == shape:
         return x
-    have, want = int(np.prod(x.shape[1:], dtype=np.int64)), int(np.prod(shape, dtype=np.int64))
-    if x.ndim < 1 or have != want:
+    have, want = math.prod(x.shape[1:]), math.prod(shape)
+    if x.ndim < 1 or have != want or min(shape, default=1) < 1:
         raise DatasetError(
             f"samples of shape {tuple(x.shape[1:])} ({have} values) do not fit the network's input shape "
             f"{shape} ({want} values)"

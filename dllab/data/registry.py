@@ -9,6 +9,9 @@ to an IDX folder, an ``.npz`` archive or a ``.csv`` table.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from dllab.data.idx import find_idx_files, load_idx_folder
 from dllab.data.local import load_csv, load_npz
 from dllab.data.shapes import SHAPE_CLASSES, SHAPES_DEFAULT_NOISE, SHAPES_DEFAULT_SAMPLES, make_shapes
 from dllab.data.toy import TOY_SETS, make_toy
+from dllab.errors import quote
 
 DIGITS = [str(i) for i in range(10)]
 CLASS_NAMES: dict[str, list[str]] = {
@@ -154,10 +158,11 @@ _INFO: dict[str, DatasetInfo] = {
 }
 
 DATASET_NAMES: tuple[str, ...] = tuple(_INFO)
+_KNOWN = f"known names: {', '.join(DATASET_NAMES)}, or give the path of an IDX folder, an .npz or a .csv file"
 
 
-def _key(name: str) -> str:
-    return name.strip().lower().replace("_", "-")
+def _key(name: object) -> str:
+    return str(name).strip().lower().replace("_", "-")
 
 
 def dataset_info(name: str) -> DatasetInfo:
@@ -175,7 +180,9 @@ def dataset_info(name: str) -> DatasetInfo:
     try:
         return _INFO[_key(name)]
     except KeyError:
-        raise DatasetError(f"unknown dataset {name!r}; known names: {', '.join(DATASET_NAMES)}") from None
+        raise DatasetError(
+            f"unknown dataset {quote(name)}; known names: {', '.join(DATASET_NAMES)}"
+        ) from None
 
 
 def describe(name: str) -> str:
@@ -264,6 +271,8 @@ def load_dataset(
     DatasetError
         Unknown name (the message lists the known ones), missing or damaged file, failed download.
     """
+    if not isinstance(name_or_path, str | os.PathLike):
+        raise DatasetError(f"unknown dataset {quote(name_or_path)}; {_KNOWN}")
     if isinstance(name_or_path, str) and _key(name_or_path) in _INFO:
         name = _key(name_or_path)
         if name in TOY_SETS:
@@ -271,23 +280,26 @@ def load_dataset(
         if name == "shapes":
             return make_shapes(n_samples=n_samples, noise=noise, seed=seed)
         return _load_known(name, cache_dir, progress, cancel)
-    path = Path(name_or_path).expanduser()
+    path = Path(name_or_path)
+    with contextlib.suppress(RuntimeError, ValueError):  # "~user" of no known user stays as written
+        path = path.expanduser()
     file_seed = seed if isinstance(seed, int) else 0
-    if path.is_dir():
+    try:
+        mode: int | None = path.stat().st_mode
+    except (OSError, ValueError):  # absent, a name too long, a NUL character
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         return load_idx_folder(path, name=path.name, class_names=_class_names_for_folder(path))
     suffix = path.suffix.lower()
-    if path.is_file() and suffix == ".npz":
-        return load_npz(path, seed=file_seed)
-    if path.is_file() and suffix == ".csv":
+    if mode is not None and suffix == ".npz":
+        return load_npz(path, seed=file_seed)  # a pipe or a device is refused there, before reading
+    if mode is not None and suffix == ".csv":
         return load_csv(path, seed=file_seed)
-    if path.is_file():
+    if mode is not None:
         raise DatasetError(
-            f"{path}: unsupported file type {suffix or '(none)'}; give an .npz or .csv file, or the folder "
-            "holding IDX files"
+            f"{path}: unsupported file type {suffix or '(none)'}; give an .npz or .csv "
+            "file, or the folder holding IDX files"
         )
     if isinstance(name_or_path, str) and not any(sep in name_or_path for sep in "/\\") and not suffix:
-        raise DatasetError(
-            f"unknown dataset {name_or_path!r}; known names: {', '.join(DATASET_NAMES)}, "
-            "or give the path of an IDX folder, an .npz or a .csv file"
-        )
+        raise DatasetError(f"unknown dataset {quote(name_or_path)}; {_KNOWN}")
     raise DatasetError(f"{path}: no such file or folder")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dllab.data.dataset import DatasetError
+from dllab.errors import quote
 
 SUBSET_MODES = ("first", "random")
 
@@ -31,8 +32,8 @@ def stratified_split(
     keep, held_out : numpy.ndarray
         Sorted int64 index arrays that partition ``range(len(y))``.
     """
-    if not 0.0 <= fraction < 1.0:
-        raise DatasetError(f"the validation fraction must be at least 0 and below 1, got {fraction}")
+    if not (isinstance(fraction, int | float) and 0.0 <= fraction < 1.0):
+        raise DatasetError(f"the validation fraction must be at least 0 and below 1, got {quote(fraction)}")
     n = len(y)
     perm = rng.permutation(n)
     if stratify and y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and n:
@@ -77,8 +78,8 @@ def subset_indices(n: int, size: int | None, mode: str, rng: np.random.Generator
         raise DatasetError(f"subset mode must be one of {SUBSET_MODES}, not {mode!r}")
     if size is None:
         return np.arange(n, dtype=np.int64)
-    if not 1 <= size <= n:
-        raise DatasetError(f"a subset of {size} samples was requested but the training set has {n}")
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or not 1 <= size <= n:
+        raise DatasetError(f"a subset of {quote(size)} samples was requested but the training set has {n}")
     if mode == "first":
         return np.arange(size, dtype=np.int64)
     return np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)

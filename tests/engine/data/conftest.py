@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.engine.data.helpers import FileHandler, FileServer, small_mnist, write_idx_folder
+
+# Hypothesis keeps its caches in a temporary folder (removed at exit), not in the project folder; set before
+# the test modules are collected, since building their strategies already writes there.
+_HYPOTHESIS_HOME = tempfile.TemporaryDirectory(prefix="dllab-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME.name)
 
 
 @pytest.fixture

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
+from dllab.data import Dataset
+from dllab.data.dataset import MAX_CLASSES
 from dllab.data.idx import IDX_FILES
+
+#: Settings of the property tests on files: few, fast examples (``DLLAB_FUZZ_EXAMPLES`` asks for more), no
+#: example database in the project folder.
+FUZZ = settings(
+    max_examples=int(os.environ.get("DLLAB_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 _CODES = {
     np.dtype(np.uint8): 0x08,
@@ -105,3 +119,47 @@ def base_url(server: FileServer, mode: str = "ok") -> str:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@st.composite
+def mutated(draw: st.DrawFn, original: bytes) -> bytes:
+    """``original`` with one to three random changes: flipped bytes, a cut, inserted, removed or overwritten
+    bytes, or a splice of two parts of it."""
+    data = bytearray(original)
+    for _ in range(draw(st.integers(1, 3))):
+        where = draw(st.integers(0, max(len(data) - 1, 0)))
+        change = draw(st.sampled_from(["flip", "cut", "insert", "remove", "overwrite", "splice"]))
+        if change == "flip" and data:
+            data[where] ^= draw(st.integers(1, 255))
+        elif change == "cut":
+            del data[where:]
+        elif change == "insert":
+            data[where:where] = draw(st.binary(min_size=1, max_size=16))
+        elif change == "remove":
+            del data[where : where + draw(st.integers(1, 64))]
+        elif change == "overwrite":
+            patch = draw(st.binary(min_size=1, max_size=8))
+            data[where : where + len(patch)] = patch
+        elif change == "splice":
+            other = draw(st.integers(0, len(data)))
+            data = data[:where] + data[other:]
+    return bytes(data)
+
+
+def assert_sound(ds: Dataset) -> None:
+    """What every loaded data set guarantees: samples in both sets, finite values, labels in range."""
+    assert isinstance(ds, Dataset)
+    for x in (ds.x_train, ds.x_test):
+        assert x.ndim >= 2 and len(x) > 0 and x[0].size > 0
+        assert x.dtype.kind in "biuf"
+        if x.dtype.kind == "f":
+            assert np.isfinite(x).all()
+    if ds.task == "classification":
+        assert 0 < ds.num_classes <= MAX_CLASSES
+        for y in (ds.y_train, ds.y_test):
+            assert y.dtype == np.int64 and y.ndim == 1
+            assert y.min() >= 0 and y.max() < ds.num_classes
+    else:
+        for y in (ds.y_train, ds.y_test):
+            assert y.dtype == np.float32 and y.ndim == 2 and y.shape[1] > 0
+            assert np.isfinite(y).all()

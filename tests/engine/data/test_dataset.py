@@ -46,3 +46,50 @@ def test_properties() -> None:
 def test_inconsistent_data_is_rejected(changes: dict, pattern: str) -> None:
     with pytest.raises(DatasetError, match=pattern):
         _ds(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "pattern"),
+    [
+        ({"x_train": np.array([[0, 1]] * 5 + [[np.nan, 0]])}, "dataset 't': x_train holds NaN at sample 5"),
+        ({"x_test": np.array([[0, 1], [0, np.inf], [0, 0]])}, "x_test holds infinity at sample 1"),
+        ({"x_test": np.array([[0, 1], [0, 1e300], [0, 0]])}, r"x_test holds 1e\+300, beyond the range"),
+        (
+            {"y_train": np.array([0, 1, 2, 0, 1.5, 2])},
+            "the training label 1.5 at sample 4 is not a class index",
+        ),
+        ({"y_test": np.array([0, np.nan, 2])}, "the test label nan at sample 1 is not a class index"),
+        ({"y_train": np.array("a")}, "y_train must hold numbers, not <U1"),
+        ({"y_train": np.zeros(())}, "training labels must be one per sample, not a single value"),
+        ({"y_train": np.array([["a", "b"]] * 6)}, "y_train must hold numbers"),
+        ({"x_train": np.zeros((0, 2)), "y_train": np.zeros(0)}, "the training set holds no samples"),
+        ({"x_test": np.zeros((0, 2)), "y_test": np.zeros(0)}, "the test set holds no samples"),
+        (
+            {"x_train": np.zeros((6, 0)), "x_test": np.zeros((3, 0))},
+            r"training samples of shape \(0,\) hold no",
+        ),
+        ({"x_train": np.array([["a", "b"]] * 6)}, "x_train must hold numbers"),
+        ({"x_train": [[0, 1], [2]]}, "x_train is not an array of numbers"),
+        ({"class_names": [str(i) for i in range(100_001)]}, "100,001 class names are more than the 100,000"),
+        (
+            {"y_train": np.array([0.5] * 5 + [np.nan]), "y_test": np.zeros(3), "task": "regression"},
+            "y_train holds NaN at sample 5",
+        ),
+        ({"y_train": np.zeros((6, 0)), "y_test": np.zeros((3, 0)), "task": "regression"}, "holds no targets"),
+    ],
+)
+def test_unusable_values_are_refused_naming_the_array_and_sample(changes: dict, pattern: str) -> None:
+    with pytest.raises(DatasetError, match=pattern):
+        _ds(**changes)
+
+
+def test_the_source_is_named_in_errors() -> None:
+    with pytest.raises(DatasetError, match=r"^dataset 't' \(/data/t\.npz\): x_train holds NaN at sample 0$"):
+        _ds(x_train=np.full((6, 2), np.nan), source="/data/t.npz")
+
+
+def test_unsigned_and_float_labels_become_class_indices() -> None:
+    ds = _ds(y_train=np.array([0, 1, 2, 0, 1, 2], np.uint64), y_test=np.array([0.0, 1.0, 2.0]))
+    assert ds.y_train.dtype == ds.y_test.dtype == np.int64 and ds.y_test.tolist() == [0, 1, 2]
+    with pytest.raises(DatasetError, match="labels range from 0 to 18446744073709551615 but there are 3"):
+        _ds(y_train=np.array([0, 1, 2, 0, 1, 2**64 - 1], np.uint64))

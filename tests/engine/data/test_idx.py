@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +108,8 @@ def _damaged(kind: str) -> tuple[str, bytes, str]:
     if kind == "gzip garbage":
         packed = bytearray(gzip.compress(images))
         packed[20:40] = b"\xff" * 20
-        return "train_images", bytes(packed), "gzip data is damaged"
+        # The header is read first: damage that garbles it shows as an impossible header.
+        return "train_images", bytes(packed), "gzip data is damaged|the header declares"
     if kind == "label out of range":
         bad = small_mnist()["train_labels"].copy()
         bad[7] = 12
@@ -181,7 +184,103 @@ def test_train_and_test_image_sizes_must_agree(tmp_path: Path) -> None:
 
 
 def test_unreadable_path(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="file not found"):
+    with pytest.raises(DatasetError, match=r"absent\.gz: does not exist"):
         read_idx(tmp_path / "absent.gz")
-    with pytest.raises(DatasetError, match="cannot be read"):
-        read_idx(tmp_path)  # a folder
+    with pytest.raises(DatasetError, match="is a folder"):
+        read_idx(tmp_path)
+
+
+# --- hostile headers and files: refused before anything large is allocated -----------------------------
+
+
+def _header(code: int, *dims: int) -> bytes:
+    return bytes([0, 0, code, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+
+
+@pytest.mark.parametrize("ndim", [5, 65, 255])
+def test_more_than_four_dimensions_are_refused(tmp_path: Path, ndim: int) -> None:
+    (tmp_path / "deep").write_bytes(_header(0x08, *[1] * ndim) + b"\x00")
+    with pytest.raises(DatasetError, match=f"declares {ndim} dimensions; IDX data sets have at most 4"):
+        read_idx(tmp_path / "deep")
+
+
+@pytest.mark.parametrize("dims", [(0, 28, 28), (5, 0, 0), (0, 2**31, 2**31, 2**31)])
+def test_no_images_or_empty_images_are_refused(tmp_path: Path, dims: tuple[int, ...]) -> None:
+    (tmp_path / "empty").write_bytes(_header(0x08, *dims))
+    with pytest.raises(DatasetError, match="empty: holds no data"):
+        read_idx(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_float_images_with_nan_are_refused_naming_the_sample(tmp_path: Path, compress: bool) -> None:
+    images = np.zeros((4, 2, 2), ">f4")
+    images[2, 1, 0] = np.nan
+    data = idx_bytes(images)
+    (tmp_path / "f").write_bytes(gzip.compress(data) if compress else data)
+    with pytest.raises(DatasetError, match="f: the data holds NaN at sample 2"):
+        read_idx(tmp_path / "f")
+    images[2, 1, 0] = -np.inf
+    (tmp_path / "g").write_bytes(idx_bytes(images))
+    with pytest.raises(DatasetError, match="g: the data holds -infinity at sample 2"):
+        read_idx(tmp_path / "g")
+
+
+def test_float64_values_beyond_float32_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "big").write_bytes(idx_bytes(np.array([[0.0, 1e300]], ">f8")))
+    with pytest.raises(DatasetError, match="big: the data holds 1e\\+300, beyond the range of 32-bit floats"):
+        read_idx(tmp_path / "big")
+
+
+def test_gzip_stream_must_hold_exactly_what_its_header_declares(tmp_path: Path) -> None:
+    good = idx_bytes(np.arange(24, dtype=np.uint8).reshape(2, 3, 4))
+    (tmp_path / "long.gz").write_bytes(gzip.compress(good + b"\x00"))
+    with pytest.raises(DatasetError, match=r"long\.gz: longer than its header says: .* the file has more"):
+        read_idx(tmp_path / "long.gz")
+    (tmp_path / "short.gz").write_bytes(gzip.compress(good[:-5]))
+    with pytest.raises(
+        DatasetError, match=r"short\.gz: truncated: dimensions 2 x 3 x 4 need 24 bytes .* has 19"
+    ):
+        read_idx(tmp_path / "short.gz")
+
+
+def test_a_header_declaring_more_than_gzip_can_expand_to_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "lie.gz").write_bytes(gzip.compress(_header(0x08, 60000, 28, 28) + bytes(1000)))
+    with pytest.raises(DatasetError, match=r"declares 47,040,000 bytes of data .* more than a gzip file of"):
+        read_idx(tmp_path / "lie.gz")
+
+
+def test_pipes_devices_and_folders_are_refused_without_reading(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    done: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_idx(fifo)
+        except BaseException as exc:  # the test thread reports whatever it raised
+            done.append(exc)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "reading a FIFO blocked"
+    assert isinstance(done[0], DatasetError) and "is not a regular file" in str(done[0])
+    with pytest.raises(DatasetError, match="/dev/zero: is not a regular file"):
+        read_idx("/dev/zero")
+    folder = write_idx_folder(tmp_path / "set", small_mnist())
+    (folder / "train-labels-idx1-ubyte.gz").unlink()
+    (folder / "train-labels-idx1-ubyte").symlink_to("/dev/zero")
+    with pytest.raises(DatasetError, match="train-labels-idx1-ubyte: is not a regular file"):
+        load_idx_folder(folder)
+    (folder / "train-labels-idx1-ubyte.gz").mkdir()  # a folder where a file is expected
+    with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte\.gz: is a folder"):
+        load_idx_folder(folder)
+
+
+def test_labels_beyond_the_class_limit_are_refused(tmp_path: Path) -> None:
+    arrays = small_mnist(n_train=10, n_test=5)
+    arrays["train_labels"] = np.zeros(10, ">i4")
+    arrays["train_labels"][3] = 2 * 10**7
+    folder = write_idx_folder(tmp_path / "many", arrays)
+    with pytest.raises(DatasetError, match=r"train-labels.*label 20000000 would make more than the 100,000"):
+        load_idx_folder(folder)

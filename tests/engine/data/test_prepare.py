@@ -169,3 +169,16 @@ def test_regression_prepare() -> None:
     assert p.task == "regression" and p.y_train.shape[1] == 1 and len(p.y_val) == 80
     assert p.num_classes == 0 and p.image_shape is None
     assert "PreparedData('regression'" in repr(p)
+
+
+def test_a_one_sample_training_set_is_refused_when_validation_takes_it() -> None:
+    ds = Dataset("one", np.ones((1, 2)), np.array([0]), np.ones((1, 2)), np.array([0]), class_names=["a"])
+    assert len(prepare(ds, val_fraction=0.1).x_train) == 1
+    with pytest.raises(DatasetError, match="'one': no training samples are left after the validation split"):
+        prepare(ds, val_fraction=0.9)
+
+
+@pytest.mark.parametrize("shape", [(-1, -784), (0,), (784, 0)])
+def test_input_shapes_with_dimensions_below_one_are_refused(shape: tuple[int, ...]) -> None:
+    with pytest.raises(DatasetError, match="do not fit the network's input shape"):
+        reshape_for(np.zeros((3, 784)), shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,26 @@ def test_importing_dllab_data_loads_no_qt() -> None:
     code = "import sys, dllab.data; print(sorted(m for m in sys.modules if m.split('.')[0] in {'PySide6', 'pyqtgraph', 'ui'}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", [5, 5.0, None, b"mnist", ["mnist"]])
+def test_a_name_that_is_not_text_is_an_unknown_dataset(name: object) -> None:
+    with pytest.raises(DatasetError, match="unknown dataset"):
+        load_dataset(name)
+
+
+@pytest.mark.parametrize("name", ["5", "x" * 5000, "~nobody-at-all/set", "a\0b"])
+def test_odd_names_are_refused_clearly(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(name)
+    assert len(str(info.value)) < 400 and "\n" not in str(info.value)
+
+
+def test_a_pipe_named_like_a_data_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DatasetError, match=r"data\.csv: is not a regular file"):
+        load_dataset(fifo)
+    with pytest.raises(DatasetError, match="unsupported file type"):
+        load_dataset("/dev/zero")

@@ -59,3 +59,15 @@ def test_the_held_out_total_is_exact_whatever_the_class_sizes():
     keep, held = stratified_split(y, 0.1, np.random.default_rng(0))
     assert (len(keep), len(held)) == (54000, 6000)
     assert np.all(np.abs(np.bincount(y[held]) - 0.1 * np.bincount(y)) < 1)
+
+
+@pytest.mark.parametrize("size", [2.5, "10", True])
+def test_a_subset_size_must_be_a_whole_number(size: object) -> None:
+    with pytest.raises(DatasetError, match=r"a subset of .* samples was requested"):
+        subset_indices(100, size, "first", np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("fraction", [float("nan"), "0.1", None])
+def test_a_fraction_must_be_a_number_in_range(fraction: object) -> None:
+    with pytest.raises(DatasetError, match="at least 0 and below 1"):
+        stratified_split(np.arange(10) % 2, fraction, np.random.default_rng(0))
