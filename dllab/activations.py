@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from dllab.layers import Layer, Option
+from dllab.layers import Layer
+from dllab.settings import Setting
 
 
 class Activation(Layer):
@@ -64,7 +65,7 @@ class LeakyReLU(Activation):
     explanation = (
         "Leaky ReLU lets a little gradient (alpha) through for negative inputs, so units cannot die."
     )
-    OPTIONS = (Option("alpha", "float", 0.01, "Slope for negative inputs.", 0.0),)
+    SETTINGS = (Setting("alpha", "float", 0.01, "Slope for negative inputs.", "α", minimum=0.0),)
 
     def describe(self) -> str:
         return f"alpha {self.options['alpha']:g}"
@@ -107,7 +108,11 @@ class ELU(Activation):
     type_name = "ELU"
     summary = "x for x > 0, alpha·(e^x − 1) below: smooth, negative outputs."
     explanation = "The exponential linear unit is smooth at zero and saturates to -alpha for negative inputs."
-    OPTIONS = (Option("alpha", "float", 1.0, "Value approached for very negative inputs (negated).", 0.0),)
+    SETTINGS = (
+        Setting(
+            "alpha", "float", 1.0, "Value approached for very negative inputs (negated).", "α", minimum=0.0
+        ),
+    )
 
     def describe(self) -> str:
         return f"alpha {self.options['alpha']:g}"

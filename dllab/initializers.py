@@ -9,25 +9,143 @@ The book's experiments (chapter 6) compare a normal distribution with a fixed st
   (``a = sqrt(3 / n)`` and ``sqrt(6 / n)``).
 * a positive number: normal with that standard deviation (the book's ``weight_init_std``).
 
-Biases always start at zero.
+Biases always start at zero. The named initialisers are classes in the :data:`INITIALIZERS` registry; a
+number stands for :class:`Normal`. :data:`INIT` is the ``init`` setting of the layers with weights.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
+from typing import ClassVar
 
 import numpy as np
 
-from dllab.errors import SettingsError, quote
-from dllab.optimizers import finite_number
+from dllab.registry import Registry
+from dllab.settings import Configurable, Setting
 
-NAMED_INITIALIZERS: dict[str, str] = {
-    "he": "He normal: std sqrt(2 / fan_in), made for ReLU, which zeroes half of its inputs.",
-    "xavier": "Xavier normal: std sqrt(1 / fan_in), keeps sigmoid and tanh activations spread out.",
-    "he_uniform": "He uniform: the same variance as He, drawn from a uniform distribution.",
-    "xavier_uniform": "Xavier uniform: the same variance as Xavier, drawn from a uniform distribution.",
-}
+__all__ = [
+    "INIT",
+    "INITIALIZERS",
+    "NAMED_INITIALIZERS",
+    "HeNormal",
+    "HeUniform",
+    "Initializer",
+    "Normal",
+    "XavierNormal",
+    "XavierUniform",
+    "describe_init",
+    "init_std",
+    "initialize",
+    "resolve",
+    "validate_init",
+]
+
+
+class Initializer(Configurable):
+    """Base of initialisers: draws a weight array for units with ``fan_in`` inputs.
+
+    Named initialisers scale with the fan in: a normal (or, with ``uniform``, a uniform) distribution of
+    variance ``gain / fan_in``. Subclasses set ``name``, ``title`` (the short label, ``"He"``), ``summary``
+    (one line: what it is for), ``gain`` and ``uniform``.
+    """
+
+    title: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    gain: ClassVar[float] = 1.0
+    uniform: ClassVar[bool] = False
+
+    def standard_deviation(self, fan_in: int) -> float:
+        """Standard deviation of the weights drawn for a unit with ``fan_in`` inputs."""
+        return math.sqrt(self.gain / fan_in)
+
+    def __call__(
+        self,
+        shape: tuple[int, ...],
+        fan_in: int,
+        rng: np.random.Generator,
+        dtype: np.dtype | type = np.float32,
+    ) -> np.ndarray:
+        """Draw a weight array of ``shape`` from ``rng``, in ``dtype``."""
+        std = self.standard_deviation(fan_in)
+        if self.uniform:
+            limit = math.sqrt(3.0) * std
+            weights = rng.uniform(-limit, limit, size=shape)
+        else:
+            weights = rng.normal(0.0, std, size=shape)
+        return weights.astype(dtype, copy=False)
+
+
+class HeNormal(Initializer):
+    name = "he"
+    title = "He"
+    summary = "He normal: std sqrt(2 / fan_in), made for ReLU, which zeroes half of its inputs."
+    gain = 2.0
+
+
+class XavierNormal(Initializer):
+    name = "xavier"
+    title = "Xavier"
+    summary = "Xavier normal: std sqrt(1 / fan_in), keeps sigmoid and tanh activations spread out."
+
+
+class HeUniform(Initializer):
+    name = "he_uniform"
+    title = "He uniform"
+    summary = "He uniform: the same variance as He, drawn from a uniform distribution."
+    gain = 2.0
+    uniform = True
+
+
+class XavierUniform(Initializer):
+    name = "xavier_uniform"
+    title = "Xavier uniform"
+    summary = "Xavier uniform: the same variance as Xavier, drawn from a uniform distribution."
+    uniform = True
+
+
+class Normal(Initializer):
+    """A normal distribution with a fixed standard deviation, whatever the fan in (the book's
+    ``weight_init_std``); a number given as ``init`` means this."""
+
+    name = "normal"
+    title = "Normal"
+    summary = "Normal with a fixed standard deviation, whatever the layer's size."
+    SETTINGS = (
+        Setting(
+            "std",
+            "float",
+            0.01,
+            "Standard deviation of the weights.",
+            "σ",
+            minimum=0.0,
+            exclusive_minimum=True,
+        ),
+    )
+    std: float
+
+    def __init__(self, std: float = 0.01) -> None:
+        super().__init__(std=std)
+
+    def standard_deviation(self, fan_in: int) -> float:
+        return self.std
+
+
+#: The initialisers a spec names (``"init": "he"``); a number instead means :class:`Normal` with that std.
+INITIALIZERS: Registry[Initializer] = Registry(
+    "initializer", (HeNormal, XavierNormal, HeUniform, XavierUniform), ignore_case=True
+)
+
+#: Every named initialiser with its one-line summary.
+NAMED_INITIALIZERS: dict[str, str] = {name: cls.summary for name, cls in INITIALIZERS.items()}
+
+#: The ``init`` setting of the layers that have weights.
+INIT = Setting(
+    "init",
+    "init",
+    "he",
+    "How the weights start: " + "; ".join(f"{k}: {v}" for k, v in NAMED_INITIALIZERS.items()),
+    choices=tuple(INITIALIZERS),
+)
 
 
 def validate_init(value: object) -> str | float:
@@ -50,33 +168,24 @@ def validate_init(value: object) -> str | float:
         For an unknown name, a value that is neither a name nor a number, or a standard deviation that is
         not a finite positive number.
     """
-    std = value
-    if isinstance(value, str):
-        key = value.strip().lower()
-        if key in NAMED_INITIALIZERS:
-            return key
-        try:
-            std = float(key)
-        except ValueError:
-            names = ", ".join(f'"{n}"' for n in NAMED_INITIALIZERS)
-            raise SettingsError(
-                f"init must be one of {names} or a standard deviation, got {quote(value)}"
-            ) from None
-    elif isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise SettingsError(f"init must be a name or a standard deviation, got {quote(value)}")
-    number = finite_number(std)
-    if number is None or number <= 0:
-        raise SettingsError(f"init standard deviation must be a positive number, got {quote(value)}")
-    return number
+    return INIT.validate(value)
+
+
+def resolve(init: str | float) -> Initializer:
+    """The initialiser that ``init`` (a name or a standard deviation) stands for."""
+    init = validate_init(init)
+    return Normal(init) if isinstance(init, float) else INITIALIZERS.create(init)
+
+
+def describe_init(init: str | float) -> str:
+    """Short label of an initialiser: ``"He"``, ``"Xavier uniform"``, ``"std 0.01"``."""
+    init = validate_init(init)
+    return f"std {init:g}" if isinstance(init, float) else INITIALIZERS[init].title
 
 
 def init_std(init: str | float, fan_in: int) -> float:
     """Standard deviation of the weights that ``init`` draws for a unit with ``fan_in`` inputs."""
-    init = validate_init(init)
-    if isinstance(init, float):
-        return init
-    gain = 2.0 if init.startswith("he") else 1.0
-    return math.sqrt(gain / fan_in)
+    return resolve(init).standard_deviation(fan_in)
 
 
 def initialize(
@@ -101,11 +210,4 @@ def initialize(
     dtype
         Floating point type of the result.
     """
-    init = validate_init(init)
-    std = init_std(init, fan_in)
-    if isinstance(init, str) and init.endswith("_uniform"):
-        limit = math.sqrt(3.0) * std
-        weights = rng.uniform(-limit, limit, size=shape)
-    else:
-        weights = rng.normal(0.0, std, size=shape)
-    return weights.astype(dtype, copy=False)
+    return resolve(init)(shape, fan_in, rng, dtype)

@@ -1,6 +1,6 @@
 """Layers: the building blocks of a network, each owning its parameters and their gradients.
 
-A layer is configured by keyword options (validated against its ``OPTIONS``), learns its input shape in
+A layer is configured by keyword options (validated against its ``SETTINGS``), learns its input shape in
 :meth:`Layer.setup` before any data flows (so a builder can show shapes and parameter counts), allocates its
 parameters in :meth:`Layer.init_params`, and then runs ``forward(x, training)`` / ``backward(dout)``.
 Activation functions are layers too; they live in :mod:`dllab.activations`.
@@ -12,132 +12,66 @@ Array layouts: images are NCHW; Dense ``W`` is ``(in_features, units)`` and comp
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from dllab import convolution
-from dllab.errors import quote
-from dllab.initializers import NAMED_INITIALIZERS, initialize, validate_init
-from dllab.optimizers import finite_number
+from dllab.initializers import INIT, describe_init, initialize
+from dllab.settings import MAX_INTEGER as MAX_INTEGER  # re-exported: readers of specs and files check it
+from dllab.settings import Setting, configure
+from dllab.settings import shown as shown  # re-exported: messages about values from files
 
 Shape = tuple[int, ...]
 
-#: The largest value an integer setting (units, filters, kernel size, stride, padding) may have.
-MAX_INTEGER = 10**9
+
+def _count(name: str, default: int, help: str) -> Setting:
+    """A whole number of at least 1 (units, filters)."""
+    return Setting(name, "int", default, help, minimum=1)
 
 
-def shown(value: Any) -> str:
-    """``value`` as an error message quotes it (:func:`dllab.errors.quote`), also when it cannot be printed.
-
-    An integer of thousands of digits cannot be turned into text (Python refuses), and neither can a value
-    nested deeper than the interpreter recurses; such a value is only described, so that composing the
-    message about a bad value never fails itself.
-
-    Examples
-    --------
-    >>> shown("dense")
-    "'dense'"
-    >>> "too" in shown(10**5000)
-    True
-    """
-    try:
-        return quote(value)
-    except (ValueError, RecursionError):
-        return "an integer too large to show" if isinstance(value, int) else "a value too large to show"
+def _size(name: str, default: int, help: str) -> Setting:
+    """A window size or a stride: an int, or a pair ``[height, width]``, of at least 1."""
+    return Setting(name, "size", default, help, minimum=1)
 
 
-@dataclass(frozen=True)
-class Option:
-    """One setting of a layer: its kind, default, allowed range and a one-line explanation.
-
-    ``kind`` is ``"int"``, ``"float"``, ``"size"`` (an int or a pair of ints), ``"padding"`` (an int,
-    ``"same"`` or ``"valid"``) or ``"init"`` (an initialiser name or a standard deviation). An integer is at
-    most ``maximum`` and never above :data:`MAX_INTEGER`.
-    """
-
-    name: str
-    kind: str
-    default: Any
-    help: str
-    minimum: float | None = None
-    maximum: float | None = None
-    open_maximum: bool = False
-
-    def validate(self, value: Any) -> Any:
-        """Return ``value`` in canonical form, or raise ``ValueError`` with one sentence saying why not."""
-        if self.kind == "init":
-            return validate_init(value)
-        if self.kind == "padding":
-            if isinstance(value, str):
-                if value.lower() in ("same", "valid"):
-                    return value.lower()
-                raise ValueError(f'{self.name} must be an int, "same" or "valid", got {shown(value)}')
-            return self._number(value, integer=True)
-        if self.kind == "size":
-            if isinstance(value, list | tuple):
-                if len(value) != 2:
-                    raise ValueError(f"{self.name} must be an int or a pair of ints, got {shown(value)}")
-                first, second = (self._number(v, integer=True) for v in value)
-                return first if first == second else [first, second]
-            return self._number(value, integer=True)
-        return self._number(value, integer=self.kind == "int")
-
-    def _number(self, value: Any, *, integer: bool) -> int | float:
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            kind = "an integer" if integer else "a number"
-            raise ValueError(f"{self.name} must be {kind}, got {shown(value)}")
-        if integer and isinstance(value, int | np.integer):  # exact, of any size: never through a float
-            value = int(value)
-        else:
-            number = finite_number(value)  # None for NaN, infinities and integers too large for a float
-            if number is None or (integer and not number.is_integer()):
-                kind = "an integer" if integer else "a finite number"
-                raise ValueError(f"{self.name} must be {kind}, got {shown(value)}")
-            value = int(number) if integer else number
-        if self.minimum is not None and value < self.minimum:
-            raise ValueError(f"{self.name} must be at least {self.minimum:g}, got {shown(value)}")
-        maximum = self.maximum
-        if integer and (maximum is None or maximum > MAX_INTEGER):
-            maximum = MAX_INTEGER
-        if maximum is not None:
-            too_big = value >= maximum if self.open_maximum else value > maximum
-            if too_big:
-                bound = "below" if self.open_maximum else "at most"
-                limit = f"{maximum:,}" if integer else f"{maximum:g}"
-                raise ValueError(f"{self.name} must be {bound} {limit}, got {shown(value)}")
-        return value
+def _padding(help: str) -> Setting:
+    return Setting("padding", "padding", 0, help, minimum=0)
 
 
-INIT_HELP = "How the weights start: " + "; ".join(f"{k}: {v}" for k, v in NAMED_INITIALIZERS.items())
+def _fraction(name: str, default: float, help: str, label: str = "") -> Setting:
+    """A number in [0, 1): a rate or a momentum."""
+    return Setting(
+        name,
+        "float",
+        default,
+        help,
+        label,
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_maximum=True,
+        editor_range=(0.0, 0.99),
+    )
 
 
 class Layer:
     """Base class of every layer.
 
     Subclasses set ``type_name`` (the spec's ``"type"``), ``category``, ``summary`` (one line),
-    ``explanation`` (the concept, for a tooltip) and ``OPTIONS``, and implement ``_setup``, ``forward`` and
-    ``backward``; layers with parameters also implement ``_param_shapes`` and ``init_params``.
+    ``explanation`` (the concept, for a tooltip) and ``SETTINGS`` (:class:`~dllab.settings.Setting`: the
+    keyword options a spec entry may have, validated from there into ``options``), and implement ``_setup``,
+    ``forward`` and ``backward``; layers with parameters also implement ``_param_shapes`` and ``init_params``.
     """
 
     type_name: ClassVar[str] = ""
     category: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     explanation: ClassVar[str] = ""
-    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+    SETTINGS: ClassVar[tuple[Setting, ...]] = ()
 
     def __init__(self, name: str | None = None, **options: Any) -> None:
         self.name = name or self.type_name.lower()
-        known = {o.name: o for o in self.OPTIONS}
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            allowed = ", ".join(known) or "no settings"
-            raise ValueError(f"unknown setting {shown(unknown[0])} (allowed: {allowed})")
-        self.options: dict[str, Any] = {}
-        for option in self.OPTIONS:
-            value = options.get(option.name, option.default)
-            self.options[option.name] = option.validate(value)
+        self.options: dict[str, Any] = configure(self.SETTINGS, options)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.state: dict[str, np.ndarray] = {}
@@ -203,18 +137,6 @@ class Layer:
         return f"{self.type_name}(name={self.name!r}{', ' if settings else ''}{settings})"
 
 
-def describe_init(init: str | float) -> str:
-    """Short label of an initialiser: ``"He"``, ``"Xavier uniform"``, ``"std 0.01"``."""
-    if isinstance(init, str):
-        return {
-            "he": "He",
-            "xavier": "Xavier",
-            "he_uniform": "He uniform",
-            "xavier_uniform": "Xavier uniform",
-        }[init]
-    return f"std {init:g}"
-
-
 def _shape_text(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
 
@@ -234,10 +156,7 @@ class Dense(Layer):
         "A fully connected (affine) layer. Each of its units computes a weighted sum of all inputs plus a "
         "bias. W has shape (inputs, units); the number of units sets the layer's width."
     )
-    OPTIONS = (
-        Option("units", "int", 100, "Number of output units (neurons).", minimum=1),
-        Option("init", "init", "he", INIT_HELP),
-    )
+    SETTINGS = (_count("units", 100, "Number of output units (neurons)."), INIT)
 
     def _setup(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 1:
@@ -284,14 +203,12 @@ class Conv2D(Layer):
         "position it takes a weighted sum, producing one feature map per filter. Padding adds a border of "
         'zeros ("same" keeps the size); stride skips positions and shrinks the output.'
     )
-    OPTIONS = (
-        Option("filters", "int", 16, "Number of filters, i.e. output channels.", minimum=1),
-        Option("kernel_size", "size", 3, "Height and width of each filter.", minimum=1),
-        Option("stride", "size", 1, "Step between filter positions.", minimum=1),
-        Option(
-            "padding", "padding", 0, 'Zeros added around the input: a number, "same" or "valid".', minimum=0
-        ),
-        Option("init", "init", "he", INIT_HELP),
+    SETTINGS = (
+        _count("filters", 16, "Number of filters, i.e. output channels."),
+        _size("kernel_size", 3, "Height and width of each filter."),
+        _size("stride", 1, "Step between filter positions."),
+        _padding('Zeros added around the input: a number, "same" or "valid".'),
+        INIT,
     )
 
     def _setup(self, input_shape: Shape) -> Shape:
@@ -369,14 +286,10 @@ class _Pool2D(Layer):
     """Shared setup of max and average pooling."""
 
     category = "Convolution"
-    OPTIONS = (
-        Option("pool_size", "size", 2, "Height and width of each pooling window.", minimum=1),
-        Option(
-            "stride", "size", 2, "Step between windows (smaller than the window: overlapping).", minimum=1
-        ),
-        Option(
-            "padding", "padding", 0, 'Border added around the input: a number, "same" or "valid".', minimum=0
-        ),
+    SETTINGS = (
+        _size("pool_size", 2, "Height and width of each pooling window."),
+        _size("stride", 2, "Step between windows (smaller than the window: overlapping)."),
+        _padding('Border added around the input: a number, "same" or "valid".'),
     )
 
     def _setup(self, input_shape: Shape) -> Shape:
@@ -530,18 +443,24 @@ class BatchNorm(Layer):
         "the mini-batch, then applies a learned scale gamma and shift beta. Training becomes faster and less "
         "sensitive to the initial weights. At inference it uses running averages of the batch statistics."
     )
-    OPTIONS = (
-        Option(
-            "momentum", "float", 0.9, "Weight of the old running statistics in each update.", 0.0, 1.0, True
+    SETTINGS = (
+        _fraction("momentum", 0.9, "Weight of the old running statistics in each update."),
+        Setting(
+            "eps",
+            "float",
+            1e-5,
+            "Added to the variance before the square root, for stability.",
+            "ε",
+            minimum=0.0,
+            exclusive_minimum=True,
+            editor_range=(1e-8, 1e-2),
+            log_scale=True,
         ),
-        Option("eps", "float", 1e-5, "Added to the variance before the square root, for stability.", 0.0),
     )
 
     def _setup(self, input_shape: Shape) -> Shape:
         if len(input_shape) not in (1, 3):
             raise ValueError(f"expects features (n,) or images (c, h, w) but gets {_shape_text(input_shape)}")
-        if self.options["eps"] <= 0:
-            raise ValueError(f"eps must be positive, got {self.options['eps']!r}")
         self._axes = (0,) if len(input_shape) == 1 else (0, 2, 3)
         self._bshape = (1, -1) if len(input_shape) == 1 else (1, -1, 1, 1)
         return input_shape
@@ -605,7 +524,7 @@ class Dropout(Layer):
         "1 / (1 - rate), so nothing changes at inference. Each mini-batch trains a different thinned "
         "network, which works like an ensemble and reduces overfitting."
     )
-    OPTIONS = (Option("rate", "float", 0.5, "Probability of dropping each value.", 0.0, 1.0, True),)
+    SETTINGS = (_fraction("rate", 0.5, "Probability of dropping each value."),)
 
     def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
         super().init_params(rng, dtype)

@@ -2,7 +2,7 @@
 
 Each loss is averaged over the batch and has an *output function* that turns scores into predictions
 (``predict``): softmax for softmax cross-entropy, sigmoid for binary cross-entropy, identity for MSE.
-Labels may be class indices or one-hot rows.
+Labels may be class indices or one-hot rows. Losses are found by their spec name in :data:`LOSSES`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import ClassVar
 import numpy as np
 
 from dllab.activations import sigmoid
-from dllab.errors import SettingsError, quote
+from dllab.errors import SettingsError
+from dllab.registry import Registry
 
 
 class Loss:
@@ -162,14 +163,10 @@ class MeanSquaredError(Loss):
         return self._diff / self._diff.shape[0]
 
 
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, MeanSquaredError)
-}
+#: Every loss by its spec name.
+LOSSES: Registry[Loss] = Registry("loss", (SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, MeanSquaredError))
 
 
 def get(name: str) -> Loss:
     """A new loss object by its spec name; :class:`~dllab.errors.SettingsError` naming the known ones otherwise."""
-    if not isinstance(name, str) or name not in LOSSES:
-        known = ", ".join(f'"{n}"' for n in LOSSES)
-        raise SettingsError(f"unknown loss {quote(name)} (known: {known})")
-    return LOSSES[name]()
+    return LOSSES.create(name)

@@ -14,26 +14,23 @@ Every optimizer
 - takes ``weight_decay`` (L2 added to the gradient of weights only, i.e. keys whose last dotted component is
   ``"W"``; AdamW decays the same weights directly instead) and ``clip_norm`` (global gradient-norm clipping,
   applied to the raw gradients before weight decay);
+- describes its hyperparameters in ``SETTINGS`` (:class:`~dllab.settings.Setting`: bounds the constructor
+  validates from, the editor range and scale, a label and a help line);
 - has a public, mutable ``lr`` (a learning-rate schedule sets it every epoch), a ``step_count``,
-  ``get_config()`` / ``from_config()`` and ``reset()``.
-
-The module also holds the small pieces shared with :mod:`dllab.schedules` and the other modules that check
-settings: :class:`Hyperparameter` (what a GUI needs to build an editor for one hyperparameter),
-:func:`finite_number`, :func:`check_number` and :func:`check_whole_number` (validation that raises
-:class:`~dllab.errors.SettingsError`).
+  ``get_config()`` and ``reset()``, and is found by name in :data:`OPTIMIZERS` (:func:`get`,
+  :func:`from_config`).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
-from dllab.errors import SettingsError, quote
+from dllab.registry import Registry
+from dllab.settings import Configurable, Setting, check_number, check_whole_number, finite_number
 
 __all__ = [
     "OPTIMIZERS",
@@ -42,7 +39,6 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
-    "Hyperparameter",
     "Momentum",
     "Nesterov",
     "Optimizer",
@@ -53,241 +49,7 @@ __all__ = [
     "from_config",
     "get",
     "is_weight_key",
-    "make_from_config",
-    "make_from_registry",
 ]
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Shared helpers (also used by dllab.schedules)
-# ----------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hyperparameter:
-    """Description of one hyperparameter, enough for a GUI to build an editor for it.
-
-    Parameters
-    ----------
-    name : str
-        Keyword argument of the constructor (and key in ``get_config()``).
-    default : float or None
-        The constructor's default value. ``None`` means "off" (only when ``optional`` is true).
-    minimum, maximum : float
-        Suggested editor range. These are not the validation limits: the constructor accepts any value
-        allowed by the mathematics (e.g. any ``lr >= 0``), the range only guides sliders and spin boxes.
-    log_scale : bool
-        Whether the editor should move on a logarithmic scale (learning rates, epsilons).
-    help : str
-        One-line explanation, suitable for a tooltip.
-    optional : bool
-        Whether ``None`` is an accepted value meaning "disabled" (e.g. ``clip_norm``).
-    integer : bool
-        Whether the value is naturally a whole number (e.g. epochs); an editor may use an integer spin box.
-    """
-
-    name: str
-    default: float | None
-    minimum: float
-    maximum: float
-    log_scale: bool
-    help: str
-    optional: bool = False
-    integer: bool = False
-
-
-def finite_number(value: Any) -> float | None:
-    """``value`` as a finite Python float, or None when it cannot be one.
-
-    Parameters
-    ----------
-    value : Any
-        The value received.
-
-    Returns
-    -------
-    float or None
-        ``float(value)`` for a real number (int, float, NumPy scalar, fraction) whose float is finite; None
-        for booleans, strings, None and other objects, for NaN and infinities, and for integers too large
-        for a float.
-
-    Examples
-    --------
-    >>> finite_number(3), finite_number(True), finite_number("3"), finite_number(10**400)
-    (3.0, None, None, None)
-    """
-    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
-        return None
-    try:
-        number = float(value)
-    except (OverflowError, TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def check_number(
-    owner: str,
-    name: str,
-    value: Any,
-    *,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    min_inclusive: bool = True,
-    max_inclusive: bool = True,
-    allow_none: bool = False,
-) -> float | None:
-    """Validate one numeric hyperparameter and return it as a Python float.
-
-    Parameters
-    ----------
-    owner : str
-        Name of the object being configured, used in the message (e.g. ``"Adam"``).
-    name : str
-        Name of the hyperparameter, used in the message.
-    value : Any
-        The value received.
-    minimum, maximum : float, optional
-        Bounds; ``None`` means unbounded on that side.
-    min_inclusive, max_inclusive : bool
-        Whether the bounds themselves are allowed.
-    allow_none : bool
-        Whether ``None`` is accepted (and returned unchanged).
-
-    Returns
-    -------
-    float or None
-        ``float(value)``, or ``None`` when ``value`` is ``None`` and ``allow_none`` is true.
-
-    Raises
-    ------
-    SettingsError
-        One sentence naming the owner, the hyperparameter, the constraint and the value received, when the
-        value is not a finite real number within the bounds (see :func:`finite_number`).
-    """
-    if value is None and allow_none:
-        return None
-    number = finite_number(value)
-    ok = number is not None
-    if ok and minimum is not None:
-        ok = number >= minimum if min_inclusive else number > minimum
-    if ok and maximum is not None:
-        ok = number <= maximum if max_inclusive else number < maximum
-    if not ok:
-        parts = []
-        if minimum is not None:
-            parts.append(f"{'>=' if min_inclusive else '>'} {minimum:g}")
-        if maximum is not None:
-            parts.append(f"{'<=' if max_inclusive else '<'} {maximum:g}")
-        constraint = "a finite number" + (" " + " and ".join(parts) if parts else "")
-        if allow_none:
-            constraint += " or None"
-        raise SettingsError(f"{owner}: {name} must be {constraint}, got {quote(value)}.")
-    return number
-
-
-def check_whole_number(name: str, value: Any, *, minimum: int = 1, maximum: int | None = None) -> int:
-    """Validate a count (steps, processes, a batch size, a seed) and return it as a Python int.
-
-    Parameters
-    ----------
-    name : str
-        What the value is, used in the message (e.g. ``"batch_size"``).
-    value : Any
-        The value received: an int or NumPy integer (booleans are rejected).
-    minimum : int
-        The smallest value allowed.
-    maximum : int, optional
-        The largest value allowed; ``None`` means unbounded.
-
-    Returns
-    -------
-    int
-        ``int(value)``.
-
-    Raises
-    ------
-    SettingsError
-        One sentence naming the value, the range and what was received, otherwise.
-
-    Examples
-    --------
-    >>> check_whole_number("steps", 0, minimum=0)
-    0
-    """
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
-    if ok:
-        number = int(value)
-        ok = number >= minimum and (maximum is None or number <= maximum)
-    if not ok:
-        limits = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-        raise SettingsError(f"{name} must be a whole number {limits}, got {quote(value)}")
-    return number
-
-
-def make_from_registry(registry: Mapping[str, type], kind: str, name: Any, kwargs: Mapping[str, Any]) -> Any:
-    """Instantiate ``registry[name.lower()]`` with ``kwargs``, with one-sentence errors.
-
-    Parameters
-    ----------
-    registry : Mapping[str, type]
-        Lowercase name to class; each class has a ``HYPERPARAMETERS`` tuple of :class:`Hyperparameter`.
-    kind : str
-        What the registry holds, for messages (``"optimizer"``, ``"schedule"``).
-    name : Any
-        The requested name (case-insensitive).
-    kwargs : Mapping[str, Any]
-        Hyperparameters for the constructor.
-
-    Returns
-    -------
-    Any
-        The new instance.
-
-    Raises
-    ------
-    SettingsError
-        For an unknown name, an unknown hyperparameter, or a value the constructor rejects.
-    """
-    known = ", ".join(registry)
-    if not isinstance(name, str) or name.lower() not in registry:
-        raise SettingsError(f"Unknown {kind} {quote(name)}; expected one of: {known}.")
-    cls = registry[name.lower()]
-    accepted = [h.name for h in cls.HYPERPARAMETERS]
-    for key in kwargs:
-        if key not in accepted:
-            accepts = ", ".join(accepted) if accepted else "none"
-            raise SettingsError(f"{cls.__name__} has no hyperparameter {quote(key)}; it accepts: {accepts}.")
-    return cls(**kwargs)
-
-
-def make_from_config(registry: Mapping[str, type], kind: str, config: Any) -> Any:
-    """Instantiate from a ``get_config()`` dict, ``{"type": name, **hyperparameters}``, with one-sentence errors.
-
-    Parameters
-    ----------
-    registry : Mapping[str, type]
-        As for :func:`make_from_registry`.
-    kind : str
-        What the registry holds, for messages (``"optimizer"``, ``"schedule"``).
-    config : Any
-        The config; not modified.
-
-    Returns
-    -------
-    Any
-        The new instance.
-
-    Raises
-    ------
-    SettingsError
-        If ``config`` is not a mapping with a ``"type"``, or for anything :func:`make_from_registry` rejects.
-    """
-    if not isinstance(config, Mapping) or "type" not in config:
-        article = "An" if kind[:1] in "aeiou" else "A"
-        raise SettingsError(f"{article} {kind} config must be a dict with a 'type' key, got {quote(config)}.")
-    return make_from_registry(
-        registry, kind, config["type"], {k: v for k, v in config.items() if k != "type"}
-    )
 
 
 def is_weight_key(key: str) -> bool:
@@ -310,35 +72,67 @@ def is_weight_key(key: str) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Hyperparameter descriptions shared by several optimizers
+# Settings shared by several optimizers
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _lr_entry(default: float) -> Hyperparameter:
-    return Hyperparameter("lr", default, 1e-5, 10.0, True, "Learning rate: the size of each step.")
+def _lr(default: float, help: str = "Learning rate: the size of each step.", low: float = 1e-5) -> Setting:
+    return Setting(
+        "lr", "float", default, help, "Learning rate", minimum=0.0, editor_range=(low, 10.0), log_scale=True
+    )
 
 
-_WEIGHT_DECAY = Hyperparameter(
-    "weight_decay", 0.0, 0.0, 0.1, False, "L2 penalty on weights (keys ending in .W), added to the gradient."
-)
-_CLIP_NORM = Hyperparameter(
+def _decay_rate(name: str, default: float, help: str, label: str, high: float = 0.999) -> Setting:
+    """A decay rate in [0, 1): momentum, beta1, beta2, rho."""
+    return Setting(
+        name,
+        "float",
+        default,
+        help,
+        label,
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_maximum=True,
+        editor_range=(0.0, high),
+    )
+
+
+def _eps(default: float, help: str = "Small constant that prevents division by zero.") -> Setting:
+    return Setting(
+        "eps",
+        "float",
+        default,
+        help,
+        "ε",
+        minimum=0.0,
+        exclusive_minimum=True,
+        editor_range=(1e-10, 1e-2),
+        log_scale=True,
+    )
+
+
+def _weight_decay(default: float, help: str) -> Setting:
+    return Setting(
+        "weight_decay", "float", default, help, "Weight decay", minimum=0.0, editor_range=(0.0, 0.1)
+    )
+
+
+_WEIGHT_DECAY = _weight_decay(0.0, "L2 penalty on weights (keys ending in .W), added to the gradient.")
+_CLIP_NORM = Setting(
     "clip_norm",
+    "float",
     None,
-    1e-3,
-    100.0,
-    True,
-    "If set, rescale all gradients together so their global L2 norm is at most this value.",
+    "If on, rescale all gradients together so their global L2 norm is at most this value.",
+    "Clip norm",
+    minimum=0.0,
+    exclusive_minimum=True,
     optional=True,
+    editor_range=(1e-3, 100.0),
+    log_scale=True,
 )
-_MOMENTUM = Hyperparameter(
-    "momentum", 0.9, 0.0, 0.999, False, "Fraction of the previous velocity kept at each step."
-)
-_EPS7 = Hyperparameter("eps", 1e-7, 1e-10, 1e-2, True, "Small constant that prevents division by zero.")
-_BETA1 = Hyperparameter("beta1", 0.9, 0.0, 0.999, False, "Decay rate of the running mean of gradients.")
-_BETA2 = Hyperparameter(
-    "beta2", 0.999, 0.0, 0.99999, False, "Decay rate of the running mean of squared gradients."
-)
-_EPS8 = Hyperparameter("eps", 1e-8, 1e-10, 1e-2, True, "Small constant that prevents division by zero.")
+_MOMENTUM = _decay_rate("momentum", 0.9, "Fraction of the previous velocity kept at each step.", "Momentum")
+_BETA1 = _decay_rate("beta1", 0.9, "Decay rate of the running mean of gradients.", "β₁")
+_BETA2 = _decay_rate("beta2", 0.999, "Decay rate of the running mean of squared gradients.", "β₂", 0.99999)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -346,11 +140,12 @@ _EPS8 = Hyperparameter("eps", 1e-8, 1e-10, 1e-2, True, "Small constant that prev
 # ----------------------------------------------------------------------------------------------------------
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Base class: updates a dict of parameter arrays in place from a dict of gradients with the same keys.
 
-    Subclasses set ``name``, ``DESCRIPTION``, ``HYPERPARAMETERS`` and ``_STATE_NAMES`` and implement
-    :meth:`_step`. Hyperparameters are attributes with the names listed in ``HYPERPARAMETERS``.
+    Subclasses set ``name``, ``DESCRIPTION``, ``SETTINGS`` and ``_STATE_NAMES``, pass their hyperparameters
+    to this constructor by keyword (it validates them from ``SETTINGS`` and keeps each as an attribute of the
+    same name) and implement :meth:`_step`. Every optimizer has these:
 
     Parameters
     ----------
@@ -371,18 +166,14 @@ class Optimizer:
         Per-parameter state keyed by parameter name (read it, do not modify it).
     """
 
-    name: ClassVar[str] = ""
     DESCRIPTION: ClassVar[str] = ""
-    HYPERPARAMETERS: ClassVar[tuple[Hyperparameter, ...]] = ()
     _STATE_NAMES: ClassVar[tuple[str, ...]] = ()
     _DECOUPLED_DECAY: ClassVar[bool] = False
+    weight_decay: float
+    clip_norm: float | None
 
-    def __init__(self, lr: float, *, weight_decay: float = 0.0, clip_norm: float | None = None) -> None:
-        self.lr = lr
-        self.weight_decay = check_number(type(self).__name__, "weight_decay", weight_decay, minimum=0.0)
-        self.clip_norm = check_number(
-            type(self).__name__, "clip_norm", clip_norm, minimum=0.0, min_inclusive=False, allow_none=True
-        )
+    def __init__(self, **hyperparameters: Any) -> None:
+        super().__init__(**hyperparameters)
         self.step_count = 0
         self.state: dict[str, dict[str, Any]] = {}
         self._scratch: dict[tuple[int, np.dtype], np.ndarray] = {}
@@ -396,7 +187,8 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = check_number(type(self).__name__, "lr", value, minimum=0.0)
+        setting = next(s for s in self.SETTINGS if s.name == "lr")
+        self._lr = setting.validate(value, type(self).__name__)
 
     def update(self, params: dict[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """Apply one optimisation step to ``params`` in place.
@@ -443,24 +235,6 @@ class Optimizer:
         self.step_count = 0
         self.state.clear()
         self._scratch.clear()
-
-    def get_config(self) -> dict[str, Any]:
-        """Return the configuration as a plain, JSON-serialisable dict.
-
-        Returns
-        -------
-        dict[str, Any]
-            ``{"type": <registry name>, <hyperparameter>: <value>, ...}``; :func:`from_config` rebuilds an
-            equivalent optimizer (without state).
-        """
-        config: dict[str, Any] = {"type": self.name}
-        for hyper in self.HYPERPARAMETERS:
-            config[hyper.name] = getattr(self, hyper.name)
-        return config
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{h.name}={getattr(self, h.name)!r}" for h in self.HYPERPARAMETERS)
-        return f"{type(self).__name__}({args})"
 
     # -- machinery ------------------------------------------------------------------------------------------
 
@@ -537,12 +311,12 @@ class SGD(Optimizer):
 
     name = "sgd"
     DESCRIPTION = "Steps straight down the gradient: p ← p − lr·g."
-    HYPERPARAMETERS = (_lr_entry(0.01), _WEIGHT_DECAY, _CLIP_NORM)
+    SETTINGS = (_lr(0.01), _WEIGHT_DECAY, _CLIP_NORM)
 
     def __init__(
         self, lr: float = 0.01, *, weight_decay: float = 0.0, clip_norm: float | None = None
     ) -> None:
-        super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm)
+        super().__init__(lr=lr, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         tmp = self._buffer(1, param)
@@ -567,8 +341,9 @@ class Momentum(Optimizer):
 
     name = "momentum"
     DESCRIPTION = "Keeps a velocity that accumulates past gradients, like a ball rolling downhill."
-    HYPERPARAMETERS = (_lr_entry(0.01), _MOMENTUM, _WEIGHT_DECAY, _CLIP_NORM)
+    SETTINGS = (_lr(0.01), _MOMENTUM, _WEIGHT_DECAY, _CLIP_NORM)
     _STATE_NAMES = ("v",)
+    momentum: float
 
     def __init__(
         self,
@@ -578,10 +353,7 @@ class Momentum(Optimizer):
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm)
-        self.momentum = check_number(
-            type(self).__name__, "momentum", momentum, minimum=0.0, maximum=1.0, max_inclusive=False
-        )
+        super().__init__(lr=lr, momentum=momentum, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         v = state["v"]
@@ -644,8 +416,9 @@ class AdaGrad(Optimizer):
     DESCRIPTION = (
         "Divides each step by the root of the summed squared gradients, so busy parameters slow down."
     )
-    HYPERPARAMETERS = (_lr_entry(0.01), _EPS7, _WEIGHT_DECAY, _CLIP_NORM)
+    SETTINGS = (_lr(0.01), _eps(1e-7), _WEIGHT_DECAY, _CLIP_NORM)
     _STATE_NAMES = ("h",)
+    eps: float
 
     def __init__(
         self,
@@ -655,8 +428,7 @@ class AdaGrad(Optimizer):
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm)
-        self.eps = check_number(type(self).__name__, "eps", eps, minimum=0.0, min_inclusive=False)
+        super().__init__(lr=lr, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         h = state["h"]
@@ -685,14 +457,16 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     DESCRIPTION = "Like AdaGrad, but with a decaying average of squared gradients, so steps never freeze."
-    HYPERPARAMETERS = (
-        _lr_entry(0.01),
-        Hyperparameter("rho", 0.99, 0.0, 0.999, False, "Decay rate of the squared-gradient average."),
-        _EPS7,
+    SETTINGS = (
+        _lr(0.01),
+        _decay_rate("rho", 0.99, "Decay rate of the squared-gradient average.", "ρ"),
+        _eps(1e-7),
         _WEIGHT_DECAY,
         _CLIP_NORM,
     )
     _STATE_NAMES = ("h",)
+    rho: float
+    eps: float
 
     def __init__(
         self,
@@ -703,10 +477,7 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm)
-        owner = type(self).__name__
-        self.rho = check_number(owner, "rho", rho, minimum=0.0, maximum=1.0, max_inclusive=False)
-        self.eps = check_number(owner, "eps", eps, minimum=0.0, min_inclusive=False)
+        super().__init__(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         h = state["h"]
@@ -753,14 +524,16 @@ class AdaDelta(Optimizer):
 
     name = "adadelta"
     DESCRIPTION = "Scales steps by recent step size over recent gradient size, so it needs little lr tuning."
-    HYPERPARAMETERS = (
-        Hyperparameter("lr", 1.0, 1e-3, 10.0, True, "Multiplier of the step; 1.0 is the paper's rule."),
-        Hyperparameter("rho", 0.95, 0.0, 0.999, False, "Decay rate of the running averages."),
-        Hyperparameter("eps", 1e-6, 1e-10, 1e-2, True, "Constant inside the square roots; sets early steps."),
+    SETTINGS = (
+        _lr(1.0, "Multiplier of the step; 1.0 is the paper's rule.", low=1e-3),
+        _decay_rate("rho", 0.95, "Decay rate of the running averages.", "ρ"),
+        _eps(1e-6, "Constant inside the square roots; sets early steps."),
         _WEIGHT_DECAY,
         _CLIP_NORM,
     )
     _STATE_NAMES = ("Eg", "Ed")
+    rho: float
+    eps: float
 
     def __init__(
         self,
@@ -771,10 +544,7 @@ class AdaDelta(Optimizer):
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm)
-        owner = type(self).__name__
-        self.rho = check_number(owner, "rho", rho, minimum=0.0, maximum=1.0, max_inclusive=False)
-        self.eps = check_number(owner, "eps", eps, minimum=0.0, min_inclusive=False)
+        super().__init__(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         eg, ed = state["Eg"], state["Ed"]
@@ -824,8 +594,11 @@ class Adam(Optimizer):
 
     name = "adam"
     DESCRIPTION = "Momentum plus RMSprop-style per-parameter step sizes, bias-corrected for the first steps."
-    HYPERPARAMETERS = (_lr_entry(0.001), _BETA1, _BETA2, _EPS8, _WEIGHT_DECAY, _CLIP_NORM)
+    SETTINGS = (_lr(0.001), _BETA1, _BETA2, _eps(1e-8), _WEIGHT_DECAY, _CLIP_NORM)
     _STATE_NAMES = ("m", "v")
+    beta1: float
+    beta2: float
+    eps: float
 
     def __init__(
         self,
@@ -837,11 +610,9 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
     ) -> None:
-        super().__init__(lr, weight_decay=weight_decay, clip_norm=clip_norm)
-        owner = type(self).__name__
-        self.beta1 = check_number(owner, "beta1", beta1, minimum=0.0, maximum=1.0, max_inclusive=False)
-        self.beta2 = check_number(owner, "beta2", beta2, minimum=0.0, maximum=1.0, max_inclusive=False)
-        self.eps = check_number(owner, "eps", eps, minimum=0.0, min_inclusive=False)
+        super().__init__(
+            lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm
+        )
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         m, v = state["m"], state["v"]
@@ -889,14 +660,12 @@ class AdamW(Adam):
 
     name = "adamw"
     DESCRIPTION = "Adam with weight decay applied directly to the weights instead of through the gradient."
-    HYPERPARAMETERS = (
-        _lr_entry(0.001),
+    SETTINGS = (
+        _lr(0.001),
         _BETA1,
         _BETA2,
-        _EPS8,
-        Hyperparameter(
-            "weight_decay", 0.01, 0.0, 0.1, False, "Fraction of lr by which weights (.W) shrink every step."
-        ),
+        _eps(1e-8),
+        _weight_decay(0.01, "Fraction of lr by which weights (.W) shrink every step."),
         _CLIP_NORM,
     )
     _DECOUPLED_DECAY = True
@@ -923,19 +692,20 @@ class AdamW(Adam):
 # Registry
 # ----------------------------------------------------------------------------------------------------------
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, AdaDelta, Adam, AdamW)
-}
+#: Every optimizer by its name (``get`` and ``from_config`` accept the names in any case).
+OPTIMIZERS: Registry[Optimizer] = Registry(
+    "optimizer", (SGD, Momentum, Nesterov, AdaGrad, RMSprop, AdaDelta, Adam, AdamW), ignore_case=True
+)
 
 
-def get(name: str, **kwargs: Any) -> Optimizer:
-    """Create an optimizer by its registry name.
+def get(name: str | Mapping[str, Any] | Optimizer, **kwargs: Any) -> Optimizer:
+    """An optimizer by its registry name (or from a config, or the optimizer given): ``get("adam", lr=0.01)``.
 
     Parameters
     ----------
-    name : str
+    name : str, Mapping or Optimizer
         One of ``OPTIMIZERS`` (case-insensitive): sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam,
-        adamw.
+        adamw; or a :meth:`~dllab.settings.Configurable.get_config` dict; or an optimizer, returned as it is.
     **kwargs
         Hyperparameters; the rest keep their defaults.
 
@@ -949,11 +719,11 @@ def get(name: str, **kwargs: Any) -> Optimizer:
     SettingsError
         For an unknown name, an unknown hyperparameter or an invalid value.
     """
-    return make_from_registry(OPTIMIZERS, "optimizer", name, kwargs)
+    return OPTIMIZERS.create(name, **kwargs)
 
 
 def from_config(config: Mapping[str, Any]) -> Optimizer:
-    """Rebuild an optimizer from :meth:`Optimizer.get_config` output.
+    """Rebuild an optimizer from ``get_config()`` output.
 
     Parameters
     ----------
@@ -970,4 +740,4 @@ def from_config(config: Mapping[str, Any]) -> Optimizer:
     SettingsError
         If ``config`` is not a mapping with a ``"type"``, or for anything :func:`get` rejects.
     """
-    return make_from_config(OPTIMIZERS, "optimizer", config)
+    return OPTIMIZERS.from_config(config)

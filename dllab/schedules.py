@@ -3,8 +3,9 @@
 A schedule is a small callable object, ``schedule(base_lr, epoch) -> lr``, with no state: the trainer calls it
 at the start of every epoch (or with a fractional epoch between batches) and assigns the result to the
 optimizer's ``lr``. ``epoch`` counts completed epochs, so ``epoch=0`` (the first epoch) always gives
-``base_lr`` (``min_lr`` aside). Schedules round-trip through plain dicts (``get_config`` / ``from_config``) and
-are found by name in ``SCHEDULES``.
+``base_lr`` (``min_lr`` aside). A schedule describes its hyperparameters in ``SETTINGS`` (and validates them from
+there), round-trips through plain dicts (``get_config`` / ``from_config``) and is found by name in
+:data:`SCHEDULES`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from dllab.optimizers import Hyperparameter, check_number, make_from_config, make_from_registry
+from dllab.registry import Registry
+from dllab.settings import Configurable, Setting, check_number
 
 __all__ = [
     "SCHEDULES",
@@ -28,16 +30,44 @@ __all__ = [
 ]
 
 
-class Schedule:
+def _epochs(name: str, default: float, help: str, label: str, editor_range: tuple[float, float]) -> Setting:
+    """A number of epochs (``> 0``; fractions work, since schedules take fractional epochs)."""
+    return Setting(
+        name,
+        "float",
+        default,
+        help,
+        label,
+        minimum=0.0,
+        exclusive_minimum=True,
+        editor_range=editor_range,
+        step=1.0,
+    )
+
+
+def _factor(default: float, help: str, *, low: float) -> Setting:
+    """A factor in (0, 1] the learning rate is multiplied by."""
+    return Setting(
+        "gamma",
+        "float",
+        default,
+        help,
+        "γ",
+        minimum=0.0,
+        maximum=1.0,
+        exclusive_minimum=True,
+        editor_range=(low, 1.0),
+    )
+
+
+class Schedule(Configurable):
     """Base class of learning-rate schedules.
 
-    Subclasses set ``name``, ``DESCRIPTION``, ``HYPERPARAMETERS`` (attributes of the same names hold the
-    values) and implement :meth:`_rate`.
+    Subclasses set ``name``, ``DESCRIPTION`` and ``SETTINGS``, pass their hyperparameters to this constructor
+    by keyword (attributes of the same names then hold the values) and implement :meth:`_rate`.
     """
 
-    name: ClassVar[str] = ""
     DESCRIPTION: ClassVar[str] = ""
-    HYPERPARAMETERS: ClassVar[tuple[Hyperparameter, ...]] = ()
 
     def __call__(self, base_lr: float, epoch: float) -> float:
         """Learning rate for ``epoch``.
@@ -64,23 +94,6 @@ class Schedule:
         when = check_number(owner, "epoch", epoch, minimum=0.0)
         return float(self._rate(base, when))
 
-    def get_config(self) -> dict[str, Any]:
-        """Return the configuration as a plain dict: ``{"type": <registry name>, <hyperparameter>: value}``.
-
-        Returns
-        -------
-        dict[str, Any]
-            Input for :func:`from_config`.
-        """
-        config: dict[str, Any] = {"type": self.name}
-        for hyper in self.HYPERPARAMETERS:
-            config[hyper.name] = getattr(self, hyper.name)
-        return config
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{h.name}={getattr(self, h.name)!r}" for h in self.HYPERPARAMETERS)
-        return f"{type(self).__name__}({args})"
-
     def _rate(self, base_lr: float, epoch: float) -> float:
         raise NotImplementedError
 
@@ -90,7 +103,6 @@ class Constant(Schedule):
 
     name = "constant"
     DESCRIPTION = "Keeps the learning rate fixed."
-    HYPERPARAMETERS = ()
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         return base_lr
@@ -109,17 +121,15 @@ class StepDecay(Schedule):
 
     name = "step"
     DESCRIPTION = "Drops the learning rate by a factor every few epochs (a staircase)."
-    HYPERPARAMETERS = (
-        Hyperparameter("step_size", 10, 1, 100, False, "Epochs between drops.", integer=True),
-        Hyperparameter(
-            "gamma", 0.5, 0.01, 1.0, False, "Factor the learning rate is multiplied by at each drop."
-        ),
+    SETTINGS = (
+        _epochs("step_size", 10, "Epochs between drops.", "Step size", (1, 100)),
+        _factor(0.5, "Factor the learning rate is multiplied by at each drop.", low=0.01),
     )
+    step_size: float
+    gamma: float
 
     def __init__(self, step_size: float = 10, gamma: float = 0.5) -> None:
-        owner = type(self).__name__
-        self.step_size = check_number(owner, "step_size", step_size, minimum=0.0, min_inclusive=False)
-        self.gamma = check_number(owner, "gamma", gamma, minimum=0.0, maximum=1.0, min_inclusive=False)
+        super().__init__(step_size=step_size, gamma=gamma)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         drops = epoch / self.step_size  # infinite for a tiny step_size: the rate is then gamma**inf
@@ -137,16 +147,11 @@ class ExponentialDecay(Schedule):
 
     name = "exponential"
     DESCRIPTION = "Multiplies the learning rate by the same factor every epoch."
-    HYPERPARAMETERS = (
-        Hyperparameter(
-            "gamma", 0.95, 0.5, 1.0, False, "Factor the learning rate is multiplied by per epoch."
-        ),
-    )
+    SETTINGS = (_factor(0.95, "Factor the learning rate is multiplied by per epoch.", low=0.5),)
+    gamma: float
 
     def __init__(self, gamma: float = 0.95) -> None:
-        self.gamma = check_number(
-            type(self).__name__, "gamma", gamma, minimum=0.0, maximum=1.0, min_inclusive=False
-        )
+        super().__init__(gamma=gamma)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         return base_lr * self.gamma**epoch
@@ -163,10 +168,21 @@ class InverseTimeDecay(Schedule):
 
     name = "inverse_time"
     DESCRIPTION = "Divides the learning rate by 1 + decay·epoch, decaying quickly at first, then slowly."
-    HYPERPARAMETERS = (Hyperparameter("decay", 0.1, 1e-4, 10.0, True, "How fast the learning rate falls."),)
+    SETTINGS = (
+        Setting(
+            "decay",
+            "float",
+            0.1,
+            "How fast the learning rate falls.",
+            minimum=0.0,
+            editor_range=(1e-4, 10.0),
+            log_scale=True,
+        ),
+    )
+    decay: float
 
     def __init__(self, decay: float = 0.1) -> None:
-        self.decay = check_number(type(self).__name__, "decay", decay, minimum=0.0)
+        super().__init__(decay=decay)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         return base_lr / (1.0 + self.decay * epoch)
@@ -187,17 +203,23 @@ class CosineDecay(Schedule):
 
     name = "cosine"
     DESCRIPTION = "Lowers the learning rate along half a cosine wave, ending at a minimum rate."
-    HYPERPARAMETERS = (
-        Hyperparameter("total_epochs", 50, 1, 1000, False, "Epochs over which the rate falls.", integer=True),
-        Hyperparameter("min_lr", 0.0, 0.0, 0.1, False, "Learning rate at the end of the schedule."),
+    SETTINGS = (
+        _epochs("total_epochs", 50, "Epochs over which the rate falls.", "Total epochs", (1, 1000)),
+        Setting(
+            "min_lr",
+            "float",
+            0.0,
+            "Learning rate at the end of the schedule.",
+            "Minimum rate",
+            minimum=0.0,
+            editor_range=(0.0, 0.1),
+        ),
     )
+    total_epochs: float
+    min_lr: float
 
     def __init__(self, total_epochs: float = 50, min_lr: float = 0.0) -> None:
-        owner = type(self).__name__
-        self.total_epochs = check_number(
-            owner, "total_epochs", total_epochs, minimum=0.0, min_inclusive=False
-        )
-        self.min_lr = check_number(owner, "min_lr", min_lr, minimum=0.0)
+        super().__init__(total_epochs=total_epochs, min_lr=min_lr)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         if epoch >= self.total_epochs:
@@ -206,18 +228,20 @@ class CosineDecay(Schedule):
         return self.min_lr + (base_lr - self.min_lr) * cosine
 
 
-SCHEDULES: dict[str, type[Schedule]] = {
-    cls.name: cls for cls in (Constant, StepDecay, ExponentialDecay, InverseTimeDecay, CosineDecay)
-}
+#: Every schedule by its name (``get`` and ``from_config`` accept the names in any case).
+SCHEDULES: Registry[Schedule] = Registry(
+    "schedule", (Constant, StepDecay, ExponentialDecay, InverseTimeDecay, CosineDecay), ignore_case=True
+)
 
 
-def get(name: str, **kwargs: Any) -> Schedule:
-    """Create a schedule by its registry name.
+def get(name: str | Mapping[str, Any] | Schedule, **kwargs: Any) -> Schedule:
+    """A schedule by its registry name (or from a config, or the schedule given): ``get("step", gamma=0.1)``.
 
     Parameters
     ----------
-    name : str
-        One of ``SCHEDULES`` (case-insensitive): constant, step, exponential, inverse_time, cosine.
+    name : str, Mapping or Schedule
+        One of ``SCHEDULES`` (case-insensitive): constant, step, exponential, inverse_time, cosine; or a
+        ``get_config()`` dict; or a schedule, returned as it is.
     **kwargs
         Hyperparameters; the rest keep their defaults.
 
@@ -231,11 +255,11 @@ def get(name: str, **kwargs: Any) -> Schedule:
     SettingsError
         For an unknown name, an unknown hyperparameter or an invalid value.
     """
-    return make_from_registry(SCHEDULES, "schedule", name, kwargs)
+    return SCHEDULES.create(name, **kwargs)
 
 
 def from_config(config: Mapping[str, Any]) -> Schedule:
-    """Rebuild a schedule from :meth:`Schedule.get_config` output.
+    """Rebuild a schedule from ``get_config()`` output.
 
     Parameters
     ----------
@@ -252,4 +276,4 @@ def from_config(config: Mapping[str, Any]) -> Schedule:
     SettingsError
         If ``config`` is not a mapping with a ``"type"``, or for anything :func:`get` rejects.
     """
-    return make_from_config(SCHEDULES, "schedule", config)
+    return SCHEDULES.from_config(config)

@@ -7,7 +7,7 @@ and parameter count up to the first problem, for a builder that shows them while
 
 Sane limits keep a spec from asking for more memory than any machine has: a network has at most
 :data:`MAX_PARAMETERS` parameters, one sample at most :data:`MAX_VALUES` values at any layer (input
-included), and an integer setting is at most :data:`dllab.layers.MAX_INTEGER`. A network file (or design
+included), and an integer setting is at most :data:`dllab.settings.MAX_INTEGER`. A network file (or design
 file) is a regular file of at most :data:`MAX_FILE_SIZE` bytes of UTF-8 JSON nested at most
 :data:`JSON_DEPTH_LIMIT` deep; :func:`parse_json` reads such JSON for every reader of a user's JSON.
 """
@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from dllab import activations, layers, losses
-from dllab.errors import DamagedFileError, DllabError
+from dllab.errors import DamagedFileError, DllabError, SettingsError
 from dllab.files import open_regular
-from dllab.layers import MAX_INTEGER, Layer, shown
+from dllab.layers import Layer
+from dllab.registry import Registry
+from dllab.settings import MAX_INTEGER, shown
 
 FORMAT = "dllab.network/1"
 _FORMAT_PREFIX = "dllab.network/"
@@ -34,10 +36,10 @@ _FORMAT_PREFIX = "dllab.network/"
 #: "training": {...}}``. Wherever a network file is read, a design file gives its network.
 DESIGN_FORMAT = "dllab.design/1"
 
-#: Every layer type by its spec name, in the order a palette shows them.
-LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.type_name: cls
-    for cls in (
+#: Every layer type (activations included) by its spec name, in the order a palette shows them.
+LAYER_TYPES: Registry[Layer] = Registry(
+    "layer type",
+    (
         layers.Dense,
         layers.Conv2D,
         layers.MaxPool2D,
@@ -52,8 +54,10 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         activations.ELU,
         activations.GELU,
         activations.Step,
-    )
-}
+    ),
+    key="type_name",
+    extra_keys=("name",),
+)
 
 _TOP_LEVEL_KEYS = ("format", "name", "description", "input_shape", "layers", "loss")
 _NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")  # the whole name: used with fullmatch
@@ -265,9 +269,10 @@ def _check_top_level(spec: dict[str, Any]) -> tuple[str, tuple[int, ...], str, l
             f"input_shape must have at most {MAX_VALUES:,} values per sample, got {shown(list(shape))}"
         )
     loss = spec.get("loss", "softmax_cross_entropy")
-    if not isinstance(loss, str) or loss not in losses.LOSSES:
-        known = ", ".join(losses.LOSSES)
-        raise SpecError(f"unknown loss {shown(loss)} (known: {known})")
+    try:
+        losses.LOSSES.lookup(loss)
+    except SettingsError as exc:
+        raise SpecError(str(exc)) from None
     layer_list = spec.get("layers")
     if not isinstance(layer_list, list) or not layer_list:
         raise SpecError("layers must be a non-empty list")
@@ -278,10 +283,10 @@ def _create_layer(index: int, entry: Any, used_names: set[str], counters: dict[s
     if not isinstance(entry, dict):
         raise SpecError(f"must be an object with a 'type', got {shown(entry)}", index)
     layer_type = entry.get("type")
-    if not isinstance(layer_type, str) or layer_type not in LAYER_TYPES:
-        known = ", ".join(LAYER_TYPES)
-        raise SpecError(f"unknown layer type {shown(layer_type)} (known: {known})", index)
-    cls = LAYER_TYPES[layer_type]
+    try:
+        cls = LAYER_TYPES.lookup(layer_type)
+    except SettingsError as exc:
+        raise SpecError(str(exc), index) from None
     options = {k: v for k, v in entry.items() if k not in ("type", "name")}
     name = entry.get("name")
     if name is None:

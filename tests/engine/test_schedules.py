@@ -95,6 +95,12 @@ def test_registry_and_get():
     schedule = schedules.get("Step", step_size=2, gamma=0.1)
     assert isinstance(schedule, StepDecay)
     assert schedule(1.0, 4) == pytest.approx(0.01)
+    assert schedules.get(schedule) is schedule
+    assert schedules.get({"type": "cosine", "total_epochs": 5}).get_config() == {
+        "type": "cosine",
+        "total_epochs": 5.0,
+        "min_lr": 0.0,
+    }
     with pytest.raises(ValueError, match="'warmup'"):
         schedules.get("warmup")
     with pytest.raises(ValueError, match="'gamma'"):
@@ -105,7 +111,7 @@ def test_registry_and_get():
 
 @pytest.mark.parametrize("cls", ALL_CLASSES)
 def test_get_config_round_trip(cls):
-    kwargs = {h.name: (h.minimum + h.maximum) / 3 for h in cls.HYPERPARAMETERS}
+    kwargs = {s.name: sum(s.editor_range) / 3 for s in cls.SETTINGS}
     schedule = cls(**kwargs)
     config = schedule.get_config()
     assert config["type"] == cls.name
@@ -117,40 +123,39 @@ def test_get_config_round_trip(cls):
 
 
 @pytest.mark.parametrize("cls", ALL_CLASSES)
-def test_hyperparameter_metadata_matches_the_constructor(cls):
+def test_settings_match_the_constructor(cls):
     if cls is Constant:
-        assert cls.HYPERPARAMETERS == () and cls().get_config() == {"type": "constant"}
+        assert cls.SETTINGS == () and cls().get_config() == {"type": "constant"}
     else:
         parameters = {n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self"}
-        assert [h.name for h in cls.HYPERPARAMETERS] == list(parameters)
-    for hyper in cls.HYPERPARAMETERS:
-        assert hyper.default == parameters[hyper.name].default
-        assert hyper.minimum <= hyper.default <= hyper.maximum
-        assert hyper.help and "\n" not in hyper.help
-        cls(**{hyper.name: hyper.minimum})
-        cls(**{hyper.name: hyper.maximum})
+        assert [s.name for s in cls.SETTINGS] == list(parameters)
+    for setting in cls.SETTINGS:
+        low, high = setting.editor_range
+        assert setting.default == parameters[setting.name].default
+        assert low <= setting.default <= high
+        assert setting.help and "\n" not in setting.help
+        cls(**{setting.name: low})
+        cls(**{setting.name: high})
     assert cls.DESCRIPTION and "\n" not in cls.DESCRIPTION
 
 
 @pytest.mark.parametrize(
     ("make", "shown"),
     [
-        (lambda: schedules.get(LONG), "Unknown schedule 'xxx"),
-        (lambda: schedules.get(3), "Unknown schedule 3;"),
-        (
-            lambda: schedules.get("step", step_size=0),
-            "StepDecay: step_size must be a finite number > 0, got 0.",
-        ),
+        (lambda: schedules.get(LONG), "unknown schedule 'xxx"),
+        (lambda: schedules.get(3), "unknown schedule 3 (known: constant, step, "),
+        (lambda: schedules.get("step", step_size=0), "StepDecay: step_size must be above 0, got 0"),
+        (lambda: schedules.get("step", gamma=1.5), "StepDecay: gamma must be at most 1, got 1.5"),
         (lambda: schedules.get("step", step_size=LONG), "step_size must be"),
         (lambda: schedules.get("step", gamma=math.nan), "gamma must be"),
         (lambda: schedules.get("cosine", total_epochs=10**400), "total_epochs must be"),
         (
             lambda: schedules.get("constant", rate=1),
-            "Constant has no hyperparameter 'rate'; it accepts: none.",
+            "Constant: unknown setting 'rate' (allowed: no settings)",
         ),
-        (lambda: schedules.get("exponential", **{LONG: 1}), "no hyperparameter 'xxx"),
+        (lambda: schedules.get("exponential", **{LONG: 1}), "ExponentialDecay: unknown setting 'xxx"),
         (lambda: schedules.from_config(LONG), "A schedule config must be a dict with a 'type' key"),
-        (lambda: schedules.from_config({"type": "step", 0: 1}), "no hyperparameter 0;"),
+        (lambda: schedules.from_config({"type": "step", 0: 1}), "StepDecay: unknown setting 0 (allowed: "),
         (lambda: Constant()("0.1", 0), "base_lr must be"),
         (lambda: Constant()(0.1, math.inf), "epoch must be"),
     ],

@@ -127,7 +127,7 @@ LAYER_ERRORS = [
         image_spec(FLAT, {"type": "Dropout", "rate": 1}, OUT),
         1,
         "Dropout",
-        "rate must be below 1, got 1.0",
+        "rate must be below 1, got 1",
         id="dropout-rate-one",
     ),
     pytest.param(
@@ -141,7 +141,7 @@ LAYER_ERRORS = [
         image_spec(FLAT, {"type": "BatchNorm", "eps": 0}, OUT),
         1,
         "BatchNorm",
-        "eps must be positive, got 0.0",
+        "eps must be above 0, got 0",
         id="batchnorm-eps-zero",
     ),
     pytest.param(
@@ -176,7 +176,7 @@ LAYER_ERRORS = [
         image_spec(FLAT, {"type": "LeakyReLU", "alpha": -1}, OUT),
         1,
         "LeakyReLU",
-        "alpha must be at least 0, got -1.0",
+        "alpha must be at least 0, got -1",
         id="negative-alpha",
     ),
     pytest.param(
