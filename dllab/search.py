@@ -28,7 +28,7 @@ import os
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,18 +39,22 @@ from dllab.io import json_default
 from dllab.plotting import (
     COLORS,
     GREY,
-    Panel,
+    LEGEND_ROW,
     accuracy_range,
-    draw_axes,
-    draw_curve,
-    draw_legend,
-    draw_markers,
-    write_png,
+    figure_style,
+    legend_columns,
+    marker_every,
+    new_figure,
+    padded,
+    write_figure,
 )
 from dllab.runs import DataSettings, claim_folder
 from dllab.spec import read_spec
 from dllab.trainer import Event, TrainingConfig
 from dllab.variants import Variant
+
+if TYPE_CHECKING:  # matplotlib is imported only where a figure is drawn
+    from matplotlib.figure import Figure
 
 #: The hyperparameters a search can draw, with their names in labels and files.
 SEARCHABLE: dict[str, str] = {"lr": "learning rate", "weight_decay": "weight decay"}
@@ -298,7 +302,7 @@ class RandomSearch:
             writer.writerow(header)
             writer.writerows(rows)
         write_epochs_csv(epochs_path, self.results, key=("trial", lambda r: r.index + 1))
-        write_png(png_path, render_search(ranked, self.ranges, top_k=self.top_k))
+        write_figure(png_path, render_search(ranked, self.ranges, top_k=self.top_k))
         record = {
             "format": SEARCH_FORMAT,
             "network": self.spec,
@@ -355,67 +359,100 @@ def render_search(
     ranges: Mapping[str, tuple[float, float]],
     *,
     top_k: int = 5,
-    width: int = 1400,
-    height: int = 480,
-    scale: int = 2,
-) -> np.ndarray:
-    """Draw a search's results as an RGB image.
+    width: float = 14.0,
+    height: float = 4.8,
+) -> Figure:
+    """Draw a search's results.
 
     One panel per hyperparameter shows every trial's best validation accuracy against the value it drew, on
-    a log axis (labelled in powers of ten: -6 is 1e-6); the best ``top_k`` trials are coloured, the others
-    grey. The last, wider panel shows the validation accuracy per epoch of the best ``top_k``, with a legend
-    below it.
+    a log axis; the best ``top_k`` trials are coloured, the others grey, and trials without a validation
+    accuracy (diverged or not run) are crosses at the bottom. The last, wider panel shows the validation
+    accuracy per epoch of the best ``top_k``. A legend below names them: rank, best validation accuracy,
+    trial number and hyperparameters.
 
     Parameters
     ----------
     ranked
         The trials, best first (:meth:`RandomSearch.ranking`).
     ranges
-        The searched ranges, which set the axes.
+        The searched ranges, which set the log axes.
     top_k
         How many of the best trials are highlighted.
     width, height
-        Size of the image without the legend (which adds a row per highlighted trial).
+        Size in inches (100 pixels each) without the legend, which adds a row per few entries.
 
     Returns
     -------
-    numpy.ndarray
-        ``(height + legend, width, 3)`` uint8.
+    matplotlib.figure.Figure
+        An axes per hyperparameter, the curves' axes last, and one figure legend.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
+
     best = list(ranked[:top_k])
-    ch = 7 * scale
-    row = ch + 8
-    legend_h = 16 + row * len(best) if best else 0
-    image = np.full((height + legend_h, width, 3), 255, dtype=np.uint8)
-    top, bottom = 20 + ch + 14, height - (2 * ch + 34)
-    margin_left, gap, margin_right = 30 + 5 * scale * 6, 30 + 6 * scale * 6, 20 + 2 * scale * 6
-    unit = (width - margin_left - margin_right - gap * len(ranges)) / (len(ranges) + 1.6)
     colour = {r.index: COLORS[k % len(COLORS)] for k, r in enumerate(best)}
-    acc_range = accuracy_range(np.array([r.best_val_accuracy for r in ranked], dtype=np.float64))
-    left = margin_left
-    for name, (low, high) in ranges.items():
-        lo, hi = math.log10(low), math.log10(high)
-        pad = max(0.03 * (hi - lo), 0.5 if hi - lo < 1e-9 else 0.0)
-        lo, hi = lo - pad, hi + pad
-        panel = Panel(left, top, round(left + unit), bottom, (lo, hi), acc_range)
-        draw_axes(image, panel, "best val accuracy", f"log10 {SEARCHABLE[name]}", scale)
-        for r in reversed(ranked):  # the best drawn last, on top
-            x = np.array([math.log10(r.settings[name])])
-            y = np.array([r.best_val_accuracy])
-            draw_markers(image, panel, x, y, colour.get(r.index, GREY), size=9 if r.index in colour else 7)
-        left = round(left + unit + gap)
-    # The best trials' validation curves, and their legend below.
-    max_epoch = max((len(r.epochs) for r in best), default=1)
-    panel = Panel(left, top, width - margin_right, bottom, (0.0, float(max(max_epoch, 1))), acc_range)
-    draw_axes(image, panel, f"best {len(best)}: validation accuracy", "epoch", scale)
-    for r in best:
-        xs = np.array([e.epoch for e in r.epochs], dtype=np.float64)
-        ys = np.array([e.val_accuracy for e in r.epochs], dtype=np.float64)
-        draw_curve(image, panel, xs, ys, colour[r.index])
-        draw_markers(image, panel, xs, ys, colour[r.index], size=5)
-    entries = [
-        (f"{k + 1}. {r.best_val_accuracy:.3f}  {describe_params(r.settings)}", colour[r.index])
+    scores = np.array([r.best_val_accuracy for r in ranked], dtype=np.float64)
+    curves = [np.array([e.val_accuracy for e in r.epochs], dtype=np.float64) for r in best]
+    acc_range = accuracy_range(np.concatenate([scores, *curves]))
+    unscored = [r for r in ranked if not math.isfinite(r.best_val_accuracy)]
+    labels = [
+        f"{k + 1}. {_score_text(r.best_val_accuracy)}, trial {r.index + 1}: {describe_params(r.settings)}"
         for k, r in enumerate(best)
     ]
-    draw_legend(image, entries, (panel.left - 8, height - 8, panel.right + 8, height + legend_h + 8), scale)
-    return image
+    handles = [Line2D([], [], color=colour[r.index], marker="o", markersize=5) for r in best]
+    if len(ranked) > len(best):
+        labels.append("other trials")
+        handles.append(Line2D([], [], color=GREY, marker="o", markersize=5, linestyle=""))
+    if unscored:
+        labels.append("no validation accuracy (diverged or not run)")
+        handles.append(Line2D([], [], color=GREY, marker="x", markersize=6, linestyle=""))
+    columns = legend_columns(labels, width - 0.5, max_columns=3)
+    rows = math.ceil(len(labels) / columns)
+    with figure_style():
+        figure = new_figure(width, height + LEGEND_ROW * rows)
+        grid = figure.subplots(1, len(ranges) + 1, squeeze=False, width_ratios=[1.0] * len(ranges) + [1.6])[0]
+        for axes, (name, (low, high)) in zip(grid, ranges.items(), strict=False):
+            pad = max(0.03 * math.log10(high / low), 0.5 if high / low < 1 + 1e-9 else 0.0)
+            axes.set_xscale("log")
+            axes.set(
+                xlim=(low / 10**pad, high * 10**pad),
+                ylim=padded(*acc_range),
+                xlabel=f"{SEARCHABLE[name]} (log)",
+            )
+            axes.set_title(f"best validation accuracy by {SEARCHABLE[name]}")
+            for r in reversed(ranked):  # the best drawn last, on top
+                x, y = r.settings[name], r.best_val_accuracy
+                color, chosen = colour.get(r.index, GREY), r.index in colour
+                if math.isfinite(y):
+                    axes.plot(
+                        [x], [y], "o", color=color, markersize=8 if chosen else 6, zorder=3 if chosen else 2
+                    )
+                else:  # at the bottom of the panel, whatever its range
+                    axes.plot(
+                        [x], [0.03], "x", color=color, markersize=7, transform=axes.get_xaxis_transform()
+                    )
+        grid[0].set_ylabel("accuracy")
+        axes = grid[-1]
+        max_epoch = max((e.epoch for r in best for e in r.epochs), default=1)
+        for r, values in zip(best, curves, strict=True):
+            epochs = np.array([e.epoch for e in r.epochs], dtype=np.float64)
+            axes.plot(
+                epochs,
+                values,
+                color=colour[r.index],
+                marker="o",
+                markersize=4,
+                markevery=marker_every(len(epochs)),
+            )
+        axes.set(
+            xlim=padded(0.0, float(max(max_epoch, 1)), below=0.0), ylim=padded(*acc_range), xlabel="epoch"
+        )
+        axes.set_title(f"best {len(best)}: validation accuracy per epoch")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if labels:
+            figure.legend(handles, labels, loc="outside lower center", ncols=columns)
+    return figure
+
+
+def _score_text(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "no val. acc."

@@ -1,68 +1,77 @@
-"""Plots without a plotting library: PNG encoding, ticks, text and lines on a numpy canvas."""
+"""What the engine's figures share: the accuracy axis, markers, legends, the style and the PNG writer."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
 import numpy as np
+import pytest
 
 from dllab.plotting import (
-    BLACK,
-    clip_polyline,
-    draw_polyline,
-    draw_text,
-    nice_ticks,
-    png_bytes,
-    text_width,
-    write_png,
+    DPI,
+    accuracy_range,
+    figure_style,
+    legend_columns,
+    marker_every,
+    new_figure,
+    padded,
+    write_figure,
 )
 from tests.engine.png import decode_png
 
 
-def test_png_round_trip() -> None:
-    image = np.zeros((3, 4, 3), dtype=np.uint8)
-    image[1, 2] = (10, 20, 30)
-    np.testing.assert_array_equal(decode_png(png_bytes(image)), image)
+def test_accuracy_range() -> None:
+    assert accuracy_range(np.array([0.43, 0.91, np.nan])) == (0.4, 1.0)
+    assert accuracy_range(np.array([0.97])) == (0.9, 1.0)  # at most 0.9
+    assert accuracy_range(np.array([np.nan, np.inf])) == (0.0, 1.0)
+    assert accuracy_range(np.zeros(0)) == (0.0, 1.0)
 
 
-def test_write_png_writes_the_file(tmp_path) -> None:
-    image = np.full((5, 6, 3), 200, dtype=np.uint8)
-    path = write_png(tmp_path / "figure.png", image)
-    np.testing.assert_array_equal(decode_png(path.read_bytes()), image)
+def test_marker_every_keeps_the_last_point() -> None:
+    assert marker_every(5) == [0, 1, 2, 3, 4]
+    chosen = marker_every(1000, 30)
+    assert chosen[-1] == 999 and len(chosen) <= 31
+    assert marker_every(0) == []
 
 
-def test_nice_ticks() -> None:
-    np.testing.assert_allclose(nice_ticks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    np.testing.assert_array_equal(nice_ticks(0, 2000), [0, 500, 1000, 1500, 2000])
+def test_padded_and_legend_columns() -> None:
+    assert padded(0.0, 10.0, below=0.0) == pytest.approx((0.0, 10.2))
+    assert legend_columns([], 10.0) == 1
+    assert legend_columns(["sgd", "adam"], 10.0) == 2
+    many = [f"a rather long label number {i}" for i in range(20)]
+    assert 1 < legend_columns(many, 12.0) < 20
+    assert legend_columns(many, 12.0, max_columns=2) == 2
+    assert legend_columns(["x" * 500], 12.0) == 1
 
 
-def test_text_and_lines_are_drawn_where_asked() -> None:
-    image = np.full((40, 80, 3), 255, dtype=np.uint8)
-    draw_text(image, 2, 2, "loss 1.5", BLACK, 1)
-    assert (image[:12, : 2 + text_width("loss 1.5", 1) + 1] == BLACK).all(axis=2).sum() > 20
-    assert (image[12:] == 255).all()
-    draw_polyline(image, np.array([0.0, 79.0]), np.array([39.0, 39.0]), (255, 0, 0), (0, 0, 79, 39))
-    assert (image[39] == (255, 0, 0)).all(axis=1).sum() >= 70
+def test_write_figure_writes_a_png_of_the_figure_size(tmp_path: Path) -> None:
+    with figure_style():
+        figure = new_figure(4.0, 3.0)
+        axes = figure.subplots()
+        axes.plot([0, 1, 2], [1.0, 0.5, 0.2])
+        axes.set_title("a title")
+    path = write_figure(tmp_path / "figure.png", figure)
+    assert path == tmp_path / "figure.png"
+    assert decode_png(path.read_bytes()).shape == (3 * DPI, 4 * DPI, 3)
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]  # no temporary file left
 
 
-def test_clip_polyline_keeps_the_visible_part_of_huge_coordinates() -> None:
-    xs, ys = clip_polyline(np.array([0.0, 10.0, 20.0]), np.array([5.0, -1e32, 5.0]), (0, 0, 20, 10))
-    points = np.column_stack([xs, ys])
-    segments = points[np.isfinite(xs)].reshape(-1, 2, 2)
-    assert len(segments) == 2
-    assert np.all(np.abs(segments) <= 20)
-    np.testing.assert_allclose(segments[0], [[0.0, 5.0], [10 * 5 / (5 + 1e32), 0.0]], atol=1e-12)
-    np.testing.assert_allclose(segments[1], [[20 - 10 * 5 / (5 + 1e32), 0.0], [20.0, 5.0]], atol=1e-12)
-    # A segment wholly outside is dropped; an isolated visible point stays.
-    xs, ys = clip_polyline(
-        np.array([30.0, 40.0, np.nan, 3.0]), np.array([5.0, 5.0, 0.0, 4.0]), (0, 0, 20, 10)
-    )
-    assert xs[np.isfinite(xs)].tolist() == [3.0] and ys[np.isfinite(ys)].tolist() == [4.0]
+def test_a_figure_that_fails_to_save_leaves_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "figure.png"
+    path.write_bytes(b"old")
+    figure = new_figure(2.0, 2.0)
+    figure.subplots().set_title("$\\unknowncommand$")  # mathtext that cannot be drawn
+    with pytest.raises(ValueError):
+        write_figure(path, figure)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]
 
 
-def test_a_line_through_huge_coordinates_draws_its_visible_part() -> None:
-    # A diverging loss maps to pixel coordinates like -1e32; drawing must neither warn nor wrap around.
-    image = np.full((20, 30, 3), 255, dtype=np.uint8)
-    draw_polyline(
-        image, np.array([0.0, 10.0, 20.0]), np.array([5.0, -1e32, 5.0]), (255, 0, 0), (0, 0, 29, 19)
-    )
-    red = (image == (255, 0, 0)).all(axis=2)
-    # Both visible pieces, whole: up from (0, 5) to the top edge, and down from the top edge to (20, 5).
-    assert red[0:6, 0].all() and red[0:6, 19].all()
-    assert not red[7:].any() and not red[:, 2:18].any()
+def test_the_figure_style_does_not_leak() -> None:
+    before = dict(matplotlib.rcParams)
+    with figure_style():
+        figure = new_figure(3.0, 2.0)
+        axes = figure.subplots()
+    assert not axes.spines["top"].get_visible()  # the style holds for what was made within
+    assert dict(matplotlib.rcParams) == before

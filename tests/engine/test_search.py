@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dllab.compare import VariantResult
 from dllab.runs import DataSettings
 from dllab.search import (
     BOOK_RANGES,
@@ -16,6 +17,7 @@ from dllab.search import (
     TrialEvent,
     check_ranges,
     parse_range,
+    render_search,
     sample_log_uniform,
     without_test,
 )
@@ -137,6 +139,19 @@ def test_a_search_yields_tagged_events_and_ranks_by_validation_accuracy(spiral, 
     assert len(epochs) == 4 * 3 and epochs[0]["trial"] == "1" and "test_accuracy" not in epochs[0]
     image = decode_png(search.outputs["png"].read_bytes())
     assert image.shape[1] == 1400 and (image != 255).any(axis=2).mean() > 0.02
+    # What the PNG shows: a scatter per hyperparameter (every trial, the best 2 coloured), the best curves.
+    figure = render_search(ranked, search.ranges, top_k=2)
+    *scatters, curves = figure.axes
+    assert [axes.get_xlabel() for axes in scatters] == ["learning rate (log)", "weight decay (log)"]
+    for axes, name in zip(scatters, RANGES, strict=True):
+        assert axes.get_xscale() == "log" and len(axes.lines) == 4
+        assert sorted(line.get_xdata()[0] for line in axes.lines) == sorted(
+            p[name] for p in search.trial_params
+        )
+    assert len(curves.lines) == 2
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert labels[0].startswith(f"1. {scores[0]:.3f}, trial {ranked[0].index + 1}: lr ")
+    assert len(labels) == 3 and labels[2] == "other trials"
     assert '"ranges"' in search.outputs["json"].read_text(encoding="utf-8")
 
 
@@ -168,3 +183,24 @@ def test_a_search_needs_a_validation_split_and_can_be_stopped(spiral) -> None:
             search.stop()
     assert [r.status for r in search.results] == ["stopped", "not run", "not run"]
     assert [r.index for r in search.ranking()] == [0, 1, 2]  # no validation accuracy yet: trial order
+
+
+def test_the_search_figure_marks_trials_without_a_validation_accuracy() -> None:
+    trials = [
+        VariantResult(i, f"trial {i + 1}", {"lr": 10.0 ** (i - 3)}, status="finished") for i in range(3)
+    ]
+    trials[2].status = "diverged"  # no epoch: no validation accuracy
+    for r, accuracy in zip(trials[:2], (0.6, 0.8), strict=True):
+        r.epochs = [EpochEnded(1, 10, 1.0, accuracy, 1.0, accuracy, 0.1, 0.0, 0.0, True, "")]
+    ranked = sorted(trials, key=lambda r: -r.best_val_accuracy if r.epochs else 1.0)
+    figure = render_search(ranked, {"lr": (1e-3, 1e-1)}, top_k=1)
+    scatter, curves = figure.axes
+    crosses = [line for line in scatter.lines if line.get_marker() == "x"]
+    assert [line.get_xdata()[0] for line in crosses] == [0.1]
+    assert len(curves.lines) == 1 and curves.get_title("left") == "best 1: validation accuracy per epoch"
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert labels == [
+        "1. 0.800, trial 2: lr 1.00e-02",
+        "other trials",
+        "no validation accuracy (diverged or not run)",
+    ]
