@@ -341,6 +341,10 @@ def _run(argv: list[str]) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     try:
         return int(args.handler(args))
+    except BrokenPipeError:  # the reader of the output went away (``dllab info X | head``): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit stays quiet too
+        return EXIT_OK
     except (DllabError, OSError) as exc:
         sys.stderr.write(f"dllab: error: {_one_line(exc)}\n")
         return EXIT_USAGE

@@ -524,3 +524,21 @@ def test_ctrl_c_while_starting_exits_130_without_a_traceback(delay: float, tmp_p
     _, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err
     assert process.returncode in (130, -signal.SIGINT), err
+
+
+def test_a_reader_that_goes_away_is_not_an_error(trained: tuple[Path, str, str]) -> None:
+    folder, _, _ = trained
+    read, write = os.pipe()
+    os.close(read)  # like `dllab info MODEL | head -0`: nobody reads the output
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "dllab", "info", str(folder / "model_final.dllab.npz")],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and done.stderr == ""
