@@ -2,8 +2,10 @@
 
 A run folder holds
 
-- ``config.json``: the network spec, the data settings, the training config (``TrainingConfig.to_dict()``),
-  the seed, the versions of dllab, numpy and Python, and the start time;
+- ``config.json`` (format ``"dllab.run/1"``): the experiment (:class:`~dllab.experiment.Experiment`: the network
+  spec as built, the data settings, the training config and the seed) beside the run's record (the sample
+  counts and classes, the versions of dllab, numpy and Python, the start time), so
+  ``Experiment.from_dict`` reads it back and ``dllab train --config RUN/config.json`` repeats the run;
 - ``metrics.csv``: one row per epoch (:data:`METRIC_COLUMNS`), appended and flushed as each epoch ends, so a
   crash loses nothing that was measured;
 - ``steps.csv`` (optional): step, loss and learning rate of every mini-batch, written at each epoch's end;
@@ -35,16 +37,19 @@ import os
 import platform
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dllab.data import DATASET_NAMES, Dataset, PreparedData, load_dataset, prepare
-from dllab.data.download import ProgressCallback
-from dllab.errors import DamagedFileError, DllabError, SettingsError, quote
+from dllab.data import PreparedData
+from dllab.errors import DamagedFileError, DllabError, quote
+
+# The data settings live with the experiment; importable from here as before.
+from dllab.experiment import RUN_FORMAT
+from dllab.experiment import DataSettings as DataSettings
 from dllab.files import atomic_write, open_regular
 from dllab.io import json_default, save
 from dllab.metrics import Evaluation, evaluate
@@ -70,7 +75,6 @@ STEPS_FILE = "steps.csv"
 SUMMARY_FILE = "summary.json"
 MODEL_FINAL = "model_final.dllab.npz"
 MODEL_BEST = "model_best.dllab.npz"
-RUN_FORMAT = "dllab.run/1"
 #: The file whose exclusive creation claims a folder for one run (:func:`claim_folder`).
 CLAIM_FILE = ".dllab-run"
 #: The largest run file (``config.json``, ``metrics.csv``, ...) that is read, in bytes.
@@ -253,97 +257,6 @@ def new_run_folder(network_name: str, root: str | os.PathLike[str] | None = None
             if not _folder_problem(folder):
                 raise  # not a name taken meanwhile, but a folder that cannot be made
     raise RunError(f"cannot create a new run folder in {quote(str(base_dir))}")  # pragma: no cover
-
-
-# --- data settings ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class DataSettings:
-    """What data a run trains on, enough to load and prepare it again.
-
-    Attributes
-    ----------
-    dataset : str
-        A built-in name (``"mnist"``, ``"spiral"``, ...) or the path of an IDX folder, ``.npz`` or ``.csv``.
-    val_fraction : float
-        Share of the training set held out for validation.
-    subset : int or None
-        Use only this many training samples.
-    subset_mode : str
-        ``"first"`` or ``"random"``.
-    normalization : str
-        ``"none"``, ``"scale"`` or ``"standardize"``.
-    generator_seed : int
-        Seed of generated data sets (the 2D sets and shapes), so the same name always means the same data.
-    """
-
-    dataset: str
-    val_fraction: float = 0.1
-    subset: int | None = None
-    subset_mode: str = "first"
-    normalization: str = "standardize"
-    generator_seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not (0.0 <= self.val_fraction < 1.0):
-            raise SettingsError(f"the validation fraction must be in [0, 1), got {self.val_fraction}")
-        if self.subset is not None and self.subset < 1:
-            raise SettingsError(f"the subset must be at least 1 sample, got {self.subset}")
-        key = self.dataset.strip().lower().replace("_", "-")
-        if key not in DATASET_NAMES and Path(self.dataset).expanduser().exists():
-            # A path is kept absolute, so the run can be reproduced from anywhere.
-            self.dataset = str(Path(self.dataset).expanduser().resolve())
-
-    def load(self, progress: ProgressCallback | None = None) -> Dataset:
-        """Load the raw data set (see :func:`dllab.data.load_dataset`; may download)."""
-        return load_dataset(self.dataset, progress=progress, seed=self.generator_seed)
-
-    def prepare(
-        self,
-        input_shape: tuple[int, ...],
-        seed: int = 0,
-        *,
-        dataset: Dataset | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> PreparedData:
-        """Load (unless ``dataset`` is given), subset, split and normalise the data for a network.
-
-        Parameters
-        ----------
-        input_shape
-            The network's per-sample input shape.
-        seed
-            Seeds the random subset and the validation split.
-        dataset
-            The already loaded data set, to skip loading.
-        progress
-            Download progress callback, ``progress(done, total, message)``.
-
-        Returns
-        -------
-        PreparedData
-        """
-        raw = dataset if dataset is not None else self.load(progress)
-        return prepare(
-            raw,
-            input_shape=input_shape,
-            val_fraction=self.val_fraction,
-            subset=self.subset,
-            subset_mode=self.subset_mode,
-            normalization=self.normalization,
-            seed=seed,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable settings."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> DataSettings:
-        """Rebuild from :meth:`to_dict` output (unknown keys, such as sample counts, are ignored)."""
-        known = {k: values[k] for k in cls.__dataclass_fields__ if k in values}
-        return cls(**known)
 
 
 # --- recording -------------------------------------------------------------------------------------------

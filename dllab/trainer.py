@@ -26,7 +26,8 @@ import numpy as np
 
 from dllab import optimizers, schedules
 from dllab.data import Augmenter, PreparedData, iterate_batches, num_batches
-from dllab.errors import SettingsError
+from dllab.errors import SettingsError, quote
+from dllab.fit import check_fit
 from dllab.metrics import Evaluation, evaluate, fit_reading
 from dllab.model import Sequential
 from dllab.probes import LayerProbe, LayerStatistics, ProbeBudget
@@ -77,8 +78,20 @@ class TrainingConfig:
             if value is None and allow_none:
                 return
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise SettingsError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+                raise SettingsError(f"{name} must be an integer of at least {minimum}, got {quote(value)}")
 
+        for name in ("optimizer", "schedule"):
+            if not isinstance(getattr(self, name), str):
+                raise SettingsError(f"{name} must be a name, got {quote(getattr(self, name))}")
+        for name in ("optimizer_options", "schedule_options"):
+            options = getattr(self, name)
+            if not isinstance(options, dict) or not all(isinstance(key, str) for key in options):
+                raise SettingsError(f"{name} must map setting names to values, got {quote(options)}")
+        if self.augment is not None and not isinstance(self.augment, dict):
+            raise SettingsError(f"augment must be augmentation settings or None, got {quote(self.augment)}")
+        if not isinstance(self.drop_last, bool):
+            raise SettingsError(f"drop_last must be true or false, got {quote(self.drop_last)}")
+        positive_int("seed", self.seed, minimum=0)
         positive_int("batch_size", self.batch_size)
         positive_int("epochs", self.epochs)
         positive_int("eval_samples", self.eval_samples, allow_none=True)
@@ -281,23 +294,8 @@ class Trainer:
         self.model = model
         self.data = data
         self.config = config or TrainingConfig()
-        if tuple(data.input_shape) != tuple(model.input_shape):
-            raise SettingsError(
-                f"the data's samples are {data.input_shape} but the network expects {model.input_shape}"
-            )
-        outputs = model.output_shape[0]
-        if data.task == "classification":
-            classes = data.num_classes
-            if classes > outputs and not (classes == 2 and outputs == 1):
-                raise SettingsError(
-                    f"the data has {classes} classes but the network has only {outputs} outputs"
-                )
-        else:
-            targets = int(np.prod(data.y_train.shape[1:], dtype=np.int64))
-            if targets != outputs:
-                raise SettingsError(
-                    f"the data has {targets} regression targets per sample but the network has {outputs} outputs"
-                )
+        # What the fit rule (dllab.fit.fit_network, applied before the model was built) guarantees.
+        check_fit(model.input_shape, math.prod(model.output_shape), model.loss.name, data)
         self.optimizer = self.config.make_optimizer()
         self.schedule = self.config.make_schedule()
         self.augmenter = Augmenter.from_dict(self.config.augment) if self.config.augment else None

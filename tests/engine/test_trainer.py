@@ -10,6 +10,7 @@ import dllab
 from dllab import data
 from dllab.errors import SettingsError
 from dllab.run_control import RunControl
+from dllab.spec import SpecError
 from dllab.trainer import (
     BatchEnded,
     Diverged,
@@ -232,20 +233,54 @@ def test_augmentation_runs_on_image_batches():
 
 
 def test_mismatched_data_and_network_are_refused(spiral):
-    with pytest.raises(ValueError, match="expects"):
+    with pytest.raises(SpecError, match="expects samples of shape 3 but the spiral samples have shape 2"):
         Trainer(dllab.build({**MLP, "input_shape": [3]}), spiral)
     two_outputs = {**MLP, "layers": [*MLP["layers"][:-1], {"type": "Dense", "units": 2}]}
-    with pytest.raises(ValueError, match="3 classes"):
+    with pytest.raises(SpecError, match="ends in 2 outputs but the spiral data has 3 classes"):
         Trainer(dllab.build(two_outputs), spiral)
     with pytest.raises(ValueError, match="need images"):
         Trainer(dllab.build(MLP), spiral, TrainingConfig(augment={"shift": 2}))
     mse_two = {**two_outputs, "loss": "mse"}
-    with pytest.raises(SettingsError, match="3 classes"):
+    with pytest.raises(SpecError, match="3 classes"):
         Trainer(dllab.build(mse_two), spiral)
     regression = data.prepare(data.load_dataset("regression", seed=0), val_fraction=0.2, seed=0)
     wide = {**MLP, "input_shape": list(regression.input_shape), "loss": "mse"}
-    with pytest.raises(SettingsError, match="1 regression targets per sample but the network has 3 outputs"):
+    with pytest.raises(SpecError, match="1 regression targets per sample but the network has 3 outputs"):
         Trainer(dllab.build(wide), regression)
+
+
+def test_the_outputs_must_match_the_classes_exactly(spiral):
+    """The fit rule: one output per class; more outputs than classes is refused too (it used to train)."""
+    ten = {**MLP, "layers": [*MLP["layers"][:-1], {"type": "Dense", "units": 10}]}
+    with pytest.raises(SpecError, match="ends in 10 outputs but the spiral data has 3 classes") as error:
+        Trainer(dllab.build(ten), spiral)
+    assert "\n" not in str(error.value)
+    moons = data.prepare(data.load_dataset("moons", n_samples=200, seed=0), val_fraction=0.2, seed=0)
+    one = {**MLP, "layers": [*MLP["layers"][:-1], {"type": "Dense", "units": 1}]}
+    sigmoid = {**one, "loss": "sigmoid_binary_cross_entropy"}
+    events = list(Trainer(dllab.build(sigmoid), moons, TrainingConfig(epochs=1, batch_size=50)).run())
+    assert isinstance(events[-1], Finished)  # two classes, one sigmoid output: the probability of class 1
+    with pytest.raises(SpecError, match="ends in 1 outputs but the moons data has 2 classes"):
+        Trainer(dllab.build({**one, "loss": "mse"}), moons)  # one output fits two classes only under sigmoid
+    two = {**MLP, "layers": [*MLP["layers"][:-1], {"type": "Dense", "units": 2}]}
+    Trainer(dllab.build(two), moons)  # softmax over two outputs
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"optimizer": ["adam"]}, "optimizer must be a name"),
+        ({"optimizer_options": [1]}, "optimizer_options must map"),
+        ({"schedule_options": "step"}, "schedule_options must map"),
+        ({"seed": -1}, "seed must be an integer of at least 0"),
+        ({"seed": "0"}, "seed must be an integer"),
+        ({"drop_last": 1}, "drop_last must be true or false"),
+        ({"augment": "shift=2"}, "augment must be augmentation settings"),
+    ],
+)
+def test_a_config_of_the_wrong_types_is_one_settings_error(values, message):
+    with pytest.raises(SettingsError, match=message):
+        TrainingConfig.from_dict(values)
 
 
 @pytest.mark.parametrize(
