@@ -1,18 +1,17 @@
 """The Inspector: the network's input shape, loss and name, and the selected layer's settings.
 
-Each setting gets an editor that fits its kind (from the layer's ``OPTIONS``): spin boxes for counts, a
-combo box for the initialiser and for an activation's function, padding as same / valid / a number, and
-checked line edits for sizes and real numbers. Text is checked by the engine while typing (``Option.validate``
-or :func:`dllab.analyze`); a change that is valid becomes one undo command when editing finishes.
+Each setting of the layer (its ``SETTINGS``) gets the editor of :func:`ui.setting_editor.add_editor_row`,
+which fits its kind; an activation also gets a list of the other functions. Text is checked by the engine
+while typing (:meth:`dllab.settings.Setting.validate` or :func:`dllab.analyze`); a change that is valid
+becomes one undo command when editing finishes.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -20,222 +19,19 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 import dllab
 from dllab import losses
-from dllab.initializers import NAMED_INITIALIZERS
-from dllab.layers import Option, describe_init
 from dllab.spec import LAYER_TYPES
 from ui.commands import ReplaceLayerCommand, SetLayerOptionCommand, SetNetworkOptionCommand
-from ui.formatting import humanize, loss_summary, loss_title, number_text, parse_shape, parse_size, shape_text
+from ui.formatting import loss_summary, loss_title, parse_shape, shape_text
 from ui.icons import layer_icon
+from ui.setting_editor import SettingEditor, add_editor_row
 from ui.state import AppState, default_layer
 from ui.widgets import ValidatedLineEdit, hint_label, section_title, style_form
-
-_INT_MAXIMUM = 1_000_000
-_STD_CHOICES = (0.01, 0.1, 1.0)
-
-
-class OptionEditor(QWidget):
-    """Base of the editors of one layer setting: shows a value, emits a new valid one."""
-
-    committed = Signal(object)
-    error_changed = Signal(str)
-
-    def set_value(self, value: Any) -> None:
-        """Show ``value`` without emitting :attr:`committed`."""
-        raise NotImplementedError
-
-
-class IntEditor(OptionEditor):
-    """A spin box for ``int`` settings (units, filters), bounded by the option's range."""
-
-    def __init__(self, option: Option, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.spin = QSpinBox(self)
-        self.spin.setRange(int(option.minimum or 0), int(option.maximum or _INT_MAXIMUM))
-        self.spin.setKeyboardTracking(False)
-        self.spin.setAccelerated(True)
-        self.spin.valueChanged.connect(self.committed.emit)
-        _fill(self, self.spin)
-
-    def set_value(self, value: Any) -> None:
-        with QSignalBlocker(self.spin):
-            self.spin.setValue(int(value))
-
-
-class TextEditor(OptionEditor):
-    """A checked line edit: ``float`` settings and ``size`` (``5`` or ``5x3``)."""
-
-    def __init__(
-        self, parse: Callable[[str], Any], show: Callable[[Any], str], parent: QWidget | None = None
-    ):
-        super().__init__(parent)
-        self._show = show
-        self.edit = ValidatedLineEdit(parse, self)
-        self.edit.committed.connect(self.committed.emit)
-        self.edit.error_changed.connect(self.error_changed.emit)
-        _fill(self, self.edit)
-
-    def set_value(self, value: Any) -> None:
-        self.edit.set_value(value, self._show(value))
-
-
-class PaddingEditor(OptionEditor):
-    """Padding as "same", "valid" or a number of pixels."""
-
-    def __init__(self, option: Option, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._option = option
-        self.mode = QComboBox(self)
-        self.mode.addItem("Pixels", "number")
-        self.mode.addItem("Same", "same")
-        self.mode.addItem("Valid", "valid")
-        self.mode.setItemData(
-            1, "Pad so the output keeps the input's size (at stride 1).", Qt.ItemDataRole.ToolTipRole
-        )
-        self.mode.setItemData(2, "No padding (the same as 0).", Qt.ItemDataRole.ToolTipRole)
-        self.spin = QSpinBox(self)
-        self.spin.setRange(int(option.minimum or 0), 1000)
-        self.spin.setKeyboardTracking(False)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.mode, 1)
-        layout.addWidget(self.spin, 1)
-        self.mode.activated.connect(self._on_mode_activated)
-        self.spin.valueChanged.connect(self.committed.emit)
-
-    def set_value(self, value: Any) -> None:
-        with QSignalBlocker(self.mode), QSignalBlocker(self.spin):
-            if isinstance(value, str):
-                self.mode.setCurrentIndex(self.mode.findData(value))
-                self.spin.setEnabled(False)
-            else:
-                self.mode.setCurrentIndex(0)
-                self.spin.setEnabled(True)
-                self.spin.setValue(int(value))
-
-    def _on_mode_activated(self, row: int) -> None:
-        mode = self.mode.itemData(row)
-        self.spin.setEnabled(mode == "number")
-        self.committed.emit(self.spin.value() if mode == "number" else mode)
-
-
-class InitEditor(OptionEditor):
-    """The initialiser: He, Xavier, their uniform forms, or a standard deviation typed in."""
-
-    def __init__(self, option: Option, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._option = option
-        self.combo = QComboBox(self)
-        self.combo.setEditable(True)
-        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        for key, text in NAMED_INITIALIZERS.items():
-            self.combo.addItem(describe_init(key), key)
-            self.combo.setItemData(self.combo.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
-        for std in _STD_CHOICES:
-            self.combo.addItem(describe_init(std), std)
-            self.combo.setItemData(
-                self.combo.count() - 1,
-                f"Normal distribution with standard deviation {std:g}, whatever the layer's size.",
-                Qt.ItemDataRole.ToolTipRole,
-            )
-        self.combo.setToolTip("Pick an initialiser, or type a standard deviation such as 0.05.")
-        self.combo.activated.connect(self._on_combo_activated)
-        line = self.combo.lineEdit()
-        line.editingFinished.connect(self._on_line_editing_finished)
-        line.textEdited.connect(self._on_line_text_edited)
-        self._value: Any = None
-        _fill(self, self.combo)
-
-    def parse(self, text: str) -> str | float:
-        """``"He"`` -> ``"he"``, ``"std 0.05"`` or ``"0.05"`` -> 0.05; ``ValueError`` otherwise."""
-        cleaned = text.strip()
-        for row in range(self.combo.count()):
-            if cleaned.lower() == self.combo.itemText(row).lower():
-                return self.combo.itemData(row)
-        if cleaned.lower().startswith("std"):
-            cleaned = cleaned[3:].strip()
-        return self._option.validate(cleaned)
-
-    def set_value(self, value: Any) -> None:
-        self._value = value
-        with QSignalBlocker(self.combo):
-            row = self.combo.findData(value)
-            if row >= 0:
-                self.combo.setCurrentIndex(row)
-            self.combo.setEditText(describe_init(value))
-        self._show_error("")
-
-    def _on_combo_activated(self, row: int) -> None:
-        self._commit(self.combo.itemData(row))
-
-    def _on_line_editing_finished(self) -> None:
-        try:
-            value = self.parse(self.combo.currentText())
-        except ValueError as exc:
-            self._show_error(str(exc))
-            return
-        self._commit(value)
-
-    def _on_line_text_edited(self, text: str) -> None:
-        try:
-            self.parse(text)
-        except ValueError as exc:
-            self._show_error(str(exc))
-        else:
-            self._show_error("")
-
-    def _commit(self, value: Any) -> None:
-        self._show_error("")
-        if value != self._value:
-            self._value = value
-            self.committed.emit(value)
-
-    def _show_error(self, message: str) -> None:
-        self.combo.setProperty("invalid", bool(message))
-        self.combo.style().unpolish(self.combo)
-        self.combo.style().polish(self.combo)
-        self.error_changed.emit(message)
-
-
-def make_option_editor(option: Option) -> OptionEditor:
-    """The editor that fits ``option.kind``."""
-    if option.kind == "int":
-        return IntEditor(option)
-    if option.kind == "padding":
-        return PaddingEditor(option)
-    if option.kind == "init":
-        return InitEditor(option)
-    if option.kind == "size":
-
-        def parse_size_text(text: str) -> Any:
-            value = parse_size(text)
-            if value is None:
-                raise ValueError(f"{option.name} must be a number such as 3, or two such as 3x2")
-            return option.validate(value)
-
-        return TextEditor(parse_size_text, lambda v: "×".join(map(str, v)) if isinstance(v, list) else str(v))
-
-    def parse_float(text: str) -> float:
-        try:
-            number = float(text.strip())
-        except ValueError:
-            raise ValueError(f"{option.name} must be a number, got {text.strip()!r}") from None
-        return option.validate(number)
-
-    return TextEditor(parse_float, number_text)
-
-
-def _fill(owner: QWidget, child: QWidget) -> None:
-    layout = QHBoxLayout(owner)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(child)
 
 
 class Inspector(QScrollArea):
@@ -320,7 +116,7 @@ class Inspector(QScrollArea):
         self._layout.addWidget(self.layer_explanation)
         self._layout.addStretch(1)
 
-        self.editors: dict[str, OptionEditor] = {}
+        self.editors: dict[str, SettingEditor] = {}
         self.function_combo: QComboBox | None = None
         self.layer_name_edit: ValidatedLineEdit | None = None
         self._shown: tuple[int, str] | None = None
@@ -430,15 +226,11 @@ class Inspector(QScrollArea):
             combo.activated.connect(self._on_function_combo_activated)
             self.function_combo = combo
             self.layer_form.addRow("Function", combo)
-        for option in cls.OPTIONS:
-            editor = make_option_editor(option)
-            editor.setToolTip(option.help)
-            editor.committed.connect(lambda value, key=option.name: self._push_layer_option(key, value))
+        for setting in cls.SETTINGS:
+            editor = add_editor_row(self.layer_form, setting, setting.default)
+            editor.committed.connect(lambda value, key=setting.name: self._push_layer_option(key, value))
             editor.error_changed.connect(self._on_layer_editor_error_changed)
-            self.editors[option.name] = editor
-            label = QLabel(humanize(option.name), self.layer_form_host)
-            label.setToolTip(option.help)
-            self.layer_form.addRow(label, editor)
+            self.editors[setting.name] = editor
         name_edit = ValidatedLineEdit(self._parse_layer_name, self.layer_form_host)
         name_edit.set_help("A name for the layer; parameters are saved as <name>.W and <name>.b.")
         name_edit.committed.connect(lambda value: self._push_layer_option("name", value))
@@ -453,8 +245,8 @@ class Inspector(QScrollArea):
         if self.function_combo is not None:
             with QSignalBlocker(self.function_combo):
                 self.function_combo.setCurrentIndex(self.function_combo.findData(cls.type_name))
-        for option in cls.OPTIONS:
-            self.editors[option.name].set_value(layer.get(option.name, option.default))
+        for setting in cls.SETTINGS:
+            self.editors[setting.name].set_value(layer.get(setting.name, setting.default))
         analysis = self._state.analysis
         generated = analysis.layers[row].name if row < len(analysis.layers) else ""
         if self.layer_name_edit is not None:
@@ -489,7 +281,7 @@ class Inspector(QScrollArea):
             return
         layer = self._state.layers[row]
         cls = LAYER_TYPES.get(str(layer.get("type", "")))
-        default = next((o.default for o in cls.OPTIONS if o.name == key), None) if cls else None
+        default = next((s.default for s in cls.SETTINGS if s.name == key), None) if cls else None
         if layer.get(key, default) == value:
             return
         self._state.undo_stack.push(SetLayerOptionCommand(self._state, row, key, value))

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 from dllab.initializers import NAMED_INITIALIZERS
 from dllab.spec import LAYER_TYPES
 from ui import theme
-from ui.formatting import humanize
 from ui.icons import layer_icon
 from ui.mime import LAYER_MIME, encode_layer_drag
 from ui.state import default_layer
@@ -52,13 +51,11 @@ def layer_tooltip(type_name: str) -> str:
         f"<br>{html.escape(cls.summary)}</p>",
         f"<p>{html.escape(cls.explanation)}</p>",
     ]
-    options = [o for o in cls.OPTIONS if o.kind != "init"]
-    if options:
-        items = "".join(
-            f"<li><b>{html.escape(humanize(o.name))}</b>: {html.escape(o.help)}</li>" for o in options
-        )
+    settings = [s for s in cls.SETTINGS if s.kind != "init"]
+    if settings:
+        items = "".join(f"<li><b>{html.escape(s.label)}</b>: {html.escape(s.help)}</li>" for s in settings)
         parts.append(f"<p>Settings:</p><ul style='margin-top:0'>{items}</ul>")
-    if any(o.kind == "init" for o in cls.OPTIONS):
+    if any(s.kind == "init" for s in cls.SETTINGS):
         items = "".join(f"<li>{html.escape(text)}</li>" for text in NAMED_INITIALIZERS.values())
         parts.append(
             "<p>Initialisation sets the scale of the starting weights, so signals neither vanish nor explode "

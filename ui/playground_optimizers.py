@@ -1,7 +1,7 @@
 """The optimizer playground's optimizer list: one row per engine optimizer with a checkbox to include it, its
-colour, a learning-rate spin box that steps on a log scale, and its other hyperparameters behind a
-disclosure button. Editors are built from each class's ``HYPERPARAMETERS``, so a new optimizer in the engine
-appears here without code."""
+colour, a learning-rate field that steps on a log scale, and its other hyperparameters behind a disclosure
+button. Editors come from :mod:`ui.setting_editor` for each of the class's ``SETTINGS``, so a new optimizer in
+the engine appears here without code, and every hyperparameter reads and refuses as in the Training panel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QLabel,
@@ -19,38 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from dllab import optimizers
-from dllab.optimizers import Hyperparameter
-from ui.formatting import humanize
 from ui.playground_plot import optimizer_color, swatch_pixmap
 from ui.playground_runs import HIDDEN_HYPERPARAMETERS, OptimizerSetting, optimizer_title
-from ui.widgets import FloatSpinBox, style_form
-
-#: Short labels for the hyperparameters that have a usual symbol.
-SYMBOLS = {"beta1": "β₁", "beta2": "β₂", "eps": "ε", "rho": "ρ", "lr": "Learning rate"}
-#: The learning-rate range offered; wider than the engine's suggestion so divergence can be shown.
-LR_RANGE = (1e-6, 100.0)
-#: Shown by an optional hyperparameter (``clip_norm``) at its minimum, which means "None".
-OFF_TEXT = "off"
-
-
-def hyperparameter_label(name: str) -> str:
-    """``"beta1"`` -> ``"β₁"``, ``"clip_norm"`` -> ``"Clip norm"``."""
-    return SYMBOLS.get(name, humanize(name))
-
-
-def _editor(hyper: Hyperparameter, parent: QWidget) -> QDoubleSpinBox:
-    spin = FloatSpinBox(log_scale=hyper.log_scale, parent=parent)
-    if hyper.name == "lr":
-        spin.setRange(*LR_RANGE)
-    elif hyper.optional:
-        spin.setRange(0.0, hyper.maximum)
-        spin.setSpecialValueText(OFF_TEXT)
-    else:
-        spin.setRange(min(hyper.minimum, hyper.default or 0.0), hyper.maximum)
-    spin.setValue(0.0 if hyper.default is None else hyper.default)
-    spin.setToolTip(hyper.help)
-    spin.setMinimumWidth(92)
-    return spin
+from ui.setting_editor import SettingEditor, add_editor_row, make_editor
+from ui.widgets import style_form
 
 
 class OptimizerRow(QObject):
@@ -62,16 +33,11 @@ class OptimizerRow(QObject):
         super().__init__(parent)
         self.name = name
         cls = optimizers.OPTIMIZERS[name]
-        self.hyperparameters = {
-            h.name: h for h in cls.HYPERPARAMETERS if h.name not in HIDDEN_HYPERPARAMETERS
-        }
+        self.hyperparameters = {s.name: s for s in cls.SETTINGS if s.name not in HIDDEN_HYPERPARAMETERS}
         self.swatch = QLabel(parent)
         self.swatch.setPixmap(swatch_pixmap(optimizer_color(name)))
         self.checkbox = QCheckBox(optimizer_title(name), parent)
         self.checkbox.setToolTip(cls.DESCRIPTION)
-        self.editors: dict[str, QDoubleSpinBox] = {}
-        for hyper in self.hyperparameters.values():
-            self.editors[hyper.name] = _editor(hyper, parent)
         self.more = QToolButton(parent)
         self.more.setCheckable(True)
         self.more.setAutoRaise(True)
@@ -82,9 +48,12 @@ class OptimizerRow(QObject):
         style_form(form)
         form.setContentsMargins(28, 0, 0, 6)
         form.setVerticalSpacing(4)
-        for hyper_name, editor in self.editors.items():
-            if hyper_name != "lr":
-                form.addRow(hyperparameter_label(hyper_name), editor)
+        self.editors: dict[str, SettingEditor] = {}
+        for setting in self.hyperparameters.values():
+            if setting.name == "lr":  # in the row itself, under the panel's "Learning rate" header
+                self.editors[setting.name] = make_editor(setting, parent, compact=True)
+            else:
+                self.editors[setting.name] = add_editor_row(form, setting, setting.default)
         self.details.setVisible(False)
         self.more.setVisible(len(self.editors) > 1)
 
@@ -97,7 +66,7 @@ class OptimizerRow(QObject):
         self.checkbox.toggled.connect(self._on_checkbox_toggled)
         self.more.toggled.connect(self._on_more_toggled)
         for editor in self.editors.values():
-            editor.valueChanged.connect(self.changed)
+            editor.committed.connect(self.changed)
         self._on_checkbox_toggled(False)
 
     @property
@@ -107,11 +76,7 @@ class OptimizerRow(QObject):
 
     def values(self) -> dict[str, float | None]:
         """The hyperparameters as constructor arguments (``None`` for an optional one that is off)."""
-        out: dict[str, float | None] = {}
-        for name, editor in self.editors.items():
-            value = editor.value()
-            out[name] = None if self.hyperparameters[name].optional and value <= 0.0 else value
-        return out
+        return {name: editor.value() for name, editor in self.editors.items()}
 
     def setting(self) -> OptimizerSetting:
         """This optimizer with its current hyperparameters."""
@@ -123,9 +88,7 @@ class OptimizerRow(QObject):
         for name, editor in self.editors.items():
             if name not in values and not reset_others:
                 continue
-            value = values.get(name, self.hyperparameters[name].default)
-            with QSignalBlocker(editor):
-                editor.setValue(0.0 if value is None else float(value))
+            editor.set_value(values.get(name, self.hyperparameters[name].default))
 
     def set_checked(self, checked: bool) -> None:
         """Include or leave out this optimizer without emitting :attr:`changed`."""

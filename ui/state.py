@@ -50,7 +50,7 @@ NETWORK_KEYS = ("name", "description", "input_shape", "loss")
 def default_layer(type_name: str) -> dict[str, Any]:
     """A new layer of ``type_name`` with every setting at its default, written out (as a saved file shows)."""
     cls = LAYER_TYPES[type_name]
-    return {"type": type_name, **{o.name: copy.deepcopy(o.default) for o in cls.OPTIONS}}
+    return {"type": type_name, **{s.name: copy.deepcopy(s.default) for s in cls.SETTINGS}}
 
 
 @dataclass(frozen=True)
@@ -81,17 +81,13 @@ class DataSettings:
 
 
 def _default_optimizer_params() -> dict[str, dict[str, float | None]]:
-    params = {
-        name: {h.name: h.default for h in cls.HYPERPARAMETERS} for name, cls in optimizers.OPTIMIZERS.items()
-    }
+    params = {name: {s.name: s.default for s in cls.SETTINGS} for name, cls in optimizers.OPTIMIZERS.items()}
     params["adam"]["lr"] = 0.01  # the spiral example learns in seconds with this
     return params
 
 
 def _default_schedule_params() -> dict[str, dict[str, float | None]]:
-    return {
-        name: {h.name: h.default for h in cls.HYPERPARAMETERS} for name, cls in schedules.SCHEDULES.items()
-    }
+    return {name: {s.name: s.default for s in cls.SETTINGS} for name, cls in schedules.SCHEDULES.items()}
 
 
 @dataclass(frozen=True)
@@ -160,7 +156,7 @@ class TrainingSettings:
                 for name, params in given.items():
                     if name not in registry or not isinstance(params, dict):
                         continue
-                    known = {h.name for h in registry[name].HYPERPARAMETERS}
+                    known = {s.name for s in registry[name].SETTINGS}
                     for hyper, value in params.items():
                         if hyper in known and (value is None or _is_number(value)):
                             merged[name][hyper] = value
@@ -637,9 +633,7 @@ class AppState(QObject):
         """The engine's training config for these settings (raises ``ValueError`` for invalid values)."""
         t = self._training
         options = {k: v for k, v in t.hyperparameters.items() if v is not None}
-        default_lr = next(
-            h.default for h in optimizers.OPTIMIZERS[t.optimizer].HYPERPARAMETERS if h.name == "lr"
-        )
+        default_lr = next(s.default for s in optimizers.OPTIMIZERS[t.optimizer].SETTINGS if s.name == "lr")
         lr = float(options.pop("lr", default_lr))
         weight_decay = float(options.pop("weight_decay", 0.0))
         clip_norm = options.pop("clip_norm", None)

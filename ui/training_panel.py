@@ -1,6 +1,7 @@
 """The Training panel: the run controls (Train/Stop, Pause, Step) with a progress bar, the optimizer and its
-hyperparameters (the learning rate on a log slider with an exact field), the learning-rate schedule, batch size,
-epochs and seed. The settings are saved with the design (:meth:`ui.state.AppState.design_document`).
+hyperparameters, the learning-rate schedule and its own, batch size, epochs and seed. Each hyperparameter gets
+the editor of :func:`ui.setting_editor.add_editor_row` (log-scaled ones, such as the learning rate, a slider
+across the decades with an exact field). The settings are saved with the design (:meth:`ui.state.AppState.design_document`).
 
 Train is enabled only when the engine can build the network and the data fit it; otherwise its tooltip and
 the line under it say why. Pressing it asks the state to start (:meth:`ui.state.AppState.request_training`,
@@ -11,13 +12,11 @@ and Step talk to the controller, whose progress fills the bar.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
@@ -26,32 +25,22 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from dllab import optimizers, schedules
-from dllab.optimizers import Hyperparameter
+from dllab.settings import Setting
 from ui.formatting import humanize
 from ui.icons import action_icon
+from ui.setting_editor import SettingEditor, add_editor_row
 from ui.state import AppState
-from ui.widgets import FloatSpinBox, hint_label, section_title, style_form
+from ui.widgets import hint_label, section_title, style_form
 
 if TYPE_CHECKING:
     from ui.training_controller import Progress, TrainingController
 
-OPTIMIZER_TITLES = {
-    "sgd": "SGD",
-    "momentum": "Momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSprop",
-    "adadelta": "AdaDelta",
-    "adam": "Adam",
-    "adamw": "AdamW",
-}
 SCHEDULE_TITLES = {
     "constant": "Constant",
     "step": "Step decay",
@@ -60,153 +49,6 @@ SCHEDULE_TITLES = {
     "cosine": "Cosine decay",
 }
 LOCKED_SETTINGS = "The settings and the network are locked while the network trains."
-PARAMETER_TITLES = {
-    "lr": "Learning rate",
-    "beta1": "β1",
-    "beta2": "β2",
-    "eps": "ε",
-    "rho": "ρ",
-    "clip_norm": "Clip norm",
-    "min_lr": "Minimum rate",
-}
-
-
-def parameter_title(name: str) -> str:
-    """Display name of a hyperparameter: ``"lr"`` -> ``"Learning rate"``."""
-    return PARAMETER_TITLES.get(name, humanize(name))
-
-
-class ParameterEditor(QWidget):
-    """An editor for one :class:`dllab.optimizers.Hyperparameter`: a spin box (1-2-5 steps on a log scale),
-    and for optional ones a check box that switches it on."""
-
-    def __init__(
-        self,
-        hyper: Hyperparameter,
-        value: float | None,
-        on_change: Callable[[str, float | None], None],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._hyper = hyper
-        self._on_change = on_change
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        self.check: QCheckBox | None = None
-        if hyper.optional:
-            self.check = QCheckBox(self)
-            self.check.setToolTip("Switch on")
-            layout.addWidget(self.check)
-        if hyper.integer:
-            self.spin: QSpinBox | FloatSpinBox = QSpinBox(self)
-            self.spin.setRange(max(0, int(hyper.minimum)), max(int(hyper.maximum) * 10, 1000))
-            self.spin.setKeyboardTracking(False)
-        else:
-            self.spin = FloatSpinBox(log_scale=hyper.log_scale, parent=self)
-            self.spin.setRange(0.0, max(hyper.maximum * 100, 1e6))
-        self.spin.setToolTip(hyper.help)
-        layout.addWidget(self.spin, 1)
-        self.set_value(value)
-        self.spin.valueChanged.connect(self._on_spin_value_changed)
-        if self.check is not None:
-            self.check.toggled.connect(self._on_check_toggled)
-
-    def set_value(self, value: float | None) -> None:
-        """Show ``value`` (None: switched off) without reporting a change."""
-        with QSignalBlocker(self.spin):
-            shown = value if value is not None else (self._hyper.default or self._hyper.minimum)
-            self.spin.setValue(shown if not self._hyper.integer else int(shown))
-        if self.check is not None:
-            with QSignalBlocker(self.check):
-                self.check.setChecked(value is not None)
-            self.spin.setEnabled(value is not None)
-
-    def value(self) -> float | None:
-        """The value shown (None when an optional parameter is off)."""
-        if self.check is not None and not self.check.isChecked():
-            return None
-        return float(self.spin.value()) if not self._hyper.integer else int(self.spin.value())
-
-    def _on_spin_value_changed(self) -> None:
-        self._on_change(self._hyper.name, self.value())
-
-    def _on_check_toggled(self, checked: bool) -> None:
-        self.spin.setEnabled(checked)
-        self._on_change(self._hyper.name, self.value())
-
-
-#: Mantissas of the learning-rate slider's stops in each decade (round numbers a person would type).
-SLIDER_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
-
-
-class LogSliderEditor(QWidget):
-    """A learning rate (or any positive, log-scaled hyperparameter): a slider over the decades of its range in
-    round steps (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10ⁿ) and an exact field beside it."""
-
-    def __init__(
-        self,
-        hyper: Hyperparameter,
-        value: float | None,
-        on_change: Callable[[str, float | None], None],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._hyper = hyper
-        self._on_change = on_change
-        self._low = math.floor(math.log10(max(hyper.minimum, 1e-12)))
-        high = math.ceil(math.log10(max(hyper.maximum, hyper.minimum * 10)))
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.slider.setRange(0, (high - self._low) * len(SLIDER_MANTISSAS))
-        self.slider.setPageStep(len(SLIDER_MANTISSAS))
-        self.slider.setToolTip(f"{hyper.help} Drag across the decades; type an exact value beside it.")
-        self.spin = FloatSpinBox(log_scale=True, parent=self)
-        self.spin.setRange(0.0, max(hyper.maximum * 100, 1e6))
-        self.spin.setToolTip(hyper.help)
-        self.spin.setMinimumWidth(86)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.spin)
-        self.set_value(value)
-        self.slider.valueChanged.connect(self._on_slider_value_changed)
-        self.spin.valueChanged.connect(self._on_spin_value_changed)
-
-    def slider_value(self, position: int) -> float:
-        """The value at slider ``position``."""
-        decade, stop = divmod(position, len(SLIDER_MANTISSAS))
-        return float(f"{SLIDER_MANTISSAS[stop] * 10.0 ** (self._low + decade):.6g}")
-
-    def slider_position(self, value: float) -> int:
-        """The slider position nearest to ``value`` (on a log scale)."""
-        if value <= 0:
-            return 0
-        positions = range(self.slider.maximum() + 1)
-        target = math.log10(value)
-        return min(positions, key=lambda p: abs(math.log10(self.slider_value(p)) - target))
-
-    def set_value(self, value: float | None) -> None:
-        """Show ``value`` without reporting a change."""
-        shown = float(value if value is not None else (self._hyper.default or self._hyper.minimum))
-        with QSignalBlocker(self.spin):
-            self.spin.setValue(shown)
-        with QSignalBlocker(self.slider):
-            self.slider.setValue(self.slider_position(shown))
-
-    def value(self) -> float:
-        """The exact value."""
-        return float(self.spin.value())
-
-    def _on_slider_value_changed(self, position: int) -> None:
-        with QSignalBlocker(self.spin):
-            self.spin.setValue(self.slider_value(position))
-        self._on_change(self._hyper.name, self.value())
-
-    def _on_spin_value_changed(self, value: float) -> None:
-        with QSignalBlocker(self.slider):
-            self.slider.setValue(self.slider_position(value))
-        self._on_change(self._hyper.name, self.value())
 
 
 def _choice_section(
@@ -293,7 +135,7 @@ class TrainingPanel(QScrollArea):
 
         layout.addWidget(section_title("Optimizer", body))
         self.optimizer_combo, self.optimizer_hint, self.optimizer_form = _choice_section(
-            layout, body, optimizers.OPTIMIZERS, lambda name: OPTIMIZER_TITLES.get(name, name)
+            layout, body, optimizers.OPTIMIZERS, lambda name: optimizers.OPTIMIZERS[name].__name__
         )
         self.optimizer_form_host = self.optimizer_form.parentWidget()
         self.optimizer_combo.activated.connect(self._on_optimizer_combo_activated)
@@ -310,6 +152,11 @@ class TrainingPanel(QScrollArea):
         )
         self.schedule_form_host = self.schedule_form.parentWidget()
         self.schedule_combo.activated.connect(self._on_schedule_combo_activated)
+        self.schedule_error = QLabel(body)
+        self.schedule_error.setObjectName("errorText")
+        self.schedule_error.setWordWrap(True)
+        self.schedule_error.hide()
+        layout.addWidget(self.schedule_error)
 
         layout.addSpacing(4)
         layout.addWidget(section_title("Run", body))
@@ -339,8 +186,8 @@ class TrainingPanel(QScrollArea):
 
         self._optimizer_shown: str | None = None
         self._schedule_shown: str | None = None
-        self.parameter_editors: dict[str, ParameterEditor | LogSliderEditor] = {}
-        self.schedule_editors: dict[str, ParameterEditor | LogSliderEditor] = {}
+        self.parameter_editors: dict[str, SettingEditor] = {}
+        self.schedule_editors: dict[str, SettingEditor] = {}
         state.training_settings_changed.connect(self._on_state_training_settings_changed)
         state.readiness_changed.connect(self._on_state_readiness_changed)
         state.training_active_changed.connect(self._on_state_training_active_changed)
@@ -374,26 +221,19 @@ class TrainingPanel(QScrollArea):
     def _rebuild(
         self,
         form: QFormLayout,
-        editors: dict[str, ParameterEditor | LogSliderEditor],
-        hypers: Sequence[Hyperparameter],
+        editors: dict[str, SettingEditor],
+        settings: Sequence[Setting],
         values: Mapping[str, float | None],
         on_change: Callable[[str, float | None], None],
     ) -> None:
         while form.rowCount():
             form.removeRow(0)
         editors.clear()
-        host = form.parentWidget()
-        for hyper in hypers:
-            value = values.get(hyper.name, hyper.default)
-            editor: ParameterEditor | LogSliderEditor
-            if hyper.name == "lr":
-                editor = LogSliderEditor(hyper, value, on_change, host)
-            else:
-                editor = ParameterEditor(hyper, value, on_change, host)
-            label = QLabel(parameter_title(hyper.name), host)
-            label.setToolTip(hyper.help)
-            form.addRow(label, editor)
-            editors[hyper.name] = editor
+        for setting in settings:
+            editor = add_editor_row(form, setting, values.get(setting.name, setting.default))
+            editor.committed.connect(lambda value, name=setting.name: on_change(name, value))
+            editor.error_changed.connect(self._show_errors)
+            editors[setting.name] = editor
 
     def _on_state_training_settings_changed(self) -> None:
         t = self._state.training
@@ -409,13 +249,13 @@ class TrainingPanel(QScrollArea):
             self._rebuild(
                 self.optimizer_form,
                 self.parameter_editors,
-                opt_cls.HYPERPARAMETERS,
+                opt_cls.SETTINGS,
                 values,
                 self._on_optimizer_parameter_changed,
             )
         else:
             for name, editor in self.parameter_editors.items():
-                editor.set_value(values.get(name))
+                editor.set_value(values.get(name, editor.setting.default))
         sched_cls = schedules.SCHEDULES[t.schedule]
         self.schedule_hint.setText(sched_cls.DESCRIPTION)
         sched_values = t.schedule_params.get(t.schedule, {})
@@ -424,14 +264,14 @@ class TrainingPanel(QScrollArea):
             self._rebuild(
                 self.schedule_form,
                 self.schedule_editors,
-                sched_cls.HYPERPARAMETERS,
+                sched_cls.SETTINGS,
                 sched_values,
                 self._on_schedule_parameter_changed,
             )
         else:
             for name, editor in self.schedule_editors.items():
-                editor.set_value(sched_values.get(name))
-        self.schedule_form_host.setVisible(bool(sched_cls.HYPERPARAMETERS))
+                editor.set_value(sched_values.get(name, editor.setting.default))
+        self.schedule_form_host.setVisible(bool(sched_cls.SETTINGS))
         for spin, value in (
             (self.batch_spin, t.batch_size),
             (self.epochs_spin, t.epochs),
@@ -439,14 +279,23 @@ class TrainingPanel(QScrollArea):
         ):
             with QSignalBlocker(spin):
                 spin.setValue(value)
-        try:
-            self._state.make_optimizer()
-            self._state.make_schedule()
-        except ValueError as exc:
-            self.optimizer_error.setText(str(exc))
-            self.optimizer_error.show()
-        else:
-            self.optimizer_error.hide()
+        self._show_errors()
+
+    def _show_errors(self) -> None:
+        """Under the optimizer and under the schedule: why a value typed is refused, or else why the engine
+        refuses the settings held (a design file may hold any number)."""
+        for label, editors, make in (
+            (self.optimizer_error, self.parameter_editors, self._state.make_optimizer),
+            (self.schedule_error, self.schedule_editors, self._state.make_schedule),
+        ):
+            message = next((editor.error for editor in editors.values() if editor.error), "")
+            if not message:
+                try:
+                    make()
+                except ValueError as exc:
+                    message = str(exc)
+            label.setText(message[:1].upper() + message[1:])
+            label.setVisible(bool(message))
 
     # --- the Train button -----------------------------------------------------------------------------------
 

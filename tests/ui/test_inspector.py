@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from ui.commands import InsertLayerCommand
-from ui.inspector import InitEditor, IntEditor, PaddingEditor, TextEditor
 from ui.paths import example_networks
+from ui.setting_editor import InitEditor, IntEditor, NumberEditor, PaddingEditor, SizeEditor
 
 
 def select(window, row: int):
@@ -60,7 +60,7 @@ def test_conv_settings_padding_and_size(window):
     window.documents.open_example(_example("simple_conv_net.json"))
     inspector = select(window, 0)
     padding = inspector.editors["padding"]
-    assert isinstance(padding, PaddingEditor) and isinstance(inspector.editors["kernel_size"], TextEditor)
+    assert isinstance(padding, PaddingEditor) and isinstance(inspector.editors["kernel_size"], SizeEditor)
     padding.mode.setCurrentIndex(padding.mode.findData("same"))
     padding.mode.activated.emit(padding.mode.currentIndex())
     assert window.state.layers[0]["padding"] == "same"
@@ -87,19 +87,41 @@ def test_conv_settings_padding_and_size(window):
 def test_a_float_setting_is_validated_while_typing(window, qtbot):
     window.state.undo_stack.push(InsertLayerCommand(window.state, 2, {"type": "Dropout", "rate": 0.5}))
     inspector = select(window, 2)
-    edit = inspector.editors["rate"].edit
-    edit.clear()
-    qtbot.keyClicks(edit, "1.5")
-    assert edit.property("invalid") is True and "below 1" in edit.error
-    assert edit.toolTip() == edit.error
+    editor = inspector.editors["rate"]
+    assert isinstance(editor, NumberEditor) and editor.spin.value() == 0.5
+    edit = editor.spin.lineEdit()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1")
+    assert editor.spin.property("invalid") is True and editor.error == "rate must be below 1, got 1.0"
+    assert (
+        editor.spin.toolTip() == editor.error
+        and inspector.layer_error.text() == "Rate must be below 1, got 1.0"
+    )
     count = window.state.undo_stack.count()
-    edit.editingFinished.emit()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert window.state.undo_stack.count() == count and window.state.layers[2]["rate"] == 0.5
-    edit.clear()
+    assert editor.error  # 1 is shown, refused, until another value is typed
+    edit.selectAll()
     qtbot.keyClicks(edit, "0.2")
-    assert not edit.error
-    edit.editingFinished.emit()
+    assert not editor.error and not editor.spin.property("invalid") and not inspector.layer_error.isVisible()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert window.state.layers[2]["rate"] == 0.2
+    assert window.state.undo_stack.undoText() == "Change rate of Dropout"
+
+
+def test_labels_and_tooltips_come_from_the_engine(window):
+    window.state.undo_stack.push(InsertLayerCommand(window.state, 2, {"type": "BatchNorm"}))
+    inspector = select(window, 2)
+    form = inspector.layer_form
+    labels = [form.itemAt(row, form.ItemRole.LabelRole).widget() for row in range(form.rowCount())]
+    assert [label.text() for label in labels] == ["Momentum", "ε", "Name"]
+    assert labels[1].toolTip() == inspector.editors["eps"].setting.help
+    eps = inspector.editors["eps"]
+    assert eps.slider is not None and eps.spin.value() == 1e-5  # log-scaled: a slider across decades too
+    eps.spin.setValue(0.0)  # the field allows 0, the engine refuses it: eps > 0
+    assert eps.error == "eps must be above 0, got 0.0" and window.state.layers[2].get("eps", 1e-5) == 1e-5
+    eps.slider.setValue(eps.slider_position(1e-3))
+    assert window.state.layers[2]["eps"] == 0.001 and not eps.error
 
 
 def test_an_activation_can_become_another(window):

@@ -30,11 +30,15 @@ def view(qtbot):
 
 
 def select(view: PlaygroundView, chosen: dict[str, dict[str, float]]) -> None:
-    """Check exactly the optimizers in ``chosen`` and type their hyperparameters, as a user would."""
+    """Check exactly the optimizers in ``chosen`` and set their hyperparameters, as a user would (an optional
+    one is switched on first)."""
     for name, row in view.settings.optimizer_panel.rows.items():
         row.checkbox.setChecked(name in chosen)
         for hyper, value in chosen.get(name, {}).items():
-            row.editors[hyper].setValue(value)
+            editor = row.editors[hyper]
+            if editor.check is not None:
+                editor.check.setChecked(True)
+            editor.spin.setValue(value)
 
 
 def curve_points(view: PlaygroundView, name: str, plot=None) -> np.ndarray:

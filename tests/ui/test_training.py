@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 import dllab
 from dllab.data import load_dataset
@@ -268,3 +269,58 @@ def test_the_learning_rate_has_a_log_slider_and_an_exact_field(window):
     assert {"beta1", "beta2", "eps"} <= set(panel.parameter_editors)
     config = window.state.training_config()
     assert config.optimizer == "adam" and config.lr == 0.00437 and config.optimizer_options["beta1"] == 0.9
+
+
+def test_hyperparameters_have_the_engines_labels_and_one_off_convention(window, qtbot):
+    panel = window.training_panel
+    window.state.set_training_settings(optimizer="adam")
+    form = panel.optimizer_form
+    labels = [form.itemAt(row, form.ItemRole.LabelRole).widget().text() for row in range(form.rowCount())]
+    assert labels == ["Learning rate", "β₁", "β₂", "ε", "Weight decay", "Clip norm"]
+    clip = panel.parameter_editors["clip_norm"]
+    assert clip.check is not None and not clip.check.isChecked() and not clip.spin.isEnabled()
+    clip.check.setChecked(True)  # on: the number shown becomes the value
+    assert window.state.training.hyperparameters["clip_norm"] == clip.spin.value() == 1.0
+    clip.spin.setValue(5.0)
+    assert window.state.training.hyperparameters["clip_norm"] == 5.0
+    clip.check.setChecked(False)  # off is None, as in the engine
+    assert window.state.training.hyperparameters["clip_norm"] is None and clip.spin.value() == 5.0
+    assert window.state.training_config().clip_norm is None
+
+
+def test_a_refused_hyperparameter_shows_the_engines_reason_and_is_not_kept(window, qtbot):
+    panel = window.training_panel
+    window.state.set_training_settings(optimizer="adam")
+    beta1 = panel.parameter_editors["beta1"]
+    edit = beta1.spin.lineEdit()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1")
+    assert (
+        panel.optimizer_error.isVisible() and panel.optimizer_error.text() == "Beta1 must be below 1, got 1.0"
+    )
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.state.training.hyperparameters["beta1"] == 0.9 and beta1.spin.property("invalid") is True
+    edit.selectAll()
+    qtbot.keyClicks(edit, "0.8")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.state.training.hyperparameters["beta1"] == 0.8 and not panel.optimizer_error.isVisible()
+    window.state.set_hyperparameter("eps", 0.0)  # e.g. from a design file: the engine's reason is shown
+    assert panel.optimizer_error.text() == "Adam: eps must be above 0, got 0.0"
+    assert panel.parameter_editors["eps"].spin.value() == 0.0
+
+
+def test_schedule_settings_step_by_whole_epochs(window, qtbot):
+    panel = window.training_panel
+    window.state.set_training_settings(schedule="step")
+    assert panel.schedule_form_host.isVisibleTo(panel)
+    step = panel.schedule_editors["step_size"]
+    step.spin.stepUp()
+    assert window.state.training.schedule_params["step"]["step_size"] == 11.0
+    gamma = panel.schedule_editors["gamma"]
+    form = panel.schedule_form
+    assert form.itemAt(1, form.ItemRole.LabelRole).widget().text() == "γ"
+    gamma.spin.setValue(0.0)
+    assert panel.schedule_error.text() == "Gamma must be above 0, got 0.0"
+    assert window.state.make_schedule().gamma == 0.5
+    window.state.set_training_settings(schedule="constant")
+    assert not panel.schedule_form_host.isVisibleTo(panel) and not panel.schedule_error.isVisible()
