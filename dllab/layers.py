@@ -36,17 +36,17 @@ def _size(name: str, default: int, help: str) -> Setting:
 
 
 def _padding(help: str) -> Setting:
+    """Padding: a number of pixels (at least 0), ``"same"`` or ``"valid"``."""
     return Setting("padding", "padding", 0, help, minimum=0)
 
 
-def _fraction(name: str, default: float, help: str, label: str = "") -> Setting:
+def _fraction(name: str, default: float, help: str) -> Setting:
     """A number in [0, 1): a rate or a momentum."""
     return Setting(
         name,
         "float",
         default,
         help,
-        label,
         minimum=0.0,
         maximum=1.0,
         exclusive_maximum=True,

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 import dllab
-from dllab.initializers import init_std, initialize, validate_init
+from dllab.initializers import (
+    Normal,
+    XavierUniform,
+    describe_init,
+    init_std,
+    initialize,
+    resolve,
+    validate_init,
+)
 from tests.engine.numerical import make_layer
 from tests.engine.user_errors import LONG, assert_settings_error
 
@@ -150,3 +158,18 @@ def test_bad_inits_raise_settings_error(value, shown):
 
 def test_numpy_numbers_are_standard_deviations():
     assert validate_init(np.float32(0.5)) == 0.5 and type(validate_init(np.int64(2))) is float
+
+
+def test_initialisers_are_found_by_name_and_a_number_is_a_fixed_normal():
+    assert [describe_init(n) for n in ("he", "Xavier", "he_uniform", 0.01)] == [
+        "He",
+        "Xavier",
+        "He uniform",
+        "std 0.01",
+    ]
+    assert isinstance(resolve("xavier_uniform"), XavierUniform) and resolve(0.5).std == 0.5
+    assert resolve("0.5").get_config() == {"type": "normal", "std": 0.5}
+    a = initialize(0.5, (50, 4), 3, np.random.default_rng(1))
+    b = Normal(0.5)((50, 4), 3, np.random.default_rng(1))
+    np.testing.assert_array_equal(a, b)
+    assert_settings_error(lambda: Normal(std=0), "Normal: std must be above 0, got 0")
