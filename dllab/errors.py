@@ -57,3 +57,35 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
         return text
     half = (limit - 1) // 2
     return text[:half] + "…" + text[-half:]
+
+
+def error_sentence(error: BaseException) -> str:
+    """The one sentence that tells a person what went wrong.
+
+    A ``DllabError``'s message, or what the operating system said about which file for an ``OSError``; on one
+    line, capitalised, ending in a full stop.
+
+    Parameters
+    ----------
+    error
+        The error caught.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> error_sentence(FileNotFoundError(2, "No such file or directory", "net.json"))
+    'No such file or directory: net.json.'
+    >>> error_sentence(SettingsError("learning rate must be positive"))
+    'Learning rate must be positive.'
+    """
+    if isinstance(error, OSError) and not isinstance(error, DllabError) and error.strerror:
+        text = error.strerror + (f": {error.filename}" if error.filename else "")
+    else:
+        text = str(error) or type(error).__name__
+    text = " ".join(text.split())
+    if text[:1].islower():
+        text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."

@@ -18,6 +18,7 @@ from dllab.errors import SettingsError
 from dllab.layers import Layer, Shape, shown
 from dllab.losses import Loss
 from dllab.spec import build_layers
+from dllab.text import shape_text
 
 #: The dtypes a model computes in (float64 for gradient checks).
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -200,7 +201,7 @@ class Sequential:
     def summary(self) -> str:
         """Text table of layers with output shape and parameter count, and the totals."""
         rows = [("#", "Layer", "Type", "Settings", "Output shape", "Params")]
-        rows.append(("", "input", "", "", _shape(self.input_shape), ""))
+        rows.append(("", "input", "", "", shape_text(self.input_shape, times="x"), ""))
         for i, layer in enumerate(self.layers):
             rows.append(
                 (
@@ -208,7 +209,7 @@ class Sequential:
                     layer.name,
                     layer.type_name,
                     layer.describe(),
-                    _shape(layer.output_shape or ()),
+                    shape_text(layer.output_shape or (), times="x"),
                     f"{layer.param_count:,}" if layer.param_count else "0",
                 )
             )
@@ -228,10 +229,6 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"<Sequential {self.name!r}: {len(self.layers)} layers, {self.param_count:,} parameters>"
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "x".join(str(d) for d in shape)
 
 
 def build(

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from dllab.text import format_duration as format_duration  # re-exported: its home was here
 from dllab.trainer import (
     BatchEnded,
     Diverged,
@@ -30,18 +31,6 @@ from dllab.trainer import (
     RunStarted,
     Stopped,
 )
-
-
-def format_duration(seconds: float) -> str:
-    """``"12.3s"`` under a minute, else ``"m:ss"`` or ``"h:mm:ss"``; ``"?"`` when not finite."""
-    if not math.isfinite(seconds):
-        return "?"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def format_metric(value: float, digits: int = 4) -> str:

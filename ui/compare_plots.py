@@ -31,7 +31,7 @@ from dllab.compare import VariantResult
 from dllab.comparison_figures import AccuracyCurves
 from dllab.variants import describe_setting
 from ui import theme
-from ui.compare_runner import seconds_text
+from ui.formatting import duration_text
 from ui.playground_player import tool_button
 from ui.playground_plot import swatch_pixmap
 from ui.views.base import PlotCanvas, TrainingView, series_color, style_plot
@@ -302,7 +302,7 @@ class ComparisonTable(ResultsTable):
             percent_text(result.best_val_accuracy),
             percent_text(result.test_accuracy),
             f"{len(result.steps):,}",
-            seconds_text(seconds),
+            duration_text(seconds) if math.isfinite(seconds) else "—",
         )
 
     def show_results(

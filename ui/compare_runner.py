@@ -38,11 +38,12 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.compare import VariantResult
+from dllab.errors import error_sentence
 from ui import dialogs
 from ui.compare_jobs import ExperimentJob, ExperimentPreparing, is_urgent
+from ui.formatting import duration_text
 from ui.icons import action_icon
 from ui.state import AppState
-from ui.training_controller import duration_text
 from ui.training_worker import GeneratorWorker
 from ui.views.base import TrainingView
 from ui.widgets import section_title, style_form
@@ -64,18 +65,8 @@ def collect_garbage() -> None:
 
 
 def sentence(message: str) -> str:
-    """A message as a sentence: capitalised, ending in a full stop (engine messages are lower case)."""
-    message = message.strip()
-    if not message:
-        return message
-    return f"{message[:1].upper()}{message[1:]}{'' if message.endswith(('.', '!', '?')) else '.'}"
-
-
-def seconds_text(seconds: float) -> str:
-    """How long a run took: ``"0.4 s"`` under ten seconds, else as :func:`duration_text` writes it."""
-    if not math.isfinite(seconds):
-        return "—"
-    return f"{seconds:.1f} s" if seconds < 10 else duration_text(seconds)
+    """A message as a sentence, as :func:`dllab.errors.error_sentence` writes an error's."""
+    return error_sentence(Exception(message))
 
 
 def spin_box(low: int, high: int, value: int, tip: str, parent: QWidget, *, special: str = "") -> QSpinBox:
@@ -287,7 +278,7 @@ class ExperimentView(SidebarView):
         try:
             job = self.make_job()
         except ValueError as exc:
-            dialogs.show_error(self, f"Cannot run the {self.title.lower()}", sentence(str(exc)))
+            dialogs.show_error(self, f"Cannot run the {self.title.lower()}", error_sentence(exc))
             return False
         self.job = job
         self.failure = None

@@ -34,12 +34,13 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QSplitter, QVBoxLayout, QWid
 
 from dllab.compare import TEST_COLUMNS, VariantEvent, VariantResult
 from dllab.data import Dataset
+from dllab.errors import error_sentence
 from dllab.presets import PRESETS, QUICK_STEPS, QUICK_SUBSET, get_preset
 from dllab.trainer import Diverged, Finished, RunStarted, Stopped, TrainingConfig
 from ui.compare_controls import FACTOR_TITLES, FactorEditor
 from ui.compare_jobs import ComparisonJob, ComparisonPlanned, ExperimentJob, capture_design
 from ui.compare_plots import ComparisonPlots, ComparisonTable
-from ui.compare_runner import ExperimentView, processes_spin_box, sentence, share_done, spin_box
+from ui.compare_runner import ExperimentView, processes_spin_box, share_done, spin_box
 from ui.state import AppState
 from ui.widgets import hint_label
 
@@ -237,7 +238,7 @@ class CompareView(ExperimentView):
         try:
             self.factors()
         except ValueError as exc:
-            return sentence(str(exc))
+            return error_sentence(exc)
         return None
 
     def make_job(self) -> ComparisonJob:

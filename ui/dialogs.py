@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dllab.errors import DllabError
+from dllab.errors import DllabError, error_sentence
 
 SaveAnswer = Literal["save", "discard", "cancel"]
 ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
@@ -116,25 +116,6 @@ def show_internal_error(parent: QWidget | None, error: BaseException) -> None:
         informative=f"{type(error).__name__}: {message}" if message else type(error).__name__,
         details="".join(traceback.format_exception(type(error), error, error.__traceback__)),
     )
-
-
-def error_sentence(error: BaseException) -> str:
-    """The sentence that tells the user what went wrong: a ``DllabError``'s message, or what the operating
-    system said about which file for an ``OSError``; on one line, capitalised, ending in a full stop.
-
-    Examples
-    --------
-    >>> error_sentence(FileNotFoundError(2, "No such file or directory", "net.json"))
-    'No such file or directory: net.json.'
-    """
-    if isinstance(error, OSError) and not isinstance(error, DllabError) and error.strerror:
-        text = error.strerror + (f": {error.filename}" if error.filename else "")
-    else:
-        text = str(error) or type(error).__name__
-    text = " ".join(text.split())
-    if text[:1].islower():
-        text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
 @contextlib.contextmanager

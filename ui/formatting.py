@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from dllab import losses
+from dllab import losses, text
 from dllab.spec import LAYER_TYPES, SpecError
 
 LOSS_TITLES: dict[str, str] = {
@@ -27,10 +27,14 @@ def loss_summary(name: str) -> str:
 
 
 def shape_text(shape: tuple[int, ...] | list[int] | None) -> str:
-    """``(1, 28, 28)`` -> ``"1×28×28"``; None -> ``"?"``."""
-    if not shape:
-        return "?"
-    return "×".join(str(d) for d in shape)
+    """``(1, 28, 28)`` -> ``"1×28×28"`` (as the engine writes shapes); None -> ``"?"``."""
+    return text.shape_text(shape) if shape else "?"
+
+
+def duration_text(seconds: float) -> str:
+    """How long a run takes or took: ``"4.2 s"`` under ten seconds, then ``"42 s"``, ``"3:05"`` or
+    ``"1:02:03"``; ``"?"`` when unknown."""
+    return text.format_duration(seconds, unit=" s", tenths_below=10)
 
 
 def count_text(n: int) -> str:
@@ -105,9 +109,7 @@ def parse_size(text: str) -> int | list[int] | None:
 
 def size_text(value: Any) -> str:
     """``5`` -> ``"5"``; ``[5, 3]`` -> ``"5×3"``."""
-    if isinstance(value, list | tuple):
-        return "×".join(str(v) for v in value)
-    return str(value)
+    return text.shape_text(value) if isinstance(value, list | tuple) else str(value)
 
 
 def number_text(value: float | None) -> str:

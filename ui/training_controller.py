@@ -25,9 +25,9 @@ from PySide6.QtWidgets import QWidget
 
 from dllab.run_control import RunControl
 from dllab.runs import runs_root
-from dllab.terminal import format_duration
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Paused, Resumed, RunStarted
 from ui import dialogs
+from ui.formatting import duration_text
 from ui.state import AppState
 from ui.training_process import TrainingProcess
 from ui.training_session import SessionEnded, SessionStarted, TrainingRequest, is_urgent
@@ -39,13 +39,6 @@ from ui.views.base import TrainingView
 CLOSE_NOTICE_S = 2.0
 #: Seconds between two updates of the progress line at the most (text that changes faster cannot be read).
 PROGRESS_INTERVAL_S = 0.2
-
-
-def duration_text(seconds: float) -> str:
-    """``"42 s"``, ``"3:05"`` or ``"1:02:03"``; ``"?"`` when unknown."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    return f"{seconds:.0f} s" if seconds < 60 else format_duration(seconds)
 
 
 @dataclass(frozen=True)
