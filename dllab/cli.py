@@ -4,6 +4,7 @@
 which ``python -m dllab`` runs too::
 
     dllab train assets/networks/spiral_mlp.json --data spiral --optimizer adam --epochs 50
+    dllab train --config runs/x/config.json --epochs 100
     dllab evaluate runs/x/model_final.dllab.npz --data spiral
     dllab export runs/x/model_final.dllab.npz --onnx spiral.onnx
     dllab info runs/x/model_final.dllab.npz
@@ -38,7 +39,7 @@ from typing import NoReturn
 from dllab.commands import EXIT_BUG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from dllab.commands.experiments import PRESET_FIXED, compare_command, search_command
 from dllab.commands.models import evaluate_command, export_command, gradcheck_command, info_command
-from dllab.commands.training import runs_command, train_command
+from dllab.commands.training import TRAIN_FLAGS, runs_command, train_command
 from dllab.data import NORMALIZATIONS
 from dllab.errors import DllabError
 from dllab.option_strings import parse_augment, parse_named_options
@@ -174,15 +175,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
         help="train a network and record the run",
-        description="Train a network file on a data set, showing progress, and write a run folder.",
+        description="Train a network file on a data set, showing progress, and write a run folder. "
+        "--config repeats a run (or an experiment or design file): its network, data and training settings "
+        "and seed, with the network file and the flags given beside it in their place.",
     )
-    p.add_argument("network", metavar="NETWORK.json", help="the network file")
-    _add_training_args(p)
+    p.add_argument(
+        "network",
+        metavar="NETWORK.json",
+        nargs="?",
+        help="the network file (a design or experiment file gives its network; optional with --config)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="repeat a run: a run folder's config.json (or the run folder), an experiment or a design file",
+    )
+    _add_training_args(p, data_required=False)
     p.add_argument(
         "--out", metavar="FOLDER", help="the run folder (default: a new folder under the runs folder)"
     )
     p.add_argument("--no-steps", action="store_true", help="do not record the loss of every step (steps.csv)")
-    p.set_defaults(handler=train_command)
+    # None marks what the user did not give, so --config keeps its own; the usual defaults apply otherwise.
+    defaults = {name: p.get_default(name) for name in TRAIN_FLAGS}
+    p.set_defaults(**dict.fromkeys(TRAIN_FLAGS), handler=train_command, training_defaults=defaults)
 
     p = sub.add_parser(
         "evaluate",

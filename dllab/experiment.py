@@ -55,6 +55,8 @@ EXPERIMENT_FORMAT = "dllab.experiment/1"
 _EXPERIMENT_PREFIX = "dllab.experiment/"
 #: The format of a run folder's ``config.json``: an experiment beside the run's record.
 RUN_FORMAT = "dllab.run/1"
+#: The file of a run folder that holds its experiment.
+RUN_CONFIG_FILE = "config.json"
 #: What a run's ``config.json`` keeps in its data section besides the settings: a record of the run.
 RUN_RECORD_KEYS = ("train_samples", "val_samples", "test_samples", "class_names", "input_shape")
 #: The keys of an experiment document.
@@ -540,7 +542,7 @@ class Experiment:
         prepared = self.data.prepare(input_shape, self.split_seed, dataset=raw)
         if self.training.augment is not None and prepared.image_shape is None:
             raise SettingsError(
-                f"augmentation works on images, and the data set {prepared.name!r} holds none; switch it off"
+                f"augmentation works on images, and the data set {prepared.name!r} holds none"
             )
         return fitted, prepared, note
 
@@ -569,24 +571,27 @@ class Experiment:
 
         Raises
         ------
-        SpecError
-            When it is not an object, is of another kind or a newer version, or holds no network.
         SettingsError
-            When its data or training settings or its seed are invalid (one sentence, naming ``where``).
+            When it is not an object, is of another kind or a newer version, or its data or training
+            settings or its seed are invalid (one sentence, naming ``where``).
+        SpecError
+            When it holds no network.
         """
         if not isinstance(document, Mapping):
-            raise SpecError(f"{where} must hold a JSON object, not {type(document).__name__}")
+            raise SettingsError(f"{where} must hold a JSON object, not {type(document).__name__}")
         kind = document.get("format")
         if kind not in (EXPERIMENT_FORMAT, RUN_FORMAT, DESIGN_FORMAT):
             if isinstance(kind, str) and kind.startswith(_EXPERIMENT_PREFIX):
-                raise SpecError(
+                raise SettingsError(
                     f"{where} is a newer experiment ({quote(kind)}) than this dllab reads; update dllab"
                 )
             if "layers" in document:
-                raise SpecError(
+                raise SettingsError(
                     f"{where} is a network, not an experiment (it has no data or training settings)"
                 )
-            raise SpecError(f"{where} is not a dllab experiment, run config or design (format {quote(kind)})")
+            raise SettingsError(
+                f"{where} is not a dllab experiment, run config or design (its format is {quote(kind)})"
+            )
         network = document.get("network")
         if not isinstance(network, dict):
             raise SpecError(f"{where} holds no network (a JSON object under 'network')")
@@ -653,15 +658,17 @@ def read_network_document(path: str | os.PathLike[str]) -> tuple[dict[str, Any],
 
 
 def read_experiment(path: str | os.PathLike[str]) -> Experiment:
-    """The experiment in a file: an experiment document, a run's ``config.json`` or a design of the app.
+    """The experiment in a file: an experiment document, a run's ``config.json`` (or its run folder) or a
+    design of the app.
 
     Raises
     ------
     SpecError, SettingsError
         One sentence naming the file: it cannot be read, is a plain network, or holds invalid settings.
     """
-    name = Path(path).name
-    _, document = read_network_document(path)
-    if document is None:
-        raise SpecError(f"{name} is a network, not an experiment (it has no data or training settings)")
-    return Experiment.from_dict(document, where=name)
+    path = Path(path)
+    if path.is_dir():  # a run folder
+        path = path / RUN_CONFIG_FILE
+    name = path.name if path.name != RUN_CONFIG_FILE else f"{path.parent.name}/{path.name}"
+    network, document = read_network_document(path)
+    return Experiment.from_dict(network if document is None else document, where=name)

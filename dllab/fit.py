@@ -61,6 +61,9 @@ class DataFacts:
         Number of classes (0 for regression).
     targets : int
         Regression targets per sample (0 for classification).
+    reshapes : bool
+        Whether the samples can still be reshaped to another shape of as many values (a raw data set, which
+        is prepared for the network's shape), or have their final shape (prepared data).
     """
 
     name: str
@@ -68,6 +71,7 @@ class DataFacts:
     task: str
     classes: int
     targets: int
+    reshapes: bool = True
 
     @classmethod
     def of(cls, data: Dataset | PreparedData) -> DataFacts:
@@ -76,7 +80,9 @@ class DataFacts:
         classification = data.task == "classification"
         targets = 0 if classification else int(np.prod(data.y_train.shape[1:], dtype=np.int64))
         classes = len(data.class_names) if classification else 0
-        return cls(str(data.name), shape, str(data.task), classes, targets)
+        return cls(
+            str(data.name), shape, str(data.task), classes, targets, not isinstance(data, PreparedData)
+        )
 
     @property
     def outputs(self) -> int:
@@ -128,7 +134,8 @@ def fit_input(spec: dict[str, Any], data: DataFacts) -> tuple[tuple[int, ...] | 
     (None: it can, or the spec has a problem of its own that building it reports).
 
     The candidates are the spec's own shape when it holds as many values as a sample, the data's image shape
-    and its flattened shape; the one the network gets furthest with wins, the spec's own shape on a tie.
+    and its flattened shape (prepared data: only its own shape); the one the network gets furthest with wins,
+    the spec's own shape on a tie.
     """
     want = data.sample_shape
     current = _valid_shape(spec.get("input_shape"))
@@ -137,14 +144,16 @@ def fit_input(spec: dict[str, Any], data: DataFacts) -> tuple[tuple[int, ...] | 
     size = math.prod(want)
     flat = (size,)
     image = want if len(want) == 3 else None
-    candidates: list[tuple[int, ...]] = []
-    if current is not None and math.prod(current) == size:
-        candidates.append(current)
-    if image is not None and current is not None and len(current) == 3:
-        candidates.append(image)
-    candidates.append(flat)
-    if image is not None:
-        candidates.append(image)
+    candidates: list[tuple[int, ...]] = [want]
+    if data.reshapes:
+        candidates = []
+        if current is not None and math.prod(current) == size:
+            candidates.append(current)
+        if image is not None and current is not None and len(current) == 3:
+            candidates.append(image)
+        candidates.append(flat)
+        if image is not None:
+            candidates.append(image)
     unique = list(dict.fromkeys(candidates))
     analyses = [_analysis(spec, shape) for shape in unique]
     best = max(range(len(unique)), key=lambda i: (_reach(analyses[i]), -i))
@@ -154,7 +163,7 @@ def fit_input(spec: dict[str, Any], data: DataFacts) -> tuple[tuple[int, ...] | 
     error = analysis.error
     if error is not None and error.index == 0 and not analysis.layers:
         # Not even the first layer takes the data, in any shape.
-        if current is not None and math.prod(current) == size:
+        if data.reshapes and current is not None and math.prod(current) == size:
             return None, None  # the spec's own problem; building it says what
         problem = SpecError(
             f"cannot take the {data.name} samples of shape {shape_text(want)}: it {error.message}",

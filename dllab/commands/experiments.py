@@ -22,14 +22,15 @@ from dllab.commands.training import (
     data_settings_from,
     new_output_folder,
     prepare_data,
+    read_network,
     training_config_from,
 )
 from dllab.compare import Comparison, TestEvaluated
 from dllab.errors import SettingsError
+from dllab.experiment import Experiment
 from dllab.model import build
 from dllab.presets import PRESETS, comparison_from_preset, get_preset
 from dllab.search import SEARCHABLE, RandomSearch, best_epoch, describe_params, parse_range
-from dllab.spec import read_spec
 from dllab.terminal import ProgressBar, download_progress, format_metric, print_table, stop_on_interrupt
 from dllab.trainer import Diverged, Finished, RunStarted, Stopped
 from dllab.variants import FACTORS
@@ -137,11 +138,12 @@ def compare_command(args: argparse.Namespace) -> int:
                 factors[factor] = [v for v in text.split(",") if v.strip()]
         if not factors:
             raise SettingsError(f"say what to compare with one or two of {', '.join(FACTOR_FLAGS.values())}")
-        spec = read_spec(args.network)
+        experiment = Experiment(
+            read_network(args.network), data_settings_from(args), training_config_from(args), args.seed
+        )
+        experiment, prepared = prepare_data(experiment, err)
+        spec, config = experiment.network, experiment.training
         model = build(spec, seed=args.seed)
-        settings = data_settings_from(args)
-        config = training_config_from(args)
-        prepared = prepare_data(settings, config, model.input_shape, args.seed, err)
         comparison = Comparison(
             spec,
             prepared,
@@ -149,7 +151,7 @@ def compare_command(args: argparse.Namespace) -> int:
             factors,
             keep_lr=args.lr is not None,
             seed=args.seed,
-            data_settings=settings,
+            data_settings=experiment.data,
         )
         name, kind = model.name, "compare"
     comparison.processes = args.processes
@@ -204,13 +206,14 @@ def search_command(args: argparse.Namespace) -> int:
     if not ranges:
         raise SettingsError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
     check_out_free(args.out)
-    spec = read_spec(args.network)
-    model = build(spec, seed=args.seed)
-    settings = data_settings_from(args)
-    config = training_config_from(args)
+    experiment = Experiment(
+        read_network(args.network), data_settings_from(args), training_config_from(args), args.seed
+    )
     if args.val_split <= 0:
         raise SettingsError("a search scores its trials on a validation split; give --val-split above 0")
-    prepared = prepare_data(settings, config, model.input_shape, args.seed, err)
+    experiment, prepared = prepare_data(experiment, err)
+    spec, config = experiment.network, experiment.training
+    model = build(spec, seed=args.seed)
     search = RandomSearch(
         spec,
         prepared,
@@ -218,7 +221,7 @@ def search_command(args: argparse.Namespace) -> int:
         ranges,
         trials=args.trials,
         seed=args.seed,
-        data_settings=settings,
+        data_settings=experiment.data,
         top_k=args.top_k,
         processes=args.processes,
     )

@@ -1,8 +1,11 @@
 """``dllab train`` and ``dllab runs``, and the training options every training command shares.
 
 The training commands (train, compare, search) take the same data and training flags;
-:func:`data_settings_from` and :func:`training_config_from` turn them into a :class:`~dllab.runs.DataSettings`
-and a :class:`~dllab.trainer.TrainingConfig`.
+:func:`data_settings_from` and :func:`training_config_from` turn them into a
+:class:`~dllab.experiment.DataSettings` and a :class:`~dllab.trainer.TrainingConfig`, and
+:func:`experiment_from_args` into one :class:`~dllab.experiment.Experiment`, starting from ``--config`` (an
+experiment, a design or a run folder's ``config.json``) when given. :func:`prepare_data` is the one data
+preparation: load, fit the network to the data (:mod:`dllab.fit`, saying what changed in one line) and prepare.
 """
 
 from __future__ import annotations
@@ -10,16 +13,17 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from dllab.commands import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from dllab.data import PreparedData
 from dllab.errors import SettingsError
+from dllab.experiment import DataSettings, Experiment, read_experiment, read_network_document
 from dllab.model import build
 from dllab.option_strings import parse_augment, parse_named_options
 from dllab.runs import (
-    DataSettings,
     RunRecorder,
     check_folder_free,
     claim_folder,
@@ -27,6 +31,7 @@ from dllab.runs import (
     new_run_folder,
     runs_root,
 )
+from dllab.spec import analyze, read_spec
 from dllab.terminal import (
     ProgressBar,
     download_progress,
@@ -38,14 +43,41 @@ from dllab.terminal import (
 from dllab.trainer import Diverged, Event, Finished, Stopped, Trainer, TrainingConfig
 from dllab.variants import BOOK_LEARNING_RATES
 
+#: The data and training flags (their argparse names) of ``dllab train``: what a ``--config`` gives unless
+#: the flag is given too. Each is None when not given; :data:`argparse.Namespace` ``training_defaults`` holds
+#: the defaults that apply without ``--config``.
+TRAIN_FLAGS = (
+    "data",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "epochs",
+    "max_steps",
+    "weight_decay",
+    "schedule",
+    "augment",
+    "early_stopping",
+    "seed",
+    "val_split",
+    "subset",
+    "normalization",
+)
+
+
+def read_network(path: str) -> dict[str, Any]:
+    """The network in a network file, or in a design, an experiment or a run's ``config.json``."""
+    return read_spec(read_network_document(path)[0])
+
 
 def data_settings_from(args: argparse.Namespace) -> DataSettings:
-    """How to load and prepare the data: ``--data``, ``--val-split``, ``--subset``, ``--normalization``."""
+    """How to load and prepare the data: ``--data``, ``--val-split``, ``--subset``, ``--normalization``
+    (and ``--augment``, a data setting of the experiment)."""
     return DataSettings(
         dataset=args.data,
         val_fraction=args.val_split,
         subset=args.subset,
         normalization=args.normalization,
+        augment=parse_augment(args.augment),
     )
 
 
@@ -70,22 +102,109 @@ def training_config_from(args: argparse.Namespace) -> TrainingConfig:
     )
 
 
-def prepare_data(
-    settings: DataSettings, config: TrainingConfig, input_shape: tuple[int, ...], seed: int, stream: TextIO
-) -> PreparedData:
-    """Load (downloading with progress lines on ``stream``) and prepare the data for a network.
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name, None) is not None}
+
+
+def _overridden(base: Experiment, network: dict[str, Any], given: dict[str, Any]) -> Experiment:
+    """``base`` with the network and the flags given on the command line in place of its own."""
+    data_names = {
+        "data": "dataset",
+        "val_split": "val_fraction",
+        "subset": "subset",
+        "normalization": "normalization",
+    }
+    data = {data_names[k]: v for k, v in given.items() if k in data_names}
+    training: dict[str, Any] = {}
+    if "optimizer" in given:
+        name, options = parse_named_options(given["optimizer"], "optimizer")
+        training.update(optimizer=name, optimizer_options=options)
+        if "lr" not in given:
+            training["lr"] = BOOK_LEARNING_RATES.get(name, 0.01)
+    if "schedule" in given:
+        name, options = parse_named_options(given["schedule"], "schedule")
+        training.update(schedule=name, schedule_options=options)
+    for key in ("lr", "batch_size", "epochs", "max_steps", "weight_decay", "early_stopping"):
+        if key in given:
+            training[key] = given[key]
+    if "augment" in given:
+        data["augment"] = training["augment"] = parse_augment(given["augment"])
+    seed = base.seed
+    if "seed" in given:
+        # --seed seeds the weights, the split and the batch order, as without --config.
+        seed = training["seed"] = given["seed"]
+        data["split_seed"] = None
+    return Experiment(
+        network,
+        replace(base.data, **data),
+        TrainingConfig.from_dict({**base.training.to_dict(), **training}),
+        seed,
+    )
+
+
+def experiment_from_args(args: argparse.Namespace) -> Experiment:
+    """The experiment a ``dllab train`` command line describes: ``--config`` (when given) with the network
+    file and the flags given on the command line in its place; otherwise the network file and the flags.
 
     Raises
     ------
-    ValueError
-        When ``config`` augments and the data holds no images.
+    SpecError, SettingsError
+        For a file or a flag that cannot be used, in one sentence.
     """
-    prepared = settings.prepare(input_shape, seed=seed, progress=download_progress(stream))
-    if config.augment is not None and prepared.image_shape is None:
+    given = _given(args)
+    network = read_network(args.network) if args.network is not None else None
+    if args.config is not None:
+        base = read_experiment(args.config)
+        return _overridden(base, network if network is not None else base.network, given)
+    if network is None:
+        raise SettingsError("give a network file to train, or --config RUN/config.json to repeat a run")
+    if "data" not in given:
         raise SettingsError(
-            f"augmentation works on images, and the data set {prepared.name!r} holds none; use --augment none"
+            "say which data to train on with --data, e.g. --data mnist (or repeat a run with --config)"
         )
-    return prepared
+    for key, value in args.training_defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return Experiment(network, data_settings_from(args), training_config_from(args), args.seed)
+
+
+def check_network(network: dict[str, Any]) -> None:
+    """Refuse early (before any data is loaded) a network whose problem no data can change: an unknown key,
+    loss or format, no layers. A layer's problem waits for the data, which may change the input shape."""
+    error = analyze(network).error
+    if error is not None and error.index is None:
+        raise error
+
+
+def prepare_data(
+    experiment: Experiment, stream: TextIO, dataset: Any = None
+) -> tuple[Experiment, PreparedData]:
+    """Load (downloading with progress lines on ``stream``), fit the network to the data and prepare the data:
+    the one data preparation of the training commands. What the fit rule changed is said on ``stream`` in one
+    line (``"input shape set to 1×28×28 from the data"``).
+
+    Returns
+    -------
+    experiment : Experiment
+        With the network fitted to the data.
+    prepared : PreparedData
+
+    Raises
+    ------
+    DatasetError, SpecError, SettingsError
+        When the data cannot be loaded, the network cannot take it, or the experiment augments data that
+        holds no images.
+    """
+    check_network(experiment.network)
+    try:
+        fitted, prepared, note = experiment.prepare(dataset, progress=download_progress(stream))
+    except SettingsError as exc:
+        if experiment.training.augment is not None and "augmentation works on images" in str(exc):
+            raise SettingsError(f"{exc}; use --augment none") from None
+        raise
+    if note:
+        stream.write(f"{note}\n")
+    return fitted, prepared
 
 
 def new_output_folder(out: str | None, network_name: str, kind: str = "") -> Path:
@@ -106,10 +225,10 @@ def train_command(args: argparse.Namespace) -> int:
     """``dllab train``: train a network with a progress bar and record the run."""
     out, err = sys.stdout, sys.stderr
     check_out_free(args.out)
-    model = build(args.network, seed=args.seed)
-    settings = data_settings_from(args)
-    config = training_config_from(args)
-    prepared = prepare_data(settings, config, model.input_shape, args.seed, err)
+    experiment = experiment_from_args(args)
+    experiment, prepared = prepare_data(experiment, err)
+    config = experiment.training
+    model = build(experiment.network, seed=experiment.seed)
     trainer = Trainer(model, prepared, config)
     folder = new_output_folder(args.out, model.name)
     recorder = RunRecorder(
@@ -117,8 +236,8 @@ def train_command(args: argparse.Namespace) -> int:
         model,
         data=prepared,
         config=config,
-        data_settings=settings,
-        seed=args.seed,
+        data_settings=experiment.data,
+        seed=experiment.seed,
         record_steps=not args.no_steps,
     )
     err.write(

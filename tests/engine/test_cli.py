@@ -542,3 +542,212 @@ def test_a_reader_that_goes_away_is_not_an_error(trained: tuple[Path, str, str])
     finally:
         os.close(write)
     assert done.returncode == 0 and done.stderr == ""
+
+
+# --- one experiment: the fit rule and --config ----------------------------------------------------------------
+
+FLAT_CNN = {
+    "name": "FlatCNN",
+    "input_shape": [784],  # a flat input, as a hand-written file may say; the first layer needs images
+    "layers": [
+        {"type": "Conv2D", "filters": 4, "kernel_size": 5},
+        {"type": "ReLU"},
+        {"type": "MaxPool2D", "pool_size": 2, "stride": 2},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 10},
+    ],
+}
+
+
+def _flat_cnn_file(tmp_path: Path) -> Path:
+    path = tmp_path / "flat_cnn.json"
+    path.write_text(json.dumps(FLAT_CNN), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("source", ["shapes", "mnist"])
+def test_a_cnn_with_a_flat_input_takes_the_image_shape_with_a_one_line_note(
+    source: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    data = "shapes" if source == "shapes" else str(request.getfixturevalue("mnist_dir"))
+    folder = tmp_path / "run"
+    code, _, err = _run(
+        "train", str(_flat_cnn_file(tmp_path)), "--data", data, "--subset", "300", "--epochs", "1",
+        "--batch-size", "50", "--max-steps", "3", "--optimizer", "adam", "--out", str(folder),
+    )  # fmt: skip
+    assert code == 0, err
+    assert err.splitlines()[0] == "input shape set to 1×28×28 from the data"
+    assert err.count("input shape set") == 1
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert config["network"]["input_shape"] == [1, 28, 28]  # the run records the network it trained
+    assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["steps"] == 3
+
+
+def test_a_network_whose_first_layer_cannot_take_the_data_or_whose_outputs_differ_is_one_line(
+    tmp_path: Path,
+) -> None:
+    code, out, err = _run(
+        "train", str(_flat_cnn_file(tmp_path)), "--data", "spiral", "--out", str(tmp_path / "a")
+    )
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert "layer 0 (Conv2D)" in err and "spiral samples of shape 2" in err and "expects images" in err
+    ten_for_three = tmp_path / "ten.json"
+    spec = json.loads(Path(SPIRAL).read_text(encoding="utf-8"))
+    spec["layers"][-1]["units"] = 10
+    ten_for_three.write_text(json.dumps(spec), encoding="utf-8")
+    code, out, err = _run("train", str(ten_for_three), "--data", "spiral", "--out", str(tmp_path / "b"))
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert "ends in 10 outputs but the spiral data has 3 classes" in err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_config_repeats_a_run_and_flags_given_beside_it_win(
+    trained: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    folder, _, _ = trained
+    again = tmp_path / "again"
+    code, _, err = _run("train", "--config", str(folder / "config.json"), "--out", str(again))
+    assert code == 0, err
+    first, second = dllab.runs.open_run(folder), dllab.runs.open_run(again)
+    for column in ("train_loss", "val_loss", "val_accuracy"):
+        np.testing.assert_array_equal(first.metrics[column], second.metrics[column])
+    assert second.summary["test_accuracy"] == first.summary["test_accuracy"]
+    old, new = first.config, second.config
+    assert (new["network"], new["training"], new["seed"]) == (old["network"], old["training"], old["seed"])
+    assert new["data"] == old["data"]
+    # A run folder names its config too; the flags given replace what it says, the rest stays.
+    changed = tmp_path / "changed"
+    code, _, err = _run(
+        "train",
+        "--config",
+        str(folder),
+        "--epochs",
+        "2",
+        "--lr",
+        "0.05",
+        "--subset",
+        "200",
+        "--out",
+        str(changed),
+    )
+    assert code == 0, err
+    config = dllab.runs.open_run(changed).config
+    assert config["training"]["epochs"] == 2 and config["training"]["lr"] == 0.05
+    assert config["training"]["optimizer"] == "adam" and config["training"]["batch_size"] == 50
+    assert config["data"]["subset"] == 200 and config["seed"] == 1
+    # Another optimizer without --lr takes its book learning rate, as without --config.
+    code, _, err = _run(
+        "train",
+        "--config",
+        str(folder),
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "sgd"),
+    )
+    assert code == 0, err
+    assert dllab.runs.open_run(tmp_path / "sgd").config["training"]["lr"] == 0.01
+
+
+def test_an_experiment_file_trains_and_its_network_is_read_wherever_a_network_is(tmp_path: Path) -> None:
+    from dllab.experiment import DataSettings, Experiment
+    from dllab.trainer import TrainingConfig
+
+    network = json.loads(Path(SPIRAL).read_text(encoding="utf-8"))
+    experiment = Experiment(
+        network,
+        DataSettings("moons", val_fraction=0.2, n_samples=200, normalization="scale"),
+        TrainingConfig(optimizer="adam", lr=0.01, batch_size=20, epochs=1),
+        seed=3,
+    )
+    path = tmp_path / "experiment.json"
+    path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
+    code, _, err = _run("train", "--config", str(path), "--out", str(tmp_path / "run"))
+    assert code == 2 and "ends in 3 outputs but the moons data has 2 classes" in err
+    network["layers"][-1]["units"] = 2
+    path.write_text(json.dumps({**experiment.to_dict(), "network": network}), encoding="utf-8")
+    code, _, err = _run("train", "--config", str(path), "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    config = dllab.runs.open_run(tmp_path / "run").config
+    assert config["data"]["n_samples"] == 200 and config["data"]["dataset"] == "moons"
+    assert (
+        config["data"]["train_samples"] + config["data"]["val_samples"] + config["data"]["test_samples"]
+        == 200
+    )
+    assert config["seed"] == 3 and config["training"]["batch_size"] == 20
+    code, _, err = _run(
+        "train", str(path), "--data", "moons", "--epochs", "1", "--out", str(tmp_path / "net")
+    )
+    assert code == 0, err  # as a network file: its network, the flags for the rest
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "must hold a JSON object"),
+        (b'{"format": "dllab.run/1", "data": {"dataset": "spiral"}}', "without a network"),
+        (b'{"format": "dllab.experiment/9", "network": {}}', "newer experiment"),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral", "colour": 1}}',
+            "unknown data setting 'colour'",
+        ),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral"}, "training": {"lr": "fast"}}',
+            "lr",
+        ),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral"}, "training": {"optimizer_options": [1]}}',
+            "optimizer_options",
+        ),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral", "subset": "all"}}',
+            "subset",
+        ),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral"}, "seed": -4}',
+            "seed",
+        ),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral", "val_fraction": 1e999}}',
+            "val_fraction",
+        ),
+        (
+            b'{"format": "dllab.experiment/1", "network": {"layers": []}, "data": {"dataset": "spiral"}, "extra": 1}',
+            "unknown key 'extra'",
+        ),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral"}, "training": {"epochs": 1'
+            + b"0" * 5000
+            + b"}}",
+            "too large",
+        ),
+        (
+            b'{"format": "dllab.run/1", "network": {"layers": []}, "data": {"dataset": "spiral", "augment": {"shift": 1e9}}}',
+            "shift",
+        ),
+        (
+            b'{"format": "dllab.network/1", "input_shape": [2], "layers": [{"type": "Dense"}]}',
+            "is a network, not an experiment",
+        ),
+    ],
+)
+def test_a_bad_or_hostile_config_is_one_line_and_starts_no_run(
+    content: bytes, what: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_bytes(content)
+    code, out, err = _run("train", "--config", str(path), "--out", str(tmp_path / "run"))
+    assert (code, out) == (2, ""), err
+    assert err.startswith("dllab: error: ") and err.count("\n") == 1 and len(err) < 400, err
+    assert what in err and "config.json" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_needs_a_network_and_data_unless_a_config_gives_them(tmp_path: Path) -> None:
+    code, _, err = _run("train", "--data", "spiral")
+    assert code == 2 and "give a network file to train, or --config" in err
+    code, _, err = _run("train", SPIRAL)
+    assert code == 2 and "say which data to train on with --data" in err
