@@ -138,16 +138,23 @@ class VariantResult:
         return max(values) if values else math.nan
 
 
+def smoothing_window(points: int) -> int:
+    """The points :func:`smooth` averages by default for a curve of ``points``: about 1/50, between 1 and 25."""
+    return int(np.clip(points // 50, 1, 25))
+
+
 def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
     """Centred moving average of a curve, the same length (shorter windows at the ends).
+
+    The loss curves of Compare and of the Curves view are smoothed by it, so a run looks the same in both.
 
     Parameters
     ----------
     values
         The curve.
     window
-        Points averaged; by default about 1/50 of the curve, between 1 and 25. Non-finite values are left out
-        of the averages.
+        Points averaged; by default :func:`smoothing_window` of the curve's length. Non-finite values are left
+        out of the averages.
 
     Returns
     -------
@@ -156,7 +163,7 @@ def smooth(values: np.ndarray, window: int | None = None) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     n = len(values)
     if window is None:
-        window = int(np.clip(n // 50, 1, 25))
+        window = smoothing_window(n)
     if n == 0 or window <= 1:
         return values.copy()
     # Each window summed on its own, offset by offset: a running sum (cumsum) would subtract huge values of

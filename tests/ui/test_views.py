@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
 
 import dllab
+from dllab.comparison_results import VariantResult
 from dllab.metrics import evaluate
 from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, LayerStats, ParamStats, RunStarted
 from ui.training_session import (
@@ -141,9 +142,28 @@ def test_curves_keep_100_000_iterations_in_bounded_memory(shown):
     text = view.show_readout(50_000.4)
     assert "iteration" in text and "validation loss 0.6" in text
     view.log_check.setChecked(True)
-    view.beta_spin.setValue(0.5)  # recomputed from the stored, thinned losses
     view.flush()
-    assert view.beta == 0.5 and np.all(np.isfinite(view.iterations.column(1)))
+    assert np.all(np.isfinite(view.iterations.column(1)))  # smoothed over the stored, thinned losses
+
+
+def test_curves_smooth_a_runs_loss_as_compare_does(shown):
+    """The same losses give the same smoothed loss in the Curves view and in Compare, live and at the end,
+    a diverged (non-finite) loss included."""
+    view = shown(CurvesView())
+    view.begin_run(started())
+    result = VariantResult(0, "run", {})
+    rng = np.random.default_rng(1)
+    losses = 2.0 * np.exp(-np.arange(3000) / 800) + rng.random(3000) * 0.3
+    losses[1700] = np.inf
+    events = [BatchEnded(s, 1, s, float(loss), 0.1, 1.0) for s, loss in enumerate(losses, start=1)]
+    for first in range(0, len(events), 700):
+        chunk = events[first : first + 700]
+        view.handle_items(chunk)
+        for event in chunk:
+            result.record(event)
+        np.testing.assert_allclose(view.iterations.column(1), result.smoothed_losses())
+    view.flush()
+    np.testing.assert_allclose(view.smooth_curve.getData()[1], result.smoothed_losses())
 
 
 def test_curves_export_png_and_csv(shown, tmp_path):

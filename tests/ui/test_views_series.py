@@ -1,11 +1,11 @@
-"""Bounded buffers of the live views: decimating curves, the smoothed loss, the history of snapshots."""
+"""Bounded buffers of the live views: decimating curves and the history of snapshots."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from ui.views.series import DecimatingSeries, History, bias_corrected, ema
+from ui.views.series import DecimatingSeries, History
 
 
 def test_a_series_of_100_000_points_stays_bounded_and_evenly_spaced():
@@ -32,25 +32,6 @@ def test_a_single_large_append_is_decimated_too():
         DecimatingSeries(capacity=5)
     with pytest.raises(ValueError, match="columns"):
         series.append([1.0], [[1.0, 2.0]])
-
-
-def test_ema_matches_the_recurrence_and_continues_across_calls():
-    rng = np.random.default_rng(0)
-    values = rng.random(2000)
-    expected, state = [], 0.0
-    for v in values:
-        state = 0.98 * state + 0.02 * v
-        expected.append(state)
-    first, carried = ema(values[:700], 0.98)
-    second, last = ema(values[700:], 0.98, carried)
-    np.testing.assert_allclose(np.concatenate([first, second]), expected, rtol=1e-10)
-    assert last == pytest.approx(expected[-1])
-    assert ema(values, 0.0)[0] == pytest.approx(values)
-
-
-def test_bias_correction_removes_the_pull_towards_zero():
-    smoothed, _ = ema(np.full(5, 3.0), 0.9)
-    np.testing.assert_allclose(bias_corrected(smoothed, 0.9, np.arange(1, 6)), 3.0)
 
 
 def test_history_keeps_the_newest_and_a_bounded_number_of_older_snapshots():

@@ -2,8 +2,8 @@
 the training and validation accuracy of every epoch, and the learning rate, with a hover readout, a log scale
 and the train/validation gap read as bias or variance.
 
-The smoothed loss is an exponentially weighted moving average with Adam's bias correction (so it starts at the
-first losses instead of at zero); its β is adjustable. Curves live in :class:`ui.views.series.DecimatingSeries`,
+The smoothed loss is the engine's centred moving average (:func:`dllab.comparison_results.smooth`), the one
+Compare draws, so a run's loss looks the same in both. Curves live in :class:`ui.views.series.DecimatingSeries`,
 so a run of any length keeps a bounded number of points, and are drawn with pyqtgraph's clip-to-view and peak
 downsampling, as in pyqtgraph's ``scrollingPlots`` example.
 """
@@ -16,24 +16,23 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSignalBlocker, Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
     QWidget,
 )
 
+from dllab.comparison_results import smooth, smoothing_window
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, RunStarted
 from ui import theme
 from ui.training_session import SessionStarted
 from ui.views.base import TrainingView, plot_widget_background, style_plot
-from ui.views.series import DecimatingSeries, bias_corrected, ema
+from ui.views.series import DecimatingSeries
 
-DEFAULT_BETA = 0.98
 #: Columns of the per-iteration series.
 _LOSS, _SMOOTH, _LR = 0, 1, 2
 #: Columns of the per-epoch series.
@@ -67,8 +66,6 @@ class CurvesView(TrainingView):
         super().__init__(parent)
         self.iterations = DecimatingSeries(columns=3)
         self.epochs = DecimatingSeries(columns=6, capacity=EPOCH_CAPACITY)
-        self.beta = DEFAULT_BETA
-        self._ema_state = 0.0
         self._batches_per_epoch = 1
         self._task = "classification"
         self.last_epoch: EpochEnded | None = None
@@ -78,19 +75,6 @@ class CurvesView(TrainingView):
         controls = QHBoxLayout()
         controls.setContentsMargins(12, 0, 12, 0)
         controls.setSpacing(8)
-        controls.addWidget(QLabel("Smoothing β", host))
-        self.beta_spin = QDoubleSpinBox(host)
-        self.beta_spin.setRange(0.0, 0.999)
-        self.beta_spin.setDecimals(3)
-        self.beta_spin.setSingleStep(0.01)
-        self.beta_spin.setValue(DEFAULT_BETA)
-        self.beta_spin.setKeyboardTracking(False)
-        self.beta_spin.setToolTip(
-            "Weight of the past in the moving average of the loss: 0 is no smoothing, 0.99 averages over "
-            "about 100 mini-batches. Bias-corrected, so the start is not pulled towards zero."
-        )
-        self.beta_spin.valueChanged.connect(self._on_beta_spin_value_changed)
-        controls.addWidget(self.beta_spin)
         self.log_check = QCheckBox("Log scale", host)
         self.log_check.setToolTip(
             "Show the loss on a logarithmic axis (the late, slow part becomes visible)."
@@ -194,7 +178,6 @@ class CurvesView(TrainingView):
     def begin_run(self, started: SessionStarted) -> None:
         self.iterations.clear()
         self.epochs.clear()
-        self._ema_state = 0.0
         self._task = started.task
         self.last_epoch = None
         self.diverged_at = None
@@ -221,13 +204,8 @@ class CurvesView(TrainingView):
             steps = np.fromiter((b.step for b in batches), np.float64, len(batches))
             losses = np.fromiter((b.loss for b in batches), np.float64, len(batches))
             lrs = np.fromiter((b.lr for b in batches), np.float64, len(batches))
-            finite = np.isfinite(losses)
-            smoothed = np.full(len(losses), np.nan)
-            if finite.any():
-                raw, self._ema_state = ema(losses[finite], self.beta, self._ema_state)
-                # The average started at 0 at step 0; step t has averaged t losses.
-                smoothed[finite] = bias_corrected(raw, self.beta, steps[finite])
-            self.iterations.append(steps, np.column_stack([losses, smoothed, lrs]))
+            self.iterations.append(steps, np.column_stack([losses, np.full(len(losses), np.nan), lrs]))
+            self._smooth_losses()
             changed = True
         for item in items:
             if isinstance(item, EpochEnded):
@@ -294,29 +272,13 @@ class CurvesView(TrainingView):
             f"{e.val_accuracy:.1%} (gap {gap * 100:+.1f} points) — {e.reading}"
         )
 
-    def _on_beta_spin_value_changed(self, value: float) -> None:
-        self.set_beta(value)
-
-    def set_beta(self, beta: float) -> None:
-        """Change the smoothing and recompute the moving average of the stored losses.
-
-        Once the history has been thinned (every ``stride``-th loss kept), the recomputed average uses
-        ``beta ** stride`` per kept point, which approximates the average over every loss.
-        """
-        self.beta = float(beta)
-        with QSignalBlocker(self.beta_spin):
-            self.beta_spin.setValue(self.beta)
+    def _smooth_losses(self) -> None:
+        """Smooth the kept losses as Compare smooths a run's (:func:`dllab.comparison_results.smooth`): all of
+        them while every loss is kept; once the series is thinned, the kept ones over the same span of
+        iterations."""
         it = self.iterations
-        losses = it.column(_LOSS)
-        finite = np.isfinite(losses)
-        smoothed = np.full(len(losses), np.nan)
-        if finite.any():
-            kept_beta = self.beta**it.stride
-            raw, self._ema_state = ema(losses[finite], kept_beta)
-            smoothed[finite] = bias_corrected(raw, kept_beta, np.arange(1, len(raw) + 1))
-        it.y[:, _SMOOTH] = smoothed
-        if len(losses):
-            self.request_redraw()
+        window = max(1, smoothing_window(it.seen) // it.stride)
+        it.y[:, _SMOOTH] = smooth(it.column(_LOSS), window)
 
     def _on_log_check_toggled(self, checked: bool) -> None:
         self.loss_plot.setLogMode(x=False, y=checked)
@@ -353,12 +315,12 @@ class CurvesView(TrainingView):
         for line in self.hover_lines:
             line.setPos(at)
             line.show()
-        loss, smooth, lr = it.y[i]
+        loss, smoothed, lr = it.y[i]
         epoch = int((at - 1) // self._batches_per_epoch) + 1
         parts = [
             f"<b>iteration {int(at):,}</b> (epoch {epoch})",
             f"loss {loss:.4g}",
-            f"average {smooth:.4g}",
+            f"average {smoothed:.4g}",
             f"learning rate {lr:.3g}",
         ]
         ex = self.epochs.x
@@ -389,8 +351,8 @@ class CurvesView(TrainingView):
         ]
         rows: dict[int, list[Any]] = {}
         nan = float("nan")
-        for step, (loss, smooth, lr) in zip(self.iterations.x, self.iterations.y, strict=True):
-            rows[int(step)] = [int(step), loss, smooth, lr, "", nan, nan, nan, nan]
+        for step, (loss, smoothed, lr) in zip(self.iterations.x, self.iterations.y, strict=True):
+            rows[int(step)] = [int(step), loss, smoothed, lr, "", nan, nan, nan, nan]
         for step, values in zip(self.epochs.x, self.epochs.y, strict=True):
             row = rows.setdefault(int(step), [int(step), nan, nan, values[_EPOCH_LR], "", nan, nan, nan, nan])
             row[4:] = [

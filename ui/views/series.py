@@ -1,4 +1,4 @@
-"""Bounded storage for what the live views plot: growing curves, a smoothed loss, and a history of snapshots.
+"""Bounded storage for what the live views plot: growing curves and a history of snapshots.
 
 A run of 100 000 iterations must not grow the plots without bound. :class:`DecimatingSeries` keeps at most
 ``capacity`` points: when it is full it drops every other point and from then on keeps only every second (then
@@ -17,8 +17,6 @@ T = TypeVar("T")
 
 #: Points per curve at the most.
 DEFAULT_CAPACITY = 20_000
-#: Values smoothed in one vectorised block (beta ** -block stays far from overflowing).
-_EMA_BLOCK = 256
 
 
 class DecimatingSeries:
@@ -101,40 +99,6 @@ class DecimatingSeries:
         self._y[:half] = self._y[: self._size : 2]
         self._size = half
         self.stride *= 2
-
-
-def ema(values: np.ndarray, beta: float, state: float = 0.0) -> tuple[np.ndarray, float]:
-    """Exponentially weighted moving average ``s = beta * s + (1 - beta) * v`` over ``values``, vectorised.
-
-    Returns the raw (not bias-corrected) averages and the last one, to continue from with the next values.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(values)
-    if not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1), got {beta}")
-    if not len(values):
-        return out, state
-    if beta < 1e-12:  # the past weighs nothing measurable: one step of the recurrence is exact enough
-        previous = np.concatenate([[state], values[:-1]])
-        out[:] = (1 - beta) * values + beta * previous
-        return out, float(out[-1])
-    # Blocks short enough that beta ** block stays far above the smallest float.
-    block_size = int(min(_EMA_BLOCK, max(1, 250 // -np.log10(beta))))
-    for start in range(0, len(values), block_size):
-        block = values[start : start + block_size]
-        powers = beta ** np.arange(1, len(block) + 1)
-        # s_i = beta^i s_0 + (1 - beta) sum_j beta^(i - j) v_j
-        weighted = np.cumsum(block / powers) * (1 - beta)
-        smoothed = powers * (state + weighted)
-        out[start : start + len(block)] = smoothed
-        state = float(smoothed[-1])
-    return out, state
-
-
-def bias_corrected(smoothed: np.ndarray, beta: float, counts: np.ndarray) -> np.ndarray:
-    """Adam's bias correction of an average started at 0: divide by ``1 - beta ** count``."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return smoothed / (1 - np.power(beta, np.asarray(counts, dtype=np.float64)))
 
 
 class History(Generic[T]):
