@@ -9,87 +9,24 @@ generated shapes set otherwise.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import tempfile
-import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
+from screens import Screens, parse_args
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "assets" / "screenshots")
-    parser.add_argument("--size", default="1400x900")
-    args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.lower().split("x"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    sys.path.insert(0, str(ROOT))
+    args = parse_args(__doc__.splitlines()[0], argv)
+    screens = Screens(args.out, args.size)
+    new_window, load_images, close = screens.new_window, screens.load_images, screens.close
 
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QDragMoveEvent, QFont
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtGui import QDragMoveEvent
 
-    from ui.app import configure_application
     from ui.commands import InsertLayerCommand
     from ui.main_window import MainWindow
     from ui.paths import example_networks
 
-    app = QApplication.instance() or QApplication([])
-    configure_application(app)
-    font = QFont("DejaVu Sans")
-    font.setPointSizeF(9.5)
-    app.setFont(font)
-    args.out.mkdir(parents=True, exist_ok=True)
-
-    def settle(window: MainWindow, seconds: float = 0.2) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-        while window.data_panel.loader.busy:
-            app.processEvents()
-            time.sleep(0.02)
-        app.processEvents()
-
-    homes = tempfile.TemporaryDirectory(prefix="dllab-screens-")
-
-    def new_window(theme: str = "light") -> MainWindow:
-        # A fresh DLLAB_HOME per window: the default layout, and no settings of yours read or written.
-        os.environ["DLLAB_HOME"] = tempfile.mkdtemp(dir=homes.name)
-        window = MainWindow()
-        window.set_theme(theme)
-        window.resize(width, height)
-        window.show()
-        settle(window)
-        return window
-
-    # MNIST as a user has it after the first download: in the dataset cache (here a temporary one that links
-    # to the real files), chosen by name, so no folder of this machine shows in the pictures.
-    cache = tempfile.TemporaryDirectory(prefix="dllab-screens-data-")
-    have_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file()
-    if have_mnist:
-        (Path(cache.name) / "mnist").symlink_to(MNIST_DIR, target_is_directory=True)
-        os.environ["DLLAB_DATA_DIR"] = cache.name
-
-    def load_images(window: MainWindow) -> None:
-        window.data_panel.select_source("mnist" if have_mnist else "shapes")
-        window.data_panel.load()
-        settle(window, 0.3)
-
     def save(window: MainWindow, name: str) -> None:
-        settle(window)
-        window.statusBar().clearMessage()
-        path = args.out / f"{name}.png"
-        window.grab().save(str(path))
-        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-
-    def close(window: MainWindow) -> None:
-        window.state.undo_stack.setClean()
-        window.close()
+        screens.settle(window)
+        screens.grab(window, name)
 
     for path in example_networks():
         window = new_window()
@@ -139,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     window.state.set_current_layer(0)
     save(window, "spiral_mlp_dark")
     close(window)
-    homes.cleanup()
-    cache.cleanup()
+    screens.cleanup()
     return 0
 
 

@@ -20,16 +20,11 @@ the Training panel stays. ``view_training.png`` is the learning curves during th
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
+from screens import Screens, parse_args
 
 SIGMOID_NET = {
     "format": "dllab.network/1",
@@ -47,55 +42,19 @@ SIGMOID_NET = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "assets" / "screenshots")
-    parser.add_argument("--size", default="1400x900")
-    args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.lower().split("x"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    sys.path.insert(0, str(ROOT))
-
-    from PySide6.QtGui import QFont
-    from PySide6.QtWidgets import QApplication
+    args = parse_args(__doc__.splitlines()[0], argv)
+    screens = Screens(args.out, args.size, reserve_core=True)
+    app, settle, close = screens.app, screens.settle, screens.close
 
     from ui import dialogs
-    from ui.app import configure_application, reserve_a_core_for_the_window
     from ui.main_window import MainWindow
     from ui.paths import example_networks
     from ui.views import TrainingView
 
-    reserve_a_core_for_the_window()
-    app = QApplication.instance() or QApplication([])
-    configure_application(app)
-    font = QFont("DejaVu Sans")
-    font.setPointSizeF(9.5)
-    app.setFont(font)
     dialogs.show_error = lambda parent, title, message: print(f"{title}: {message}", file=sys.stderr)
-    args.out.mkdir(parents=True, exist_ok=True)
-    homes = tempfile.TemporaryDirectory(prefix="dllab-screens-")
-    cache = tempfile.TemporaryDirectory(prefix="dllab-screens-data-")
-    have_mnist = (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file()
-    if have_mnist:
-        (Path(cache.name) / "mnist").symlink_to(MNIST_DIR, target_is_directory=True)
-        os.environ["DLLAB_DATA_DIR"] = cache.name
-
-    def settle(window: MainWindow, seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end or window.data_panel.loader.busy:
-            app.processEvents()
-            time.sleep(0.01)
-        app.processEvents()
 
     def new_window() -> MainWindow:
-        os.environ["DLLAB_HOME"] = tempfile.mkdtemp(dir=homes.name)
-        window = MainWindow()
-        window.set_theme("light")
-        window.resize(width, height)
-        window.show()
-        window.focus_on_views()
-        window.dock_training.raise_()
-        settle(window)
-        return window
+        return screens.new_window(focus_views=True)
 
     def train(window: MainWindow, during: TrainingView | None = None, **settings: Any) -> None:
         """Train with ``settings``; with ``during``, also save that view when 70 % is done (``view_training.png``)."""
@@ -121,10 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print(ended[0])
 
     def grab(window: MainWindow, name: str) -> None:
-        window.statusBar().clearMessage()
-        path = args.out / f"view_{name}.png"
-        window.grab().save(str(path))
-        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        screens.grab(window, f"view_{name}")
 
     def save(window: MainWindow, view: TrainingView, name: str) -> None:
         window.views.setCurrentWidget(view)
@@ -133,15 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         settle(window, 0.2)
         grab(window, name)
 
-    def close(window: MainWindow) -> None:
-        window.state.undo_stack.setClean()
-        window.state.mark_saved(Path(homes.name) / "design.json")
-        window.close()
-
     def load_images(window: MainWindow, subset: int) -> None:
-        window.data_panel.select_source("mnist" if have_mnist else "shapes")
-        window.data_panel.load()
-        settle(window, 0.5)
+        screens.load_images(window, 0.5)
         window.state.set_data_settings(subset=subset, normalization="scale")
 
     # The spiral: curves and the decision boundary.
@@ -187,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         save(window, view, name)
 
     # The book's optimizer comparison (figure 6-9, 2000 mini-batches each) and a random search on MNIST.
-    if have_mnist:
+    if screens.have_mnist:
         window = new_window()
         window.compare_view.choose_experiment("optimizers")
         window.compare_view.processes_spin.setValue(2)
@@ -208,8 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     save(window, window.distributions_view, "distributions")
     close(window)
 
-    cache.cleanup()
-    homes.cleanup()
+    screens.cleanup()
     return 0
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QScrollArea, QWidget
 
 from ui.data_panel import dataset_summary
 from ui.sample_preview import SamplePreview
+from ui.scroll_panel import scroll_body
 from ui.state import AppState
 
 
@@ -16,14 +16,7 @@ class DatasetView(QScrollArea):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        body = QWidget(self)
-        self.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(20, 16, 20, 16)
-        layout.setSpacing(8)
+        body, layout = scroll_body(self, margins=(20, 16, 20, 16))
         self.title = QLabel(body)
         self.title.setObjectName("sectionTitle")
         self.summary = QLabel(body)
