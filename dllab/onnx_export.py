@@ -102,40 +102,31 @@ def _onnx_pads(layer: Layer) -> list[int]:
     return [int(top), int(left), int(bottom), int(right)]
 
 
+def _windowed(g: _GraphBuilder, op: str, layer: Layer, inputs: list[str], **attributes: Any) -> str:
+    """A node of an operation that slides a window: a convolution or a pooling."""
+    return g.node(
+        op,
+        inputs,
+        layer.name,
+        kernel_shape=list(layer.kernel),
+        strides=list(layer.stride),
+        pads=_onnx_pads(layer),
+        **attributes,
+    )
+
+
 def _conv2d(g: _GraphBuilder, layer: Layer, x: str) -> str:
     w = g.constant(f"{layer.name}.W", layer.params["W"])
     b = g.constant(f"{layer.name}.b", layer.params["b"])
-    return g.node(
-        "Conv",
-        [x, w, b],
-        layer.name,
-        kernel_shape=list(layer.kernel),
-        strides=list(layer.stride),
-        pads=_onnx_pads(layer),
-    )
+    return _windowed(g, "Conv", layer, [x, w, b])
 
 
 def _max_pool(g: _GraphBuilder, layer: Layer, x: str) -> str:
-    return g.node(
-        "MaxPool",
-        [x],
-        layer.name,
-        kernel_shape=list(layer.kernel),
-        strides=list(layer.stride),
-        pads=_onnx_pads(layer),
-    )
+    return _windowed(g, "MaxPool", layer, [x])
 
 
 def _avg_pool(g: _GraphBuilder, layer: Layer, x: str) -> str:
-    return g.node(
-        "AveragePool",
-        [x],
-        layer.name,
-        kernel_shape=list(layer.kernel),
-        strides=list(layer.stride),
-        pads=_onnx_pads(layer),
-        count_include_pad=1,
-    )
+    return _windowed(g, "AveragePool", layer, [x], count_include_pad=1)
 
 
 def _flatten(g: _GraphBuilder, layer: Layer, x: str) -> str:

@@ -109,6 +109,22 @@ def _toy_info(name: str, title: str) -> DatasetInfo:
     )
 
 
+def _download_info(
+    name: str, title: str, what: str, megabytes: int, *, allows_flip: bool = False
+) -> DatasetInfo:
+    """A downloaded set in the layout of MNIST: 70,000 28x28 grey images in 10 classes."""
+    return DatasetInfo(
+        name=name,
+        title=title,
+        description=f"70,000 {what}, 28x28 grey (downloaded once, {megabytes} MB)",
+        kind="download",
+        task="classification",
+        input_shape=(1, 28, 28),
+        num_classes=10,
+        allows_flip=allows_flip,
+    )
+
+
 _INFO: dict[str, DatasetInfo] = {
     "spiral": _toy_info("spiral", "Spiral"),
     "moons": _toy_info("moons", "Moons"),
@@ -127,34 +143,11 @@ _INFO: dict[str, DatasetInfo] = {
         default_samples=SHAPES_DEFAULT_SAMPLES,
         default_noise=SHAPES_DEFAULT_NOISE,
     ),
-    "mnist": DatasetInfo(
-        name="mnist",
-        title="MNIST",
-        description="70,000 handwritten digits 0-9, 28x28 grey (downloaded once, 11 MB)",
-        kind="download",
-        task="classification",
-        input_shape=(1, 28, 28),
-        num_classes=10,
+    "mnist": _download_info("mnist", "MNIST", "handwritten digits 0-9", 11),
+    "fashion-mnist": _download_info(
+        "fashion-mnist", "Fashion-MNIST", "clothing images in 10 classes", 30, allows_flip=True
     ),
-    "fashion-mnist": DatasetInfo(
-        name="fashion-mnist",
-        title="Fashion-MNIST",
-        description="70,000 clothing images in 10 classes, 28x28 grey (downloaded once, 30 MB)",
-        kind="download",
-        task="classification",
-        input_shape=(1, 28, 28),
-        num_classes=10,
-        allows_flip=True,
-    ),
-    "kmnist": DatasetInfo(
-        name="kmnist",
-        title="Kuzushiji-MNIST",
-        description="70,000 cursive Japanese characters in 10 classes, 28x28 grey (downloaded once, 21 MB)",
-        kind="download",
-        task="classification",
-        input_shape=(1, 28, 28),
-        num_classes=10,
-    ),
+    "kmnist": _download_info("kmnist", "Kuzushiji-MNIST", "cursive Japanese characters in 10 classes", 21),
 }
 
 DATASET_NAMES: tuple[str, ...] = tuple(_INFO)
