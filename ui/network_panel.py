@@ -404,12 +404,7 @@ class NetworkView(QListView):
     # --- dropping in ----------------------------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(LAYER_MIME):
-            event.setDropAction(_drop_action(event.mimeData()))
-            event.accept()
-            self._set_drop_gap(self.gap_at(event.position().toPoint()))
-        else:
-            event.ignore()
+        self.dragMoveEvent(event)  # a QDragEnterEvent is a QDragMoveEvent: the same answer and drop marker
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         if event.mimeData().hasFormat(LAYER_MIME):

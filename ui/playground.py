@@ -15,6 +15,7 @@ The parts: :mod:`ui.playground_settings` (sidebar), :mod:`ui.playground_player` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -302,20 +303,19 @@ class PlaygroundView(QWidget):
         self._recompute()
 
     def _on_export_png_triggered(self) -> None:
-        suggestion = str(Path.home() / f"playground-{self.function.name}.png")
-        path = dialogs.get_save_path(self, "Export plot", suggestion, "PNG image (*.png)")
-        if path is None:
-            return
-        with dialogs.report_user_errors(self, "Export failed"):
-            self.export_png(path)
+        self._export("Export plot", "png", "PNG image (*.png)", self.export_png)
 
     def _on_export_csv_triggered(self) -> None:
-        suggestion = str(Path.home() / f"playground-{self.function.name}.csv")
-        path = dialogs.get_save_path(self, "Export trajectories", suggestion, "CSV table (*.csv)")
+        self._export("Export trajectories", "csv", "CSV table (*.csv)", self.export_csv)
+
+    def _export(self, title: str, suffix: str, filters: str, write: Callable[[Path], object]) -> None:
+        """Ask where to save (``playground-<function>.<suffix>`` in the home folder), then ``write`` there."""
+        suggestion = str(Path.home() / f"playground-{self.function.name}.{suffix}")
+        path = dialogs.get_save_path(self, title, suggestion, filters)
         if path is None:
             return
         with dialogs.report_user_errors(self, "Export failed"):
-            self.export_csv(path)
+            write(path)
 
     # -- mouse ---------------------------------------------------------------------------------------------
 
