@@ -17,6 +17,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ui import theme
+from ui.formatting import shape_text
 from ui.training_session import BoundarySnapshot, SessionStarted
 from ui.views.base import TrainingView, class_color, plot_widget_background, set_title, style_plot
 
@@ -94,7 +95,7 @@ class BoundaryView(TrainingView):
 
     def reason_not_applicable(self, started: SessionStarted) -> str | None:
         if started.extent is None:
-            features = "x".join(str(d) for d in started.input_shape)
+            features = shape_text(started.input_shape)
             if started.task != "classification":
                 return "the decision boundary is drawn for classification; this run fits a regression."
             return (
