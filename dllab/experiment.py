@@ -11,9 +11,10 @@ seed of the batch order, weight decay, clipping, ...) and the seed of the initia
      "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 100, "epochs": 10, ...},
      "seed": 0}
 
-The same description is written by the app's File ▸ Save (with an ``"app"`` section of what only the app
-remembers, such as the values of the optimizers not chosen), read back by File ▸ Open, and made from the
-command line's flags. :meth:`Experiment.from_dict` also reads a run folder's ``config.json``
+The same description is what the app's File ▸ Save writes (:func:`design_document`: format
+``"dllab.design/1"``, so that every reader of a network file reads its network, with what only the app remembers
+beside it, such as the values of the optimizers not chosen), what File ▸ Open reads back, and what the command
+line's flags make. :meth:`Experiment.from_dict` also reads a run folder's ``config.json``
 (``"dllab.run/1"``: the same sections beside the run's record) and the app's older design files
 (``"dllab.design/1"``), so ``dllab train --config RUN/config.json`` repeats a run and old files still open.
 
@@ -60,7 +61,7 @@ RUN_CONFIG_FILE = "config.json"
 #: What a run's ``config.json`` keeps in its data section besides the settings: a record of the run.
 RUN_RECORD_KEYS = ("train_samples", "val_samples", "test_samples", "class_names", "input_shape")
 #: The keys of an experiment document.
-EXPERIMENT_KEYS = ("format", "network", "data", "training", "seed", "app")
+EXPERIMENT_KEYS = ("format", "network", "data", "training", "seed")
 #: The augmentation settings (``Augmenter.to_dict()``).
 AUGMENT_KEYS = ("shift", "rotation", "flip", "noise", "image_shape", "fill")
 #: The largest augmentation shift, in pixels (as ``--augment`` allows).
@@ -210,8 +211,8 @@ class DataSettings:
 
     @property
     def seed(self) -> int:
-        """The app's one data seed: the generator seed (the app uses it for the split too)."""
-        return self.generator_seed
+        """The app's data seed: the split seed when set, else the generator seed (the app sets both to it)."""
+        return self.split_seed if self.split_seed is not None else self.generator_seed
 
     @property
     def shift(self) -> int:
@@ -354,7 +355,7 @@ class DataSettings:
 # --- the app's older design files ------------------------------------------------------------------------
 
 
-def _design_data(values: Any) -> dict[str, Any]:
+def older_design_data(values: Any) -> dict[str, Any]:
     """The data settings an older design file holds (``"dllab.design/1"``), as app names; what is invalid is
     left out (as the app always read them)."""
     if not isinstance(values, Mapping):
@@ -627,12 +628,52 @@ class Experiment:
 
     @classmethod
     def _from_design(cls, document: Mapping[str, Any], network: dict[str, Any], where: str) -> Experiment:
+        if is_design_of_experiment(document):
+            data = dict(document.get("data") or {})
+            data["dataset"] = data.pop("source", None)
+            training = {k: v for k, v in document["training"].items() if k not in DESIGN_APP_KEYS}
+            experiment = {"format": EXPERIMENT_FORMAT, "network": network, "data": data, "training": training}
+            return cls.from_dict({**experiment, "seed": document.get("seed", 0)}, where=where)
         data = DataSettings.from_app_settings(
-            {"source": "spiral", "normalization": "scale", **_design_data(document.get("data"))},
+            {"source": "spiral", "normalization": "scale", **older_design_data(document.get("data"))},
             DataSettings("spiral"),
         )
         training, seed = _design_training(document.get("training"), where)
         return cls(network, data, training, seed)
+
+
+#: What a design file's training section holds besides the training config: the values the app remembers for
+#: every optimizer and schedule (the ones not chosen included).
+DESIGN_APP_KEYS = ("optimizer_params", "schedule_params")
+
+
+def is_design_of_experiment(document: Mapping[str, Any]) -> bool:
+    """Whether a design file (``"dllab.design/1"``) holds a whole experiment (as :func:`design_document` writes
+    it: a training config with its learning rate) rather than the older layout of the app's settings."""
+    training = document.get("training")
+    return isinstance(training, Mapping) and "lr" in training
+
+
+def design_document(experiment: Experiment, remembered: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The experiment as the desktop app's design file holds it (format ``"dllab.design/1"``, so every reader
+    of a network file reads its network).
+
+    The sections are the experiment's (:meth:`Experiment.to_dict`), with the data set under ``"source"`` (the
+    app's word) and, beside the training config, the values the app remembers for every optimizer and
+    schedule (``remembered``: ``optimizer_params`` and ``schedule_params``), which
+    :meth:`Experiment.from_dict` reads past::
+
+        {"format": "dllab.design/1", "network": {...}, "data": {"source": "mnist", "val_fraction": 0.1, ...},
+         "training": {"optimizer": "adam", "lr": 0.001, ..., "optimizer_params": {...}}, "seed": 0}
+    """
+    document = experiment.to_dict()
+    data = document["data"]
+    document["data"] = {"source": data.pop("dataset"), **data}
+    for key in DESIGN_APP_KEYS:
+        if remembered is not None and key in remembered:
+            document["training"][key] = copy.deepcopy(remembered[key])
+    document["format"] = DESIGN_FORMAT
+    return document
 
 
 def read_network_document(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -2,10 +2,10 @@
 
 The rule has two halves.
 
-- **Input.** When the data's sample shape differs from the spec's ``input_shape``, the network takes the
-  data's shape if its first layer can use it: a Conv2D (or a pooling layer) needs images, channels x height x
-  width; a Dense layer takes any sample flattened. A spec whose input already holds as many values as a sample
-  and suits its first layer keeps its shape (the samples are reshaped to it). The change is said in one line,
+- **Input.** The network takes the data's sample shape if its first layer can use it: a Conv2D (or a pooling
+  layer) needs images, channels x height x width; a Dense layer takes any sample flattened. A spec whose input
+  already holds as many values as a sample and suits its first layer keeps its shape (the samples are reshaped
+  to it). The change is said in one line,
   e.g. ``"input shape set to 1×28×28 from the data"``.
 - **Output.** The network's last layer must have one output per class (a binary set may use one sigmoid
   output instead of two), or one per regression target; otherwise one :class:`~dllab.spec.SpecError` names
@@ -139,8 +139,6 @@ def fit_input(spec: dict[str, Any], data: DataFacts) -> tuple[tuple[int, ...] | 
     """
     want = data.sample_shape
     current = _valid_shape(spec.get("input_shape"))
-    if current == want:
-        return None, None
     size = math.prod(want)
     flat = (size,)
     image = want if len(want) == 3 else None

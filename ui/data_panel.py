@@ -269,6 +269,7 @@ class DataPanel(QScrollArea):
         self.loader.cancelled.connect(self._on_loader_cancelled)
         state.data_settings_changed.connect(self._on_state_data_settings_changed)
         state.dataset_changed.connect(self._on_state_dataset_changed)
+        state.data_reload_requested.connect(self._on_state_data_reload_requested)
         self._show_settings()
         self._show_source_controls()
 
@@ -302,13 +303,30 @@ class DataPanel(QScrollArea):
             n_samples=settings.n_samples if generated else None,
             noise=settings.noise if generated else None,
             n_classes=settings.n_classes if generated and dataset_info(source).variable_classes else None,
-            seed=settings.seed,
+            seed=settings.generator_seed,
             fit_network=fit_network,
         )
         if source in DATASET_NAMES and dataset_info(source).kind == "2d":
             self.loader.load_now(request)
         else:
             self.loader.load(request)
+
+    def load_from_settings(self) -> None:
+        """Show the state's data source as it stands (an opened run or design set it, with how a generated set
+        is made) and load it, keeping the network as it is."""
+        source = self._state.data_settings.source
+        with QSignalBlocker(self.source_combo):
+            self.source_combo.setCurrentIndex(
+                self.source_combo.findData(source if source in DATASET_NAMES else LOCAL_SOURCE)
+            )
+        if source not in DATASET_NAMES:
+            self.path_edit.setText(source)
+        self._show_settings()
+        self._show_source_controls()
+        self.load(fit_network=False)
+
+    def _on_state_data_reload_requested(self) -> None:
+        self.load_from_settings()
 
     def shutdown(self) -> None:
         """Stop any load in progress (the window is closing)."""

@@ -8,19 +8,23 @@ the status bar (``AppState.message_posted``).
 
 Design files
 ------------
-Save writes a *design file* (JSON, format ``dllab.design/1``): the network spec under ``"network"``, unchanged,
-beside how the data are prepared (``"data"``: validation share, subset, normalisation, augmentation, and the
-source for reference) and the training settings (``"training"``: optimizer and its hyperparameters, schedule,
-batch size, epochs, seed)::
+Save writes a *design file* (JSON, format ``dllab.design/1``): the engine's one description of the experiment
+(:class:`dllab.experiment.Experiment`, written by :func:`dllab.experiment.design_document`): the network spec
+under ``"network"``, unchanged, the data settings (``"data"``: the source, how a generated set is made, subset,
+validation share, normalisation, augmentation), the training config (``"training"``, with the values the app
+remembers for every optimizer and schedule beside it) and the seed::
 
-    {"format": "dllab.design/1", "network": {"format": "dllab.network/1", ...}, "data": {...}, "training": {...}}
+    {"format": "dllab.design/1", "network": {"format": "dllab.network/1", ...}, "data": {"source": ...},
+     "training": {"optimizer": ..., "lr": ..., ...}, "seed": 0}
 
 The engine reads the network of a design file wherever it reads a network file (``dllab train design.json
---data mnist`` works). Open reads both design files and plain network files (the examples, files written by
-hand or by the engine); a plain network keeps the current settings. A file is read once, by
-:func:`dllab.spec.read_design`: only a regular file within the engine's limits of size and nesting, so a
-damaged, hostile or non-regular file becomes one :class:`~dllab.spec.SpecError` whose sentence the dialog
-shows.
+--data mnist`` works) and the whole experiment with ``dllab train --config design.json``. Open reads design files
+(older ones too), a run folder's ``config.json`` and experiment files, which restore the whole experiment, the
+data source included, and plain network files (the examples, files written by hand or by the engine), which
+keep the current settings. A file is read once, by :func:`dllab.experiment.read_network_document`: only a
+regular file within the engine's limits of size and nesting, so a damaged, hostile or non-regular file becomes
+one :class:`~dllab.spec.SpecError` whose sentence the dialog shows; invalid settings in it are one
+:class:`~dllab.errors.SettingsError` and change nothing.
 """
 
 from __future__ import annotations
@@ -37,12 +41,13 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 import dllab
-from dllab.spec import FORMAT, SpecError, read_design
+from dllab.experiment import RUN_FORMAT, read_network_document
+from dllab.spec import FORMAT, SpecError
 from ui import autosave, dialogs, settings
 from ui.state import AppState
 
 AUTOSAVE_DELAY_MS = 1500
-NETWORK_FILTERS = "dllab designs and networks (*.json);;All files (*)"
+NETWORK_FILTERS = "dllab designs, networks and run configs (*.json);;All files (*)"
 MODEL_FILTERS = "dllab models (*.dllab.npz *.npz);;All files (*)"
 
 
@@ -57,12 +62,13 @@ def read_network_file(path: Path) -> dict[str, Any]:
 
 
 def read_design_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The network spec in ``path`` and, for a design file, the whole design document (None otherwise).
+    """The network spec in ``path`` and, for a design file, a run's ``config.json`` or an experiment file, the
+    whole document (None for a plain network file).
 
     The file is read once. Raises ``SpecError`` like :func:`read_network_file`.
     """
     path = Path(path)
-    network, document = read_design(path)
+    network, document = read_network_document(path)
     spec = copy.deepcopy(network)
     layers = spec.get("layers")
     if not isinstance(layers, list) or not all(
@@ -71,6 +77,11 @@ def read_design_file(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]
         raise SpecError(f"{path.name} is not a dllab network: it needs a list of layers, each with a 'type'")
     spec.setdefault("format", FORMAT)
     return spec, document
+
+
+def _document_name(path: Path) -> str:
+    """How messages name an opened file: a run's ``config.json`` with its run folder."""
+    return f"{path.parent.name}/{path.name}" if path.name == "config.json" and path.parent.name else path.name
 
 
 def _engine_function(name: str, module: str) -> Callable[..., Any]:
@@ -142,21 +153,28 @@ class DocumentController(QObject):
         return self.open_network_file(path, ask=False) if path is not None else False
 
     def open_network_file(self, path: Path, *, ask: bool = True) -> bool:
-        """Open the design or network in ``path`` (asking about unsaved changes first unless ``ask`` is False).
+        """Open the design, run config, experiment or network in ``path`` (asking about unsaved changes first
+        unless ``ask`` is False).
 
-        A design file also brings its training and data preparation settings back.
+        A design file, a run folder's ``config.json`` or an experiment file also brings its data and training
+        settings back (:meth:`ui.state.AppState.apply_document`); settings that cannot be used change nothing.
         """
         if self._refuse_while_training() or (ask and not self.maybe_save()):
             return False
         try:
             spec, document = read_design_file(Path(path))
+            if document is not None:
+                self._state.apply_document(document, _document_name(Path(path)))
         except dialogs.USER_ERRORS as exc:
             dialogs.show_error(self._window, "Cannot open network", dialogs.error_sentence(exc))
             return False
-        if document is not None:
-            self._state.apply_design_settings(document)
-        self._state.load_network(spec, Path(path))
         settings.add_recent_file(Path(path))
+        if document is not None and document.get("format") == RUN_FORMAT:
+            # A run's record is never overwritten: the experiment opens as a new design (Save asks where).
+            self._state.load_network(spec)
+            self._report_fit(f"Opened the experiment of the run {_document_name(Path(path))}.")
+            return True
+        self._state.load_network(spec, Path(path))
         self._report_fit(f"Opened {Path(path).name}.")
         return True
 

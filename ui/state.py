@@ -6,7 +6,13 @@ the edit methods here (``insert_layer``, ``remove_layer``, ``move_layer``, ...).
 spec with the engine (:func:`dllab.analyze`), so shapes, parameter counts and the reason a network cannot be
 built always come from the engine and never from the UI.
 
-The network is a plain dict in the engine's spec format (``dllab.network/1``); it is what gets saved.
+The network is a plain dict in the engine's spec format (``dllab.network/1``). With the data settings (the
+engine's :class:`dllab.experiment.DataSettings`, the same object a run records) and the training settings it
+makes the engine's :class:`dllab.experiment.Experiment` (:meth:`AppState.experiment`), which is what a design
+file holds; a run folder's ``config.json`` restores all of it (:meth:`AppState.apply_document`). How the network
+meets the loaded data is the engine's one fit rule (:func:`dllab.fit.fit_network`): when a data set is loaded
+(:meth:`AppState.fit_network_to_dataset`) and when layers change, the input takes the data's shape if the first
+layer can use it, and the status bar says so in one line.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +28,17 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 import dllab
-from dllab import optimizers, runs, schedules
-from dllab.data import Augmenter, Dataset, DatasetError, PreparedData, prepare, reshape_for
+from dllab import optimizers, schedules
+from dllab.data import Augmenter, Dataset, DatasetError, PreparedData
+from dllab.experiment import (
+    DataSettings,
+    Experiment,
+    is_design_of_experiment,
+    older_design_data,
+    training_config_from_choices,
+)
+from dllab.experiment import design_document as experiment_design_document
+from dllab.fit import DataFacts, fit_input, fit_network, output_problem
 from dllab.spec import DESIGN_FORMAT, FORMAT, LAYER_TYPES, Analysis
 from dllab.trainer import TrainingConfig
 from ui.formatting import shape_text, spec_error_text
@@ -53,31 +68,8 @@ def default_layer(type_name: str) -> dict[str, Any]:
     return {"type": type_name, **{s.name: copy.deepcopy(s.default) for s in cls.SETTINGS}}
 
 
-@dataclass(frozen=True)
-class DataSettings:
-    """What to load and how to prepare it (see :func:`dllab.data.load_dataset` and :func:`dllab.data.prepare`).
-
-    ``source`` is a built-in name (``"spiral"``, ``"mnist"``, ...) or the path of a local file or folder.
-    """
-
-    source: str = "spiral"
-    n_samples: int | None = None
-    noise: float | None = None
-    n_classes: int | None = None
-    seed: int = 0
-    val_fraction: float = 0.1
-    subset: int | None = None
-    subset_mode: str = "first"
-    normalization: str = "scale"
-    shift: int = 0
-    rotation: float = 0.0
-    flip: bool = False
-    augment_noise: float = 0.0
-
-    @property
-    def augmentation_enabled(self) -> bool:
-        """Whether any augmentation is switched on."""
-        return bool(self.shift or self.rotation or self.flip or self.augment_noise)
+#: The data settings the app starts with: the spiral, scaled to [0, 1], split with the data seed 0.
+DEFAULT_DATA = DataSettings("spiral", normalization="scale", split_seed=0)
 
 
 def _default_optimizer_params() -> dict[str, dict[str, float | None]]:
@@ -101,6 +93,9 @@ class TrainingSettings:
     batch_size: int = 32
     epochs: int = 50
     seed: int = 0
+    #: The training config's settings the app has no editor for (``max_steps``, ``early_stopping``, ...), as an
+    #: opened experiment gives them; only those that differ from the engine's defaults.
+    engine_settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hyperparameters(self) -> dict[str, float | None]:
@@ -167,73 +162,66 @@ class TrainingSettings:
                 changes[key] = value
         return replace(base, **changes)
 
+    def with_config(self, config: TrainingConfig, seed: int) -> TrainingSettings:
+        """These settings with an experiment's training config in place (File ▸ Open of a run or a design).
+
+        The config's optimizer takes its learning rate, weight decay, clipping and options (the values
+        remembered for the other optimizers stay), and its schedule its options; the batch size, epochs and
+        ``seed`` (the experiment's) follow, and what the app has no editor for goes to :attr:`engine_settings`.
+        """
+        optimizer, schedule = config.optimizer.lower(), config.schedule.lower()
+        optimizer_params = copy.deepcopy(self.optimizer_params)
+        optimizer_params[optimizer] = {
+            **optimizer_params.get(optimizer, {}),
+            "lr": config.lr,
+            "weight_decay": config.weight_decay,
+            "clip_norm": config.clip_norm,
+            **config.optimizer_options,
+        }
+        schedule_params = copy.deepcopy(self.schedule_params)
+        schedule_params[schedule] = {**schedule_params.get(schedule, {}), **config.schedule_options}
+        defaults = TrainingConfig().to_dict()
+        engine = {
+            key: value
+            for key, value in config.to_dict().items()
+            if key not in APP_TRAINING_FIELDS and value != defaults[key]
+        }
+        return replace(
+            self,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
+            schedule=schedule,
+            schedule_params=schedule_params,
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            seed=seed,
+            engine_settings=engine,
+        )
+
+
+#: The :class:`~dllab.trainer.TrainingConfig` fields the app edits (or derives, as the augmentation from the
+#: data settings); the others are kept as :attr:`TrainingSettings.engine_settings`.
+APP_TRAINING_FIELDS = (
+    "optimizer",
+    "lr",
+    "optimizer_options",
+    "weight_decay",
+    "clip_norm",
+    "schedule",
+    "schedule_options",
+    "batch_size",
+    "epochs",
+    "seed",
+    "augment",
+)
+
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _valid_data_value(key: str, value: Any) -> bool:
-    """Whether ``value`` is acceptable for the data setting ``key`` (of :data:`DESIGN_DATA_KEYS`)."""
-    if key == "val_fraction":
-        return _is_number(value) and 0 <= value < 1
-    if key == "subset":
-        return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
-    if key == "subset_mode":
-        return value in ("first", "random")
-    if key == "normalization":
-        return value in ("none", "scale", "standardize")
-    if key == "shift":
-        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    if key == "flip":
-        return isinstance(value, bool)
-    return _is_number(value) and value >= 0  # rotation, augment_noise
-
-
-#: The data settings a design file keeps: how the data are prepared, not where they come from.
-DESIGN_DATA_KEYS = (
-    "val_fraction",
-    "subset",
-    "subset_mode",
-    "normalization",
-    "shift",
-    "rotation",
-    "flip",
-    "augment_noise",
-)
-
 #: Why the network cannot be edited while it trains.
 LOCKED_REASON = "The network is locked while it trains: stop training to change it."
-
-
-def fit_spec_to_dataset(spec: dict[str, Any], dataset: Dataset) -> tuple[dict[str, Any], list[str]]:
-    """The spec changed so that it takes ``dataset``'s samples and ends in as many outputs as it needs.
-
-    The input keeps its kind: a flat input (an MLP) becomes the flattened sample size, an image input (a CNN)
-    takes the image shape when the data are images. The last Dense layer gets one unit per class (or per
-    regression target; one unit for two classes under the sigmoid loss), and a regression dataset gets the
-    mean-squared-error loss. Returns the new spec and a list of what changed (empty: it already fits).
-    """
-    new = copy.deepcopy(spec)
-    changes: list[str] = []
-    data_shape = tuple(int(d) for d in dataset.input_shape)
-    current = tuple(spec.get("input_shape") or ())
-    want = data_shape if len(current) == 3 and len(data_shape) == 3 else (math.prod(data_shape),)
-    if current != want:
-        new["input_shape"] = list(want)
-        changes.append(f"input shape {shape_text(want)}")
-    loss = new.get("loss", "softmax_cross_entropy")
-    if dataset.task == "regression" and loss != "mse":
-        new["loss"] = loss = "mse"
-        changes.append("mean squared error loss")
-    outputs = dataset.num_outputs
-    if loss == "sigmoid_binary_cross_entropy" and dataset.num_classes == 2:
-        outputs = 1
-    layers = new.get("layers") or []
-    last_dense = next((i for i in range(len(layers) - 1, -1, -1) if layers[i].get("type") == "Dense"), None)
-    if outputs > 0 and last_dense is not None and layers[last_dense].get("units") != outputs:
-        layers[last_dense]["units"] = outputs
-        changes.append(f"last Dense layer {outputs} units")
-    return new, changes
 
 
 class GuardedUndoStack(QUndoStack):
@@ -274,6 +262,8 @@ class AppState(QObject):
     train_requested = Signal()
     stop_requested = Signal()
     message_posted = Signal(str)
+    #: An opened experiment changed the data source (or how a generated set is made): load it (the Data panel).
+    data_reload_requested = Signal()
 
     def __init__(self, spec: dict[str, Any] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -284,7 +274,7 @@ class AppState(QObject):
         self._current_layer = -1
         self._file_path: Path | None = None
         self._unsaved_outside_undo = False
-        self._data = DataSettings()
+        self._data = DEFAULT_DATA
         self._dataset: Dataset | None = None
         self._dataset_loading = False
         self._training = TrainingSettings()
@@ -357,41 +347,67 @@ class AppState(QObject):
         """The spec as the text of a network file."""
         return json.dumps(self._spec, indent=2) + "\n"
 
+    def experiment(self) -> Experiment:
+        """The design as the engine's one description of an experiment: the network, the data settings, the
+        training settings and the seed (raises a ``SettingsError`` for an invalid setting)."""
+        return Experiment(
+            self.spec_copy(), self.run_data_settings(), self.training_config(), self._training.seed
+        )
+
     def design_document(self) -> dict[str, Any]:
-        """The design as a file holds it: the network, how the data are prepared and the training settings.
+        """The design as a file holds it: the experiment (:meth:`experiment`) as
+        :func:`dllab.experiment.design_document` writes it, with the values remembered for every optimizer.
 
         Format ``dllab.design/1`` (:data:`dllab.spec.DESIGN_FORMAT`); the engine reads its ``"network"`` wherever
-        it reads a network file, so ``dllab train design.json --data ...`` works on it.
+        it reads a network file, so ``dllab train design.json --data ...`` works on it, and the whole experiment
+        with ``dllab train --config design.json``.
         """
-        data = {key: getattr(self._data, key) for key in DESIGN_DATA_KEYS}
-        data["source"] = self._data.source
-        return {
-            "format": DESIGN_FORMAT,
-            "network": copy.deepcopy(self._spec),
-            "data": data,
-            "training": self._training.to_design(),
-        }
+        return experiment_design_document(self.experiment(), self._training.to_design())
 
     def design_json(self) -> str:
         """The text of a design file."""
         return json.dumps(self.design_document(), indent=2) + "\n"
 
+    def apply_document(self, document: dict[str, Any], where: str = "the file") -> None:
+        """Take the data and training settings of an opened document (the network is the caller's to load).
+
+        A run folder's ``config.json`` or a design holding an experiment restores all of it, the data source
+        included (:attr:`data_reload_requested` asks for the data to be loaded when it changed); an older design
+        file gives its training settings and how the data are prepared, not where they come from, ignoring
+        invalid values.
+
+        Raises
+        ------
+        DllabError
+            When the document's settings are invalid (one sentence naming ``where``); nothing is changed then.
+        """
+        if document.get("format") == DESIGN_FORMAT and not is_design_of_experiment(document):
+            self.apply_design_settings(document)
+            return
+        experiment = Experiment.from_dict(document, where=where)
+        remembered = self._training
+        if document.get("format") == DESIGN_FORMAT:
+            remembered = TrainingSettings.from_design(document.get("training"))
+        self._training = remembered.with_config(experiment.training, experiment.seed)
+        self.training_settings_changed.emit()
+        old = self._data
+        self._data = replace(experiment.data, split_seed=experiment.split_seed)
+        self.data_settings_changed.emit()
+        generated = ("dataset", "generator_seed", "n_samples", "noise", "n_classes")
+        if self._dataset is None or any(getattr(old, k) != getattr(self._data, k) for k in generated):
+            self.data_reload_requested.emit()
+
     def apply_design_settings(self, document: dict[str, Any]) -> None:
-        """Take the training settings and the data preparation settings of a design file's document.
+        """Take the training settings and the data preparation settings of an older design file's document
+        (``dllab.design/1`` of the app's own layout).
 
         The data source is not changed (loading is the Data panel's job); invalid values are ignored.
         """
         self._training = TrainingSettings.from_design(document.get("training"))
         self.training_settings_changed.emit()
-        data = document.get("data")
-        if isinstance(data, dict):
-            self.set_data_settings(
-                **{
-                    key: data[key]
-                    for key in DESIGN_DATA_KEYS
-                    if key in data and _valid_data_value(key, data[key])
-                }
-            )
+        changes = older_design_data(document.get("data"))
+        changes.pop("source", None)
+        self.set_data_settings(**changes)
 
     def mark_saved(self, path: Path) -> None:
         """Record that the design was written to ``path``."""
@@ -409,12 +425,12 @@ class AppState(QObject):
         if not 0 <= index <= len(layers):
             raise IndexError(f"cannot insert at {index} into {len(layers)} layers")
         layers.insert(index, copy.deepcopy(layer))
-        self._network_edited()
+        self._layers_edited()
 
     def remove_layer(self, index: int) -> dict[str, Any]:
         """Remove the layer at ``index`` and return its entry."""
         removed = self._ensure_layers().pop(index)
-        self._network_edited()
+        self._layers_edited()
         return removed
 
     def move_layer(self, source: int, target: int) -> None:
@@ -423,14 +439,14 @@ class AppState(QObject):
         if not (0 <= source < len(layers) and 0 <= target < len(layers)):
             raise IndexError(f"cannot move layer {source} to {target} among {len(layers)} layers")
         layers.insert(target, layers.pop(source))
-        self._network_edited()
+        self._layers_edited()
 
     def replace_layer(self, index: int, layer: dict[str, Any]) -> dict[str, Any]:
         """Put ``layer`` in place of the entry at ``index`` and return the old entry."""
         layers = self._ensure_layers()
         old = layers[index]
         layers[index] = copy.deepcopy(layer)
-        self._network_edited()
+        self._layers_edited()
         return old
 
     def set_layer_option(self, index: int, key: str, value: Any) -> None:
@@ -440,7 +456,7 @@ class AppState(QObject):
             layer.pop(key, None)
         else:
             layer[key] = copy.deepcopy(value)
-        self._network_edited()
+        self._layers_edited()
 
     def set_network_option(self, key: str, value: Any) -> None:
         """Set a network-level key: ``name``, ``description``, ``input_shape`` or ``loss`` (None removes)."""
@@ -465,6 +481,20 @@ class AppState(QObject):
         if not isinstance(layers, list):
             layers = self._spec["layers"] = []
         return layers
+
+    def _layers_edited(self) -> None:
+        """After a change of the layers: the input takes the loaded data's shape when the first layer can use it
+        (the engine's fit rule, :func:`dllab.fit.fit_input`), said in the status bar; then as every edit."""
+        dataset = self._dataset
+        note = None
+        if dataset is not None and not self._training_active:
+            shape, _ = fit_input(self._spec, DataFacts.of(dataset))
+            if shape is not None:
+                self._spec["input_shape"] = list(shape)
+                note = f"Input shape set to {shape_text(shape)} from the {self.dataset_title()} data."
+        self._network_edited()
+        if note is not None:
+            self.message_posted.emit(note)
 
     def _network_edited(self) -> None:
         self._analysis = dllab.analyze(self._spec)
@@ -499,12 +529,10 @@ class AppState(QObject):
         return self._data
 
     def set_data_settings(self, **changes: Any) -> None:
-        """Change some data settings (names of :class:`DataSettings` fields)."""
-        known = {f.name for f in fields(DataSettings)}
-        unknown = set(changes) - known
-        if unknown:
-            raise KeyError(f"unknown data settings: {', '.join(sorted(unknown))}")
-        new = replace(self._data, **changes)
+        """Change some data settings: fields of :class:`dllab.experiment.DataSettings`, or the app's names for
+        them (``source``, ``seed`` for the generator and the split, ``shift``, ``rotation``, ``flip`` and
+        ``augment_noise`` for the augmentation); ``KeyError`` for anything else."""
+        new = DataSettings.from_app_settings(changes, self._data)
         if new != self._data:
             self._data = new
             self.data_settings_changed.emit()
@@ -533,7 +561,9 @@ class AppState(QObject):
             self.readiness_changed.emit()
 
     def fit_network_to_dataset(self) -> list[str]:
-        """Change the input shape and output units to fit the dataset, as one undo step; returns the changes.
+        """Fit the network to the loaded dataset by the engine's rule (:func:`dllab.fit.fit_network`): the input
+        takes the data's shape where the first layer can use it, the last Dense layer as many units as the data
+        needs (and a regression set the MSE loss), as one undo step; returns what changed.
 
         Says what changed in a status message.
         """
@@ -541,14 +571,13 @@ class AppState(QObject):
 
         if self._dataset is None:
             return []
-        new, changes = fit_spec_to_dataset(self._spec, self._dataset)
-        if changes:
-            title = self.dataset_title()
-            self.undo_stack.push(ReplaceSpecCommand(self, new, f"Fit network to {title}"))
-            self.message_posted.emit(
-                f"Fitted the network to {title}: {', '.join(changes)}. Edit ▸ Undo reverts it."
-            )
-        return changes
+        new, note = fit_network(self._spec, self._dataset, adapt_outputs=True)
+        if not note:
+            return []
+        title = self.dataset_title()
+        self.undo_stack.push(ReplaceSpecCommand(self, new, f"Fit network to {title}"))
+        self.message_posted.emit(f"Fitted the network to {title}: {note}. Edit ▸ Undo reverts it.")
+        return note.split("; ")
 
     def dataset_title(self) -> str:
         """Display name of the loaded dataset (or of the chosen source)."""
@@ -560,32 +589,18 @@ class AppState(QObject):
         return Path(name).name or name
 
     def prepare_data(self) -> PreparedData:
-        """The loaded dataset subset, split, normalised and shaped for the network (for the trainer)."""
+        """The loaded dataset subset, split, normalised and shaped for the network (for the trainer): the
+        engine's one data preparation, :meth:`dllab.experiment.DataSettings.prepare`."""
         if self._dataset is None:
             raise DatasetError("no dataset is loaded")
-        d = self._data
-        return prepare(
-            self._dataset,
-            input_shape=tuple(self._spec["input_shape"]),
-            val_fraction=d.val_fraction,
-            subset=d.subset,
-            subset_mode=d.subset_mode,
-            normalization=d.normalization,
-            seed=d.seed,
-        )
+        return self._data.prepare(self._spec["input_shape"], self._data.seed, dataset=self._dataset)
 
     def make_augmenter(self) -> Augmenter | None:
         """The augmentation to apply to training batches, or None (off, or not image data)."""
-        d = self._data
-        if self._dataset is None or not self._dataset.is_image or not d.augmentation_enabled:
+        augment = self._data.augment
+        if self._dataset is None or not self._dataset.is_image or augment is None:
             return None
-        return Augmenter(
-            shift=d.shift,
-            rotation=d.rotation,
-            flip=d.flip,
-            noise=d.augment_noise,
-            image_shape=self._dataset.input_shape,
-        )
+        return Augmenter.from_dict({**augment, "image_shape": self._dataset.input_shape})
 
     # --- training -------------------------------------------------------------------------------------------
 
@@ -630,41 +645,27 @@ class AppState(QObject):
         return schedules.get(t.schedule, **t.schedule_params.get(t.schedule, {}))
 
     def training_config(self) -> TrainingConfig:
-        """The engine's training config for these settings (raises ``ValueError`` for invalid values)."""
+        """The engine's training config for these settings (raises ``ValueError`` for invalid values): the
+        chosen optimizer's and schedule's values (:func:`dllab.experiment.training_config_from_choices`), the
+        augmentation of image data, and the settings the app has no editor for."""
         t = self._training
-        options = {k: v for k, v in t.hyperparameters.items() if v is not None}
-        default_lr = next(s.default for s in optimizers.OPTIMIZERS[t.optimizer].SETTINGS if s.name == "lr")
-        lr = float(options.pop("lr", default_lr))
-        weight_decay = float(options.pop("weight_decay", 0.0))
-        clip_norm = options.pop("clip_norm", None)
         augmenter = self.make_augmenter()
-        return TrainingConfig(
-            optimizer=t.optimizer,
-            lr=lr,
-            optimizer_options=options,
-            weight_decay=weight_decay,
-            clip_norm=clip_norm,
-            schedule=t.schedule,
-            schedule_options={
-                k: v for k, v in t.schedule_params.get(t.schedule, {}).items() if v is not None
-            },
+        return training_config_from_choices(
+            t.optimizer,
+            t.hyperparameters,
+            t.schedule,
+            t.schedule_params.get(t.schedule, {}),
             batch_size=t.batch_size,
             epochs=t.epochs,
             seed=t.seed,
             augment=augmenter.to_dict() if augmenter is not None else None,
+            **t.engine_settings,
         )
 
-    def run_data_settings(self) -> runs.DataSettings:
-        """The data settings as a run folder records them (:class:`dllab.runs.DataSettings`)."""
-        d = self._data
-        return runs.DataSettings(
-            dataset=d.source,
-            val_fraction=d.val_fraction,
-            subset=d.subset,
-            subset_mode=d.subset_mode,
-            normalization=d.normalization,
-            generator_seed=d.seed,
-        )
+    def run_data_settings(self) -> DataSettings:
+        """The data settings as a run folder records them: the engine's :class:`dllab.experiment.DataSettings`,
+        the same object the state keeps (its split seed written out)."""
+        return replace(self._data, split_seed=self._data.seed)
 
     def training_blocker(self) -> str | None:
         """Why training cannot start now, in one sentence; None when it can (or is running)."""
@@ -681,9 +682,8 @@ class AppState(QObject):
             return "Load a dataset in the Data panel first."
         dataset = self._dataset
         title = self.dataset_title()
-        try:
-            reshape_for(dataset.x_train[:0], self._spec["input_shape"])
-        except DatasetError:
+        facts = DataFacts.of(dataset)
+        if math.prod(self._spec["input_shape"]) != math.prod(facts.sample_shape):
             return (
                 f"The network takes inputs of {shape_text(self._spec['input_shape'])} but {title} samples are "
                 f"{shape_text(dataset.input_shape)}; change the input shape or the dataset."
@@ -691,10 +691,9 @@ class AppState(QObject):
         loss = self._spec.get("loss", "softmax_cross_entropy")
         if dataset.task == "regression" and loss != "mse":
             return f"{title} is a regression dataset: choose the mean squared error loss."
-        outputs = self._analysis.layers[-1].output_shape[-1] if self._analysis.layers else 0
-        needed = dataset.num_outputs
-        allowed = {needed, 1} if loss == "sigmoid_binary_cross_entropy" and needed == 2 else {needed}
-        if outputs not in allowed:
+        outputs = math.prod(self._analysis.layers[-1].output_shape or ()) if self._analysis.layers else 0
+        needed = facts.outputs
+        if output_problem(outputs, loss, facts) is not None:  # the engine's rule, in the app's words
             what = "classes" if dataset.task == "classification" else "targets"
             return (
                 f"The network ends in {outputs} outputs but {title} has {needed} {what}; set the last Dense "

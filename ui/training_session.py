@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 
 import dllab
-from dllab.data import Dataset, PreparedData, prepare
+from dllab.data import Dataset, PreparedData
+from dllab.experiment import DataSettings
+from dllab.fit import fit_network
 from dllab.metrics import Evaluation
 from dllab.model import Sequential
 from dllab.probes import (
@@ -47,7 +49,7 @@ from dllab.probes import (
     plane_extent,
 )
 from dllab.run_control import RunControl
-from dllab.runs import DataSettings, RunRecorder, new_run_folder
+from dllab.runs import RunRecorder, new_run_folder
 from dllab.trainer import (
     Diverged,
     EpochEnded,
@@ -233,16 +235,11 @@ class TrainingSession:
         """Prepare, build, train and record, yielding what the views show (see the module's description)."""
         r, control = self.request, self.control
         ds = r.data_settings
-        prepared = prepare(
-            r.dataset,
-            input_shape=tuple(r.spec["input_shape"]),
-            val_fraction=ds.val_fraction,
-            subset=ds.subset,
-            subset_mode=ds.subset_mode,
-            normalization=ds.normalization,
-            seed=r.data_seed,
-        )
-        model = dllab.build(r.spec, seed=r.seed)
+        # The engine's fit rule and its one data preparation, as the command line runs them (the app has fitted
+        # the design already, so the rule only asserts here).
+        spec, _ = fit_network(r.spec, r.dataset)
+        prepared = ds.prepare(spec["input_shape"], r.data_seed, dataset=r.dataset)
+        model = dllab.build(spec, seed=r.seed)
         trainer = Trainer(model, prepared, r.config, control)
         if control.stopped:
             yield SessionEnded("stopped", "Stopped before the first batch.", None)

@@ -446,3 +446,92 @@ def test_actions_have_icons_where_the_tool_bar_shows_them(window):
     for action in window.tool_bar.actions():
         if isinstance(action, QAction) and not action.isSeparator() and action.text():
             assert not action.icon().isNull(), action.text()
+
+
+def test_file_new_a_convolution_stack_and_mnist_from_a_folder_just_train(
+    window, qtbot, fake_dialogs, mnist_dir
+):
+    """The issue's case: File ▸ New, drag Conv2D, ReLU, MaxPool2D, Flatten, Dense, ReLU, Dense, load MNIST from
+    a local folder: the input becomes 1×28×28 (not 784, which Conv2D cannot take) and it trains."""
+    from dllab.runs import open_run
+    from tests.ui.test_network_panel import drag_and_drop
+    from ui.data_panel import LOCAL_SOURCE
+
+    window.new_action.trigger()
+    view = window.network_panel.view
+    stack = ["Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense", "ReLU", "Dense"]
+    for gap, name in enumerate(stack):
+        drag_and_drop(view, window.palette_panel.mime_data(name), view.gap_position(gap))
+    assert [layer["type"] for layer in window.state.layers] == stack
+    panel = window.data_panel
+    combo = panel.source_combo
+    combo.setCurrentIndex(combo.findData(LOCAL_SOURCE))
+    combo.activated.emit(combo.currentIndex())
+    fake_dialogs.directories.append(mnist_dir)
+    with qtbot.waitSignal(panel.load_finished, timeout=30_000) as finished:
+        panel.folder_button.click()
+    assert finished.args == [True] and not fake_dialogs.errors()
+    state = window.state
+    assert state.spec["input_shape"] == [1, 28, 28] and state.layers[-1]["units"] == 10
+    assert state.analysis.ok and state.training_blocker() is None
+    assert "input shape set to 1×28×28 from the data" in window.statusBar().currentMessage()
+    assert window.training_panel.train_button.isEnabled()
+    panel.subset_spin.setValue(300)
+    state.set_training_settings(epochs=1, batch_size=50)
+    with qtbot.waitSignal(window.training.run_ended, timeout=120_000) as ended:
+        window.training_panel.train_button.click()
+    assert ended.args[0] == "finished", ended.args
+    run = open_run(window.training.started.folder)
+    assert run.config["network"]["input_shape"] == [1, 28, 28] and run.config["data"]["subset"] == 300
+    assert run.config["data"]["dataset"] == str(mnist_dir) and len(run.metrics["epoch"]) == 1
+
+
+def test_a_run_config_opens_as_the_whole_experiment(window, qtbot, fake_dialogs, tmp_path):
+    """File ▸ Open of a run folder's config.json: the network, the data settings (the source with how the
+    generated set is made) and the training settings come back; the run's file is never the design's."""
+    from dllab.experiment import DataSettings, Experiment
+    from dllab.runs import RunRecorder
+    from dllab.trainer import Trainer, TrainingConfig
+
+    spec = {**window.state.spec_copy(), "name": "MoonsMLP"}
+    spec["layers"][-1]["units"] = 2
+    experiment = Experiment(
+        spec,
+        DataSettings("moons", val_fraction=0.2, n_samples=200, noise=0.3, normalization="standardize"),
+        TrainingConfig(optimizer="rmsprop", lr=0.003, batch_size=20, epochs=2, max_steps=15, seed=4),
+        seed=4,
+    )
+    experiment, prepared, _ = experiment.prepare()
+    model = dllab.build(experiment.network, seed=4)
+    recorder = RunRecorder(
+        tmp_path / "run",
+        model,
+        data=prepared,
+        config=experiment.training,
+        data_settings=experiment.data,
+        seed=4,
+    )
+    for event in Trainer(model, prepared, experiment.training).run():
+        recorder.handle(event)
+    fake_dialogs.open_paths.append(tmp_path / "run" / "config.json")
+    with qtbot.waitSignal(window.data_panel.load_finished, timeout=20_000):
+        window.open_action.trigger()
+    state = window.state
+    assert not fake_dialogs.errors()
+    assert state.spec == model.spec and state.file_path is None  # Save asks where: the run keeps its file
+    assert state.dataset.name == "moons" and len(state.dataset.x_train) + len(state.dataset.x_test) == 200
+    assert (
+        window.data_panel.source_combo.currentData() == "moons"
+        and window.data_panel.noise_spin.value() == 0.3
+    )
+    t = state.training
+    assert (t.optimizer, t.lr, t.batch_size, t.epochs, t.seed) == ("rmsprop", 0.003, 20, 2, 4)
+    assert window.training_panel.epochs_spin.value() == 2
+    restored = state.experiment()
+    assert restored.data == experiment.data.__class__(**{**experiment.data.to_dict(), "split_seed": 4})
+    assert restored.seed == 4 and restored.training.max_steps == 15
+    # The same optimizer (the app writes its defaults out) and the same everything else.
+    assert (
+        restored.training.make_optimizer().get_config() == experiment.training.make_optimizer().get_config()
+    )
+    assert {**restored.training.to_dict(), "optimizer_options": {}} == experiment.training.to_dict()
