@@ -167,6 +167,5 @@ class MeanSquaredError(Loss):
 LOSSES: Registry[Loss] = Registry("loss", (SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, MeanSquaredError))
 
 
-def get(name: str) -> Loss:
-    """A new loss object by its spec name; :class:`~dllab.errors.SettingsError` naming the known ones otherwise."""
-    return LOSSES.create(name)
+#: A new loss object by its spec name (:meth:`dllab.registry.Registry.create`).
+get = LOSSES.create

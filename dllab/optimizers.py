@@ -145,7 +145,8 @@ class Optimizer(Configurable):
 
     Subclasses set ``name``, ``DESCRIPTION``, ``SETTINGS`` and ``_STATE_NAMES``, pass their hyperparameters
     to this constructor by keyword (it validates them from ``SETTINGS`` and keeps each as an attribute of the
-    same name) and implement :meth:`_step`. Every optimizer has these:
+    same name) and implement :meth:`_step`. Every optimizer takes these keywords, documented here once (a
+    subclass documents only its own parameters; its signature gives the defaults):
 
     Parameters
     ----------
@@ -299,14 +300,7 @@ class Optimizer(Configurable):
 class SGD(Optimizer):
     """Stochastic gradient descent: ``p -= lr * g``.
 
-    Parameters
-    ----------
-    lr : float
-        Learning rate, ``>= 0``.
-    weight_decay : float
-        L2 coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
+    It takes only the keywords every optimizer has (see :class:`Optimizer`).
     """
 
     name = "sgd"
@@ -329,14 +323,8 @@ class Momentum(Optimizer):
 
     Parameters
     ----------
-    lr : float
-        Learning rate, ``>= 0``.
     momentum : float
         Fraction of the velocity kept per step, in ``[0, 1)``.
-    weight_decay : float
-        L2 coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
     """
 
     name = "momentum"
@@ -367,18 +355,8 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient in the book's formulation (Bengio et al., arXiv:1212.0901).
 
-    ``v = momentum * v - lr * g; p += momentum**2 * v - (1 + momentum) * lr * g``.
-
-    Parameters
-    ----------
-    lr : float
-        Learning rate, ``>= 0``.
-    momentum : float
-        Fraction of the velocity kept per step, in ``[0, 1)``.
-    weight_decay : float
-        L2 coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
+    ``v = momentum * v - lr * g; p += momentum**2 * v - (1 + momentum) * lr * g``. It takes the parameters of
+    :class:`Momentum`.
     """
 
     name = "nesterov"
@@ -402,14 +380,8 @@ class AdaGrad(Optimizer):
 
     Parameters
     ----------
-    lr : float
-        Learning rate, ``>= 0``.
     eps : float
         Added to the denominator, ``> 0``.
-    weight_decay : float
-        L2 coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
     """
 
     name = "adagrad"
@@ -443,16 +415,10 @@ class RMSprop(Optimizer):
 
     Parameters
     ----------
-    lr : float
-        Learning rate, ``>= 0``.
     rho : float
         Decay rate of the squared-gradient average, in ``[0, 1)`` (the book's ``decay_rate``).
     eps : float
         Added to the denominator, ``> 0``.
-    weight_decay : float
-        L2 coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
     """
 
     name = "rmsprop"
@@ -516,10 +482,6 @@ class AdaDelta(Optimizer):
         Decay rate of both running averages, in ``[0, 1)``.
     eps : float
         Added inside both square roots, ``> 0``; it also sets the size of the very first steps.
-    weight_decay : float
-        L2 coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
     """
 
     name = "adadelta"
@@ -578,18 +540,12 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    lr : float
-        Learning rate, ``>= 0``.
     beta1 : float
         Decay rate of the gradient average, in ``[0, 1)``.
     beta2 : float
         Decay rate of the squared-gradient average, in ``[0, 1)``.
     eps : float
         Added to the denominator, ``> 0``.
-    weight_decay : float
-        L2 coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
     """
 
     name = "adam"
@@ -640,22 +596,13 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, arXiv:1711.05101).
 
     Before the Adam step, weights (keys ending in ``.W``) shrink directly: ``p -= lr * weight_decay * p``.
-    The decay does not pass through the gradient, so Adam's per-parameter scaling does not weaken it.
+    The decay does not pass through the gradient, so Adam's per-parameter scaling does not weaken it. It takes
+    the parameters of :class:`Adam`; only the meaning and default of ``weight_decay`` differ.
 
     Parameters
     ----------
-    lr : float
-        Learning rate, ``>= 0``.
-    beta1 : float
-        Decay rate of the gradient average, in ``[0, 1)``.
-    beta2 : float
-        Decay rate of the squared-gradient average, in ``[0, 1)``.
-    eps : float
-        Added to the denominator, ``> 0``.
     weight_decay : float
-        Decoupled decay coefficient for weights, ``>= 0``.
-    clip_norm : float or None
-        Global gradient-norm limit, ``> 0``, or None.
+        Decoupled decay coefficient for weights, ``>= 0`` (default 0.01).
     """
 
     name = "adamw"
@@ -698,46 +645,8 @@ OPTIMIZERS: Registry[Optimizer] = Registry(
 )
 
 
-def get(name: str | Mapping[str, Any] | Optimizer, **kwargs: Any) -> Optimizer:
-    """An optimizer by its registry name (or from a config, or the optimizer given): ``get("adam", lr=0.01)``.
-
-    Parameters
-    ----------
-    name : str, Mapping or Optimizer
-        One of ``OPTIMIZERS`` (case-insensitive): sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam,
-        adamw; or a :meth:`~dllab.settings.Configurable.get_config` dict; or an optimizer, returned as it is.
-    **kwargs
-        Hyperparameters; the rest keep their defaults.
-
-    Returns
-    -------
-    Optimizer
-        A new optimizer without state.
-
-    Raises
-    ------
-    SettingsError
-        For an unknown name, an unknown hyperparameter or an invalid value.
-    """
-    return OPTIMIZERS.create(name, **kwargs)
-
-
-def from_config(config: Mapping[str, Any]) -> Optimizer:
-    """Rebuild an optimizer from ``get_config()`` output.
-
-    Parameters
-    ----------
-    config : Mapping[str, Any]
-        ``{"type": name, **hyperparameters}``; not modified.
-
-    Returns
-    -------
-    Optimizer
-        A new optimizer without state.
-
-    Raises
-    ------
-    SettingsError
-        If ``config`` is not a mapping with a ``"type"``, or for anything :func:`get` rejects.
-    """
-    return OPTIMIZERS.from_config(config)
+#: An optimizer from a name and hyperparameters, a config or an optimizer: ``get("adam", lr=0.01)``
+#: (:meth:`dllab.registry.Registry.create`).
+get = OPTIMIZERS.create
+#: An optimizer from ``get_config()`` output (:meth:`dllab.registry.Registry.from_config`).
+from_config = OPTIMIZERS.from_config

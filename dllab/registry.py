@@ -118,6 +118,9 @@ class Registry(Mapping[str, type[T]], Generic[T]):
     def create(self, identifier: Any, /, **settings: Any) -> T:
         """An object from a name and its settings, from a config dict, or ``identifier`` itself.
 
+        Each registry's module offers this method as its ``get`` (``optimizers.get("adam", lr=0.01)``,
+        ``schedules.get``, ``losses.get``), documented here once.
+
         Parameters
         ----------
         identifier : str, Mapping or object
@@ -148,6 +151,9 @@ class Registry(Mapping[str, type[T]], Generic[T]):
 
     def from_config(self, config: Any) -> T:
         """An object from a ``get_config()`` dict, ``{"type": name, **settings}`` (not modified).
+
+        Each registry's module offers this method as its ``from_config`` (``optimizers.from_config``,
+        ``schedules.from_config``).
 
         Raises
         ------

@@ -11,8 +11,7 @@ there), round-trips through plain dicts (``get_config`` / ``from_config``) and i
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from dllab.registry import Registry
 from dllab.settings import Configurable, Setting, check_number
@@ -234,46 +233,8 @@ SCHEDULES: Registry[Schedule] = Registry(
 )
 
 
-def get(name: str | Mapping[str, Any] | Schedule, **kwargs: Any) -> Schedule:
-    """A schedule by its registry name (or from a config, or the schedule given): ``get("step", gamma=0.1)``.
-
-    Parameters
-    ----------
-    name : str, Mapping or Schedule
-        One of ``SCHEDULES`` (case-insensitive): constant, step, exponential, inverse_time, cosine; or a
-        ``get_config()`` dict; or a schedule, returned as it is.
-    **kwargs
-        Hyperparameters; the rest keep their defaults.
-
-    Returns
-    -------
-    Schedule
-        The new schedule.
-
-    Raises
-    ------
-    SettingsError
-        For an unknown name, an unknown hyperparameter or an invalid value.
-    """
-    return SCHEDULES.create(name, **kwargs)
-
-
-def from_config(config: Mapping[str, Any]) -> Schedule:
-    """Rebuild a schedule from ``get_config()`` output.
-
-    Parameters
-    ----------
-    config : Mapping[str, Any]
-        ``{"type": name, **hyperparameters}``; not modified.
-
-    Returns
-    -------
-    Schedule
-        The new schedule.
-
-    Raises
-    ------
-    SettingsError
-        If ``config`` is not a mapping with a ``"type"``, or for anything :func:`get` rejects.
-    """
-    return SCHEDULES.from_config(config)
+#: A schedule from a name and hyperparameters, a config or a schedule: ``get("step", gamma=0.1)``
+#: (:meth:`dllab.registry.Registry.create`).
+get = SCHEDULES.create
+#: A schedule from ``get_config()`` output (:meth:`dllab.registry.Registry.from_config`).
+from_config = SCHEDULES.from_config
