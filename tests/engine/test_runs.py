@@ -88,6 +88,23 @@ def test_config_json_holds_network_data_training_seed_and_versions(recorded: Rec
     assert datetime.fromisoformat(config["started"]).tzinfo is not None
 
 
+def test_config_json_is_the_experiment_beside_the_runs_record(recorded: Recorded) -> None:
+    """A run's config.json reads back as the experiment it ran (``dllab train --config`` repeats it)."""
+    from dllab.experiment import DataSettings as ExperimentDataSettings
+    from dllab.experiment import Experiment
+
+    assert DataSettings is ExperimentDataSettings  # one description, importable from here as before
+    config = open_run(recorded.folder).config
+    assert config["format"] == "dllab.run/1"
+    for key in ("generator_seed", "split_seed", "n_samples", "noise", "n_classes"):
+        assert key in config["data"]
+    experiment = Experiment.from_dict(config, where="config.json")
+    assert experiment.network == recorded.model.spec and experiment.seed == 3
+    assert experiment.data == DataSettings("spiral", val_fraction=0.2, normalization="standardize")
+    assert experiment.training == recorded.config
+    assert experiment.split_seed == 3  # the seed the data were split with
+
+
 def test_metrics_csv_has_one_row_per_epoch_matching_the_events(recorded: Recorded) -> None:
     with (recorded.folder / "metrics.csv").open(encoding="utf-8") as file:
         rows = list(csv.reader(file))

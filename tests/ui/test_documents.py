@@ -218,6 +218,43 @@ def test_open_shows_the_sentence_of_the_error_and_changes_nothing(
     assert state.file_path == good
 
 
+def test_a_run_config_and_an_experiment_file_give_their_network_and_document(tmp_path: Path) -> None:
+    network = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    for kind in ("dllab.run/1", "dllab.experiment/1"):
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps({"format": kind, "network": network, "data": {"dataset": "mnist"}}))
+        spec, document = read_design_file(path)
+        assert spec["layers"] == network["layers"] and document["format"] == kind
+        path.write_text(json.dumps({"format": kind, "data": {"dataset": "mnist"}}))
+        assert "without a network" in spec_error(path)
+
+
+def test_a_file_whose_settings_cannot_be_used_says_why_and_changes_nothing(
+    qtbot, fake_dialogs, tmp_path: Path
+) -> None:
+    state = AppState()
+    window = QWidget()
+    qtbot.addWidget(window)
+    documents = DocumentController(state, window)
+    before = (state.spec_copy(), state.data_settings, state.training)
+    network = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    run = tmp_path / "run" / "config.json"
+    run.parent.mkdir()
+    cases = [
+        {"format": "dllab.run/1", "network": network, "data": {"dataset": "mnist", "subset": "all"}},
+        {"format": "dllab.run/1", "network": network, "data": {"dataset": "mnist"}, "training": {"lr": -1}},
+        {"format": "dllab.experiment/1", "network": network, "data": {"dataset": "mnist"}, "seed": -2},
+        {"format": DESIGN_FORMAT, "network": network, "data": {"source": 3}, "training": {"lr": 0.1}},
+    ]
+    for document in cases:
+        run.write_text(json.dumps(document), encoding="utf-8")
+        assert documents.open_network_file(run, ask=False) is False
+        title, message = fake_dialogs.errors()[-1]
+        assert title == "Cannot open network" and "run/config.json" in message.lower() and "\n" not in message
+        assert (state.spec_copy(), state.data_settings, state.training) == before
+    assert len(fake_dialogs.errors()) == len(cases)
+
+
 # --- autosave -----------------------------------------------------------------------------------------------
 
 
