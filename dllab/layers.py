@@ -146,6 +146,15 @@ def _size_text(value: int | list[int]) -> str:
     return str(value) if isinstance(value, int) else "x".join(map(str, value))
 
 
+def _weight_and_bias(layer: Layer, fan_in: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """``W`` drawn by the layer's ``init`` for units of ``fan_in`` inputs, and ``b`` zeros, in its dtype."""
+    shapes = layer.param_shapes
+    return {
+        "W": initialize(layer.options["init"], shapes["W"], fan_in, rng, layer.dtype),
+        "b": np.zeros(shapes["b"], dtype=layer.dtype),
+    }
+
+
 class Dense(Layer):
     """Fully connected (affine) layer: ``x @ W + b``."""
 
@@ -172,11 +181,7 @@ class Dense(Layer):
 
     def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
         super().init_params(rng, dtype)
-        fan_in = self.param_shapes["W"][0]
-        self.params = {
-            "W": initialize(self.options["init"], self.param_shapes["W"], fan_in, rng, self.dtype),
-            "b": np.zeros(self.param_shapes["b"], dtype=self.dtype),
-        }
+        self.params = _weight_and_bias(self, self.param_shapes["W"][0], rng)
 
     def describe(self) -> str:
         return f"{self.options['units']} units, {describe_init(self.options['init'])}"
@@ -192,7 +197,51 @@ class Dense(Layer):
         return dout @ self.params["W"].T if self.needs_input_grad else None
 
 
-class Conv2D(Layer):
+class _Windowed(Layer):
+    """Shape inference shared by the layers that slide a window over NCHW images (Conv2D, pooling).
+
+    A subclass sets ``_WINDOW`` to ``(window setting, what it is called in messages, message for a window
+    larger than its padded input)``, has ``stride`` and ``padding`` settings, and calls :meth:`_slide` from
+    ``_setup``.
+    """
+
+    _WINDOW: ClassVar[tuple[str, str, str]] = ("", "", "")
+
+    def _slide(self, input_shape: Shape) -> tuple[int, int]:
+        """Set ``kernel``, ``stride``, ``pads`` and ``out_hw`` for images of ``input_shape``; return ``out_hw``.
+
+        Raises
+        ------
+        ValueError
+            For an input that is not (channels, height, width), or a window that does not fit it.
+        """
+        size_key, role, too_large = self._WINDOW
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"expects images (channels, height, width) but gets {_shape_text(input_shape)}; "
+                f"{role} must come before Flatten and Dense"
+            )
+        self.kernel = convolution.pair(self.options[size_key])
+        self.stride = convolution.pair(self.options["stride"])
+        self.pads = convolution.resolve_padding(
+            self.options["padding"], input_shape[1:], self.kernel, self.stride
+        )
+        self._check_pads()
+        top, bottom, left, right = self.pads
+        padded = (input_shape[1] + top + bottom, input_shape[2] + left + right)
+        if self.kernel[0] > padded[0] or self.kernel[1] > padded[1]:
+            raise ValueError(too_large.format(_shape_text(self.kernel), _shape_text(padded)))
+        self.out_hw = (
+            convolution.output_size(input_shape[1], top, bottom, self.kernel[0], self.stride[0]),
+            convolution.output_size(input_shape[2], left, right, self.kernel[1], self.stride[1]),
+        )
+        return self.out_hw
+
+    def _check_pads(self) -> None:
+        """Refuse padding this layer cannot use (``ValueError``); any is fine by default."""
+
+
+class Conv2D(_Windowed):
     """2D convolution over NCHW images, computed as im2col followed by one matrix product."""
 
     type_name = "Conv2D"
@@ -211,28 +260,10 @@ class Conv2D(Layer):
         INIT,
     )
 
+    _WINDOW = ("kernel_size", "convolution", "kernel {} is larger than its padded input {}")
+
     def _setup(self, input_shape: Shape) -> Shape:
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"expects images (channels, height, width) but gets {_shape_text(input_shape)}; "
-                "convolution must come before Flatten and Dense"
-            )
-        self.kernel = convolution.pair(self.options["kernel_size"])
-        self.stride = convolution.pair(self.options["stride"])
-        self.pads = convolution.resolve_padding(
-            self.options["padding"], input_shape[1:], self.kernel, self.stride
-        )
-        top, bottom, left, right = self.pads
-        padded = (input_shape[1] + top + bottom, input_shape[2] + left + right)
-        if self.kernel[0] > padded[0] or self.kernel[1] > padded[1]:
-            raise ValueError(
-                f"kernel {_shape_text(self.kernel)} is larger than its padded input {_shape_text(padded)}"
-            )
-        self.out_hw = (
-            convolution.output_size(input_shape[1], top, bottom, self.kernel[0], self.stride[0]),
-            convolution.output_size(input_shape[2], left, right, self.kernel[1], self.stride[1]),
-        )
-        return (self.options["filters"], *self.out_hw)
+        return (self.options["filters"], *self._slide(input_shape))
 
     def _param_shapes(self) -> dict[str, Shape]:
         assert self.input_shape is not None
@@ -241,12 +272,7 @@ class Conv2D(Layer):
 
     def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
         super().init_params(rng, dtype)
-        shape = self.param_shapes["W"]
-        fan_in = shape[1] * shape[2] * shape[3]
-        self.params = {
-            "W": initialize(self.options["init"], shape, fan_in, rng, self.dtype),
-            "b": np.zeros(self.param_shapes["b"], dtype=self.dtype),
-        }
+        self.params = _weight_and_bias(self, math.prod(self.param_shapes["W"][1:]), rng)
 
     def describe(self) -> str:
         o = self.options
@@ -282,7 +308,7 @@ class Conv2D(Layer):
         return convolution.unpad(dxp, self.pads)
 
 
-class _Pool2D(Layer):
+class _Pool2D(_Windowed):
     """Shared setup of max and average pooling."""
 
     category = "Convolution"
@@ -292,32 +318,17 @@ class _Pool2D(Layer):
         _padding('Border added around the input: a number, "same" or "valid".'),
     )
 
+    _WINDOW = ("pool_size", "pooling", "window {} is larger than its input {}")
+
     def _setup(self, input_shape: Shape) -> Shape:
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"expects images (channels, height, width) but gets {_shape_text(input_shape)}; "
-                "pooling must come before Flatten and Dense"
-            )
-        self.kernel = convolution.pair(self.options["pool_size"])
-        self.stride = convolution.pair(self.options["stride"])
-        self.pads = convolution.resolve_padding(
-            self.options["padding"], input_shape[1:], self.kernel, self.stride
-        )
+        return (input_shape[0], *self._slide(input_shape))
+
+    def _check_pads(self) -> None:
         top, bottom, left, right = self.pads
         if max(top, bottom) >= self.kernel[0] or max(left, right) >= self.kernel[1]:
             raise ValueError(
                 f"padding {max(self.pads)} must be smaller than the window {_shape_text(self.kernel)}"
             )
-        padded = (input_shape[1] + top + bottom, input_shape[2] + left + right)
-        if self.kernel[0] > padded[0] or self.kernel[1] > padded[1]:
-            raise ValueError(
-                f"window {_shape_text(self.kernel)} is larger than its input {_shape_text(padded)}"
-            )
-        self.out_hw = (
-            convolution.output_size(input_shape[1], top, bottom, self.kernel[0], self.stride[0]),
-            convolution.output_size(input_shape[2], left, right, self.kernel[1], self.stride[1]),
-        )
-        return (input_shape[0], *self.out_hw)
 
     @property
     def overlapping(self) -> bool:
