@@ -66,6 +66,9 @@ EXPERIMENT_KEYS = ("format", "network", "data", "training", "seed")
 AUGMENT_KEYS = ("shift", "rotation", "flip", "noise", "image_shape", "fill")
 #: The largest augmentation shift, in pixels (as ``--augment`` allows).
 MAX_SHIFT = 1000
+#: The most samples a generated set may be asked for (the app's editor offers as many), so a file cannot ask
+#: for more memory than a machine has.
+MAX_GENERATED_SAMPLES = 100_000
 #: What the data section of the app's older design files (``"dllab.design/1"``) may hold besides the source.
 _DESIGN_DATA_KEYS = (
     "val_fraction",
@@ -187,7 +190,11 @@ class DataSettings:
             )
         set_(self, "generator_seed", _whole("the generator seed", self.generator_seed, 0))
         set_(self, "split_seed", _whole("the split seed", self.split_seed, 0, allow_none=True))
-        set_(self, "n_samples", _whole("the number of samples", self.n_samples, 1, allow_none=True))
+        if self.n_samples is not None:
+            n_samples = check_whole_number(
+                "the number of samples", self.n_samples, minimum=1, maximum=MAX_GENERATED_SAMPLES
+            )
+            set_(self, "n_samples", n_samples)
         set_(
             self, "noise", check_number("the data settings", "noise", self.noise, minimum=0, allow_none=True)
         )

@@ -37,6 +37,9 @@ from dllab.probes import LayerStats as LayerStats
 from dllab.probes import ParamStats as ParamStats
 from dllab.run_control import RunControl
 
+#: The most bins a layer statistic's histogram may have (a config asking for more is refused unallocated).
+MAX_HISTOGRAM_BINS = 10_000
+
 
 @dataclass
 class TrainingConfig:
@@ -100,6 +103,10 @@ class TrainingConfig:
         positive_int("stats_every", self.stats_every, minimum=0)
         positive_int("probe_size", self.probe_size)
         positive_int("histogram_bins", self.histogram_bins, minimum=2)
+        if self.histogram_bins > MAX_HISTOGRAM_BINS:
+            raise SettingsError(
+                f"histogram_bins must be at most {MAX_HISTOGRAM_BINS}, got {self.histogram_bins}"
+            )
         if not isinstance(self.stats_budget, int | float) or not 0 < self.stats_budget <= 1:
             raise SettingsError(f"stats_budget must be a share in (0, 1], got {self.stats_budget!r}")
         self.make_optimizer()

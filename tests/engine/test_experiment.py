@@ -232,6 +232,10 @@ def test_a_run_record_beside_the_data_settings_is_read_past(tmp_path: Path):
         ({"dataset": "spiral", "normalization": "whiten"}, "normalization"),
         ({"dataset": "spiral", "generator_seed": -1}, "generator seed"),
         ({"dataset": "spiral", "noise": math.inf}, "noise"),
+        (
+            {"dataset": "spiral", "n_samples": 10**12},
+            "number of samples must be a whole number from 1 to 100000",
+        ),
         ({"dataset": "spiral", "augment": {"zoom": 2}}, "unknown augmentation setting 'zoom'"),
         ({"dataset": "spiral", "augment": {"rotation": 200}}, "rotation"),
         ({"dataset": "spiral", "augment": {"flip": "yes"}}, "flip"),

@@ -276,6 +276,7 @@ def test_the_outputs_must_match_the_classes_exactly(spiral):
         ({"seed": "0"}, "seed must be an integer"),
         ({"drop_last": 1}, "drop_last must be true or false"),
         ({"augment": "shift=2"}, "augment must be augmentation settings"),
+        ({"histogram_bins": 10**9}, "histogram_bins must be at most"),
     ],
 )
 def test_a_config_of_the_wrong_types_is_one_settings_error(values, message):
