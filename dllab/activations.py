@@ -59,7 +59,18 @@ class ReLU(Activation):
         return dout * self._mask
 
 
-class LeakyReLU(Activation):
+class _AlphaActivation(Activation):
+    """An activation with one ``alpha`` setting (declared by the subclass), shown by :meth:`describe`."""
+
+    def describe(self) -> str:
+        return f"alpha {self.options['alpha']:g}"
+
+    def _alpha(self, x: np.ndarray) -> np.generic:
+        """``alpha`` as a scalar of ``x``'s dtype, so results keep that dtype."""
+        return x.dtype.type(self.options["alpha"])
+
+
+class LeakyReLU(_AlphaActivation):
     type_name = "LeakyReLU"
     summary = "Like ReLU, but negatives keep a small slope alpha."
     explanation = (
@@ -67,14 +78,11 @@ class LeakyReLU(Activation):
     )
     SETTINGS = (Setting("alpha", "float", 0.01, "Slope for negative inputs.", "α", minimum=0.0),)
 
-    def describe(self) -> str:
-        return f"alpha {self.options['alpha']:g}"
-
     def function(self, x: np.ndarray) -> np.ndarray:
-        return np.where(x > 0, x, x * x.dtype.type(self.options["alpha"]))
+        return np.where(x > 0, x, x * self._alpha(x))
 
     def derivative(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.where(x > 0, x.dtype.type(1), x.dtype.type(self.options["alpha"]))
+        return np.where(x > 0, x.dtype.type(1), self._alpha(x))
 
 
 class Sigmoid(Activation):
@@ -104,7 +112,7 @@ class Tanh(Activation):
         return 1 - out * out
 
 
-class ELU(Activation):
+class ELU(_AlphaActivation):
     type_name = "ELU"
     summary = "x for x > 0, alpha·(e^x − 1) below: smooth, negative outputs."
     explanation = "The exponential linear unit is smooth at zero and saturates to -alpha for negative inputs."
@@ -114,15 +122,11 @@ class ELU(Activation):
         ),
     )
 
-    def describe(self) -> str:
-        return f"alpha {self.options['alpha']:g}"
-
     def function(self, x: np.ndarray) -> np.ndarray:
-        alpha = x.dtype.type(self.options["alpha"])
-        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        return np.where(x > 0, x, self._alpha(x) * np.expm1(np.minimum(x, 0)))
 
     def derivative(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.where(x > 0, x.dtype.type(1), out + x.dtype.type(self.options["alpha"]))
+        return np.where(x > 0, x.dtype.type(1), out + self._alpha(x))
 
 
 class GELU(Activation):

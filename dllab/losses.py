@@ -7,6 +7,7 @@ Labels may be class indices or one-hot rows. Losses are found by their spec name
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -24,8 +25,8 @@ class Loss:
     summary: ClassVar[str] = ""
 
     def output(self, scores: np.ndarray) -> np.ndarray:
-        """Predictions from raw scores."""
-        raise NotImplementedError
+        """Predictions from raw scores: the output function named by ``output_name``."""
+        return _OUTPUT_FUNCTIONS[self.output_name](scores)
 
     def forward(self, scores: np.ndarray, t: np.ndarray) -> float:
         """Mean loss of the batch."""
@@ -85,13 +86,22 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _identity(scores: np.ndarray) -> np.ndarray:
+    return scores
+
+
+#: The output functions by the ``output_name`` of the losses that use them.
+_OUTPUT_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "softmax": softmax,
+    "sigmoid": sigmoid,
+    "identity": _identity,
+}
+
+
 class SoftmaxCrossEntropy(Loss):
     name = "softmax_cross_entropy"
     output_name = "softmax"
     summary = "Softmax turns scores into class probabilities; the loss is −log p(true class)."
-
-    def output(self, scores: np.ndarray) -> np.ndarray:
-        return softmax(scores)
 
     def forward(self, scores: np.ndarray, t: np.ndarray) -> float:
         t = np.asarray(t)
@@ -132,9 +142,6 @@ class SigmoidBinaryCrossEntropy(Loss):
     output_name = "sigmoid"
     summary = "Sigmoid gives an independent probability per output; the loss is binary cross-entropy."
 
-    def output(self, scores: np.ndarray) -> np.ndarray:
-        return sigmoid(scores)
-
     def forward(self, scores: np.ndarray, t: np.ndarray) -> float:
         t = one_hot_like(t, scores)
         # log(1 + e^-|s|) + max(s, 0) - s t  is  -t log σ(s) - (1 - t) log(1 - σ(s)), without overflow.
@@ -150,9 +157,6 @@ class MeanSquaredError(Loss):
     name = "mse"
     output_name = "identity"
     summary = "Half the squared error, ½·Σ(y − t)², per sample: for regression."
-
-    def output(self, scores: np.ndarray) -> np.ndarray:
-        return scores
 
     def forward(self, scores: np.ndarray, t: np.ndarray) -> float:
         t = one_hot_like(t, scores)
