@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from dllab import optimizers
 from dllab.data import (
     DATASET_NAMES,
     NORMALIZATIONS,
@@ -47,6 +48,7 @@ from dllab.data import (
 from dllab.data.download import ProgressCallback
 from dllab.errors import SettingsError, quote
 from dllab.fit import fit_network
+from dllab.option_strings import MAX_SHIFT
 from dllab.settings import check_number, check_whole_number
 from dllab.spec import DESIGN_FORMAT, JSON_DEPTH_LIMIT, SpecError, json_too_deep, read_design
 from dllab.trainer import TrainingConfig
@@ -64,8 +66,6 @@ RUN_RECORD_KEYS = ("train_samples", "val_samples", "test_samples", "class_names"
 EXPERIMENT_KEYS = ("format", "network", "data", "training", "seed")
 #: The augmentation settings (``Augmenter.to_dict()``).
 AUGMENT_KEYS = ("shift", "rotation", "flip", "noise", "image_shape", "fill")
-#: The largest augmentation shift, in pixels (as ``--augment`` allows).
-MAX_SHIFT = 1000
 #: The most samples a generated set may be asked for (the app's editor offers as many), so a file cannot ask
 #: for more memory than a machine has.
 MAX_GENERATED_SAMPLES = 100_000
@@ -412,8 +412,6 @@ def training_config_from_choices(
     if "lr" in options:
         settings["lr"] = options.pop("lr")
     else:
-        from dllab import optimizers
-
         settings["lr"] = optimizers.get(optimizer).lr
     settings["weight_decay"] = options.pop("weight_decay", 0.0)
     settings["clip_norm"] = options.pop("clip_norm", None)
