@@ -3,10 +3,10 @@
     python bench/parallel_compare.py
     python bench/parallel_compare.py --processes 1,2,4 --max-steps 500
 
-Times :func:`dllab.presets.comparison_from_preset` ``"optimizers"`` (SGD, Momentum, AdaGrad and Adam, the
+Times :func:`dllab.experiments.presets.comparison_from_preset` ``"optimizers"`` (SGD, Momentum, AdaGrad and Adam, the
 book's MultiLayerNet on MNIST) with each number of processes, from ``run()`` to its end: worker start-up, the
 data sent to each worker and the events sent back included; MNIST is loaded once, before. Each worker
-process uses ``cpu_count // processes`` BLAS threads (:func:`dllab.parallel_runs.blas_threads`); the runs in
+process uses ``cpu_count // processes`` BLAS threads (:func:`dllab.experiments.parallel_runs.blas_threads`); the runs in
 turn use this process's (all cores by default). BLAS sums in an order that depends on its thread count, so the
 final losses printed match exactly only where the thread counts do, e.g. with ``OPENBLAS_NUM_THREADS=1`` on
 two cores. Prints figures, asserts nothing; on a machine other work shares, the figures vary from run to run.
@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from dllab.data import load_dataset
-from dllab.parallel_runs import blas_threads
-from dllab.presets import comparison_from_preset
+from dllab.experiments.parallel_runs import blas_threads
+from dllab.experiments.presets import comparison_from_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 

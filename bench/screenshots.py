@@ -21,8 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QDragMoveEvent
 
     from ui.commands import InsertLayerCommand
+    from ui.common.paths import example_networks
     from ui.main_window import MainWindow
-    from ui.paths import example_networks
 
     def save(window: MainWindow, name: str) -> None:
         screens.settle(window)

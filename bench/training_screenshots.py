@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     screens = Screens(args.out, args.size, reserve_core=True)
     app, settle, close = screens.app, screens.settle, screens.close
 
-    from ui import dialogs
+    from ui.common import dialogs
+    from ui.common.paths import example_networks
     from ui.main_window import MainWindow
-    from ui.paths import example_networks
-    from ui.views import TrainingView
+    from ui.training.views import TrainingView
 
     dialogs.show_error = lambda parent, title, message: print(f"{title}: {message}", file=sys.stderr)
 

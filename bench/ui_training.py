@@ -71,8 +71,8 @@ def run_cli(network: str, mnist: Path) -> dict[str, Any]:
     import tempfile
 
     import dllab
+    from dllab.cli.terminal import ProgressBar
     from dllab.runs import DataSettings, RunRecorder
-    from dllab.terminal import ProgressBar
     from dllab.trainer import Trainer, TrainingConfig
 
     model = dllab.build(ROOT / "assets" / "networks" / f"{network}.json", seed=0)
@@ -133,11 +133,11 @@ def run_gui(network: str, mnist: Path, grid: bool = True) -> dict[str, Any]:
 
     from dllab.data import load_dataset
     from dllab.spec import read_spec
-    from ui import dialogs
     from ui.app import configure_application
+    from ui.common import dialogs
+    from ui.common.view import PlotCanvas
     from ui.main_window import MainWindow
-    from ui.training_process import training_threads
-    from ui.views.base import PlotCanvas
+    from ui.training.process import training_threads
 
     app = QApplication.instance() or QApplication([])
     configure_application(app)

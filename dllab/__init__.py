@@ -8,15 +8,15 @@ The engine never imports Qt; it works from scripts, notebooks and the ``dllab`` 
 """
 
 from dllab import activations, data, initializers, layers, losses, metrics, optimizers, schedules, testfns
-from dllab.compare import Comparison
-from dllab.distributions import activation_distributions, distribution_grid
 from dllab.errors import DllabError, SettingsError
+from dllab.experiments.compare import Comparison
+from dllab.experiments.distributions import activation_distributions, distribution_grid
+from dllab.experiments.presets import PRESETS, comparison_from_preset
+from dllab.experiments.search import RandomSearch
 from dllab.gradcheck import GradcheckResult, gradcheck
 from dllab.io import ModelFileError, load, save
 from dllab.model import Sequential, build
 from dllab.onnx_export import export_onnx
-from dllab.presets import PRESETS, comparison_from_preset
-from dllab.search import RandomSearch
 from dllab.spec import LAYER_TYPES, SpecError, analyze
 from dllab.trainer import Trainer, TrainingConfig
 

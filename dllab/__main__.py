@@ -1,5 +1,5 @@
-"""``python -m dllab ...``: the command line (see :mod:`dllab.cli`)."""
+"""``python -m dllab ...``: the command line (see :mod:`dllab.cli.main`)."""
 
-from dllab.cli import main
+from dllab.cli.main import main
 
 raise SystemExit(main())

@@ -5,7 +5,7 @@
 - Snapshots for the desktop app's views: the first convolution's filters (:func:`first_conv_filters`), the
   feature maps of one sample (:func:`feature_maps`), the decision boundary over the plane
   (:func:`boundary_grid`).
-- What they and the untrained-network experiment (:mod:`dllab.distributions`, the book's figures 6-10 to
+- What they and the untrained-network experiment (:mod:`dllab.experiments.distributions`, the book's figures 6-10 to
   6-14) share: every layer's outputs (:func:`layer_outputs`) and a histogram with the mean and spread of the
   finite values (:func:`summarize`). Values that are NaN or infinite never raise: they are counted.
 - :class:`ProbeBudget`: probes take at most a share of the training time, whoever runs them.

@@ -1,6 +1,6 @@
 """Entry point of the ``dllab`` command: the desktop app with no arguments, the command line otherwise.
 
-The command line (``dllab.cli``) is imported before anything from Qt, so ``dllab train ...`` on a machine
+The command line (``dllab.cli.main``) is imported before anything from Qt, so ``dllab train ...`` on a machine
 without a screen never loads PySide6.
 """
 
@@ -19,14 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv:
         try:
-            from dllab import cli  # numpy and the engine: the slow part of starting
+            from dllab.cli.main import main as run_command  # numpy and the engine: the slow part of starting
         except ImportError as exc:
             print(f"dllab: the command line is not available ({exc})", file=sys.stderr)
             return 2
         except KeyboardInterrupt:  # Ctrl-C while starting: no traceback (cli.main handles it from then on)
             print("\ndllab: interrupted", file=sys.stderr)
             return 130
-        return int(cli.main(argv) or 0)
+        return int(run_command(argv) or 0)
     return run_app()
 
 
@@ -37,7 +37,7 @@ def reserve_a_core_for_the_window() -> int:
     while the GUI thread draws. BLAS libraries (OpenBLAS) spin their own threads on every core for each matrix
     product; when the GUI thread wakes up on one of those cores, the product stalls until it is scheduled again,
     and small products (an MLP's) become many times slower. Leaving one core free avoids that. (The Train button
-    trains in a process of its own instead, on every core at a lower priority: :mod:`ui.training_process`.)
+    trains in a process of its own instead, on every core at a lower priority: :mod:`ui.training.process`.)
     Only works before numpy is first imported; a thread count already set in the environment is kept. Returns
     the thread count set.
     """
@@ -50,7 +50,7 @@ def reserve_a_core_for_the_window() -> int:
 def run_app() -> int:
     """Create the application, show the main window and run until it closes.
 
-    An error that escapes a Qt slot is shown in a dialog (:class:`ui.dialogs.ErrorReporter`, the
+    An error that escapes a Qt slot is shown in a dialog (:class:`ui.common.dialogs.ErrorReporter`, the
     ``sys.excepthook`` while the app runs): a user's damaged file or bad setting as its sentence, a bug as an
     internal error whose traceback also goes to stderr.
     """
@@ -59,7 +59,7 @@ def run_app() -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from ui.dialogs import ErrorReporter
+    from ui.common.dialogs import ErrorReporter
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -87,8 +87,8 @@ def configure_application(app: QApplication) -> None:
     import pyqtgraph as pg
     from PySide6.QtGui import QGuiApplication
 
-    from ui import settings, theme
-    from ui.icons import app_icon
+    from ui.common import settings, theme
+    from ui.common.icons import app_icon
 
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)

@@ -12,7 +12,8 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from ui.formatting import humanize
+from dllab.fit import fit_network
+from ui.common.formatting import humanize
 from ui.state import AppState
 
 
@@ -145,3 +146,24 @@ def duplicate_layer(state: AppState, index: int) -> InsertLayerCommand:
     command = InsertLayerCommand(state, index + 1, layer)
     command.setText(f"Duplicate {layer.get('type', 'layer')}")
     return command
+
+
+def fit_network_to_dataset(state: AppState) -> list[str]:
+    """Fit the network to the loaded dataset by the engine's rule (:func:`dllab.fit.fit_network`), as one undo
+    step: the input takes the data's shape where the first layer can use it, the last Dense layer as many units
+    as the data needs (and a regression set the MSE loss). Says what changed in a status message.
+
+    Returns
+    -------
+    list of str
+        What changed, one entry per change (empty when the network already fits or no data is loaded).
+    """
+    if state.dataset is None:
+        return []
+    new, note = fit_network(state.spec_copy(), state.dataset, adapt_outputs=True)
+    if not note:
+        return []
+    title = state.dataset_title()
+    state.undo_stack.push(ReplaceSpecCommand(state, new, f"Fit network to {title}"))
+    state.post_message(f"Fitted the network to {title}: {note}. Edit ▸ Undo reverts it.")
+    return note.split("; ")

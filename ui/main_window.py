@@ -5,14 +5,14 @@ Built in a fixed order (actions, menus, tool bar, status bar, central views, doc
 restored, and its ``toggleViewAction()`` is in the View menu. ``MainWindow()`` takes no arguments: tests and
 the screenshot script construct it directly.
 
-Files, models, autosave and recovery live in :class:`ui.documents.DocumentController` (``window.documents``).
+Files, models, autosave and recovery live in :class:`ui.design.documents.DocumentController` (``window.documents``).
 The actions that open a user's file (a design, an example, a model, a run's model) call it through
 :meth:`MainWindow._reporting_errors`, so a damaged file is told in a dialog as the engine's sentence
-(:func:`ui.dialogs.report_user_errors`) even where the controller lets its error through.
+(:func:`ui.common.dialogs.report_user_errors`) even where the controller lets its error through.
 
-Training: the :class:`ui.training_controller.TrainingController` (``window.training``) answers the state's
+Training: the :class:`ui.training.controller.TrainingController` (``window.training``) answers the state's
 ``train_requested`` / ``stop_requested`` signals, runs the training in a process of its own and feeds the training
-views (:mod:`ui.views`), which are tabs in the centre beside the architecture and the data set
+views (:mod:`ui.training.views`), which are tabs in the centre beside the architecture and the data set
 (:meth:`MainWindow.add_view` adds more). While a run trains the design is locked; :attr:`MainWindow.window_closing`
 is emitted before the window closes, and stops a running training cleanly.
 """
@@ -40,26 +40,26 @@ from PySide6.QtWidgets import (
 )
 
 import dllab
-from ui import dialogs, settings, theme
-from ui.architecture_view import ArchitectureView
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
-from ui.compare_view import CompareView
-from ui.data_panel import DataPanel
-from ui.dataset_view import DatasetView
-from ui.distributions_view import DistributionsView
-from ui.documents import DocumentController, read_network_file
-from ui.icons import action_icon, app_icon
-from ui.inspector import Inspector
-from ui.network_panel import NetworkPanel
-from ui.palette import LayerPalette
-from ui.paths import example_networks
-from ui.playground import PlaygroundView
-from ui.runs_panel import RunsPanel
-from ui.search_view import SearchView
+from ui.common import dialogs, settings, theme
+from ui.common.icons import action_icon, app_icon
+from ui.common.paths import example_networks
+from ui.data.panel import DataPanel
+from ui.data.view import DatasetView
+from ui.design.architecture_view import ArchitectureView
+from ui.design.documents import DocumentController, read_network_file
+from ui.design.inspector import Inspector
+from ui.design.network_panel import NetworkPanel
+from ui.design.palette import LayerPalette
+from ui.experiments.compare_view import CompareView
+from ui.experiments.distributions_view import DistributionsView
+from ui.experiments.search_view import SearchView
+from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
-from ui.training_controller import TrainingController
-from ui.training_panel import TrainingPanel
-from ui.views import TrainingView, make_views
+from ui.training.controller import TrainingController
+from ui.training.panel import TrainingPanel
+from ui.training.runs_panel import RunsPanel
+from ui.training.views import TrainingView, make_views
 
 DEFAULT_SIZE = QSize(1400, 900)
 STARTUP_EXAMPLE = "spiral_mlp.json"
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
 
     def _reporting_errors(self, title: str, open_file: Callable[..., Any], *args: Any) -> Callable[..., None]:
         """A slot for an action that calls ``open_file(*args)`` (ignoring the signal's arguments); an error of
-        a user's file that it lets through (:data:`ui.dialogs.USER_ERRORS`) is shown as its sentence in a
+        a user's file that it lets through (:data:`ui.common.dialogs.USER_ERRORS`) is shown as its sentence in a
         dialog titled ``title``."""
 
         def slot(*_: Any) -> None:

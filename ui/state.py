@@ -11,7 +11,7 @@ engine's :class:`dllab.experiment.DataSettings`, the same object a run records) 
 makes the engine's :class:`dllab.experiment.Experiment` (:meth:`AppState.experiment`), which is what a design
 file holds; a run folder's ``config.json`` restores all of it (:meth:`AppState.apply_document`). How the network
 meets the loaded data is the engine's one fit rule (:func:`dllab.fit.fit_network`): when a data set is loaded
-(:meth:`AppState.fit_network_to_dataset`) and when layers change, the input takes the data's shape if the first
+(:func:`ui.commands.fit_network_to_dataset`) and when layers change, the input takes the data's shape if the first
 layer can use it, and the status bar says so in one line.
 """
 
@@ -38,10 +38,10 @@ from dllab.experiment import (
     training_config_from_choices,
 )
 from dllab.experiment import design_document as experiment_design_document
-from dllab.fit import DataFacts, fit_input, fit_network, output_problem
+from dllab.fit import DataFacts, fit_input, output_problem
 from dllab.spec import DESIGN_FORMAT, FORMAT, LAYER_TYPES, Analysis
 from dllab.trainer import TrainingConfig
-from ui.formatting import shape_text, spec_error_text
+from ui.common.formatting import shape_text, spec_error_text
 
 #: The network the app starts with when the example file is missing: a small MLP for the 2D spiral.
 DEFAULT_SPEC: dict[str, Any] = {
@@ -559,25 +559,6 @@ class AppState(QObject):
             self._dataset_loading = loading
             self.dataset_loading_changed.emit(loading)
             self.readiness_changed.emit()
-
-    def fit_network_to_dataset(self) -> list[str]:
-        """Fit the network to the loaded dataset by the engine's rule (:func:`dllab.fit.fit_network`): the input
-        takes the data's shape where the first layer can use it, the last Dense layer as many units as the data
-        needs (and a regression set the MSE loss), as one undo step; returns what changed.
-
-        Says what changed in a status message.
-        """
-        from ui.commands import ReplaceSpecCommand  # the commands module imports this one
-
-        if self._dataset is None:
-            return []
-        new, note = fit_network(self._spec, self._dataset, adapt_outputs=True)
-        if not note:
-            return []
-        title = self.dataset_title()
-        self.undo_stack.push(ReplaceSpecCommand(self, new, f"Fit network to {title}"))
-        self.message_posted.emit(f"Fitted the network to {title}: {note}. Edit ▸ Undo reverts it.")
-        return note.split("; ")
 
     def dataset_title(self) -> str:
         """Display name of the loaded dataset (or of the chosen source)."""

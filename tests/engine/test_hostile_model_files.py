@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import dllab
-from dllab import cli
+from dllab.cli import main as cli
 from dllab.io import METADATA_KEY, ModelFileError, read_model_info
 from dllab.spec import (
     JSON_DEPTH_LIMIT,

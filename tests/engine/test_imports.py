@@ -19,9 +19,9 @@ def test_import_dllab_loads_no_qt_module():
 
 
 def test_import_dllab_loads_no_matplotlib():
-    # The figures import matplotlib when they draw (dllab.plotting), never on import.
+    # The figures import matplotlib when they draw (dllab.experiments.plotting), never on import.
     code = (
-        "import json, sys, dllab, dllab.compare, dllab.comparison_figures, dllab.search, dllab.plotting;"
+        "import json, sys, dllab, dllab.experiments.compare, dllab.experiments.comparison_figures, dllab.experiments.search, dllab.experiments.plotting;"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'PIL'))))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
+from dllab.cli.terminal import format_duration as terminal_duration
 from dllab.errors import DamagedFileError, SettingsError, error_sentence
-from dllab.terminal import format_duration as terminal_duration
 from dllab.text import format_duration, shape_text
 
 
@@ -29,7 +29,7 @@ def test_shape_text_joins_sizes() -> None:
     ],
 )
 def test_durations_on_the_terminal_and_in_the_app(seconds: float, terminal: str, app: str) -> None:
-    """The terminal writes ``"4.2s"``; the app (:func:`ui.formatting.duration_text`) ``"4.2 s"``."""
+    """The terminal writes ``"4.2s"``; the app (:func:`ui.common.formatting.duration_text`) ``"4.2 s"``."""
     assert format_duration(seconds) == terminal == terminal_duration(seconds)
     assert format_duration(seconds, unit=" s", tenths_below=10) == app
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings
 
-from ui import dialogs
+from ui.common import dialogs
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 @dataclass
 class FakeDialogs:
-    """Canned answers for every dialog in :mod:`ui.dialogs`, and a record of what was asked."""
+    """Canned answers for every dialog in :mod:`ui.common.dialogs`, and a record of what was asked."""
 
     save_answer: str = "discard"
     recover: bool = False

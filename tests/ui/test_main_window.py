@@ -14,10 +14,11 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 import dllab
-from ui import autosave, settings
 from ui.commands import InsertLayerCommand, RemoveLayerCommand
+from ui.common import settings
+from ui.common.paths import autosave_path, example_networks
+from ui.design import autosave
 from ui.main_window import MainWindow, _menu_actions
-from ui.paths import autosave_path, example_networks
 
 DOCKS = ["dock_palette", "dock_network", "dock_inspector", "dock_data", "dock_training", "dock_runs"]
 
@@ -423,12 +424,12 @@ def test_main_hands_arguments_to_the_cli_before_any_qt_import(monkeypatch, capsy
     from ui import app
 
     calls = []
-    fake_cli = types.ModuleType("dllab.cli")
+    fake_cli = types.ModuleType("dllab.cli.main")
     fake_cli.main = lambda argv: calls.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "dllab.cli", fake_cli)
+    monkeypatch.setitem(sys.modules, "dllab.cli.main", fake_cli)
     monkeypatch.setattr(dllab, "cli", fake_cli, raising=False)
     assert app.main(["train", "net.json"]) == 0 and calls == [["train", "net.json"]]
-    monkeypatch.setitem(sys.modules, "dllab.cli", None)  # makes the import fail
+    monkeypatch.setitem(sys.modules, "dllab.cli.main", None)  # makes the import fail
     monkeypatch.delattr(dllab, "cli", raising=False)
     assert app.main(["info", "x"]) == 2
     assert "command line is not available" in capsys.readouterr().err
@@ -454,8 +455,8 @@ def test_file_new_a_convolution_stack_and_mnist_from_a_folder_just_train(
     """The issue's case: File ▸ New, drag Conv2D, ReLU, MaxPool2D, Flatten, Dense, ReLU, Dense, load MNIST from
     a local folder: the input becomes 1×28×28 (not 784, which Conv2D cannot take) and it trains."""
     from dllab.runs import open_run
-    from tests.ui.test_network_panel import drag_and_drop
-    from ui.data_panel import LOCAL_SOURCE
+    from tests.ui.design.test_network_panel import drag_and_drop
+    from ui.data.panel import LOCAL_SOURCE
 
     window.new_action.trigger()
     view = window.network_panel.view

@@ -8,6 +8,7 @@ import pytest
 from dllab.data import Dataset, make_toy
 from dllab.errors import DllabError
 from dllab.fit import fit_network
+from ui.commands import fit_network_to_dataset
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 
 
@@ -133,7 +134,7 @@ def test_fit_network_to_dataset_is_one_undo_step_and_says_so(qtbot):
     state = AppState()
     state.set_dataset(images())
     with qtbot.waitSignal(state.message_posted) as message:
-        changes = state.fit_network_to_dataset()
+        changes = fit_network_to_dataset(state)
     assert changes and "MNIST" in message.args[0] and "Undo" in message.args[0]
     assert state.spec["input_shape"] == [784] and state.undo_stack.count() == 1
     state.undo_stack.undo()

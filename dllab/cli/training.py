@@ -1,0 +1,304 @@
+"""``dllab train`` and ``dllab runs``, and the training options every training command shares.
+
+The training commands (train, compare, search) take the same data and training flags;
+:func:`data_settings_from` and :func:`training_config_from` turn them into a
+:class:`~dllab.experiment.DataSettings` and a :class:`~dllab.trainer.TrainingConfig`, and
+:func:`experiment_from_args` into one :class:`~dllab.experiment.Experiment`, starting from ``--config`` (an
+experiment, a design or a run folder's ``config.json``) when given. :func:`prepare_data` is the one data
+preparation: load, fit the network to the data (:mod:`dllab.fit`, saying what changed in one line) and prepare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from dllab.cli.status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from dllab.cli.terminal import (
+    ProgressBar,
+    download_progress,
+    format_duration,
+    format_metric,
+    print_table,
+    stop_on_interrupt,
+)
+from dllab.data import PreparedData
+from dllab.errors import SettingsError
+from dllab.experiment import DataSettings, Experiment, read_experiment, read_network_document
+from dllab.experiments.variants import BOOK_LEARNING_RATES
+from dllab.model import build
+from dllab.option_strings import parse_augment, parse_named_options
+from dllab.runs import (
+    RunRecorder,
+    check_folder_free,
+    claim_folder,
+    list_runs,
+    new_run_folder,
+    runs_root,
+)
+from dllab.spec import analyze, read_spec
+from dllab.trainer import Diverged, Event, Finished, Stopped, Trainer, TrainingConfig
+
+#: The data and training flags (their argparse names) of ``dllab train``: what a ``--config`` gives unless
+#: the flag is given too. Each is None when not given; :data:`argparse.Namespace` ``training_defaults`` holds
+#: the defaults that apply without ``--config``.
+TRAIN_FLAGS = (
+    "data",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "epochs",
+    "max_steps",
+    "weight_decay",
+    "schedule",
+    "augment",
+    "early_stopping",
+    "seed",
+    "val_split",
+    "subset",
+    "normalization",
+)
+
+
+def read_network(path: str) -> dict[str, Any]:
+    """The network in a network file, or in a design, an experiment or a run's ``config.json``."""
+    return read_spec(read_network_document(path)[0])
+
+
+def data_settings_from(args: argparse.Namespace) -> DataSettings:
+    """How to load and prepare the data: ``--data``, ``--val-split``, ``--subset``, ``--normalization``
+    (and ``--augment``, a data setting of the experiment)."""
+    return DataSettings(
+        dataset=args.data,
+        val_fraction=args.val_split,
+        subset=args.subset,
+        normalization=args.normalization,
+        augment=parse_augment(args.augment),
+    )
+
+
+def training_config_from(args: argparse.Namespace) -> TrainingConfig:
+    """The training flags as a config; without ``--lr`` the optimizer's book learning rate."""
+    optimizer, options = parse_named_options(args.optimizer, "optimizer")
+    schedule, schedule_options = parse_named_options(args.schedule, "schedule")
+    lr = args.lr if args.lr is not None else BOOK_LEARNING_RATES.get(optimizer, 0.01)
+    return TrainingConfig(
+        optimizer=optimizer,
+        lr=lr,
+        optimizer_options=options,
+        weight_decay=args.weight_decay,
+        schedule=schedule,
+        schedule_options=schedule_options,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        seed=args.seed,
+        augment=parse_augment(args.augment),
+        early_stopping=args.early_stopping,
+        max_steps=args.max_steps,
+    )
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name, None) is not None}
+
+
+def _overridden(base: Experiment, network: dict[str, Any], given: dict[str, Any]) -> Experiment:
+    """``base`` with the network and the flags given on the command line in place of its own."""
+    data_names = {
+        "data": "dataset",
+        "val_split": "val_fraction",
+        "subset": "subset",
+        "normalization": "normalization",
+    }
+    data = {data_names[k]: v for k, v in given.items() if k in data_names}
+    training: dict[str, Any] = {}
+    if "optimizer" in given:
+        name, options = parse_named_options(given["optimizer"], "optimizer")
+        training.update(optimizer=name, optimizer_options=options)
+        if "lr" not in given:
+            training["lr"] = BOOK_LEARNING_RATES.get(name, 0.01)
+    if "schedule" in given:
+        name, options = parse_named_options(given["schedule"], "schedule")
+        training.update(schedule=name, schedule_options=options)
+    for key in ("lr", "batch_size", "epochs", "max_steps", "weight_decay", "early_stopping"):
+        if key in given:
+            training[key] = given[key]
+    if "augment" in given:
+        data["augment"] = training["augment"] = parse_augment(given["augment"])
+    seed = base.seed
+    if "seed" in given:
+        # --seed seeds the weights, the split and the batch order, as without --config.
+        seed = training["seed"] = given["seed"]
+        data["split_seed"] = None
+    return Experiment(
+        network,
+        replace(base.data, **data),
+        TrainingConfig.from_dict({**base.training.to_dict(), **training}),
+        seed,
+    )
+
+
+def experiment_from_args(args: argparse.Namespace) -> Experiment:
+    """The experiment a ``dllab train`` command line describes: ``--config`` (when given) with the network
+    file and the flags given on the command line in its place; otherwise the network file and the flags.
+
+    Raises
+    ------
+    SpecError, SettingsError
+        For a file or a flag that cannot be used, in one sentence.
+    """
+    given = _given(args)
+    network = read_network(args.network) if args.network is not None else None
+    if args.config is not None:
+        base = read_experiment(args.config)
+        return _overridden(base, network if network is not None else base.network, given)
+    if network is None:
+        raise SettingsError("give a network file to train, or --config RUN/config.json to repeat a run")
+    if "data" not in given:
+        raise SettingsError(
+            "say which data to train on with --data, e.g. --data mnist (or repeat a run with --config)"
+        )
+    for key, value in args.training_defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return Experiment(network, data_settings_from(args), training_config_from(args), args.seed)
+
+
+def check_network(network: dict[str, Any]) -> None:
+    """Refuse early (before any data is loaded) a network whose problem no data can change: an unknown key,
+    loss or format, no layers. A layer's problem waits for the data, which may change the input shape."""
+    error = analyze(network).error
+    if error is not None and error.index is None:
+        raise error
+
+
+def prepare_data(
+    experiment: Experiment, stream: TextIO, dataset: Any = None
+) -> tuple[Experiment, PreparedData]:
+    """Load (downloading with progress lines on ``stream``), fit the network to the data and prepare the data:
+    the one data preparation of the training commands. What the fit rule changed is said on ``stream`` in one
+    line (``"input shape set to 1×28×28 from the data"``).
+
+    Returns
+    -------
+    experiment : Experiment
+        With the network fitted to the data.
+    prepared : PreparedData
+
+    Raises
+    ------
+    DatasetError, SpecError, SettingsError
+        When the data cannot be loaded, the network cannot take it, or the experiment augments data that
+        holds no images.
+    """
+    check_network(experiment.network)
+    try:
+        fitted, prepared, note = experiment.prepare(dataset, progress=download_progress(stream))
+    except SettingsError as exc:
+        if experiment.training.augment is not None and "augmentation works on images" in str(exc):
+            raise SettingsError(f"{exc}; use --augment none") from None
+        raise
+    if note:
+        stream.write(f"{note}\n")
+    return fitted, prepared
+
+
+def new_output_folder(out: str | None, network_name: str, kind: str = "") -> Path:
+    """The ``--out`` folder, created and claimed for this run; without one a new folder under the runs
+    folder (see :func:`dllab.runs.claim_folder`: an existing folder must be empty)."""
+    if out is None:
+        return new_run_folder(network_name, kind=kind)
+    return claim_folder(out)
+
+
+def check_out_free(out: str | None) -> None:
+    """Refuse early an ``--out`` folder that a run could not claim (RunError): empty name, not empty."""
+    if out is not None:
+        check_folder_free(out)
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """``dllab train``: train a network with a progress bar and record the run."""
+    out, err = sys.stdout, sys.stderr
+    check_out_free(args.out)
+    experiment = experiment_from_args(args)
+    experiment, prepared = prepare_data(experiment, err)
+    config = experiment.training
+    model = build(experiment.network, seed=experiment.seed)
+    trainer = Trainer(model, prepared, config)
+    folder = new_output_folder(args.out, model.name)
+    recorder = RunRecorder(
+        folder,
+        model,
+        data=prepared,
+        config=config,
+        data_settings=experiment.data,
+        seed=experiment.seed,
+        record_steps=not args.no_steps,
+    )
+    err.write(
+        f"training {model.name} ({model.param_count:,} parameters) on {prepared.name}: {len(prepared.x_train):,} "
+        f"training, {len(prepared.x_val):,} validation, {len(prepared.x_test):,} test samples; "
+        f"{config.optimizer} lr {config.lr:g}, batch {config.batch_size}\n"
+    )
+    progress = ProgressBar(err)
+    last: Event | None = None
+    with stop_on_interrupt(trainer.stop, err):
+        for event in trainer.run():
+            recorder.handle(event)
+            progress.handle(event)
+            last = event
+    progress.close()
+    if isinstance(last, Finished):
+        print(
+            f"test accuracy {format_metric(last.test_accuracy)} (test loss {format_metric(last.test_loss)}) "
+            f"after {last.epochs} epochs, "
+            f"{last.step} steps, {format_duration(last.elapsed)} ({last.reason})",
+            file=out,
+        )
+        print(f"run folder: {folder.resolve()}", file=out)
+        return EXIT_OK
+    if isinstance(last, Stopped):
+        print(
+            f"stopped at step {last.step} (epoch {last.epoch}); the run folder keeps what was done", file=out
+        )
+        print(f"run folder: {folder.resolve()}", file=out)
+        return EXIT_INTERRUPTED
+    if isinstance(last, Diverged):
+        err.write(f"dllab: training diverged: {last.message}\n")
+        print(f"run folder: {folder.resolve()}", file=out)
+        return EXIT_FAILED
+    raise RuntimeError("the trainer ended without a final event")  # pragma: no cover
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    """``dllab runs``: list the recorded runs as a table."""
+    root = Path(args.root).expanduser() if args.root else runs_root()
+    infos = list_runs(root)
+    if not infos:
+        print(f"no runs in {root}")
+        return EXIT_OK
+    rows = [("run", "network", "data", "status", "epochs", "best val acc", "test acc")]
+    for r in infos:
+        data = Path(r.dataset).name if ("/" in r.dataset or "\\" in r.dataset) else r.dataset
+        rows.append(
+            (
+                r.name,
+                r.network,
+                data,
+                r.status,
+                str(r.epochs),
+                format_metric(r.best_val_accuracy if r.best_val_accuracy is not None else math.nan),
+                format_metric(r.test_accuracy if r.test_accuracy is not None else math.nan),
+            )
+        )
+    print_table(rows, 4, sys.stdout)
+    print(f"{len(infos)} runs in {root}")
+    for r in infos:
+        if r.error:
+            print(f"damaged: {r.error}", file=sys.stderr)
+    return EXIT_OK

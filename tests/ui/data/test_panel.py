@@ -1,0 +1,184 @@
+"""The Data panel: built-in sets, a local MNIST folder, background loading with progress and cancel, the
+network following the dataset, preparation settings and the previews."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from dllab.data import DatasetError, DownloadCancelled
+from ui.common.paths import example_networks
+from ui.data import loader as dataset_loader
+from ui.data.panel import LOCAL_SOURCE
+
+
+def example(name: str):
+    return next(p for p in example_networks() if p.name == name)
+
+
+def test_the_spiral_is_loaded_at_start_and_ready_to_train(window):
+    assert window.state.dataset.name == "spiral"
+    assert window.state.undo_stack.count() == 0  # the example already fits: nothing was changed
+    assert window.training_panel.train_button.isEnabled()
+    preview = window.data_panel.preview
+    assert preview.stack.currentWidget() is preview.scatter and preview.scatter.point_count == 480
+    assert "480 training" in window.data_panel.status.text()
+
+
+def test_choosing_a_2d_set_fits_the_output_layer_in_one_undo_step(window):
+    panel = window.data_panel
+    combo = panel.source_combo
+    combo.setCurrentIndex(combo.findData("moons"))
+    combo.activated.emit(combo.currentIndex())
+    assert window.state.dataset.name == "moons"
+    assert window.state.spec["input_shape"] == [2] and window.state.layers[-1]["units"] == 2
+    assert window.state.undo_stack.count() == 1
+    assert "Fitted the network to Moons" in window.statusBar().currentMessage()
+    assert window.training_panel.train_button.isEnabled()
+    window.state.undo_stack.undo()
+    assert window.state.layers[-1]["units"] == 3 and not window.training_panel.train_button.isEnabled()
+
+
+def test_generated_set_options_reload_and_refit(window):
+    panel = window.data_panel
+    assert panel.classes_spin.isVisibleTo(panel) and panel.classes_spin.value() == 3
+    panel.classes_spin.setValue(5)
+    assert window.state.dataset.num_classes == 5 and window.state.layers[-1]["units"] == 5
+    panel.samples_spin.setValue(300)
+    assert len(window.state.dataset.x_train) + len(window.state.dataset.x_test) == 300
+    assert window.state.data_settings.n_samples == 300
+
+
+def test_the_shapes_set_loads_in_the_background_and_flattens_for_an_mlp(window, qtbot):
+    panel = window.data_panel
+    with qtbot.waitSignal(panel.load_finished, timeout=20_000) as finished:
+        panel.select_source("shapes")
+        assert window.state.dataset_loading
+        assert not window.training_panel.train_button.isEnabled()
+    assert finished.args == [True]
+    assert window.state.spec["input_shape"] == [784] and window.state.layers[-1]["units"] == 10
+    assert window.training_panel.train_button.isEnabled()
+    grid = panel.preview.grid
+    assert panel.preview.stack.currentWidget() is grid and grid.count == 32
+    assert grid.captions[0] in window.state.dataset.class_names
+    assert panel.augment_host.isEnabled() and not panel.preview.augmented.isVisibleTo(panel)
+    panel.shift_spin.setValue(2)
+    panel.rotation_spin.setValue(15)
+    assert window.state.data_settings.shift == 2 and window.state.data_settings.rotation == 15
+    assert panel.preview.augmented.isVisibleTo(panel) and panel.preview.augmented.count == 16
+    assert window.dataset_view.preview.augmented.count == 20
+    assert window.state.make_augmenter() is not None
+
+
+def test_mnist_from_a_local_folder(window, qtbot, mnist_dir, fake_dialogs):
+    panel = window.data_panel
+    combo = panel.source_combo
+    combo.setCurrentIndex(combo.findData(LOCAL_SOURCE))
+    combo.activated.emit(combo.currentIndex())
+    assert panel.local_row.isVisibleTo(panel) and not panel.generated_host.isVisibleTo(panel)
+    fake_dialogs.directories.append(mnist_dir)
+    with qtbot.waitSignal(panel.load_finished, timeout=30_000) as finished:
+        panel.folder_button.click()
+    assert finished.args == [True]
+    dataset = window.state.dataset
+    assert dataset.input_shape == (1, 28, 28) and len(dataset.x_train) == 60_000
+    assert window.state.spec["input_shape"] == [784] and window.state.layers[-1]["units"] == 10
+    assert window.state.data_settings.source == str(mnist_dir)
+    assert "60,000 training" in panel.status.text()
+    assert window.training_panel.train_button.isEnabled()
+    # A CNN keeps its image input on the same data.
+    window.documents.open_example(example("simple_conv_net.json"))
+    assert window.state.spec["input_shape"] == [1, 28, 28]
+    assert window.training_panel.train_button.isEnabled()
+
+
+def test_a_download_shows_progress_and_can_be_cancelled(window, qtbot, monkeypatch):
+    started = threading.Event()
+
+    def slow_download(source, *, progress=None, cancel=None, **kwargs):
+        assert source == "mnist"
+        total = 11_000_000
+        for step in range(1, 2000):
+            progress(step * 50_000, total, "Downloading train-images-idx3-ubyte.gz")
+            started.set()
+            if cancel():
+                raise DownloadCancelled("download cancelled")
+            threading.Event().wait(0.01)
+        raise AssertionError("never cancelled")
+
+    monkeypatch.setattr(dataset_loader, "load_dataset", slow_download)
+    panel = window.data_panel
+    panel.select_source("mnist")
+    assert window.state.dataset.name == "spiral"  # nothing loads until asked
+    assert panel.load_button.text() == "Download and load"
+    panel.load_button.click()
+    assert panel.progress.isVisibleTo(panel) and panel.cancel_button.isVisibleTo(panel)
+    qtbot.waitUntil(lambda: panel.progress.maximum() == 1000 and panel.progress.value() > 0, timeout=5000)
+    assert "of 10.5 MB" in panel.progress.format()
+    assert "train-images" in panel.status.text()
+    assert window.training_panel.reason.text() == "The dataset is still loading."
+    with qtbot.waitSignal(panel.load_finished, timeout=5000) as finished:
+        panel.cancel_button.click()
+    assert finished.args == [False]
+    assert "cancelled" in panel.status.text() and not panel.progress.isVisibleTo(panel)
+    assert window.state.dataset.name == "spiral" and not window.state.dataset_loading
+    assert window.training_panel.train_button.isEnabled()
+
+
+def test_a_failed_load_says_why(window, qtbot, monkeypatch, fake_dialogs):
+    def broken(source, **kwargs):
+        raise DatasetError("no mirror answered; place the files in /somewhere")
+
+    monkeypatch.setattr(dataset_loader, "load_dataset", broken)
+    panel = window.data_panel
+    panel.select_source("fashion-mnist")
+    with qtbot.waitSignal(panel.load_finished, timeout=5000) as finished:
+        panel.load_button.click()
+    assert finished.args == [False]
+    sentence = "No mirror answered; place the files in /somewhere."
+    assert fake_dialogs.errors() == [("Cannot load Fashion-MNIST", sentence)]
+    assert sentence in panel.status.text()
+    assert "Fashion-MNIST" in window.statusBar().currentMessage()
+    assert window.state.dataset.name == "spiral"
+
+
+def test_a_missing_local_path_is_reported(window, qtbot, tmp_path):
+    panel = window.data_panel
+    combo = panel.source_combo
+    combo.setCurrentIndex(combo.findData(LOCAL_SOURCE))
+    combo.activated.emit(combo.currentIndex())
+    panel.load()
+    assert "Choose a file" in panel.status.text()
+    panel.path_edit.setText(str(tmp_path / "nothing.npz"))
+    with qtbot.waitSignal(panel.load_finished, timeout=5000) as finished:
+        panel.load_button.click()
+    assert finished.args == [False] and "no such file" in panel.status.text()
+
+
+@pytest.mark.parametrize(
+    ("widget", "value", "field", "expected"),
+    [
+        ("val_spin", 20, "val_fraction", 0.2),
+        ("subset_spin", 300, "subset", 300),
+        ("subset_spin", 0, "subset", None),
+    ],
+)
+def test_preparation_settings_reach_the_state(window, widget, value, field, expected):
+    panel = window.data_panel
+    if value == 0:
+        getattr(panel, widget).setValue(5)
+    getattr(panel, widget).setValue(value)
+    assert getattr(window.state.data_settings, field) == expected
+
+
+def test_normalisation_and_subset_mode_reach_the_state(window):
+    panel = window.data_panel
+    combo = panel.normalization_combo
+    combo.setCurrentIndex(combo.findData("standardize"))
+    combo.activated.emit(combo.currentIndex())
+    panel.subset_mode.setCurrentIndex(1)
+    panel.subset_mode.activated.emit(1)
+    assert window.state.data_settings.normalization == "standardize"
+    assert window.state.data_settings.subset_mode == "random"
+    assert window.state.prepare_data().normalizer.kind == "standardize"

@@ -1,0 +1,315 @@
+"""What the histogram views (activations, weights and gradients) share: :class:`HistogramGridView`, their base,
+which keeps the run's layer statistics and a slider that looks back in time over them, and builds a grid of
+small histogram plots when due; and the small plots, drawn as pyqtgraph's ``histogram`` example does
+(``stepMode="center"`` with the bin edges), with axes that keep steady round ranges."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
+
+from dllab.trainer import LayerStatistics
+from ui.common.series import History
+from ui.common.view import TrainingView, set_title, static_plot, style_plot
+
+#: Title size of the small plots.
+SMALL_TITLE = "8.5pt"
+
+
+class HistorySlider(QWidget):
+    """Picks one of the recorded snapshots; at the right end it follows the run live."""
+
+    position_changed = Signal(int)
+    """The index of the snapshot to show (the newest is ``count - 1``)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 0)
+        self.slider.setToolTip(
+            "Look back in time: drag left to see earlier statistics; at the right end it is live."
+        )
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.label = QLabel("", self)
+        self.label.setObjectName("hint")
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(QLabel("Time", self))
+        layout.addWidget(self.slider, 2)
+        layout.addWidget(self.label, 3)
+
+    @property
+    def live(self) -> bool:
+        """Whether the newest snapshot is shown (and new ones will be)."""
+        return self.slider.value() == self.slider.maximum()
+
+    @property
+    def position(self) -> int:
+        """Index of the chosen snapshot."""
+        return self.slider.value()
+
+    def set_count(self, count: int) -> None:
+        """There are ``count`` snapshots now; a live slider moves to the newest."""
+        live = self.live
+        with QSignalBlocker(self.slider):
+            self.slider.setMaximum(max(count - 1, 0))
+            if live:
+                self.slider.setValue(self.slider.maximum())
+
+    def set_position(self, index: int) -> None:
+        """Show snapshot ``index``."""
+        self.slider.setValue(index)
+
+    def describe(self, statistics: LayerStatistics | None) -> None:
+        """Say which iteration the chosen snapshot is from."""
+        if statistics is None:
+            self.label.setText("")
+            return
+        live = " · live" if self.live else ""
+        self.label.setText(f"iteration {statistics.step:,} (epoch {statistics.epoch}){live}")
+
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.position_changed.emit(value)
+
+
+def histogram_item(plot: pg.PlotItem, color: QColor) -> pg.PlotDataItem:
+    """A filled step histogram in ``plot``, without antialiasing (its edges are horizontal and vertical, and
+    painting is a third cheaper)."""
+    fill = QColor(color)
+    fill.setAlpha(110)
+    return plot.plot(
+        [0.0, 1.0],
+        [0.0],
+        stepMode="center",
+        fillLevel=0,
+        fillOutline=True,
+        brush=pg.mkBrush(fill),
+        pen=pg.mkPen(color, width=1.2),
+        antialias=False,
+    )
+
+
+def set_histogram(item: pg.PlotDataItem, counts: np.ndarray, edges: np.ndarray) -> None:
+    """Show ``counts`` over ``edges`` as the share of values in each bin (%), under a steady top of the y axis
+    (:func:`set_y_top`)."""
+    total = max(int(np.sum(counts)), 1)
+    shares = np.asarray(counts, dtype=np.float64) * (100.0 / total)
+    item.setData(np.asarray(edges, dtype=np.float64), shares)
+    view = item.getViewBox()
+    if view is not None:
+        set_y_top(view, float(shares.max()) if shares.size else 0.0)
+
+
+#: The round values (times a power of ten) that the top of a histogram's y axis takes.
+ROUND_STEPS = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round value (:data:`ROUND_STEPS` times a power of ten) at least ``value``; 1 for nothing."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(m * power for m in ROUND_STEPS if m * power >= value * (1 - 1e-9))
+
+
+def set_y_top(view: pg.ViewBox, peak: float) -> None:
+    """Let the y axis run from 0 to a round value above ``peak``, changed only when the peak outgrows it or
+    falls below 40 % of it: axes whose range changes are laid out and painted anew, the costliest part of
+    drawing a histogram, and a steady axis reads better while the bars move."""
+    top = getattr(view, "_shown_top", None)
+    if top is None or peak > top or peak < 0.4 * top:
+        top = min(nice_ceiling(peak * 1.1), 100.0) if peak <= 100.0 else nice_ceiling(peak)  # shares in %
+        view._shown_top = top  # type: ignore[attr-defined]
+        view.setYRange(0.0, top, padding=0.0)
+
+
+def round_span(low: float, high: float) -> tuple[float, float]:
+    """A steady, round x range around ``low`` to ``high``: symmetric about 0 (``±`` a :func:`nice_ceiling`)
+    when the values have both signs, as weights and gradients do; else from 0 to a round bound."""
+    if low < 0.0 < high:
+        bound = nice_ceiling(max(-low, high))
+        return -bound, bound
+    if low >= 0.0:
+        return 0.0, nice_ceiling(high)
+    return -nice_ceiling(-low), 0.0
+
+
+def set_x_range(plot: pg.PlotItem, edges: np.ndarray) -> None:
+    """Show the bins ``edges`` cover within a :func:`round_span`, changed only when they leave the range shown
+    or the round span they need is less than half as wide (a range change lays out and paints the axis
+    anew)."""
+    low, high = float(edges[0]), float(edges[-1])
+    target = round_span(low, high)
+    shown = getattr(plot, "_shown_span", None)
+    if (
+        shown is not None
+        and shown[0] <= low
+        and high <= shown[1]
+        and target[1] - target[0] >= 0.5 * (shown[1] - shown[0])
+    ):
+        return
+    plot._shown_span = target  # type: ignore[attr-defined]
+    plot.setXRange(*target, padding=0.0)
+
+
+def set_iterations(plot: pg.PlotItem, last: float) -> None:
+    """Let the x axis run from 0 to a round number of iterations at least ``last`` (changed only when the run
+    outgrows it)."""
+    top = nice_ceiling(last)
+    if getattr(plot, "_shown_iterations", None) != top:
+        plot._shown_iterations = top  # type: ignore[attr-defined]
+        plot.setXRange(0.0, top, padding=0)
+
+
+def hide_plots(layout: pg.GraphicsLayout) -> None:
+    """Hide every plot of ``layout`` and of the layouts in it; they keep their place in the grid, so showing
+    one lays nothing out again."""
+    for item in list(layout.items):
+        if isinstance(item, pg.GraphicsLayout):
+            hide_plots(item)
+        elif isinstance(item, pg.PlotItem):
+            policy = item.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            item.setSizePolicy(policy)
+            item.hide()
+
+
+def reveal(plot: pg.PlotItem) -> None:
+    """Show ``plot`` if :func:`hide_plots` hid it."""
+    if not plot.isVisible():
+        plot.show()
+
+
+def small_plot(
+    canvas: pg.GraphicsLayoutWidget, row: int, col: int, *, title: str, left: str = ""
+) -> pg.PlotItem:
+    """A compact plot for one histogram."""
+    plot = static_plot(canvas, row, col)
+    plot.getAxis("left").setWidth(34)
+    style_plot(plot, left=left)
+    set_title(plot, title, SMALL_TITLE)
+    return plot
+
+
+class HistogramGridView(TrainingView):
+    """Base of the views that draw a grid of small histograms from the run's layer statistics.
+
+    It keeps every :class:`~dllab.trainer.LayerStatistics` of the run (:attr:`history`, bounded), draws the one
+    the :attr:`slider` points at (the newest while it is live), and builds the plots anew, a few at a time,
+    when they are due: for a new run, when the view's width fits another number of columns, after a theme
+    change. Subclasses make their content with :meth:`set_grid_content`, and say how many small plots there are
+    (:meth:`plot_count`), how to build them (:meth:`build_plots`, yielding after each) and how to draw a
+    snapshot (:meth:`draw`).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history: History[LayerStatistics] = History()
+        self.slider: HistorySlider | None = None
+        #: The columns of the grid built last.
+        self.columns = 0
+        self._needs_build = False
+
+    def set_grid_content(self, *controls: QWidget) -> None:
+        """Make the view's content: a row of ``controls`` and the slider over the history (:attr:`slider`),
+        above one plot canvas for the grid (:attr:`graphics`)."""
+        host = QWidget(self)
+        row = QHBoxLayout()
+        row.setContentsMargins(12, 0, 12, 0)
+        row.setSpacing(8)
+        for widget in controls:
+            row.addWidget(widget)
+        if controls:
+            row.addSpacing(12)
+        self.slider = HistorySlider(host)
+        self.slider.position_changed.connect(self._on_slider_position_changed)
+        row.addWidget(self.slider, 1)
+        self.graphics = self.canvas(host)
+        self.set_content_below(row, self.graphics, host)
+
+    # --- to implement ---------------------------------------------------------------------------------------
+
+    def plot_count(self) -> int:
+        """How many small plots the grid has (0: nothing to build)."""
+        raise NotImplementedError
+
+    def build_plots(self) -> Iterator[None]:
+        """Create the plots, yielding after each (see :meth:`TrainingView.build_in_steps`)."""
+        raise NotImplementedError
+
+    def draw(self, statistics: LayerStatistics) -> Iterator[None]:
+        """Show ``statistics`` (the snapshot the slider points at), yielding after each plot (see
+        :meth:`TrainingView.redraw`)."""
+        raise NotImplementedError
+
+    # --- building and drawing ---------------------------------------------------------------------------------
+
+    def begin_history(self) -> None:
+        """A new run: forget the statistics, and build the plots when the view shows."""
+        self.history.clear()
+        if self.slider is not None:
+            self.slider.set_count(0)
+        self._needs_build = True
+
+    def rebuild(self) -> None:
+        """Build the plots anew (soon, a few at a time) if there are any."""
+        if self.plot_count():
+            self._needs_build = True
+            self.request_redraw()
+
+    def selected(self) -> LayerStatistics | None:
+        """The snapshot the slider points at."""
+        if not len(self.history):
+            return None
+        position = self.slider.position if self.slider is not None else len(self.history) - 1
+        return self.history[min(position, len(self.history) - 1)]
+
+    def start_building(self) -> bool:
+        """Build the plots for this run now (a few at a time) if they are due and the view is visible."""
+        if self._needs_build and (self.isVisible() or self.flushing):
+            self._needs_build = False
+            self.build_in_steps(self._build_hidden())
+            return True
+        return False
+
+    def _build_hidden(self) -> Iterator[None]:
+        """Build the plots hidden: :meth:`draw` shows each as it first draws it (with :func:`reveal`), so
+        their first paints, the costliest (every axis is laid out), spread over several turns of the event
+        loop instead of all at once."""
+        yield from self.build_plots()
+        hide_plots(self.graphics.ci)
+
+    def redraw(self) -> Iterator[None] | None:
+        if self._needs_build:
+            self.start_building()
+            return None
+        if self.slider is not None:
+            self.slider.set_count(len(self.history))  # here, not per snapshot: a slider repaint is not free
+        statistics = self.selected()  # the newest when the slider is live (it just moved there)
+        if self.slider is not None:
+            self.slider.describe(statistics)
+        return self.draw(statistics) if statistics is not None else None
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.start_building()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        count = self.plot_count()
+        if count and self.fitting_columns(count) != self.columns:
+            self.rebuild()
+
+    def restyle(self) -> None:
+        self.rebuild()
+
+    def _on_slider_position_changed(self, index: int) -> None:
+        self.request_redraw()

@@ -1,0 +1,252 @@
+"""Small widgets shared by the panels: a line edit that validates while typing, a float spin box that reads
+and writes 0.001 or 1e-08, a section title, a form label, and a read-only table of results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QValidator
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QTableWidget,
+    QToolButton,
+    QWidget,
+)
+
+from ui.common.formatting import number_text
+
+
+class ValidatedLineEdit(QLineEdit):
+    """A line edit whose text is checked by ``parse`` on every keystroke.
+
+    ``parse(text)`` returns the value or raises ``ValueError`` with one sentence saying why the text is not
+    valid. Invalid text gets a red border (the ``invalid`` property, styled in the stylesheet) and the reason
+    as tooltip and in :attr:`error_changed`; a valid value is emitted by :attr:`committed` when editing
+    finishes (Enter or focus leaves), and only if it differs from the value last set.
+    """
+
+    committed = Signal(object)
+    error_changed = Signal(str)
+
+    def __init__(self, parse: Callable[[str], Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._parse = parse
+        self._value: Any = None
+        self._error = ""
+        self._help = ""
+        self.textEdited.connect(self._on_self_text_edited)
+        self.editingFinished.connect(self._on_self_editing_finished)
+
+    @property
+    def error(self) -> str:
+        """Why the current text is invalid; empty when it is valid."""
+        return self._error
+
+    def set_help(self, text: str) -> None:
+        """The tooltip shown while the text is valid."""
+        self._help = text
+        if not self._error:
+            self.setToolTip(text)
+
+    def set_value(self, value: Any, text: str) -> None:
+        """Show ``value`` as ``text`` without emitting :attr:`committed`."""
+        self._value = value
+        if self.text() != text:
+            self.setText(text)
+        self._set_error("")
+
+    def _on_self_text_edited(self, text: str) -> None:
+        try:
+            self._parse(text)
+        except ValueError as exc:
+            self._set_error(str(exc))
+        else:
+            self._set_error("")
+
+    def _on_self_editing_finished(self) -> None:
+        try:
+            value = self._parse(self.text())
+        except ValueError as exc:
+            self._set_error(str(exc))
+            return
+        self._set_error("")
+        if value != self._value:
+            self._value = value
+            self.committed.emit(value)
+
+    def _set_error(self, message: str) -> None:
+        if message == self._error:
+            return
+        self._error = message
+        self.setProperty("invalid", bool(message))
+        self.setToolTip(message or self._help)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.error_changed.emit(message)
+
+
+class FloatSpinBox(QDoubleSpinBox):
+    """A spin box for hyperparameters from 1e-8 to 1000: shows the shortest form (0.001, 1e-08), accepts
+    scientific notation, and on a log scale steps through 1, 2, 5, 10, 20, ..."""
+
+    def __init__(self, *, log_scale: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._log_scale = log_scale
+        self.setDecimals(12)
+        self.setKeyboardTracking(False)
+        self.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToNearestValue)
+
+    def textFromValue(self, value: float) -> str:
+        return number_text(value)
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        stripped = text.strip()
+        try:
+            value = float(stripped)
+        except ValueError:
+            partial = stripped == "" or stripped[-1] in "eE.-+" or stripped in ("-", "+")
+            state = QValidator.State.Intermediate if partial else QValidator.State.Invalid
+            return state, text, pos
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def stepBy(self, steps: int) -> None:
+        if not self._log_scale or self.value() <= 0:
+            super().stepBy(steps)
+            return
+        value = self.value()
+        for _ in range(abs(steps)):
+            value = _next_125(value, up=steps > 0)
+        self.setValue(min(max(value, self.minimum()), self.maximum()))
+
+
+def _next_125(value: float, *, up: bool) -> float:
+    """The next number of the 1-2-5 sequence above (or below) ``value``."""
+    exponent = math.floor(math.log10(value))
+    candidates = [m * 10.0**e for e in (exponent - 1, exponent, exponent + 1) for m in (1, 2, 5)]
+    if up:
+        above = [c for c in candidates if c > value * (1 + 1e-9)]
+        return float(f"{min(above):.12g}")
+    below = [c for c in candidates if c < value * (1 - 1e-9)]
+    return float(f"{max(below):.12g}")
+
+
+def section_title(text: str, parent: QWidget | None = None) -> QLabel:
+    """A bold, slightly larger label that heads a group of settings."""
+    label = QLabel(text, parent)
+    label.setObjectName("sectionTitle")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
+    """A small, grey, wrapped explanation."""
+    label = QLabel(text, parent)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
+
+
+def style_form(form: QFormLayout) -> None:
+    """The app's form spacing: labels left, fields growing, 12 px between columns and 8 px between rows."""
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setHorizontalSpacing(12)
+    form.setVerticalSpacing(8)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text with "…" in the middle instead of growing the layout."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        text = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideMiddle, self.contentsRect().width()
+        )
+        painter.drawText(self.contentsRect(), int(self.alignment()), text)
+        painter.end()
+
+
+#: Alignment of numbers in table cells and headers.
+RIGHT_ALIGNED = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class ResultsTable(QTableWidget):
+    """A read-only table of results, a row per run: ``columns`` as headers, the ``numeric`` ones right-aligned,
+    whole rows selected, alternate rows shaded, no grid, and the ``stretch`` column taking the spare width."""
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        *,
+        numeric: Sequence[int],
+        stretch: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(0, len(columns), parent)
+        self.setHorizontalHeaderLabels(list(columns))
+        for column in numeric:
+            self.horizontalHeaderItem(column).setTextAlignment(RIGHT_ALIGNED)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+def tool_button(text: str, parent: QWidget, icon: QIcon | None = None) -> QToolButton:
+    """A toolbar-style button with text (and an icon beside it, when given)."""
+    button = QToolButton(parent)
+    button.setText(text)
+    if icon is not None:
+        button.setIcon(icon)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+    return button
+
+
+def swatch_pixmap(color: QColor, width: int = 26, height: int = 14) -> QPixmap:
+    """A short line with a dot in ``color``: how a trajectory looks, for legends and table rows."""
+    pixmap = QPixmap(width * 2, height * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(pg.mkPen(color, width=2.2))
+    painter.drawLine(QPointF(2, height / 2), QPointF(width - 2, height / 2))
+    painter.setBrush(color)
+    painter.setPen(pg.mkPen(color.darker(140), width=1))
+    painter.drawEllipse(QPointF(width / 2, height / 2), 3.6, 3.6)
+    painter.end()
+    return pixmap

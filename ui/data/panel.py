@@ -1,0 +1,552 @@
+"""The Data panel: which dataset (built in, downloaded, or a local file or folder), how it is split,
+subset, normalised and augmented, and a preview of its samples.
+
+Loading runs in the background (:class:`ui.data.loader.DatasetLoader`) with a progress bar and Cancel. A
+file or folder that cannot be loaded (damaged, foreign, missing) is told in a dialog as the engine's sentence,
+and under the Load button; a bug goes to :func:`ui.common.dialogs.report_internal_error`.
+When a dataset arrives the network follows it: its input shape and the units of its last Dense layer change
+to fit, as one undo step (:func:`ui.commands.fit_network_to_dataset`).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dllab.data import DATASET_NAMES, Dataset, dataset_info
+from ui.commands import fit_network_to_dataset
+from ui.common import dialogs
+from ui.common.formatting import bytes_text, shape_text
+from ui.common.icons import action_icon
+from ui.common.widgets import hint_label, section_title, style_form
+from ui.data.loader import DatasetLoader, LoadRequest
+from ui.data.sample_preview import SamplePreview
+from ui.state import AppState
+
+LOCAL_SOURCE = "__local__"
+NORMALIZATION_TITLES = {
+    "scale": "Scale to [0, 1]",
+    "standardize": "Standardise (mean 0, std 1)",
+    "none": "None (raw values)",
+}
+NORMALIZATION_HELP = {
+    "scale": "Divide by 255 for images, or map each feature's training range to [0, 1].",
+    "standardize": "Subtract the training mean and divide by the training standard deviation, per channel.",
+    "none": "Feed the raw values; large inputs make training unstable.",
+}
+LOCAL_FILTERS = "Datasets (*.npz *.csv);;NumPy archives (*.npz);;CSV tables (*.csv);;All files (*)"
+
+
+def dataset_summary(dataset: Dataset) -> str:
+    """One line about a loaded dataset: sizes, shape, classes."""
+    parts = [
+        f"{len(dataset.x_train):,} training and {len(dataset.x_test):,} test samples",
+        f"each {shape_text(dataset.input_shape)}",
+    ]
+    if dataset.task == "classification":
+        parts.append(f"{dataset.num_classes} classes")
+    else:
+        parts.append(f"regression with {dataset.num_outputs} target{'s' if dataset.num_outputs != 1 else ''}")
+    return ", ".join(parts) + "."
+
+
+class DataPanel(QScrollArea):
+    """The Data dock's content."""
+
+    load_finished = Signal(bool)
+    """A load ended: True when a dataset arrived, False when it failed or was cancelled."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self.loader = DatasetLoader(self)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget(self)
+        self.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(8)
+
+        # Source.
+        layout.addWidget(section_title("Dataset", body))
+        self.source_combo = QComboBox(body)
+        self._fill_sources()
+        self.source_combo.activated.connect(self._on_source_combo_activated)
+        layout.addWidget(self.source_combo)
+        self.description = hint_label("", body)
+        layout.addWidget(self.description)
+
+        self.local_row = QWidget(body)
+        local = QHBoxLayout(self.local_row)
+        local.setContentsMargins(0, 0, 0, 0)
+        local.setSpacing(6)
+        self.path_edit = QLineEdit(self.local_row)
+        self.path_edit.setPlaceholderText("An .npz or .csv file, or a folder of IDX files")
+        self.path_edit.returnPressed.connect(self._on_load_button_clicked)
+        self.file_button = QToolButton(self.local_row)
+        self.file_button.setIcon(action_icon("open"))
+        self.file_button.setToolTip("Choose an .npz or .csv file")
+        self.file_button.clicked.connect(self._on_file_button_clicked)
+        self.folder_button = QToolButton(self.local_row)
+        self.folder_button.setIcon(action_icon("folder"))
+        self.folder_button.setToolTip("Choose a folder of IDX files (MNIST layout)")
+        self.folder_button.clicked.connect(self._on_folder_button_clicked)
+        local.addWidget(self.path_edit, 1)
+        local.addWidget(self.file_button)
+        local.addWidget(self.folder_button)
+        layout.addWidget(self.local_row)
+
+        self.generated_host = QWidget(body)
+        generated = QFormLayout(self.generated_host)
+        style_form(generated)
+        generated.setContentsMargins(0, 0, 0, 0)
+        self.samples_spin = QSpinBox(self.generated_host)
+        self.samples_spin.setRange(20, 100_000)
+        self.samples_spin.setSingleStep(100)
+        self.samples_spin.setKeyboardTracking(False)
+        self.samples_spin.setToolTip("Points (or images) to generate, training and test together.")
+        self.noise_spin = QDoubleSpinBox(self.generated_host)
+        self.noise_spin.setRange(0.0, 1.0)
+        self.noise_spin.setSingleStep(0.01)
+        self.noise_spin.setDecimals(3)
+        self.noise_spin.setKeyboardTracking(False)
+        self.noise_spin.setToolTip("Standard deviation of the noise added to every sample.")
+        self.classes_spin = QSpinBox(self.generated_host)
+        self.classes_spin.setRange(2, 10)
+        self.classes_spin.setKeyboardTracking(False)
+        self.classes_spin.setToolTip("Spiral arms or blobs: one class each.")
+        self.classes_label = QLabel("Classes", self.generated_host)
+        generated.addRow("Samples", self.samples_spin)
+        generated.addRow("Noise", self.noise_spin)
+        generated.addRow(self.classes_label, self.classes_spin)
+        for spin in (self.samples_spin, self.noise_spin, self.classes_spin):
+            spin.valueChanged.connect(self._on_generated_option_changed)
+        layout.addWidget(self.generated_host)
+
+        load_row = QHBoxLayout()
+        load_row.setSpacing(6)
+        self.load_button = QPushButton("Load", body)
+        self.load_button.setObjectName("loadButton")
+        self.load_button.clicked.connect(self._on_load_button_clicked)
+        self.progress = QProgressBar(body)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel", body)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        self.cancel_button.hide()
+        load_row.addWidget(self.load_button)
+        load_row.addWidget(self.progress, 1)
+        load_row.addWidget(self.cancel_button)
+        layout.addLayout(load_row)
+        self.status = QLabel(body)
+        self.status.setObjectName("dataStatus")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+
+        # Preparation.
+        layout.addSpacing(4)
+        layout.addWidget(section_title("Preparation", body))
+        prep = QFormLayout()
+        style_form(prep)
+        self.val_spin = QSpinBox(body)
+        self.val_spin.setRange(0, 90)
+        self.val_spin.setSuffix(" %")
+        self.val_spin.setKeyboardTracking(False)
+        self.val_spin.setToolTip(
+            "Share of the training set held out to validate on: it shows overfitting while you train. "
+            "The test set stays untouched until the end."
+        )
+        self.subset_spin = QSpinBox(body)
+        self.subset_spin.setRange(0, 10_000_000)
+        self.subset_spin.setSingleStep(1000)
+        self.subset_spin.setSpecialValueText("All")
+        self.subset_spin.setKeyboardTracking(False)
+        self.subset_spin.setToolTip(
+            "Train on only this many samples (the book's overfitting experiment uses 300)."
+        )
+        self.subset_mode = QComboBox(body)
+        self.subset_mode.addItem("First", "first")
+        self.subset_mode.addItem("Random", "random")
+        self.subset_mode.setToolTip("Take the first samples, or a random (seeded) choice of them.")
+        subset_row = QHBoxLayout()
+        subset_row.setSpacing(6)
+        subset_row.addWidget(self.subset_spin, 1)
+        subset_row.addWidget(self.subset_mode, 1)
+        self.normalization_combo = QComboBox(body)
+        for key, title in NORMALIZATION_TITLES.items():
+            self.normalization_combo.addItem(title, key)
+            self.normalization_combo.setItemData(
+                self.normalization_combo.count() - 1, NORMALIZATION_HELP[key], Qt.ItemDataRole.ToolTipRole
+            )
+        prep.addRow("Validation", self.val_spin)
+        prep.addRow("Subset", subset_row)
+        prep.addRow("Normalise", self.normalization_combo)
+        layout.addLayout(prep)
+        self.val_spin.valueChanged.connect(lambda v: state.set_data_settings(val_fraction=v / 100))
+        self.subset_spin.valueChanged.connect(lambda v: state.set_data_settings(subset=v or None))
+        self.subset_mode.activated.connect(
+            lambda i: state.set_data_settings(subset_mode=self.subset_mode.itemData(i))
+        )
+        self.normalization_combo.activated.connect(
+            lambda i: state.set_data_settings(normalization=self.normalization_combo.itemData(i))
+        )
+
+        # Augmentation.
+        layout.addSpacing(4)
+        layout.addWidget(section_title("Augmentation", body))
+        self.augment_host = QWidget(body)
+        augment = QFormLayout(self.augment_host)
+        style_form(augment)
+        augment.setContentsMargins(0, 0, 0, 0)
+        self.shift_spin = QSpinBox(self.augment_host)
+        self.shift_spin.setRange(0, 8)
+        self.shift_spin.setSuffix(" px")
+        self.shift_spin.setToolTip("Move each image by up to this many pixels in every direction.")
+        self.rotation_spin = QDoubleSpinBox(self.augment_host)
+        self.rotation_spin.setRange(0.0, 180.0)
+        self.rotation_spin.setDecimals(0)
+        self.rotation_spin.setSingleStep(5.0)
+        self.rotation_spin.setSuffix("°")
+        self.rotation_spin.setToolTip("Turn each image by a random angle up to this.")
+        self.flip_check = QCheckBox("Mirror left-right", self.augment_host)
+        self.flip_check.setToolTip("Leave off for digits and letters: a mirrored 7 is not a 7.")
+        self.augment_noise_spin = QDoubleSpinBox(self.augment_host)
+        self.augment_noise_spin.setRange(0.0, 100.0)
+        self.augment_noise_spin.setDecimals(2)
+        self.augment_noise_spin.setSingleStep(5.0)
+        self.augment_noise_spin.setToolTip(
+            "Standard deviation of the noise added to every pixel (0-255 scale)."
+        )
+        for spin in (self.shift_spin, self.rotation_spin, self.augment_noise_spin):
+            spin.setKeyboardTracking(False)
+        augment.addRow("Shift", self.shift_spin)
+        augment.addRow("Rotation", self.rotation_spin)
+        augment.addRow("Flip", self.flip_check)
+        augment.addRow("Noise", self.augment_noise_spin)
+        layout.addWidget(self.augment_host)
+        self.augment_hint = hint_label(
+            "Random changes to every training batch: more varied data, less overfitting.", body
+        )
+        layout.addWidget(self.augment_hint)
+        self.shift_spin.valueChanged.connect(lambda v: state.set_data_settings(shift=int(v)))
+        self.rotation_spin.valueChanged.connect(lambda v: state.set_data_settings(rotation=float(v)))
+        self.flip_check.toggled.connect(lambda v: state.set_data_settings(flip=bool(v)))
+        self.augment_noise_spin.valueChanged.connect(
+            lambda v: state.set_data_settings(augment_noise=float(v))
+        )
+
+        # Preview.
+        layout.addSpacing(4)
+        layout.addWidget(section_title("Preview", body))
+        self.preview = SamplePreview(columns=8, rows=4, parent=body)
+        layout.addWidget(self.preview)
+        layout.addStretch(1)
+
+        self.loader.load_started.connect(self._on_loader_load_started)
+        self.loader.progressed.connect(self._on_loader_progressed)
+        self.loader.loaded.connect(self._on_loader_loaded)
+        self.loader.failed.connect(self._on_loader_failed)
+        self.loader.cancelled.connect(self._on_loader_cancelled)
+        state.data_settings_changed.connect(self._on_state_data_settings_changed)
+        state.dataset_changed.connect(self._on_state_dataset_changed)
+        state.data_reload_requested.connect(self._on_state_data_reload_requested)
+        self._show_settings()
+        self._show_source_controls()
+
+    # --- public -----------------------------------------------------------------------------------------------
+
+    def select_source(self, source: str) -> None:
+        """Choose a built-in name or a path (as if picked in the combo box) and load it when that is cheap
+        (generated sets); a download or a local file waits for Load."""
+        if source in DATASET_NAMES:
+            self._set_source(source)
+            if dataset_info(source).kind != "download":
+                self.load()
+        else:
+            self._set_source(source)
+            self.path_edit.setText(source)
+
+    def load(self, *, fit_network: bool = True) -> None:
+        """Load the chosen source with its settings (2D sets at once, everything else in the background)."""
+        settings = self._state.data_settings
+        source = settings.source
+        if self._is_local():
+            text = self.path_edit.text().strip()
+            if not text:
+                self.status.setText("Choose a file or a folder first.")
+                return
+            source = text
+            self._state.set_data_settings(source=text)
+        generated = source in DATASET_NAMES and dataset_info(source).kind != "download"
+        request = LoadRequest(
+            source=source,
+            n_samples=settings.n_samples if generated else None,
+            noise=settings.noise if generated else None,
+            n_classes=settings.n_classes if generated and dataset_info(source).variable_classes else None,
+            seed=settings.generator_seed,
+            fit_network=fit_network,
+        )
+        if source in DATASET_NAMES and dataset_info(source).kind == "2d":
+            self.loader.load_now(request)
+        else:
+            self.loader.load(request)
+
+    def load_from_settings(self) -> None:
+        """Show the state's data source as it stands (an opened run or design set it, with how a generated set
+        is made) and load it, keeping the network as it is."""
+        source = self._state.data_settings.source
+        with QSignalBlocker(self.source_combo):
+            self.source_combo.setCurrentIndex(
+                self.source_combo.findData(source if source in DATASET_NAMES else LOCAL_SOURCE)
+            )
+        if source not in DATASET_NAMES:
+            self.path_edit.setText(source)
+        self._show_settings()
+        self._show_source_controls()
+        self.load(fit_network=False)
+
+    def _on_state_data_reload_requested(self) -> None:
+        self.load_from_settings()
+
+    def shutdown(self) -> None:
+        """Stop any load in progress (the window is closing)."""
+        self.loader.shutdown()
+
+    # --- sources --------------------------------------------------------------------------------------------
+
+    def _fill_sources(self) -> None:
+        groups = {"2d": [], "generated-images": [], "download": []}
+        for name in DATASET_NAMES:
+            groups.setdefault(dataset_info(name).kind, []).append(name)
+        first = True
+        for kind in ("2d", "generated-images", "download"):
+            if not groups.get(kind):
+                continue
+            if not first:
+                self.source_combo.insertSeparator(self.source_combo.count())
+            first = False
+            for name in groups[kind]:
+                info = dataset_info(name)
+                suffix = " (download)" if kind == "download" else ""
+                self.source_combo.addItem(info.title + suffix, name)
+                self.source_combo.setItemData(
+                    self.source_combo.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole
+                )
+        self.source_combo.insertSeparator(self.source_combo.count())
+        self.source_combo.addItem("Local file or folder…", LOCAL_SOURCE)
+
+    def _is_local(self) -> bool:
+        return self.source_combo.currentData() == LOCAL_SOURCE
+
+    def _set_source(self, source: str) -> None:
+        with QSignalBlocker(self.source_combo):
+            row = self.source_combo.findData(source if source in DATASET_NAMES else LOCAL_SOURCE)
+            self.source_combo.setCurrentIndex(row)
+        if source in DATASET_NAMES:
+            info = dataset_info(source)
+            self._state.set_data_settings(
+                source=source,
+                n_samples=info.default_samples,
+                noise=info.default_noise,
+                n_classes=info.num_classes if info.variable_classes else None,
+            )
+        else:
+            self._state.set_data_settings(source=source, n_samples=None, noise=None, n_classes=None)
+        self._show_settings()
+        self._show_source_controls()
+
+    def _on_source_combo_activated(self, row: int) -> None:
+        source = self.source_combo.itemData(row)
+        if source == LOCAL_SOURCE:
+            self._show_source_controls()
+            self.path_edit.setFocus()
+            return
+        self.select_source(source)
+
+    def _show_source_controls(self) -> None:
+        local = self._is_local()
+        source = self._state.data_settings.source
+        info = dataset_info(source) if not local and source in DATASET_NAMES else None
+        self.local_row.setVisible(local)
+        self.generated_host.setVisible(info is not None and info.default_samples is not None)
+        variable = info is not None and info.variable_classes
+        self.classes_spin.setVisible(variable)
+        self.classes_label.setVisible(variable)
+        if local:
+            self.description.setText(
+                "A folder of MNIST-style IDX files, an .npz archive with x_train, y_train (and x_test, "
+                "y_test), or a .csv table with a label column."
+            )
+            self.load_button.setText("Load")
+        elif info is not None:
+            self.description.setText(info.description[:1].upper() + info.description[1:] + ".")
+            self.load_button.setText("Download and load" if info.kind == "download" else "Reload")
+        busy = self.loader.busy
+        self.load_button.setEnabled(not busy)
+
+    def _on_generated_option_changed(self) -> None:
+        settings = self._state.data_settings
+        info = dataset_info(settings.source) if settings.source in DATASET_NAMES else None
+        if info is None or info.default_samples is None:
+            return
+        self._state.set_data_settings(
+            n_samples=self.samples_spin.value(),
+            noise=round(self.noise_spin.value(), 6),
+            n_classes=self.classes_spin.value() if info.variable_classes else None,
+        )
+        self.load()
+
+    def _on_file_button_clicked(self) -> None:
+        path = dialogs.get_open_path(self, "Open a dataset file", self._start_dir(), LOCAL_FILTERS)
+        if path is not None:
+            self.path_edit.setText(str(path))
+            self.load()
+
+    def _on_folder_button_clicked(self) -> None:
+        path = dialogs.get_directory(self, "Open a folder of IDX files", self._start_dir())
+        if path is not None:
+            self.path_edit.setText(str(path))
+            self.load()
+
+    def _start_dir(self) -> str:
+        text = self.path_edit.text().strip()
+        return str(Path(text).parent) if text else str(Path.home())
+
+    # --- loading --------------------------------------------------------------------------------------------
+
+    def _on_load_button_clicked(self) -> None:
+        self.load()
+
+    def _on_cancel_button_clicked(self) -> None:
+        self.loader.cancel()
+        self.status.setText("Cancelling…")
+
+    def _on_loader_load_started(self, request: LoadRequest) -> None:
+        self._state.set_dataset_loading(True)
+        self.load_button.setEnabled(False)
+        background = request.source not in DATASET_NAMES or dataset_info(request.source).kind != "2d"
+        if background:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("Loading…")
+            self.progress.show()
+            self.cancel_button.show()
+            self.status.setText(f"Loading {_source_title(request.source)}…")
+
+    def _on_loader_progressed(self, done: int, total: int, message: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            self.progress.setFormat(f"{bytes_text(done)} of {bytes_text(total)}")
+        else:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(bytes_text(done))
+        if message:
+            self.status.setText(message)
+
+    def _end_loading(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.load_button.setEnabled(True)
+        self._state.set_dataset_loading(False)
+
+    def _on_loader_loaded(self, request: LoadRequest, dataset: Dataset) -> None:
+        self._end_loading()
+        self._state.set_dataset(dataset)
+        if request.fit_network:
+            fit_network_to_dataset(self._state)
+        self.load_finished.emit(True)
+
+    def _on_loader_failed(self, request: LoadRequest, error: Exception) -> None:
+        self._end_loading()
+        title = _source_title(request.source)
+        if isinstance(error, dialogs.USER_ERRORS):
+            message = dialogs.error_sentence(error)
+            dialogs.show_error(self, f"Cannot load {title}", message)
+        else:
+            message = "dllab hit an internal error; nothing was loaded."
+            dialogs.report_internal_error(error)
+        self.status.setText(
+            f"<span style='color:#cf222e'>Could not load: {html.escape(message, quote=False)}</span>"
+        )
+        self._state.post_message(f"Could not load {title}: {message}")
+        self.load_finished.emit(False)
+
+    def _on_loader_cancelled(self, request: LoadRequest) -> None:
+        self._end_loading()
+        self.status.setText("Download cancelled; nothing was kept.")
+        self._state.post_message(f"Loading {_source_title(request.source)} was cancelled.")
+        self.load_finished.emit(False)
+
+    # --- showing the state ------------------------------------------------------------------------------------
+
+    def _show_settings(self) -> None:
+        s = self._state.data_settings
+        pairs = (
+            (self.samples_spin, s.n_samples or 0),
+            (self.noise_spin, s.noise or 0.0),
+            (self.classes_spin, s.n_classes or 3),
+            (self.val_spin, round(s.val_fraction * 100)),
+            (self.subset_spin, s.subset or 0),
+            (self.shift_spin, s.shift),
+            (self.rotation_spin, s.rotation),
+            (self.augment_noise_spin, s.augment_noise),
+        )
+        for spin, value in pairs:
+            with QSignalBlocker(spin):
+                spin.setValue(value)
+        with QSignalBlocker(self.flip_check):
+            self.flip_check.setChecked(s.flip)
+        for combo, value in ((self.subset_mode, s.subset_mode), (self.normalization_combo, s.normalization)):
+            with QSignalBlocker(combo):
+                combo.setCurrentIndex(max(0, combo.findData(value)))
+
+    def _on_state_data_settings_changed(self) -> None:
+        self._show_settings()
+        self._show_preview()
+
+    def _on_state_dataset_changed(self) -> None:
+        dataset = self._state.dataset
+        if dataset is not None:
+            self.status.setText(dataset_summary(dataset))
+        self._show_source_controls()
+        self._show_preview()
+
+    def _show_preview(self) -> None:
+        dataset = self._state.dataset
+        image = dataset is not None and dataset.is_image
+        self.augment_host.setEnabled(image)
+        self.augment_hint.setText(
+            "Random changes to every training batch: more varied data, less overfitting."
+            if image
+            else "Augmentation applies to image datasets."
+        )
+        try:
+            augmenter = self._state.make_augmenter()
+        except ValueError:
+            augmenter = None
+        self.preview.show_dataset(dataset, augmenter)
+
+
+def _source_title(source: str) -> str:
+    return dataset_info(source).title if source in DATASET_NAMES else Path(source).name or source

@@ -1,0 +1,1 @@
+"""The optimizer playground: optimizers racing on 2D test functions."""

@@ -1,0 +1,369 @@
+"""The Training panel: the run controls (Train/Stop, Pause, Step) with a progress bar, the optimizer and its
+hyperparameters, the learning-rate schedule and its own, batch size, epochs and seed. Each hyperparameter gets
+the editor of :func:`ui.common.setting_editor.add_editor_row` (log-scaled ones, such as the learning rate, a slider
+across the decades with an exact field). The settings are saved with the design (:meth:`ui.state.AppState.design_document`).
+
+Train is enabled only when the engine can build the network and the data fit it; otherwise its tooltip and
+the line under it say why. Pressing it asks the state to start (:meth:`ui.state.AppState.request_training`,
+which emits ``train_requested``); the :class:`ui.training.controller.TrainingController` runs the training
+and sets ``training_active`` while it runs (the button then reads Stop and emits ``stop_requested``). Pause
+and Step talk to the controller, whose progress fills the bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSignalBlocker, QSize, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dllab import optimizers, schedules
+from dllab.settings import Setting
+from ui.common.formatting import humanize
+from ui.common.icons import action_icon
+from ui.common.setting_editor import SettingEditor, add_editor_row
+from ui.common.widgets import hint_label, section_title, style_form
+from ui.state import AppState
+
+if TYPE_CHECKING:
+    from ui.training.controller import Progress, TrainingController
+
+SCHEDULE_TITLES = {
+    "constant": "Constant",
+    "step": "Step decay",
+    "exponential": "Exponential decay",
+    "inverse_time": "Inverse time decay",
+    "cosine": "Cosine decay",
+}
+LOCKED_SETTINGS = "The settings and the network are locked while the network trains."
+
+
+def _choice_section(
+    layout: QVBoxLayout, body: QWidget, registry: Mapping[str, Any], title: Callable[[str], str]
+) -> tuple[QComboBox, QLabel, QFormLayout]:
+    """A combo box of the ``registry``'s entries (their ``DESCRIPTION`` as tooltips), a hint under it and a form
+    for the chosen entry's settings, added to ``layout``."""
+    combo = QComboBox(body)
+    for name, cls in registry.items():
+        combo.addItem(title(name), name)
+        combo.setItemData(combo.count() - 1, cls.DESCRIPTION, Qt.ItemDataRole.ToolTipRole)
+    layout.addWidget(combo)
+    hint = hint_label("", body)
+    layout.addWidget(hint)
+    host = QWidget(body)
+    form = QFormLayout(host)
+    form.setContentsMargins(0, 0, 0, 0)
+    style_form(form)
+    layout.addWidget(host)
+    return combo, hint, form
+
+
+class TrainingPanel(QScrollArea):
+    """The Training dock's content."""
+
+    def __init__(
+        self, state: AppState, parent: QWidget | None = None, controller: TrainingController | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._controller: TrainingController | None = None
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget(self)
+        self.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(8)
+
+        # The Train button comes first, so it is visible in a short dock.
+        self.train_button = QPushButton("Train", body)
+        self.train_button.setObjectName("trainButton")
+        self.train_button.setIcon(action_icon("train_on_accent"))
+        self.train_button.setIconSize(QSize(16, 16))
+        self.train_button.setMinimumHeight(36)
+        self.train_button.clicked.connect(self._on_train_button_clicked)
+        self.pause_button = QPushButton("Pause", body)
+        self.pause_button.setIcon(action_icon("pause"))
+        self.pause_button.setMinimumHeight(36)
+        self.pause_button.setToolTip("Pause after the current batch; press again to go on.")
+        self.pause_button.clicked.connect(self._on_pause_button_clicked)
+        self.step_button = QPushButton("Step", body)
+        self.step_button.setIcon(action_icon("step"))
+        self.step_button.setMinimumHeight(36)
+        self.step_button.setToolTip("While paused: train exactly one more mini-batch and pause again.")
+        self.step_button.clicked.connect(self._on_step_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        buttons.addWidget(self.train_button, 2)
+        buttons.addWidget(self.pause_button, 1)
+        buttons.addWidget(self.step_button, 1)
+        layout.addLayout(buttons)
+        self.progress_bar = QProgressBar(body)
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setMaximumHeight(8)
+        layout.addWidget(self.progress_bar)
+        self.progress_label = hint_label("", body)
+        # Two lines, always: a text that wraps onto another line would lay the whole panel out again (and show
+        # or hide its scroll bar, resizing every field) several times a second while training.
+        self.progress_label.ensurePolished()
+        self.progress_label.setFixedHeight(2 * self.progress_label.fontMetrics().lineSpacing() + 2)
+        self.progress_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.progress_label)
+        self.locked_label = hint_label(LOCKED_SETTINGS, body)
+        self.locked_label.hide()
+        layout.addWidget(self.locked_label)
+        self.reason = QLabel(body)
+        self.reason.setObjectName("errorText")
+        self.reason.setWordWrap(True)
+        layout.addWidget(self.reason)
+
+        layout.addWidget(section_title("Optimizer", body))
+        self.optimizer_combo, self.optimizer_hint, self.optimizer_form = _choice_section(
+            layout, body, optimizers.OPTIMIZERS, lambda name: optimizers.OPTIMIZERS[name].__name__
+        )
+        self.optimizer_form_host = self.optimizer_form.parentWidget()
+        self.optimizer_combo.activated.connect(self._on_optimizer_combo_activated)
+        self.optimizer_error = QLabel(body)
+        self.optimizer_error.setObjectName("errorText")
+        self.optimizer_error.setWordWrap(True)
+        self.optimizer_error.hide()
+        layout.addWidget(self.optimizer_error)
+
+        layout.addSpacing(4)
+        layout.addWidget(section_title("Learning-rate schedule", body))
+        self.schedule_combo, self.schedule_hint, self.schedule_form = _choice_section(
+            layout, body, schedules.SCHEDULES, lambda name: SCHEDULE_TITLES.get(name, humanize(name))
+        )
+        self.schedule_form_host = self.schedule_form.parentWidget()
+        self.schedule_combo.activated.connect(self._on_schedule_combo_activated)
+        self.schedule_error = QLabel(body)
+        self.schedule_error.setObjectName("errorText")
+        self.schedule_error.setWordWrap(True)
+        self.schedule_error.hide()
+        layout.addWidget(self.schedule_error)
+
+        layout.addSpacing(4)
+        layout.addWidget(section_title("Run", body))
+        run_form = QFormLayout()
+        style_form(run_form)
+        self.batch_spin = QSpinBox(body)
+        self.batch_spin.setRange(1, 100_000)
+        self.batch_spin.setToolTip("Samples per mini-batch: one gradient step each.")
+        self.epochs_spin = QSpinBox(body)
+        self.epochs_spin.setRange(1, 100_000)
+        self.epochs_spin.setToolTip("Passes over the whole training set.")
+        self.seed_spin = QSpinBox(body)
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setToolTip(
+            "Seeds the initial weights, dropout and shuffling: the same seed, the same run."
+        )
+        for spin in (self.batch_spin, self.epochs_spin, self.seed_spin):
+            spin.setKeyboardTracking(False)
+        run_form.addRow("Batch size", self.batch_spin)
+        run_form.addRow("Epochs", self.epochs_spin)
+        run_form.addRow("Seed", self.seed_spin)
+        layout.addLayout(run_form)
+        self.batch_spin.valueChanged.connect(lambda v: state.set_training_settings(batch_size=int(v)))
+        self.epochs_spin.valueChanged.connect(lambda v: state.set_training_settings(epochs=int(v)))
+        self.seed_spin.valueChanged.connect(lambda v: state.set_training_settings(seed=int(v)))
+        layout.addStretch(1)
+
+        self._optimizer_shown: str | None = None
+        self._schedule_shown: str | None = None
+        self.parameter_editors: dict[str, SettingEditor] = {}
+        self.schedule_editors: dict[str, SettingEditor] = {}
+        state.training_settings_changed.connect(self._on_state_training_settings_changed)
+        state.readiness_changed.connect(self._on_state_readiness_changed)
+        state.training_active_changed.connect(self._on_state_training_active_changed)
+        self._on_state_training_settings_changed()
+        self._on_state_readiness_changed()
+        self._update_run_buttons()
+        if controller is not None:
+            self.attach(controller)
+
+    def attach(self, controller: TrainingController) -> None:
+        """Control runs through ``controller`` (Pause, Step) and show its progress."""
+        self._controller = controller
+        controller.progressed.connect(self._on_controller_progressed)
+        controller.paused_changed.connect(self._on_controller_paused_changed)
+        self._on_controller_progressed(controller.progress)
+
+    # --- optimizer and schedule -----------------------------------------------------------------------------
+
+    def _on_optimizer_combo_activated(self, row: int) -> None:
+        self._state.set_training_settings(optimizer=self.optimizer_combo.itemData(row))
+
+    def _on_schedule_combo_activated(self, row: int) -> None:
+        self._state.set_training_settings(schedule=self.schedule_combo.itemData(row))
+
+    def _on_optimizer_parameter_changed(self, name: str, value: float | None) -> None:
+        self._state.set_hyperparameter(name, value)
+
+    def _on_schedule_parameter_changed(self, name: str, value: float | None) -> None:
+        self._state.set_schedule_parameter(name, value)
+
+    def _rebuild(
+        self,
+        form: QFormLayout,
+        editors: dict[str, SettingEditor],
+        settings: Sequence[Setting],
+        values: Mapping[str, float | None],
+        on_change: Callable[[str, float | None], None],
+    ) -> None:
+        while form.rowCount():
+            form.removeRow(0)
+        editors.clear()
+        for setting in settings:
+            editor = add_editor_row(form, setting, values.get(setting.name, setting.default))
+            editor.committed.connect(lambda value, name=setting.name: on_change(name, value))
+            editor.error_changed.connect(self._show_errors)
+            editors[setting.name] = editor
+
+    def _on_state_training_settings_changed(self) -> None:
+        t = self._state.training
+        with QSignalBlocker(self.optimizer_combo):
+            self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(t.optimizer))
+        with QSignalBlocker(self.schedule_combo):
+            self.schedule_combo.setCurrentIndex(self.schedule_combo.findData(t.schedule))
+        opt_cls = optimizers.OPTIMIZERS[t.optimizer]
+        self.optimizer_hint.setText(opt_cls.DESCRIPTION)
+        values = t.hyperparameters
+        if self._optimizer_shown != t.optimizer:
+            self._optimizer_shown = t.optimizer
+            self._rebuild(
+                self.optimizer_form,
+                self.parameter_editors,
+                opt_cls.SETTINGS,
+                values,
+                self._on_optimizer_parameter_changed,
+            )
+        else:
+            for name, editor in self.parameter_editors.items():
+                editor.set_value(values.get(name, editor.setting.default))
+        sched_cls = schedules.SCHEDULES[t.schedule]
+        self.schedule_hint.setText(sched_cls.DESCRIPTION)
+        sched_values = t.schedule_params.get(t.schedule, {})
+        if self._schedule_shown != t.schedule:
+            self._schedule_shown = t.schedule
+            self._rebuild(
+                self.schedule_form,
+                self.schedule_editors,
+                sched_cls.SETTINGS,
+                sched_values,
+                self._on_schedule_parameter_changed,
+            )
+        else:
+            for name, editor in self.schedule_editors.items():
+                editor.set_value(sched_values.get(name, editor.setting.default))
+        self.schedule_form_host.setVisible(bool(sched_cls.SETTINGS))
+        for spin, value in (
+            (self.batch_spin, t.batch_size),
+            (self.epochs_spin, t.epochs),
+            (self.seed_spin, t.seed),
+        ):
+            with QSignalBlocker(spin):
+                spin.setValue(value)
+        self._show_errors()
+
+    def _show_errors(self) -> None:
+        """Under the optimizer and under the schedule: why a value typed is refused, or else why the engine
+        refuses the settings held (a design file may hold any number)."""
+        for label, editors, make in (
+            (self.optimizer_error, self.parameter_editors, self._state.make_optimizer),
+            (self.schedule_error, self.schedule_editors, self._state.make_schedule),
+        ):
+            message = next((editor.error for editor in editors.values() if editor.error), "")
+            if not message:
+                try:
+                    make()
+                except ValueError as exc:
+                    message = str(exc)
+            label.setText(message[:1].upper() + message[1:])
+            label.setVisible(bool(message))
+
+    # --- the Train button -----------------------------------------------------------------------------------
+
+    def _on_train_button_clicked(self) -> None:
+        if self._state.training_active:
+            self._state.request_stop()
+        else:
+            self._state.request_training()
+
+    def _on_state_readiness_changed(self) -> None:
+        active = self._state.training_active
+        blocker = self._state.training_blocker()
+        if active:
+            self.train_button.setEnabled(True)
+            self.train_button.setToolTip("Stop training after the current batch.")
+            self.reason.hide()
+            return
+        self.train_button.setEnabled(blocker is None)
+        self.train_button.setToolTip(blocker or "Start training with these settings (F5).")
+        self.reason.setText(blocker or "")
+        self.reason.setVisible(blocker is not None)
+
+    def _on_state_training_active_changed(self, active: bool) -> None:
+        self.train_button.setText("Stop" if active else "Train")
+        self.train_button.setIcon(action_icon("stop" if active else "train_on_accent"))
+        self.train_button.setProperty("running", active)
+        self.train_button.style().unpolish(self.train_button)
+        self.train_button.style().polish(self.train_button)
+        for widget in (
+            self.optimizer_combo,
+            self.optimizer_form_host,
+            self.schedule_combo,
+            self.schedule_form_host,
+            self.batch_spin,
+            self.epochs_spin,
+            self.seed_spin,
+        ):
+            widget.setEnabled(not active)
+        self.locked_label.setVisible(active)
+        self._on_state_readiness_changed()
+        self._update_run_buttons()
+
+    # --- pause, step and progress ---------------------------------------------------------------------------
+
+    def _on_pause_button_clicked(self) -> None:
+        if self._controller is not None:
+            self._controller.toggle_pause()
+
+    def _on_step_button_clicked(self) -> None:
+        if self._controller is not None:
+            self._controller.step()
+
+    def _on_controller_paused_changed(self, paused: bool) -> None:
+        self._update_run_buttons()
+
+    def _update_run_buttons(self) -> None:
+        controller = self._controller
+        active = self._state.training_active and controller is not None and controller.running
+        pausing = active and controller is not None and controller.pause_requested
+        paused = active and controller is not None and controller.paused
+        self.pause_button.setEnabled(active)
+        self.pause_button.setText("Resume" if pausing else "Pause")
+        self.pause_button.setIcon(action_icon("train" if pausing else "pause"))
+        self.step_button.setEnabled(paused)
+
+    def _on_controller_progressed(self, progress: Progress) -> None:
+        self.progress_bar.setValue(round(progress.fraction * 1000))
+        self.progress_bar.setVisible(progress.state != "idle")
+        self.progress_label.setText(progress.text() if progress.state != "idle" else "")
+        self.progress_label.setVisible(progress.state != "idle")
+        self._update_run_buttons()

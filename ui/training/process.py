@@ -1,0 +1,176 @@
+"""The desktop app's training run in a process of its own, so that training and drawing never wait for each other.
+
+A thread that trains inside the GUI's process shares Python's global interpreter lock with the window: while the
+window lays out its plots, the trainer's Python between two numpy calls waits, and while the trainer holds the
+lock, the window's events wait. :class:`TrainingProcess` runs the same :class:`ui.training.session.
+TrainingSession` in a spawned child (with the helpers of :mod:`dllab.experiments.parallel_runs`) and offers the controller
+the session's interface:
+
+- :meth:`TrainingProcess.events` starts the child (the request, data set included, is pickled to it then, so
+  iterate it in a worker thread) and yields the session's items in order as they arrive; the child sends them
+  in small batches (:func:`dllab.experiments.parallel_runs.send_events`).
+- The child uses every core for its BLAS threads at a lower priority than the window (:data:`NICENESS`), so
+  the window draws the moment it needs to and training takes all the rest.
+- The run's :class:`~dllab.run_control.RunControl` is made by the caller with the ``"spawn"`` context of
+  :mod:`multiprocessing` and handed to the child when it starts: stop, pause, resume and step set it in the
+  window's process and the child's trainer reads it before every batch. Nothing here adds to it.
+- The feature-map sample and "the views are ready" are commands through a second pipe, obeyed at once by a
+  thread of the child (its main thread is training, or waiting in a pause).
+- The test samples of :class:`~ui.training.session.SessionStarted` are not sent back: the parent has them.
+- An exception in training is raised by :meth:`~TrainingProcess.events` with the same type and message; a
+  child that dies raises :class:`dllab.experiments.parallel_runs.RunProcessError` naming the network. A child whose parent
+  goes away (its end of the command pipe closes) stops training at once, as when the window closes.
+
+Plain Python, no Qt: the child imports only numpy and the engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from dllab.experiments.parallel_runs import end_child, receive, send_events, start_child
+from dllab.run_control import RunControl
+from ui.training.session import SessionStarted, TrainingRequest, TrainingSession
+
+#: How much lower than the window's the training process's scheduling priority is (Unix ``nice``): the window
+#: gets a core the moment it has something to draw, and training every cycle the window leaves.
+NICENESS = 10
+
+
+def training_threads() -> int:
+    """BLAS threads of the training process: one per core (it runs at a lower priority than the window)."""
+    return os.cpu_count() or 1
+
+
+class TrainingProcess:
+    """One run of :class:`TrainingSession` in a child process.
+
+    Parameters
+    ----------
+    request
+        The run (pickled to the child when :meth:`events` starts it).
+    control
+        The run's control, made with ``multiprocessing.get_context("spawn")`` (handed to the child when
+        :meth:`events` starts it; set it from any thread, before or during the run).
+    wait_for_views
+        The first batch waits until :meth:`views_are_ready` is called (up to
+        ``ui.training.session.VIEWS_READY_TIMEOUT_S``), so the window builds its plots for the run's layers
+        before training competes with it for the cores.
+
+    Attributes
+    ----------
+    folder : Path or None
+        The run folder, once the child has created it.
+    """
+
+    def __init__(
+        self, request: TrainingRequest, control: RunControl, *, wait_for_views: bool = False
+    ) -> None:
+        self.request = request
+        self.control = control
+        self.wait_for_views = wait_for_views
+        self.folder: Path | None = None
+        self._feature_sample = 0
+        self._lock = threading.Lock()
+        # Commands sent before the child has started wait in the pipe.
+        self._commands_in, self._commands = multiprocessing.get_context("spawn").Pipe(duplex=False)
+
+    # --- the views (any thread) ------------------------------------------------------------------------------
+
+    def views_are_ready(self) -> None:
+        """Let the first batch start (see ``wait_for_views``)."""
+        self._send("views_ready")
+
+    @property
+    def feature_sample(self) -> int:
+        """Index of the test sample whose feature maps the child sends."""
+        return self._feature_sample
+
+    @feature_sample.setter
+    def feature_sample(self, index: int) -> None:
+        self._feature_sample = int(index)
+        self._send("feature_sample", int(index))
+
+    def _send(self, *command: Any) -> None:
+        # OSError: the child has ended, nothing is left to control.
+        with self._lock, contextlib.suppress(OSError):
+            self._commands.send(command)
+
+    # --- the worker thread ---------------------------------------------------------------------------------
+
+    def events(self) -> Iterator[Any]:
+        """Start the child and yield the session's items as they arrive (see the module's description).
+
+        Raises
+        ------
+        Exception
+            What training raised in the child, with the same type and message.
+        dllab.experiments.parallel_runs.RunProcessError
+            When the child ended without finishing the run.
+        """
+        name = str(self.request.spec.get("name") or "the network")
+        process, connection = start_child(
+            _serve,
+            (self.request, self.control, self._commands_in, self.wait_for_views),
+            name=f"dllab training {name}",
+            threads=training_threads(),
+        )
+        self._commands_in.close()  # the child holds the only reading end now
+        dataset = self.request.dataset
+        done = False
+        try:
+            while (items := receive(connection, process, name)) is not None:
+                for item in items:
+                    if isinstance(item, SessionStarted):
+                        self.folder = item.folder
+                        item = replace(item, test_inputs=dataset.x_test, test_labels=dataset.y_test)
+                    yield item
+            done = True
+        finally:
+            end_child(process, connection, terminate=not done)
+
+
+# --- in the child --------------------------------------------------------------------------------------------
+
+
+def _serve(
+    request: TrainingRequest, control: RunControl, commands: Any, wait_for_views: bool, connection: Any
+) -> None:
+    """The child's main function: run the session, sending its items; a thread obeys the commands."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the window, which stops the run
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
+    session = TrainingSession(request, control)
+    if wait_for_views:
+        session.views_ready = threading.Event()
+    threading.Thread(target=_obey, args=(session, commands), name="commands", daemon=True).start()
+
+    def items() -> Iterator[Any]:
+        for item in session.events():
+            if isinstance(item, SessionStarted):  # the parent has the test samples
+                item = replace(item, test_inputs=item.test_inputs[:0], test_labels=item.test_labels[:0])
+            yield item
+
+    send_events(items, connection)
+
+
+def _obey(session: TrainingSession, commands: Any) -> None:
+    """Carry out the parent's commands until its end of the pipe closes (then stop: nobody is watching)."""
+    while True:
+        try:
+            command, *args = commands.recv()
+        except (EOFError, OSError):
+            session.control.stop(closing=True)
+            return
+        if command == "feature_sample":
+            session.feature_sample = int(args[0])
+        elif command == "views_ready" and session.views_ready is not None:
+            session.views_ready.set()

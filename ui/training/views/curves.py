@@ -1,0 +1,365 @@
+"""Learning curves: the training loss of every iteration (faint) with its moving average, the validation loss and
+the training and validation accuracy of every epoch, and the learning rate, with a hover readout, a log scale
+and the train/validation gap read as bias or variance.
+
+The smoothed loss is the engine's centred moving average (:func:`dllab.experiments.comparison_results.smooth`), the one
+Compare draws, so a run's loss looks the same in both. Curves live in :class:`ui.common.series.DecimatingSeries`,
+so a run of any length keeps a bounded number of points, and are drawn with pyqtgraph's clip-to-view and peak
+downsampling, as in pyqtgraph's ``scrollingPlots`` example.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QWidget,
+)
+
+from dllab.experiments.comparison_results import smooth, smoothing_window
+from dllab.trainer import BatchEnded, Diverged, EpochEnded, RunStarted
+from ui.common import theme
+from ui.common.series import DecimatingSeries
+from ui.common.view import TrainingView, plot_widget_background, style_plot
+from ui.training.session import SessionStarted
+
+#: Columns of the per-iteration series.
+_LOSS, _SMOOTH, _LR = 0, 1, 2
+#: Columns of the per-epoch series.
+_EPOCH, _TRAIN_LOSS, _TRAIN_ACC, _VAL_LOSS, _VAL_ACC, _EPOCH_LR = range(6)
+EPOCH_CAPACITY = 4_000
+
+TRAIN_COLOR = "#4e79a7"
+RAW_COLOR = "#9db7d5"
+SMOOTH_COLOR = "#2b5b8f"
+#: More epochs than this are drawn as lines without markers.
+MARKER_LIMIT = 60
+VAL_COLOR = "#f28e2b"
+LR_COLOR = "#59a14f"
+
+
+class CurvesView(TrainingView):
+    """Loss, accuracy and learning rate over the iterations of a run."""
+
+    title = "Curves"
+    export_stem = "curves"
+    hint = (
+        "Training loss of every mini-batch (faint) and its moving average; validation loss and accuracy after "
+        "each epoch; the learning rate. Hover for values."
+    )
+    empty_text = (
+        "No run yet: press Train (F5) and the training loss appears here as it falls, with the validation "
+        "loss and accuracy after every epoch."
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.iterations = DecimatingSeries(columns=3)
+        self.epochs = DecimatingSeries(columns=6, capacity=EPOCH_CAPACITY)
+        self._batches_per_epoch = 1
+        self._task = "classification"
+        self.last_epoch: EpochEnded | None = None
+        self.diverged_at: int | None = None
+
+        host = QWidget(self)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(12, 0, 12, 0)
+        controls.setSpacing(8)
+        self.log_check = QCheckBox("Log scale", host)
+        self.log_check.setToolTip(
+            "Show the loss on a logarithmic axis (the late, slow part becomes visible)."
+        )
+        self.log_check.toggled.connect(self._on_log_check_toggled)
+        controls.addWidget(self.log_check)
+        controls.addSpacing(12)
+        self.readout = QLabel(host)
+        self.readout.setObjectName("hint")
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setWordWrap(True)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        controls.addWidget(self.readout, 1)
+
+        self.graphics = self.canvas(host)
+        self.loss_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
+        self.accuracy_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
+        self.lr_plot: pg.PlotItem = self.graphics.addPlot(row=2, col=0)
+        layout = self.graphics.ci.layout
+        layout.setRowStretchFactor(0, 6)
+        layout.setRowStretchFactor(1, 3)
+        layout.setRowStretchFactor(2, 1)
+        for plot in (self.accuracy_plot, self.lr_plot):
+            plot.setXLink(self.loss_plot)
+        self.accuracy_plot.getViewBox().setDefaultPadding(0.1)  # the dots of the first epochs stay whole
+        for plot in (self.loss_plot, self.accuracy_plot, self.lr_plot):
+            plot.setMenuEnabled(False)
+            for name in ("left", "bottom"):
+                plot.getAxis(name).enableAutoSIPrefix(False)
+            plot.getViewBox().setMouseEnabled(x=True, y=False)
+        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 8), labelTextSize="8.5pt")
+        self.accuracy_legend = self.accuracy_plot.addLegend(offset=(-10, -8), labelTextSize="8.5pt")
+
+        self.raw_curve = self._curve(self.loss_plot, "loss (mini-batch)", RAW_COLOR, width=1, alpha=120)
+        self.smooth_curve = self._curve(self.loss_plot, "loss (moving average)", SMOOTH_COLOR, width=2.4)
+        self.val_loss_curve = self._curve(self.loss_plot, "validation loss", VAL_COLOR, width=2, symbol=True)
+        self.train_acc_curve = self._curve(
+            self.accuracy_plot, "training accuracy", TRAIN_COLOR, width=2, symbol=True
+        )
+        self.val_acc_curve = self._curve(
+            self.accuracy_plot, "validation accuracy", VAL_COLOR, width=2, symbol=True
+        )
+        self.lr_curve = self._curve(self.lr_plot, "", LR_COLOR, width=1.8)
+        for curve in (self.raw_curve, self.smooth_curve, self.lr_curve):
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+        self.hover_lines = [pg.InfiniteLine(angle=90, movable=False) for _ in range(3)]
+        for plot, line in zip(
+            (self.loss_plot, self.accuracy_plot, self.lr_plot), self.hover_lines, strict=True
+        ):
+            line.setZValue(20)
+            line.hide()
+            plot.addItem(line, ignoreBounds=True)
+        self.diverged_line = pg.InfiniteLine(
+            angle=90, movable=False, label="diverged", labelOpts={"position": 0.9}
+        )
+        self.diverged_line.hide()
+        self.loss_plot.addItem(self.diverged_line, ignoreBounds=True)
+        # The readout follows the mouse at most 30 times a second: the last position waits on a timer.
+        self._mouse_position: QPointF | None = None
+        self._hover_timer = QTimer(self)
+        self._hover_timer.setSingleShot(True)
+        self._hover_timer.setInterval(33)
+        self._hover_timer.timeout.connect(self._on_hover_timer_timeout)
+        self.graphics.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+
+        self.set_content_below(controls, self.graphics, host)
+        self.restyle()
+
+    @staticmethod
+    def _curve(
+        plot: pg.PlotItem, name: str, color: str, *, width: float, alpha: int = 255, symbol: bool = False
+    ) -> pg.PlotDataItem:
+        c = QColor(color)
+        c.setAlpha(alpha)
+        options: dict[str, Any] = {"pen": pg.mkPen(c, width=width), "name": name or None, "connect": "finite"}
+        if symbol:
+            options.update(symbol="o", symbolSize=5, symbolBrush=pg.mkBrush(c), symbolPen=pg.mkPen(c))
+        if not symbol:
+            options["antialias"] = False  # thousands of points: twice as fast to paint, hardly different
+        return plot.plot([], [], **options)
+
+    def restyle(self) -> None:
+        plot_widget_background(self.graphics)
+        style_plot(self.loss_plot, left="loss")
+        style_plot(self.accuracy_plot, left="accuracy (%)")
+        style_plot(self.lr_plot, left="learning rate", bottom="iteration (mini-batches)")
+        colors = theme.colors()
+        for line in self.hover_lines:
+            line.setPen(pg.mkPen(colors.secondary_text, width=1, style=Qt.PenStyle.DashLine))
+        self.diverged_line.setPen(pg.mkPen(colors.error, width=1.5))
+        self.diverged_line.label.setColor(colors.error)
+        for legend in (self.loss_legend, self.accuracy_legend):
+            legend.setLabelTextColor(colors.text)
+            background = QColor(colors.plot_background)
+            background.setAlpha(200)
+            legend.setBrush(pg.mkBrush(background))
+
+    # --- the run ---------------------------------------------------------------------------------------
+
+    def begin_run(self, started: SessionStarted) -> None:
+        self.iterations.clear()
+        self.epochs.clear()
+        self._task = started.task
+        self.last_epoch = None
+        self.diverged_at = None
+        self.diverged_line.hide()
+        self.readout.clear()
+        for curve in (
+            self.raw_curve,
+            self.smooth_curve,
+            self.val_loss_curve,
+            self.train_acc_curve,
+            self.val_acc_curve,
+            self.lr_curve,
+        ):
+            curve.setData([], [])
+        self.accuracy_plot.setTitle(None)
+        if started.task != "classification":
+            style_plot(self.accuracy_plot, title="accuracy is not defined for regression")
+        super().begin_run(started)
+
+    def handle_items(self, items: Sequence[Any]) -> None:
+        batches = [item for item in items if type(item) is BatchEnded]
+        changed = False
+        if batches:
+            steps = np.fromiter((b.step for b in batches), np.float64, len(batches))
+            losses = np.fromiter((b.loss for b in batches), np.float64, len(batches))
+            lrs = np.fromiter((b.lr for b in batches), np.float64, len(batches))
+            self.iterations.append(steps, np.column_stack([losses, np.full(len(losses), np.nan), lrs]))
+            self._smooth_losses()
+            changed = True
+        for item in items:
+            if isinstance(item, EpochEnded):
+                self.epochs.append(
+                    [item.step],
+                    [
+                        [
+                            item.epoch,
+                            item.train_loss,
+                            item.train_accuracy,
+                            item.val_loss,
+                            item.val_accuracy,
+                            item.lr,
+                        ]
+                    ],
+                )
+                self.last_epoch = item
+                changed = True
+            elif isinstance(item, RunStarted):
+                self._batches_per_epoch = max(item.batches_per_epoch, 1)
+            elif isinstance(item, Diverged):
+                self.diverged_at = item.step
+                changed = True
+        if changed:
+            self.request_redraw()
+
+    # --- drawing -------------------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        it, ep = self.iterations, self.epochs
+        x = it.x
+        self.raw_curve.setData(x, it.column(_LOSS))
+        self.smooth_curve.setData(x, it.column(_SMOOTH))
+        self.lr_curve.setData(x, it.column(_LR))
+        ex = ep.x
+        markers = "o" if len(ex) <= MARKER_LIMIT else None
+        for curve, column, scale in (
+            (self.val_loss_curve, _VAL_LOSS, 1.0),
+            (self.train_acc_curve, _TRAIN_ACC, 100.0),
+            (self.val_acc_curve, _VAL_ACC, 100.0),
+        ):
+            curve.setData(ex, ep.column(column) * scale, symbol=markers)
+        lrs = it.column(_LR)
+        if len(lrs):
+            top = float(np.nanmax(lrs)) if np.isfinite(lrs).any() else 1.0
+            self.lr_plot.setYRange(0, top * 1.15 if top > 0 else 1.0, padding=0)
+        if self.diverged_at is not None:
+            self.diverged_line.setPos(self.diverged_at)
+            self.diverged_line.show()
+        self.set_status(self.reading_text())
+
+    def reading_text(self) -> str:
+        """The bias/variance reading of the last epoch, as rich text."""
+        e = self.last_epoch
+        if e is None:
+            return ""
+        if not (math.isfinite(e.train_accuracy) and math.isfinite(e.val_accuracy)):
+            return (
+                f"<b>Epoch {e.epoch}</b>: training loss {e.train_loss:.4g}, validation loss {e.val_loss:.4g}"
+            )
+        gap = e.train_accuracy - e.val_accuracy
+        return (
+            f"<b>Bias / variance after epoch {e.epoch}</b>: training accuracy {e.train_accuracy:.1%}, validation "
+            f"{e.val_accuracy:.1%} (gap {gap * 100:+.1f} points) — {e.reading}"
+        )
+
+    def _smooth_losses(self) -> None:
+        """Smooth the kept losses as Compare smooths a run's (:func:`dllab.experiments.comparison_results.smooth`): all of
+        them while every loss is kept; once the series is thinned, the kept ones over the same span of
+        iterations."""
+        it = self.iterations
+        window = max(1, smoothing_window(it.seen) // it.stride)
+        it.y[:, _SMOOTH] = smooth(it.column(_LOSS), window)
+
+    def _on_log_check_toggled(self, checked: bool) -> None:
+        self.loss_plot.setLogMode(x=False, y=checked)
+
+    # --- hover readout ---------------------------------------------------------------------------------------
+
+    def _on_scene_mouse_moved(self, position: QPointF) -> None:
+        self._mouse_position = QPointF(position)
+        if not self._hover_timer.isActive():
+            self._hover_timer.start()
+
+    def _on_hover_timer_timeout(self) -> None:
+        position = self._mouse_position
+        if position is None or not len(self.iterations):
+            return
+        for plot in (self.loss_plot, self.accuracy_plot, self.lr_plot):
+            if plot.sceneBoundingRect().contains(position):
+                step = plot.getViewBox().mapSceneToView(position).x()
+                self.show_readout(step)
+                return
+        for line in self.hover_lines:
+            line.hide()
+
+    def show_readout(self, step: float) -> str:
+        """Show the values at the iteration nearest to ``step`` (and draw a line there); returns the text."""
+        it = self.iterations
+        x = it.x
+        if not len(x):
+            return ""
+        i = int(np.clip(np.searchsorted(x, step), 0, len(x) - 1))
+        if i > 0 and abs(x[i - 1] - step) < abs(x[i] - step):
+            i -= 1
+        at = float(x[i])
+        for line in self.hover_lines:
+            line.setPos(at)
+            line.show()
+        loss, smoothed, lr = it.y[i]
+        epoch = int((at - 1) // self._batches_per_epoch) + 1
+        parts = [
+            f"<b>iteration {int(at):,}</b> (epoch {epoch})",
+            f"loss {loss:.4g}",
+            f"average {smoothed:.4g}",
+            f"learning rate {lr:.3g}",
+        ]
+        ex = self.epochs.x
+        if len(ex):
+            j = int(np.searchsorted(ex, at, side="right")) - 1
+            if j >= 0:
+                row = self.epochs.y[j]
+                parts.append(f"after epoch {int(row[_EPOCH])}: validation loss {row[_VAL_LOSS]:.4g}")
+                if math.isfinite(row[_VAL_ACC]):
+                    parts.append(f"accuracy {row[_TRAIN_ACC]:.1%} / {row[_VAL_ACC]:.1%}")
+        text = " · ".join(parts)
+        self.readout.setText(text)
+        return text
+
+    # --- export ----------------------------------------------------------------------------------------------
+
+    def csv_table(self) -> tuple[list[str], list[list[Any]]]:
+        header = [
+            "step",
+            "loss",
+            "smoothed_loss",
+            "lr",
+            "epoch",
+            "train_loss",
+            "train_accuracy",
+            "val_loss",
+            "val_accuracy",
+        ]
+        rows: dict[int, list[Any]] = {}
+        nan = float("nan")
+        for step, (loss, smoothed, lr) in zip(self.iterations.x, self.iterations.y, strict=True):
+            rows[int(step)] = [int(step), loss, smoothed, lr, "", nan, nan, nan, nan]
+        for step, values in zip(self.epochs.x, self.epochs.y, strict=True):
+            row = rows.setdefault(int(step), [int(step), nan, nan, values[_EPOCH_LR], "", nan, nan, nan, nan])
+            row[4:] = [
+                int(values[_EPOCH]),
+                values[_TRAIN_LOSS],
+                values[_TRAIN_ACC],
+                values[_VAL_LOSS],
+                values[_VAL_ACC],
+            ]
+        return header, [rows[k] for k in sorted(rows)]
