@@ -59,11 +59,40 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     return text[:half] + "…" + text[-half:]
 
 
+def error_line(error: BaseException) -> str:
+    """What went wrong, on one line and as the error says it.
+
+    A ``DllabError``'s message, or what the operating system said about which file for an ``OSError``; runs
+    of white space (line breaks included) become one space. :func:`error_sentence` makes a sentence of it;
+    the command line prints it as it is.
+
+    Parameters
+    ----------
+    error
+        The error caught.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> error_line(FileNotFoundError(2, "No such file or directory", "net.json"))
+    'No such file or directory: net.json'
+    >>> error_line(SettingsError("learning rate  must be positive"))
+    'learning rate must be positive'
+    """
+    if isinstance(error, OSError) and not isinstance(error, DllabError) and error.strerror:
+        text = error.strerror + (f": {error.filename}" if error.filename else "")
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
 def error_sentence(error: BaseException) -> str:
     """The one sentence that tells a person what went wrong.
 
-    A ``DllabError``'s message, or what the operating system said about which file for an ``OSError``; on one
-    line, capitalised, ending in a full stop.
+    :func:`error_line`, capitalised and ending in a full stop.
 
     Parameters
     ----------
@@ -81,11 +110,7 @@ def error_sentence(error: BaseException) -> str:
     >>> error_sentence(SettingsError("learning rate must be positive"))
     'Learning rate must be positive.'
     """
-    if isinstance(error, OSError) and not isinstance(error, DllabError) and error.strerror:
-        text = error.strerror + (f": {error.filename}" if error.filename else "")
-    else:
-        text = str(error) or type(error).__name__
-    text = " ".join(text.split())
+    text = error_line(error)
     if text[:1].islower():
         text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "…")) else f"{text}."

@@ -42,7 +42,7 @@ from dllab.cli.status import EXIT_BUG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, E
 from dllab.cli.terminal import ProgressBar, printable
 from dllab.cli.training import TRAIN_FLAGS, runs_command, train_command
 from dllab.data import NORMALIZATIONS
-from dllab.errors import DllabError
+from dllab.errors import DllabError, error_line
 from dllab.experiments.parallel_runs import RunProcessError
 from dllab.experiments.presets import PRESETS
 from dllab.option_strings import parse_augment, parse_named_options
@@ -312,15 +312,6 @@ def build_parser() -> argparse.ArgumentParser:
 # --- entry point -----------------------------------------------------------------------------------------
 
 
-def _one_line(exc: BaseException) -> str:
-    """The error as one printable line (a file's name or content may hold control characters)."""
-    if isinstance(exc, OSError) and exc.strerror:
-        text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
-    else:
-        text = str(exc) or type(exc).__name__
-    return printable(" ".join(text.split()))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a ``dllab`` subcommand.
 
@@ -361,10 +352,10 @@ def _run(argv: list[str]) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit stays quiet too
         return EXIT_OK
     except (DllabError, OSError) as exc:
-        sys.stderr.write(f"dllab: error: {_one_line(exc)}\n")
+        sys.stderr.write(f"dllab: error: {printable(error_line(exc))}\n")
         return EXIT_USAGE
     except RunProcessError as exc:  # a worker process of --processes died (killed, out of memory)
-        sys.stderr.write(f"dllab: error: {_one_line(exc)}\n")
+        sys.stderr.write(f"dllab: error: {printable(error_line(exc))}\n")
         return EXIT_FAILED
     except KeyboardInterrupt:
         raise
@@ -372,7 +363,7 @@ def _run(argv: list[str]) -> int:
         if os.environ.get(ENV_TRACEBACK):
             traceback.print_exc()
         sys.stderr.write(
-            f"dllab: internal error ({type(exc).__name__}: {_one_line(exc)[:200]}); this is a bug in dllab, "
+            f"dllab: internal error ({type(exc).__name__}: {printable(error_line(exc))[:200]}); this is a bug in dllab, "
             f"please report it with the command you ran (set {ENV_TRACEBACK}=1 to see the traceback)\n"
         )
         return EXIT_BUG
