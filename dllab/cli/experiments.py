@@ -26,13 +26,14 @@ from dllab.cli.training import (
     read_network,
     training_config_from,
 )
+from dllab.data import PreparedData
 from dllab.errors import SettingsError
 from dllab.experiment import Experiment
 from dllab.experiments.compare import Comparison, TestEvaluated
 from dllab.experiments.presets import PRESETS, comparison_from_preset, get_preset
 from dllab.experiments.search import SEARCHABLE, RandomSearch, best_epoch, describe_params, parse_range
 from dllab.experiments.variants import FACTORS
-from dllab.model import build
+from dllab.model import Sequential, build
 from dllab.trainer import Diverged, Finished, RunStarted, Stopped
 
 #: The ``dllab compare`` flag of each factor.
@@ -106,6 +107,19 @@ def _print_outputs(outputs: dict[str, Path], folder: Path, stream: TextIO) -> No
     print(f"output folder: {folder.resolve()}", file=stream)
 
 
+def _prepared_experiment(
+    args: argparse.Namespace, stream: TextIO
+) -> tuple[Experiment, PreparedData, Sequential]:
+    """The experiment that the network file and the flags describe, with its data prepared (progress and the
+    fit rule's note on ``stream``) and its model built from ``--seed``: what a comparison or a search starts
+    from."""
+    experiment = Experiment(
+        read_network(args.network), data_settings_from(args), training_config_from(args), args.seed
+    )
+    experiment, prepared = prepare_data(experiment, stream)
+    return experiment, prepared, build(experiment.network, seed=args.seed)
+
+
 def _dest(flag: str) -> str:
     return flag.lstrip("-").replace("-", "_")
 
@@ -138,16 +152,11 @@ def compare_command(args: argparse.Namespace) -> int:
                 factors[factor] = [v for v in text.split(",") if v.strip()]
         if not factors:
             raise SettingsError(f"say what to compare with one or two of {', '.join(FACTOR_FLAGS.values())}")
-        experiment = Experiment(
-            read_network(args.network), data_settings_from(args), training_config_from(args), args.seed
-        )
-        experiment, prepared = prepare_data(experiment, err)
-        spec, config = experiment.network, experiment.training
-        model = build(spec, seed=args.seed)
+        experiment, prepared, model = _prepared_experiment(args, err)
         comparison = Comparison(
-            spec,
+            experiment.network,
             prepared,
-            config,
+            experiment.training,
             factors,
             keep_lr=args.lr is not None,
             seed=args.seed,
@@ -206,18 +215,13 @@ def search_command(args: argparse.Namespace) -> int:
     if not ranges:
         raise SettingsError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
     check_out_free(args.out)
-    experiment = Experiment(
-        read_network(args.network), data_settings_from(args), training_config_from(args), args.seed
-    )
     if args.val_split <= 0:
         raise SettingsError("a search scores its trials on a validation split; give --val-split above 0")
-    experiment, prepared = prepare_data(experiment, err)
-    spec, config = experiment.network, experiment.training
-    model = build(spec, seed=args.seed)
+    experiment, prepared, model = _prepared_experiment(args, err)
     search = RandomSearch(
-        spec,
+        experiment.network,
         prepared,
-        config,
+        experiment.training,
         ranges,
         trials=args.trials,
         seed=args.seed,
