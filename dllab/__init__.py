@@ -19,8 +19,7 @@ from dllab.model import Sequential, build
 from dllab.onnx_export import export_onnx
 from dllab.spec import LAYER_TYPES, SpecError, analyze
 from dllab.trainer import Trainer, TrainingConfig
-
-__version__ = "0.1.0"
+from dllab.version import __version__ as __version__
 
 __all__ = [
     "LAYER_TYPES",

@@ -126,7 +126,7 @@ def json_default(value: Any) -> Any:
 
 
 def _metadata(model: Sequential, keys: list[str]) -> dict[str, Any]:
-    from dllab import __version__
+    from dllab.version import __version__
 
     return {
         "format": FORMAT,

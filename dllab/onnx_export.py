@@ -251,7 +251,7 @@ def to_onnx(model: Sequential, *, opset: int | None = None) -> onnx.ModelProto:
     import onnx
     from onnx import TensorProto, helper
 
-    from dllab import __version__
+    from dllab.version import __version__
 
     opset = _check_opset(DEFAULT_OPSET if opset is None else opset)
     output_name = model.loss.output_name

@@ -299,7 +299,7 @@ def _append_rows(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...
 
 def versions() -> dict[str, str]:
     """The versions of dllab, numpy and Python, as stored in a run's config."""
-    from dllab import __version__
+    from dllab.version import __version__
 
     return {"dllab": __version__, "numpy": np.__version__, "python": platform.python_version()}
 
@@ -653,12 +653,20 @@ def _read_text(path: Path) -> str:
         raise RunError(f"{path}: damaged (not UTF-8 text)") from None
 
 
+def _read_if_present(path: Path, required: bool, missing: str = "missing") -> str | None:
+    """A run file's text (:func:`_read_text`); None when an optional file is absent, ``RunError`` saying
+    ``missing`` when a required one is."""
+    if path.exists():
+        return _read_text(path)
+    if required:
+        raise RunError(f"{path}: {missing}")
+    return None
+
+
 def _read_json(path: Path, required: bool) -> dict[str, Any] | None:
-    if not path.exists():
-        if required:
-            raise RunError(f"{path}: missing (is {path.parent} a run folder?)")
+    text = _read_if_present(path, required, f"missing (is {path.parent} a run folder?)")
+    if text is None:
         return None
-    text = _read_text(path)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -671,11 +679,9 @@ def _read_json(path: Path, required: bool) -> dict[str, Any] | None:
 
 
 def _read_csv(path: Path, columns: tuple[str, ...], required: bool) -> dict[str, np.ndarray] | None:
-    if not path.exists():
-        if required:
-            raise RunError(f"{path}: missing")
+    text = _read_if_present(path, required)
+    if text is None:
         return None
-    text = _read_text(path)
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:

@@ -20,3 +20,16 @@ def test_the_import_contracts_hold(monkeypatch) -> None:
         status = lint_imports(config_filename=str(PROJECT_ROOT / "pyproject.toml"), no_cache=True)
     assert status == 0, report.getvalue()
     assert "BROKEN" not in report.getvalue()
+
+
+def test_no_module_of_the_project_imports_itself_back() -> None:
+    import grimp
+
+    graph = grimp.build_graph("dllab", "ui", exclude_type_checking_imports=True, cache_dir=None)
+    cycles = sorted(
+        (module, imported)
+        for module in graph.modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if module < imported and graph.chain_exists(importer=imported, imported=module)
+    )
+    assert cycles == []
