@@ -74,6 +74,7 @@ def error_line(error: BaseException) -> str:
     Returns
     -------
     str
+        The text as the error has it: neither capitalised nor given a full stop.
 
     Examples
     --------
@@ -92,8 +93,6 @@ def error_line(error: BaseException) -> str:
 def error_sentence(error: BaseException) -> str:
     """The one sentence that tells a person what went wrong.
 
-    :func:`error_line`, capitalised and ending in a full stop.
-
     Parameters
     ----------
     error
@@ -102,11 +101,10 @@ def error_sentence(error: BaseException) -> str:
     Returns
     -------
     str
+        :func:`error_line`, capitalised and ending in a full stop.
 
     Examples
     --------
-    >>> error_sentence(FileNotFoundError(2, "No such file or directory", "net.json"))
-    'No such file or directory: net.json.'
     >>> error_sentence(SettingsError("learning rate must be positive"))
     'Learning rate must be positive.'
     """
