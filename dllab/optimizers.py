@@ -448,11 +448,16 @@ class RMSprop(Optimizer):
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         h = state["h"]
         tmp = self._buffer(1, param)
-        h *= self.rho
-        np.square(grad, out=tmp)
-        tmp *= 1.0 - self.rho
-        h += tmp
+        _average_square(h, grad, self.rho, tmp)
         _scaled_step(param, grad, h, self.lr, self.eps, tmp)
+
+
+def _average_square(average: np.ndarray, x: np.ndarray, rate: float, tmp: np.ndarray) -> None:
+    """``average = rate * average + (1 - rate) * x**2`` in place, using ``tmp`` as the only temporary."""
+    average *= rate
+    np.square(x, out=tmp)
+    tmp *= 1.0 - rate
+    average += tmp
 
 
 def _scaled_step(
@@ -513,20 +518,14 @@ class AdaDelta(Optimizer):
         tmp = self._buffer(1, param)
         delta = self._buffer(2, param)
         rho = self.rho
-        eg *= rho
-        np.square(grad, out=tmp)
-        tmp *= 1.0 - rho
-        eg += tmp
+        _average_square(eg, grad, rho, tmp)
         np.add(eg, self.eps, out=tmp)
         np.sqrt(tmp, out=tmp)
         np.add(ed, self.eps, out=delta)
         np.sqrt(delta, out=delta)
         delta /= tmp
         delta *= grad
-        ed *= rho
-        np.square(delta, out=tmp)
-        tmp *= 1.0 - rho
-        ed += tmp
+        _average_square(ed, delta, rho, tmp)
         delta *= self.lr
         param -= delta
 
@@ -579,10 +578,7 @@ class Adam(Optimizer):
         m *= b1
         np.multiply(grad, 1.0 - b1, out=tmp)
         m += tmp
-        v *= b2
-        np.square(grad, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp
+        _average_square(v, grad, b2, tmp)
         # sqrt(v_hat) + eps, then lr * m_hat / that, without materialising m_hat or v_hat.
         np.sqrt(v, out=tmp)
         tmp *= 1.0 / math.sqrt(1.0 - b2**t)
