@@ -141,6 +141,9 @@ def _check_scale(quick: bool, book: bool) -> None:
         raise SettingsError("choose either the quick run or the book's full run, not both")
 
 
+#: The data and the length of the book's 2000-step MNIST comparisons (figures 6-9 and 6-15).
+_MNIST_DATA = {"val_fraction": 0.1, "normalization": "scale"}
+_MNIST_2000_STEPS = {"batch_size": 128, "epochs": 5, "max_steps": 2000}
 _OVERFIT_DATA = {"subset": 300, "val_fraction": 0.0, "normalization": "scale"}
 _OVERFIT_CONFIG = {"optimizer": "sgd", "lr": 0.01, "batch_size": 100}
 
@@ -178,8 +181,8 @@ PRESETS: dict[str, ComparisonPreset] = {
                 "clearly the slowest; Momentum, AdaGrad and Adam bring the loss down much faster."
             ),
             network=book_mlp(4),
-            data={"val_fraction": 0.1, "normalization": "scale"},
-            config={"batch_size": 128, "epochs": 5, "max_steps": 2000},
+            data=_MNIST_DATA,
+            config=_MNIST_2000_STEPS,
             factors={"optimizer": ("sgd", "momentum", "adagrad", "adam")},
         ),
         ComparisonPreset(
@@ -192,8 +195,8 @@ PRESETS: dict[str, ComparisonPreset] = {
                 "fades layer by layer and the loss barely moves; He, made for ReLU, learns fastest."
             ),
             network=book_mlp(4),
-            data={"val_fraction": 0.1, "normalization": "scale"},
-            config={"optimizer": "sgd", "lr": 0.01, "batch_size": 128, "epochs": 5, "max_steps": 2000},
+            data=_MNIST_DATA,
+            config={**_MNIST_2000_STEPS, "optimizer": "sgd", "lr": 0.01},
             factors={"init": (0.01, "xavier", "he")},
         ),
         ComparisonPreset(
