@@ -6,7 +6,8 @@ small histogram plots when due; and the small plots, drawn as pyqtgraph's ``hist
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -249,6 +250,23 @@ class HistogramGridView(TrainingView):
         """Show ``statistics`` (the snapshot the slider points at), yielding after each plot (see
         :meth:`TrainingView.redraw`)."""
         raise NotImplementedError
+
+    def record(self, statistics: LayerStatistics) -> None:
+        """Add what a new snapshot brings to the view's series over time (the snapshot itself is already in
+        :attr:`history`); nothing by default."""
+
+    # --- the run ------------------------------------------------------------------------------------------------
+
+    def handle_items(self, items: Sequence[Any]) -> None:
+        """Keep every snapshot of layer statistics (see :meth:`record`) and redraw if one came."""
+        changed = False
+        for item in items:
+            if isinstance(item, LayerStatistics):
+                self.history.append(item)
+                self.record(item)
+                changed = True
+        if changed:
+            self.request_redraw()
 
     # --- building and drawing ---------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from dllab.errors import SettingsError
 from dllab.initializers import INITIALIZERS, describe_init
 from dllab.settings import MAX_INTEGER, Setting
 from ui.common.formatting import parse_size, size_text
-from ui.common.widgets import FloatSpinBox, ValidatedLineEdit
+from ui.common.widgets import FloatSpinBox, ValidatedLineEdit, mark_invalid
 
 #: The largest value a Qt spin box holds.
 _SPIN_LIMIT = 2**31 - 1
@@ -42,15 +42,6 @@ _SPIN_LIMIT = 2**31 - 1
 STD_CHOICES = (0.01, 0.1, 1.0)
 #: Mantissas of a log slider's stops in each decade (round numbers a person would type).
 SLIDER_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
-
-
-def _mark_invalid(widget: QWidget, message: str) -> None:
-    """Give ``widget`` the ``invalid`` look (styled in the stylesheet) while ``message`` is not empty."""
-    if bool(widget.property("invalid")) == bool(message):
-        return
-    widget.setProperty("invalid", bool(message))
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
 
 
 class SettingEditor(QWidget):
@@ -164,7 +155,7 @@ class SettingEditor(QWidget):
             return
         self._error = message
         widget = self._invalid_widget()
-        _mark_invalid(widget, message)
+        mark_invalid(widget, message)
         widget.setToolTip(message or self.setting.help)
         self.error_changed.emit(message)
 

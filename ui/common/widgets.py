@@ -88,11 +88,18 @@ class ValidatedLineEdit(QLineEdit):
         if message == self._error:
             return
         self._error = message
-        self.setProperty("invalid", bool(message))
+        mark_invalid(self, message)
         self.setToolTip(message or self._help)
-        self.style().unpolish(self)
-        self.style().polish(self)
         self.error_changed.emit(message)
+
+
+def mark_invalid(widget: QWidget, message: str) -> None:
+    """Give ``widget`` the ``invalid`` look (styled in the stylesheet) while ``message`` is not empty."""
+    if bool(widget.property("invalid")) == bool(message):
+        return
+    widget.setProperty("invalid", bool(message))
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
 
 
 class FloatSpinBox(QDoubleSpinBox):
@@ -163,6 +170,31 @@ def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
     label.setObjectName("hint")
     label.setWordWrap(True)
     return label
+
+
+def error_label(parent: QWidget | None = None, *, hidden: bool = True) -> QLabel:
+    """A red, wrapped label for what is wrong, empty and (unless ``hidden`` is False) hidden until there is."""
+    label = QLabel(parent)
+    label.setObjectName("errorText")
+    label.setWordWrap(True)
+    if hidden:
+        label.hide()
+    return label
+
+
+def form_host(parent: QWidget | None = None) -> tuple[QWidget, QFormLayout]:
+    """A widget holding a styled form with no margins of its own, to show, hide or rebuild as one piece.
+
+    Returns
+    -------
+    tuple of QWidget and QFormLayout
+        The host widget and its form.
+    """
+    host = QWidget(parent)
+    form = QFormLayout(host)
+    style_form(form)
+    form.setContentsMargins(0, 0, 0, 0)
+    return host, form
 
 
 def style_form(form: QFormLayout) -> None:

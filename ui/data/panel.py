@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,7 +27,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -37,7 +35,8 @@ from ui.commands import fit_network_to_dataset
 from ui.common import dialogs
 from ui.common.formatting import bytes_text, shape_text
 from ui.common.icons import action_icon
-from ui.common.widgets import hint_label, section_title, style_form
+from ui.common.scroll_panel import scroll_body
+from ui.common.widgets import form_host, hint_label, section_title, style_form
 from ui.data.loader import DatasetLoader, LoadRequest
 from ui.data.sample_preview import SamplePreview
 from ui.state import AppState
@@ -79,14 +78,7 @@ class DataPanel(QScrollArea):
         super().__init__(parent)
         self._state = state
         self.loader = DatasetLoader(self)
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        body = QWidget(self)
-        self.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(12, 10, 12, 12)
-        layout.setSpacing(8)
+        body, layout = scroll_body(self)
 
         # Source.
         layout.addWidget(section_title("Dataset", body))
@@ -117,10 +109,7 @@ class DataPanel(QScrollArea):
         local.addWidget(self.folder_button)
         layout.addWidget(self.local_row)
 
-        self.generated_host = QWidget(body)
-        generated = QFormLayout(self.generated_host)
-        style_form(generated)
-        generated.setContentsMargins(0, 0, 0, 0)
+        self.generated_host, generated = form_host(body)
         self.samples_spin = QSpinBox(self.generated_host)
         self.samples_spin.setRange(20, 100_000)
         self.samples_spin.setSingleStep(100)
@@ -215,10 +204,7 @@ class DataPanel(QScrollArea):
         # Augmentation.
         layout.addSpacing(4)
         layout.addWidget(section_title("Augmentation", body))
-        self.augment_host = QWidget(body)
-        augment = QFormLayout(self.augment_host)
-        style_form(augment)
-        augment.setContentsMargins(0, 0, 0, 0)
+        self.augment_host, augment = form_host(body)
         self.shift_spin = QSpinBox(self.augment_host)
         self.shift_spin.setRange(0, 8)
         self.shift_spin.setSuffix(" px")

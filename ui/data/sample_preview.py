@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, 
 
 from dllab.data import Augmenter, Dataset
 from ui.common import theme
+from ui.common.widgets import hint_label
 
 
 def to_qimage(sample: np.ndarray) -> QImage:
@@ -186,9 +187,7 @@ class SamplePreview(QWidget):
         self.augmented_title = QLabel("Augmented samples", self)
         self.augmented_title.setObjectName("subTitle")
         self.augmented = ImageGrid(columns, self)
-        self.augmented_hint = QLabel(self)
-        self.augmented_hint.setObjectName("hint")
-        self.augmented_hint.setWordWrap(True)
+        self.augmented_hint = hint_label("", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)

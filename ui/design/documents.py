@@ -148,10 +148,7 @@ class DocumentController(QObject):
 
     def open_network(self) -> bool:
         """Ask for a design or network file and open it."""
-        if self._refuse_while_training() or not self.maybe_save():
-            return False
-        path = dialogs.get_open_path(self._window, "Open network", self._start_dir(), NETWORK_FILTERS)
-        return self.open_network_file(path, ask=False) if path is not None else False
+        return self._ask_and_open("Open network", NETWORK_FILTERS, self.open_network_file)
 
     def open_network_file(self, path: Path, *, ask: bool = True) -> bool:
         """Open the design, run config, experiment or network in ``path`` (asking about unsaved changes first
@@ -240,10 +237,27 @@ class DocumentController(QObject):
 
     def open_model(self) -> bool:
         """Ask for a model file and open it: its network becomes the design, its weights the current model."""
+        return self._ask_and_open("Open model", MODEL_FILTERS, self.open_model_file)
+
+    def _ask_and_open(self, caption: str, filters: str, open_file: Callable[..., bool]) -> bool:
+        """Unless training or the user cancels saving, ask for a file and open it with ``open_file``.
+
+        Parameters
+        ----------
+        caption, filters
+            The Open dialog's title and file filters.
+        open_file
+            :meth:`open_network_file` or :meth:`open_model_file`.
+
+        Returns
+        -------
+        bool
+            Whether a file was opened.
+        """
         if self._refuse_while_training() or not self.maybe_save():
             return False
-        path = dialogs.get_open_path(self._window, "Open model", self._start_dir(), MODEL_FILTERS)
-        return self.open_model_file(path, ask=False) if path is not None else False
+        path = dialogs.get_open_path(self._window, caption, self._start_dir(), filters)
+        return open_file(path, ask=False) if path is not None else False
 
     def open_model_file(self, path: Path, *, ask: bool = True) -> bool:
         """Load the model in ``path``; on failure say why in one sentence and change nothing."""

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -29,8 +28,9 @@ from dllab.spec import LAYER_TYPES
 from ui.commands import ReplaceLayerCommand, SetLayerOptionCommand, SetNetworkOptionCommand
 from ui.common.formatting import loss_summary, loss_title, parse_shape, shape_text
 from ui.common.icons import layer_icon
+from ui.common.scroll_panel import scroll_body
 from ui.common.setting_editor import SettingEditor, add_editor_row
-from ui.common.widgets import ValidatedLineEdit, hint_label, section_title, style_form
+from ui.common.widgets import ValidatedLineEdit, error_label, form_host, hint_label, section_title, style_form
 from ui.state import AppState, default_layer
 
 
@@ -40,15 +40,8 @@ class Inspector(QScrollArea):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        body = QWidget(self)
+        body, self._layout = scroll_body(self)
         body.setObjectName("inspectorBody")
-        self.setWidget(body)
-        self._layout = QVBoxLayout(body)
-        self._layout.setContentsMargins(12, 10, 12, 12)
-        self._layout.setSpacing(8)
 
         # Network settings.
         self._layout.addWidget(section_title("Network", body))
@@ -73,10 +66,7 @@ class Inspector(QScrollArea):
         network_form.addRow("Input shape", self.input_edit)
         network_form.addRow("Loss", self.loss_combo)
         self._layout.addLayout(network_form)
-        self.network_error = QLabel(body)
-        self.network_error.setObjectName("errorText")
-        self.network_error.setWordWrap(True)
-        self.network_error.hide()
+        self.network_error = error_label(body)
         self._layout.addWidget(self.network_error)
         self.loss_hint = hint_label("", body)
         self._layout.addWidget(self.loss_hint)
@@ -102,15 +92,10 @@ class Inspector(QScrollArea):
         self._layout.addLayout(title_row)
         self.layer_summary = hint_label("", body)
         self._layout.addWidget(self.layer_summary)
-        self.layer_form_host = QWidget(body)
-        self._layout.addWidget(self.layer_form_host)
-        self.layer_form = QFormLayout(self.layer_form_host)
-        style_form(self.layer_form)
+        self.layer_form_host, self.layer_form = form_host(body)
         self.layer_form.setContentsMargins(0, 4, 0, 0)
-        self.layer_error = QLabel(body)
-        self.layer_error.setObjectName("errorText")
-        self.layer_error.setWordWrap(True)
-        self.layer_error.hide()
+        self._layout.addWidget(self.layer_form_host)
+        self.layer_error = error_label(body)
         self._layout.addWidget(self.layer_error)
         self.layer_explanation = hint_label("", body)
         self._layout.addWidget(self.layer_explanation)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from dllab.experiments.variants import BOOK_LEARNING_RATES, FACTORS, check_factor_values
 from dllab.optimizers import OPTIMIZERS
-from ui.common.widgets import ValidatedLineEdit
+from ui.common.widgets import ValidatedLineEdit, error_label
 
 #: How each factor of :data:`dllab.experiments.variants.FACTORS` is named in the views.
 FACTOR_TITLES: dict[str, str] = {
@@ -172,10 +172,7 @@ class FactorEditor(QWidget):
             page = self._make_list(factor) if factor in CHOICES else self._make_edit(factor)
             self._pages[factor] = page
             self.stack.addWidget(page)
-        self.error_label = QLabel(self)
-        self.error_label.setObjectName("errorText")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
+        self.error_label = error_label(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)

@@ -43,7 +43,7 @@ from ui.common import dialogs
 from ui.common.formatting import duration_text
 from ui.common.icons import action_icon
 from ui.common.view import TrainingView
-from ui.common.widgets import section_title, style_form
+from ui.common.widgets import error_label, section_title, style_form
 from ui.common.worker import GeneratorWorker
 from ui.experiments.jobs import ExperimentJob, ExperimentPreparing, is_urgent
 from ui.state import AppState
@@ -62,11 +62,6 @@ def collect_garbage() -> None:
     and update items.
     """
     gc.collect()
-
-
-def sentence(message: str) -> str:
-    """A message as a sentence, as :func:`dllab.errors.error_sentence` writes an error's."""
-    return error_sentence(Exception(message))
 
 
 def spin_box(low: int, high: int, value: int, tip: str, parent: QWidget, *, special: str = "") -> QSpinBox:
@@ -204,10 +199,7 @@ class ExperimentView(SidebarView):
         self.run_button.setIconSize(QSize(16, 16))
         self.run_button.setMinimumHeight(36)
         self.run_button.clicked.connect(self._on_run_button_clicked)
-        self.blocker_label = QLabel(self)
-        self.blocker_label.setObjectName("errorText")
-        self.blocker_label.setWordWrap(True)
-        self.blocker_label.hide()
+        self.blocker_label = error_label(self)
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)

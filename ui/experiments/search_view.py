@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dllab.errors import error_sentence
 from dllab.experiments.compare import VariantResult
 from dllab.experiments.search import (
     BOOK_RANGES,
@@ -42,7 +43,7 @@ from dllab.trainer import RunStarted
 from ui.common.widgets import hint_label
 from ui.experiments.compare_controls import LogRangeEditor
 from ui.experiments.jobs import ExperimentJob, SearchJob, SearchPlanned, SearchRanked, capture_design
-from ui.experiments.runner import ExperimentView, processes_spin_box, sentence, share_done, spin_box
+from ui.experiments.runner import ExperimentView, processes_spin_box, share_done, spin_box
 from ui.experiments.search_plots import SearchPlots, SearchTable
 from ui.state import AppState
 
@@ -167,7 +168,7 @@ class SearchView(ExperimentView):
         try:
             self.ranges()
         except ValueError as exc:
-            return sentence(str(exc))
+            return error_sentence(exc)
         return None
 
     def make_job(self) -> SearchJob:

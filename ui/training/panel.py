@@ -19,7 +19,6 @@ from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -34,8 +33,9 @@ from dllab import optimizers, schedules
 from dllab.settings import Setting
 from ui.common.formatting import humanize
 from ui.common.icons import action_icon
+from ui.common.scroll_panel import scroll_body
 from ui.common.setting_editor import SettingEditor, add_editor_row
-from ui.common.widgets import hint_label, section_title, style_form
+from ui.common.widgets import error_label, hint_label, section_title, style_form
 from ui.state import AppState
 
 if TYPE_CHECKING:
@@ -80,14 +80,7 @@ class TrainingPanel(QScrollArea):
         super().__init__(parent)
         self._state = state
         self._controller: TrainingController | None = None
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        body = QWidget(self)
-        self.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(12, 10, 12, 12)
-        layout.setSpacing(8)
+        body, layout = scroll_body(self)
 
         # The Train button comes first, so it is visible in a short dock.
         self.train_button = QPushButton("Train", body)
@@ -128,9 +121,7 @@ class TrainingPanel(QScrollArea):
         self.locked_label = hint_label(LOCKED_SETTINGS, body)
         self.locked_label.hide()
         layout.addWidget(self.locked_label)
-        self.reason = QLabel(body)
-        self.reason.setObjectName("errorText")
-        self.reason.setWordWrap(True)
+        self.reason = error_label(body, hidden=False)
         layout.addWidget(self.reason)
 
         layout.addWidget(section_title("Optimizer", body))
@@ -139,10 +130,7 @@ class TrainingPanel(QScrollArea):
         )
         self.optimizer_form_host = self.optimizer_form.parentWidget()
         self.optimizer_combo.activated.connect(self._on_optimizer_combo_activated)
-        self.optimizer_error = QLabel(body)
-        self.optimizer_error.setObjectName("errorText")
-        self.optimizer_error.setWordWrap(True)
-        self.optimizer_error.hide()
+        self.optimizer_error = error_label(body)
         layout.addWidget(self.optimizer_error)
 
         layout.addSpacing(4)
@@ -152,10 +140,7 @@ class TrainingPanel(QScrollArea):
         )
         self.schedule_form_host = self.schedule_form.parentWidget()
         self.schedule_combo.activated.connect(self._on_schedule_combo_activated)
-        self.schedule_error = QLabel(body)
-        self.schedule_error.setObjectName("errorText")
-        self.schedule_error.setWordWrap(True)
-        self.schedule_error.hide()
+        self.schedule_error = error_label(body)
         layout.addWidget(self.schedule_error)
 
         layout.addSpacing(4)
@@ -218,14 +203,22 @@ class TrainingPanel(QScrollArea):
     def _on_schedule_parameter_changed(self, name: str, value: float | None) -> None:
         self._state.set_schedule_parameter(name, value)
 
-    def _rebuild(
+    def _show_editors(
         self,
         form: QFormLayout,
         editors: dict[str, SettingEditor],
         settings: Sequence[Setting],
         values: Mapping[str, float | None],
         on_change: Callable[[str, float | None], None],
+        *,
+        rebuild: bool,
     ) -> None:
+        """Show ``values`` in ``editors``; with ``rebuild`` (another optimizer or schedule was chosen), first
+        make ``form`` anew, one editor a setting."""
+        if not rebuild:
+            for name, editor in editors.items():
+                editor.set_value(values.get(name, editor.setting.default))
+            return
         while form.rowCount():
             form.removeRow(0)
         editors.clear()
@@ -243,34 +236,28 @@ class TrainingPanel(QScrollArea):
             self.schedule_combo.setCurrentIndex(self.schedule_combo.findData(t.schedule))
         opt_cls = optimizers.OPTIMIZERS[t.optimizer]
         self.optimizer_hint.setText(opt_cls.DESCRIPTION)
-        values = t.hyperparameters
-        if self._optimizer_shown != t.optimizer:
-            self._optimizer_shown = t.optimizer
-            self._rebuild(
-                self.optimizer_form,
-                self.parameter_editors,
-                opt_cls.SETTINGS,
-                values,
-                self._on_optimizer_parameter_changed,
-            )
-        else:
-            for name, editor in self.parameter_editors.items():
-                editor.set_value(values.get(name, editor.setting.default))
+        rebuild = self._optimizer_shown != t.optimizer
+        self._optimizer_shown = t.optimizer
+        self._show_editors(
+            self.optimizer_form,
+            self.parameter_editors,
+            opt_cls.SETTINGS,
+            t.hyperparameters,
+            self._on_optimizer_parameter_changed,
+            rebuild=rebuild,
+        )
         sched_cls = schedules.SCHEDULES[t.schedule]
         self.schedule_hint.setText(sched_cls.DESCRIPTION)
-        sched_values = t.schedule_params.get(t.schedule, {})
-        if self._schedule_shown != t.schedule:
-            self._schedule_shown = t.schedule
-            self._rebuild(
-                self.schedule_form,
-                self.schedule_editors,
-                sched_cls.SETTINGS,
-                sched_values,
-                self._on_schedule_parameter_changed,
-            )
-        else:
-            for name, editor in self.schedule_editors.items():
-                editor.set_value(sched_values.get(name, editor.setting.default))
+        rebuild = self._schedule_shown != t.schedule
+        self._schedule_shown = t.schedule
+        self._show_editors(
+            self.schedule_form,
+            self.schedule_editors,
+            sched_cls.SETTINGS,
+            t.schedule_params.get(t.schedule, {}),
+            self._on_schedule_parameter_changed,
+            rebuild=rebuild,
+        )
         self.schedule_form_host.setVisible(bool(sched_cls.SETTINGS))
         for spin, value in (
             (self.batch_spin, t.batch_size),

@@ -9,7 +9,7 @@ run, so the histograms of different moments compare directly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -130,18 +130,11 @@ class ActivationsView(HistogramGridView):
             for r in range(rows):
                 self.graphics.ci.layout.setRowStretchFactor(r, 3)
 
-    def handle_items(self, items: Sequence[Any]) -> None:
-        changed = False
-        for item in items:
-            if isinstance(item, LayerStatistics):
-                self.history.append(item)
-                by_name = {s.name: s for s in item.layers}
-                values = [_unit_fraction(by_name.get(name)) * 100 for name in self._fraction_layers]
-                if values:
-                    self.fractions.append([item.step], [values])
-                changed = True
-        if changed:
-            self.request_redraw()
+    def record(self, statistics: LayerStatistics) -> None:
+        by_name = {s.name: s for s in statistics.layers}
+        values = [_unit_fraction(by_name.get(name)) * 100 for name in self._fraction_layers]
+        if values:
+            self.fractions.append([statistics.step], [values])
 
     # --- drawing -------------------------------------------------------------------------------------------
 

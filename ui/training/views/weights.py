@@ -7,7 +7,7 @@ the learning rate is too small or too large.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -157,21 +157,14 @@ class WeightsView(HistogramGridView):
             layout.setRowStretchFactor(r, 2)
         layout.setRowStretchFactor(norms_row, 4)
 
-    def handle_items(self, items: Sequence[Any]) -> None:
-        changed = False
-        for item in items:
-            if isinstance(item, LayerStatistics):
-                self.history.append(item)
-                params = _params_by_key(item)
-                row = []
-                for key in self.keys:
-                    p = params.get(key)
-                    row += [math.nan] * 3 if p is None else [p.norm, p.grad_norm, p.update_ratio]
-                if row:
-                    self.norms.append([item.step], [row])
-                changed = True
-        if changed:
-            self.request_redraw()
+    def record(self, statistics: LayerStatistics) -> None:
+        params = _params_by_key(statistics)
+        row = []
+        for key in self.keys:
+            p = params.get(key)
+            row += [math.nan] * 3 if p is None else [p.norm, p.grad_norm, p.update_ratio]
+        if row:
+            self.norms.append([statistics.step], [row])
 
     # --- drawing -------------------------------------------------------------------------------------------
 
