@@ -449,8 +449,8 @@ class MainWindow(QMainWindow):
     # --- layout -------------------------------------------------------------------------------------------
 
     def _apply_default_dock_sizes(self) -> None:
-        self.resizeDocks([self.dock_palette, self.dock_network], [262, 372], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.dock_inspector], [340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock_palette, self.dock_network], [262, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock_inspector], [356], Qt.Orientation.Horizontal)
         self.resizeDocks([self.dock_inspector, self.dock_training], [470, 380], Qt.Orientation.Vertical)
 
     def _restore_layout(self) -> None:

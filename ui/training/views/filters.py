@@ -155,7 +155,7 @@ class FiltersView(TrainingView):
         controls.addWidget(QLabel("Feature maps of", right))
         self.layer_combo = QComboBox(right)
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.layer_combo.setMinimumContentsLength(22)
+        self.layer_combo.setMinimumContentsLength(14)  # elided beyond; the list shows whole names
         self.layer_combo.setToolTip("The layer whose outputs (one image per channel) are shown.")
         self.layer_combo.activated.connect(self._on_layer_combo_activated)
         controls.addWidget(self.layer_combo)
