@@ -35,6 +35,9 @@ _FORMAT_PREFIX = "dllab.network/"
 #: A design file of the desktop app: ``{"format": DESIGN_FORMAT, "network": <spec>, "data": {...},
 #: "training": {...}}``. Wherever a network file is read, a design file gives its network.
 DESIGN_FORMAT = "dllab.design/1"
+#: Documents that carry a network under ``"network"`` beside their other settings: a design file, an experiment
+#: file (:mod:`dllab.experiment`) and a run folder's ``config.json`` (:mod:`dllab.runs`).
+NETWORK_CARRIERS = (DESIGN_FORMAT, "dllab.experiment/1", "dllab.run/1")
 
 #: Every layer type (activations included) by its spec name, in the order a palette shows them.
 LAYER_TYPES: Registry[Layer] = Registry(
@@ -209,11 +212,12 @@ def read_design(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str,
         raise SpecError(f"network file {str(path)!r} {exc.problem}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{path.name} must hold a JSON object, not {type(data).__name__}")
-    if data.get("format") == DESIGN_FORMAT:
+    if data.get("format") in NETWORK_CARRIERS:
         network = data.get("network")
         if not isinstance(network, dict):
             raise SpecError(
-                f"{path.name} is a dllab design without a network (a JSON object under 'network')"
+                f"{path.name} is a dllab {data['format']} document without a network (a JSON object under "
+                "'network')"
             )
         return network, data
     return data, None

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import dllab
-from dllab.spec import DESIGN_FORMAT, FORMAT, SpecError, analyze, build_layers, read_spec
+from dllab.spec import DESIGN_FORMAT, FORMAT, SpecError, analyze, build_layers, read_design, read_spec
 from tests.conftest import PROJECT_ROOT
 
 NETWORKS = PROJECT_ROOT / "assets" / "networks"
@@ -461,3 +461,14 @@ def test_read_spec_takes_the_network_of_a_design_file(tmp_path):
     design.write_text(json.dumps({"format": DESIGN_FORMAT, "training": {}}))
     with pytest.raises(SpecError, match="design without a network"):
         read_spec(design)
+
+
+@pytest.mark.parametrize("kind", ["dllab.design/1", "dllab.experiment/1", "dllab.run/1"])
+def test_a_design_experiment_or_run_config_gives_its_network(tmp_path, kind):
+    network = {"input_shape": [2], "layers": [{"type": "Dense", "units": 3}]}
+    path = tmp_path / "document.json"
+    path.write_text(json.dumps({"format": kind, "network": network, "data": {}}), encoding="utf-8")
+    assert read_design(path)[0] == network
+    path.write_text(json.dumps({"format": kind, "network": [1]}), encoding="utf-8")
+    with pytest.raises(SpecError, match=f"dllab {kind} document without a network"):
+        read_design(path)
