@@ -55,7 +55,7 @@ def run_bounded(code: str, imports: str = "", timeout: float = 120) -> Outcome:
     Parameters
     ----------
     code
-        Statements to run, e.g. ``"dllab.load(r'/tmp/bomb.npz')"``.
+        Statements to run, e.g. ``"dllab.load('bomb.npz')"``.
     imports
         Import lines run before the cap is set.
     """
