@@ -215,9 +215,11 @@ def read_design(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str,
     if data.get("format") in NETWORK_CARRIERS:
         network = data.get("network")
         if not isinstance(network, dict):
+            kind = {"dllab.experiment/1": "experiment", "dllab.run/1": "run configuration"}.get(
+                data["format"], "design"
+            )
             raise SpecError(
-                f"{path.name} is a dllab {data['format']} document without a network (a JSON object under "
-                "'network')"
+                f"{path.name} is a dllab {kind} without a network (a JSON object under 'network')"
             )
         return network, data
     return data, None

@@ -484,7 +484,7 @@ def test_file_new_a_convolution_stack_and_mnist_from_a_folder_just_train(
     assert ended.args[0] == "finished", ended.args
     run = open_run(window.training.started.folder)
     assert run.config["network"]["input_shape"] == [1, 28, 28] and run.config["data"]["subset"] == 300
-    assert run.config["data"]["dataset"] == str(mnist_dir) and len(run.metrics["epoch"]) == 1
+    assert run.config["data"]["dataset"] == str(mnist_dir.resolve()) and len(run.metrics["epoch"]) == 1
 
 
 def test_a_run_config_opens_as_the_whole_experiment(window, qtbot, fake_dialogs, tmp_path):

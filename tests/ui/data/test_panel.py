@@ -84,7 +84,7 @@ def test_mnist_from_a_local_folder(window, qtbot, mnist_dir, fake_dialogs):
     dataset = window.state.dataset
     assert dataset.input_shape == (1, 28, 28) and len(dataset.x_train) == 60_000
     assert window.state.spec["input_shape"] == [784] and window.state.layers[-1]["units"] == 10
-    assert window.state.data_settings.source == str(mnist_dir)
+    assert window.state.data_settings.source == str(mnist_dir.resolve())
     assert "60,000 training" in panel.status.text()
     assert window.training_panel.train_button.isEnabled()
     # A CNN keeps its image input on the same data.
