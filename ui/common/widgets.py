@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSizePolicy,
+    QSplitter,
     QTableWidget,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -164,6 +166,22 @@ def section_title(text: str, parent: QWidget | None = None) -> QLabel:
     return label
 
 
+def add_section_title(layout: QVBoxLayout, text: str, parent: QWidget) -> None:
+    """Start a further section of a panel's column: a little space, then its :func:`section_title`."""
+    layout.addSpacing(4)
+    layout.addWidget(section_title(text, parent))
+
+
+def add_section_form(layout: QVBoxLayout, text: str, parent: QWidget) -> QFormLayout:
+    """Start a further section of a panel's column (:func:`add_section_title`) whose rows are a styled form,
+    added to ``layout`` here; returns the form to fill."""
+    add_section_title(layout, text, parent)
+    form = QFormLayout()
+    style_form(form)
+    layout.addLayout(form)
+    return form
+
+
 def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
     """A small, grey, wrapped explanation."""
     label = QLabel(text, parent)
@@ -195,6 +213,20 @@ def form_host(parent: QWidget | None = None) -> tuple[QWidget, QFormLayout]:
     style_form(form)
     form.setContentsMargins(0, 0, 0, 0)
     return host, form
+
+
+def vertical_splitter(
+    top: QWidget, bottom: QWidget, parent: QWidget, *, stretch: tuple[int, int]
+) -> QSplitter:
+    """``top`` over ``bottom`` with a handle between them to drag; neither can be collapsed, and they share
+    extra height as ``stretch`` says (e.g. ``(3, 1)``: the top gets three parts of four)."""
+    splitter = QSplitter(Qt.Orientation.Vertical, parent)
+    splitter.addWidget(top)
+    splitter.addWidget(bottom)
+    splitter.setStretchFactor(0, stretch[0])
+    splitter.setStretchFactor(1, stretch[1])
+    splitter.setChildrenCollapsible(False)
+    return splitter
 
 
 def style_form(form: QFormLayout) -> None:

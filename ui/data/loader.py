@@ -1,7 +1,8 @@
 """Loading a dataset off the GUI thread: a job on a ``QThread`` that reports progress and can be cancelled.
 
-The job calls :func:`dllab.data.load_dataset` (which downloads MNIST and friends when needed, checking
-``cancel`` between chunks) and turns its progress callback into a signal, at most about 20 times a second.
+The job calls :meth:`dllab.experiment.DataSettings.load` (:func:`dllab.data.load_dataset`, which downloads
+MNIST and friends when needed, checking ``cancel`` between chunks) and turns its progress callback into a
+signal, at most about 20 times a second.
 Only one load runs at a time; starting another cancels the one before, whose result is then ignored. A load
 that fails hands its exception to the GUI thread (:attr:`DatasetLoader.failed`), which tells a user's bad
 file (a :class:`~dllab.errors.DllabError` or an ``OSError``) from a bug.
@@ -16,7 +17,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from dllab.data import Dataset, DownloadCancelled, load_dataset
+from dllab.data import Dataset, DownloadCancelled
+from dllab.experiment import DataSettings
 
 PROGRESS_INTERVAL_S = 0.05
 
@@ -35,16 +37,15 @@ class LoadRequest:
 
 
 def run_request(request: LoadRequest, progress: Any = None, cancel: Any = None) -> Dataset:
-    """Load what ``request`` asks for (in the calling thread)."""
-    return load_dataset(
+    """Load what ``request`` asks for (in the calling thread), as :meth:`DataSettings.load` does."""
+    settings = DataSettings(
         request.source,
-        progress=progress,
-        cancel=cancel,
+        generator_seed=request.seed,
         n_samples=request.n_samples,
         noise=request.noise,
         n_classes=request.n_classes,
-        seed=request.seed,
     )
+    return settings.load(progress=progress, cancel=cancel)
 
 
 class _LoadJob(QObject):

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -36,7 +35,7 @@ from ui.common import dialogs
 from ui.common.formatting import bytes_text, shape_text
 from ui.common.icons import action_icon
 from ui.common.scroll_panel import scroll_body
-from ui.common.widgets import form_host, hint_label, section_title, style_form
+from ui.common.widgets import add_section_form, add_section_title, form_host, hint_label, section_title
 from ui.data.loader import DatasetLoader, LoadRequest
 from ui.data.sample_preview import SamplePreview
 from ui.state import AppState
@@ -154,10 +153,7 @@ class DataPanel(QScrollArea):
         layout.addWidget(self.status)
 
         # Preparation.
-        layout.addSpacing(4)
-        layout.addWidget(section_title("Preparation", body))
-        prep = QFormLayout()
-        style_form(prep)
+        prep = add_section_form(layout, "Preparation", body)
         self.val_spin = QSpinBox(body)
         self.val_spin.setRange(0, 90)
         self.val_spin.setSuffix(" %")
@@ -191,7 +187,6 @@ class DataPanel(QScrollArea):
         prep.addRow("Validation", self.val_spin)
         prep.addRow("Subset", subset_row)
         prep.addRow("Normalise", self.normalization_combo)
-        layout.addLayout(prep)
         self.val_spin.valueChanged.connect(lambda v: state.set_data_settings(val_fraction=v / 100))
         self.subset_spin.valueChanged.connect(lambda v: state.set_data_settings(subset=v or None))
         self.subset_mode.activated.connect(
@@ -202,8 +197,7 @@ class DataPanel(QScrollArea):
         )
 
         # Augmentation.
-        layout.addSpacing(4)
-        layout.addWidget(section_title("Augmentation", body))
+        add_section_title(layout, "Augmentation", body)
         self.augment_host, augment = form_host(body)
         self.shift_spin = QSpinBox(self.augment_host)
         self.shift_spin.setRange(0, 8)
@@ -243,8 +237,7 @@ class DataPanel(QScrollArea):
         )
 
         # Preview.
-        layout.addSpacing(4)
-        layout.addWidget(section_title("Preview", body))
+        add_section_title(layout, "Preview", body)
         self.preview = SamplePreview(columns=8, rows=4, parent=body)
         layout.addWidget(self.preview)
         layout.addStretch(1)

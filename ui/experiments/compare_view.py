@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QVBoxLayout, QWidget
 
 from dllab.data import Dataset
 from dllab.errors import error_sentence
 from dllab.experiments.compare import TEST_COLUMNS, VariantEvent, VariantResult
 from dllab.experiments.presets import PRESETS, QUICK_STEPS, QUICK_SUBSET, get_preset
 from dllab.trainer import Diverged, Finished, RunStarted, Stopped, TrainingConfig
-from ui.common.widgets import hint_label
+from ui.common.widgets import hint_label, vertical_splitter
 from ui.experiments.compare_controls import FACTOR_TITLES, FactorEditor
 from ui.experiments.compare_plots import ComparisonPlots, ComparisonTable
 from ui.experiments.jobs import ComparisonJob, ComparisonPlanned, ExperimentJob, capture_design
@@ -182,12 +182,7 @@ class CompareView(ExperimentView):
         self.plots = ComparisonPlots(self, self)
         self.plots.grid_button.toggled.connect(self._on_plots_mode_toggled)
         self.table = ComparisonTable(self)
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
-        splitter.addWidget(self.plots)
-        splitter.addWidget(self.table)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
+        splitter = vertical_splitter(self.plots, self.table, self, stretch=(3, 1))
         host = QWidget(self)
         box = QVBoxLayout(host)
         box.setContentsMargins(0, 0, 0, 0)

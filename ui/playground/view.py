@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -38,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from dllab.testfns import Function2D
 from ui.common import dialogs, theme
-from ui.common.widgets import tool_button
+from ui.common.widgets import tool_button, vertical_splitter
 from ui.playground.player import PlaybackBar
 from ui.playground.plot import FunctionPlot, SmallMultiples
 from ui.playground.results import RunsTable
@@ -95,13 +94,7 @@ class PlaygroundView(QWidget):
             widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
             widget.viewport().installEventFilter(self)
         self.results_table = RunsTable(main)
-        splitter = QSplitter(Qt.Orientation.Vertical, main)
-        splitter.addWidget(self.plot_stack)
-        splitter.addWidget(self.results_table)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
-        column.addWidget(splitter, 1)
+        column.addWidget(vertical_splitter(self.plot_stack, self.results_table, main, stretch=(4, 1)), 1)
 
         self.status_label = QLabel(IDLE_STATUS, main)
         self.status_label.setObjectName("hint")

@@ -35,7 +35,14 @@ from ui.common.formatting import humanize
 from ui.common.icons import action_icon
 from ui.common.scroll_panel import scroll_body
 from ui.common.setting_editor import SettingEditor, add_editor_row
-from ui.common.widgets import error_label, hint_label, section_title, style_form
+from ui.common.widgets import (
+    add_section_form,
+    add_section_title,
+    error_label,
+    hint_label,
+    section_title,
+    style_form,
+)
 from ui.state import AppState
 
 if TYPE_CHECKING:
@@ -133,8 +140,7 @@ class TrainingPanel(QScrollArea):
         self.optimizer_error = error_label(body)
         layout.addWidget(self.optimizer_error)
 
-        layout.addSpacing(4)
-        layout.addWidget(section_title("Learning-rate schedule", body))
+        add_section_title(layout, "Learning-rate schedule", body)
         self.schedule_combo, self.schedule_hint, self.schedule_form = _choice_section(
             layout, body, schedules.SCHEDULES, lambda name: SCHEDULE_TITLES.get(name, humanize(name))
         )
@@ -143,10 +149,7 @@ class TrainingPanel(QScrollArea):
         self.schedule_error = error_label(body)
         layout.addWidget(self.schedule_error)
 
-        layout.addSpacing(4)
-        layout.addWidget(section_title("Run", body))
-        run_form = QFormLayout()
-        style_form(run_form)
+        run_form = add_section_form(layout, "Run", body)
         self.batch_spin = QSpinBox(body)
         self.batch_spin.setRange(1, 100_000)
         self.batch_spin.setToolTip("Samples per mini-batch: one gradient step each.")
@@ -163,7 +166,6 @@ class TrainingPanel(QScrollArea):
         run_form.addRow("Batch size", self.batch_spin)
         run_form.addRow("Epochs", self.epochs_spin)
         run_form.addRow("Seed", self.seed_spin)
-        layout.addLayout(run_form)
         self.batch_spin.valueChanged.connect(lambda v: state.set_training_settings(batch_size=int(v)))
         self.epochs_spin.valueChanged.connect(lambda v: state.set_training_settings(epochs=int(v)))
         self.seed_spin.valueChanged.connect(lambda v: state.set_training_settings(seed=int(v)))

@@ -14,6 +14,7 @@ from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QMessageBox, QPushButton, QToolButton
 
 import dllab
+from dllab import experiment as experiment_module  # the loader loads through DataSettings.load here
 from dllab.data import DatasetError, load_dataset
 from dllab.errors import DamagedFileError, DllabError
 from dllab.runs import open_run, runs_root
@@ -21,7 +22,6 @@ from dllab.spec import SpecError
 from ui.common import dialogs, settings
 from ui.common.dialogs import show_error as real_show_error  # taken before the fixtures replace it
 from ui.common.dialogs import show_internal_error as real_show_internal_error
-from ui.data import loader as dataset_loader
 from ui.data.panel import LOCAL_SOURCE
 from ui.design.documents import read_design_file
 
@@ -314,7 +314,7 @@ def test_a_bug_while_loading_is_an_internal_error_not_a_sentence(
     def broken(source, **kwargs):
         raise IndexError("a bug in a reader")
 
-    monkeypatch.setattr(dataset_loader, "load_dataset", broken)
+    monkeypatch.setattr(experiment_module, "load_dataset", broken)
     panel = window.data_panel
     panel.select_source(str(tmp_path / "data.npz"))
     with qtbot.capture_exceptions() as escaped:

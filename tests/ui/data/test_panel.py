@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
+from dllab import experiment as experiment_module  # the loader loads through DataSettings.load here
 from dllab.data import DatasetError, DownloadCancelled
 from ui.common.paths import example_networks
-from ui.data import loader as dataset_loader
 from ui.data.panel import LOCAL_SOURCE
 
 
@@ -107,7 +107,7 @@ def test_a_download_shows_progress_and_can_be_cancelled(window, qtbot, monkeypat
             threading.Event().wait(0.01)
         raise AssertionError("never cancelled")
 
-    monkeypatch.setattr(dataset_loader, "load_dataset", slow_download)
+    monkeypatch.setattr(experiment_module, "load_dataset", slow_download)
     panel = window.data_panel
     panel.select_source("mnist")
     assert window.state.dataset.name == "spiral"  # nothing loads until asked
@@ -130,7 +130,7 @@ def test_a_failed_load_says_why(window, qtbot, monkeypatch, fake_dialogs):
     def broken(source, **kwargs):
         raise DatasetError("no mirror answered; place the files in /somewhere")
 
-    monkeypatch.setattr(dataset_loader, "load_dataset", broken)
+    monkeypatch.setattr(experiment_module, "load_dataset", broken)
     panel = window.data_panel
     panel.select_source("fashion-mnist")
     with qtbot.waitSignal(panel.load_finished, timeout=5000) as finished:
