@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -255,6 +256,7 @@ class ErrorReporter(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._previous: ExceptHook | None = None
+        self._previous_thread_hook: Callable[[threading.ExceptHookArgs], object] | None = None
         # Queued, so the dialog opens from the event loop (not inside a paint event) and in the GUI thread.
         self._caught.connect(self._on_self_caught, Qt.ConnectionType.QueuedConnection)
 
@@ -264,16 +266,29 @@ class ErrorReporter(QObject):
         return sys.excepthook == self.excepthook
 
     def install(self) -> None:
-        """Become ``sys.excepthook``, remembering the hook before (nothing changes when already installed)."""
+        """Become ``sys.excepthook`` and ``threading.excepthook`` (what escapes a plain Python thread), remembering
+        the hooks before (nothing changes when already installed)."""
         if not self.installed:
             self._previous = sys.excepthook
             sys.excepthook = self.excepthook
+            self._previous_thread_hook = threading.excepthook
+            threading.excepthook = self.thread_excepthook
 
     def uninstall(self) -> None:
-        """Put the previous hook back (when this reporter is still the hook)."""
+        """Put the previous hooks back (when this reporter is still the hook)."""
         if self.installed:
             sys.excepthook = self._previous or sys.__excepthook__
             self._previous = None
+            if threading.excepthook == self.thread_excepthook:
+                threading.excepthook = self._previous_thread_hook or threading.__excepthook__
+            self._previous_thread_hook = None
+
+    def thread_excepthook(self, args: threading.ExceptHookArgs) -> None:
+        """Report what escaped a plain Python thread as :meth:`excepthook` does (``SystemExit`` is no error)."""
+        if args.exc_type is SystemExit or args.exc_value is None:
+            (self._previous_thread_hook or threading.__excepthook__)(args)
+            return
+        self.excepthook(args.exc_type, args.exc_value, args.exc_traceback)
 
     def excepthook(
         self, exc_type: type[BaseException], error: BaseException, tb: TracebackType | None

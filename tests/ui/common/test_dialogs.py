@@ -173,6 +173,24 @@ def test_an_error_in_a_worker_thread_is_shown_from_the_gui_thread(qtbot, fake_di
     assert fake_dialogs.errors() == [(dialogs.UNCAUGHT_TITLE, "'/d/table.csv' has no data rows.")]
 
 
+def test_an_error_in_a_plain_python_thread_is_shown_too(qtbot, fake_dialogs):
+    def load() -> None:
+        raise DatasetError("'/d/table.csv' has no data rows")
+
+    hook = dialogs.ErrorReporter()
+    hook.install()
+    try:
+        assert threading.excepthook == hook.thread_excepthook
+        thread = threading.Thread(target=load)
+        thread.start()
+        thread.join(5)
+        qtbot.waitUntil(lambda: bool(fake_dialogs.errors()))
+    finally:
+        hook.uninstall()
+    assert threading.excepthook != hook.thread_excepthook
+    assert fake_dialogs.errors() == [(dialogs.UNCAUGHT_TITLE, "'/d/table.csv' has no data rows.")]
+
+
 # --- the real dialogs ------------------------------------------------------------------------------------------
 
 
