@@ -40,6 +40,8 @@ _LEGACY_TEMP_AGE = 3600.0
 NPZ_RATIO = 32
 NPZ_FLOOR = 256 * 2**20
 _NPY_SUFFIX = ".npy"
+#: Bytes read at a time by :func:`read_into`.
+READ_CHUNK = 1 << 22
 _ZIP_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 # What reading a damaged or hostile archive can raise.
 _ARCHIVE_ERRORS = (
@@ -216,6 +218,21 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
+def read_into(stream: IO[bytes], buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``stream``; the number of bytes read (fewer at the end of the stream).
+
+    Reads in chunks of :data:`READ_CHUNK` bytes: a decompressing stream reads into a temporary of the size
+    asked for and then copies, so asking for the whole buffer at once would hold it twice.
+    """
+    done = 0
+    while done < len(buffer):
+        got = stream.readinto(buffer[done : done + READ_CHUNK])
+        if not got:
+            break
+        done += got
+    return done
+
+
 def npz_limit(file_size: int) -> int:
     """The decompressed bytes :func:`read_npz` allows an archive of ``file_size`` bytes on disk."""
     return max(NPZ_FLOOR, NPZ_RATIO * file_size)
@@ -302,12 +319,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
                     f"{info.file_size:,} bytes it holds",
                 )
             array = np.empty(count, dtype=dtype)
-            buffer, done = memoryview(array).cast("B"), 0
-            while done < len(buffer):
-                got = member.readinto(buffer[done:])
-                if not got:
-                    raise DamagedFileError(path, f"holds the array {name} cut short")
-                done += got
+            if read_into(member, memoryview(array).cast("B")) < array.nbytes:
+                raise DamagedFileError(path, f"holds the array {name} cut short")
             if fortran:
                 return array.reshape(shape[::-1]).transpose()
             return array.reshape(shape)

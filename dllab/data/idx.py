@@ -22,6 +22,7 @@ from typing import BinaryIO
 import numpy as np
 
 from dllab.data.dataset import Dataset, DatasetError, check_values, numbered_class_names, open_data_file
+from dllab.files import read_into
 
 IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
@@ -38,7 +39,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_IDX_DIMS = 4
 #: Deflate expands at most about 1032 times; a gzip file whose header declares more is lying.
 GZIP_MAX_RATIO = 1100
-_CHUNK = 1 << 22
 
 # The four files of an MNIST-style folder, by role, under their canonical names.
 IDX_FILES: dict[str, str] = {
@@ -47,20 +47,6 @@ IDX_FILES: dict[str, str] = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-
-
-def _read_into(stream: BinaryIO, buffer: memoryview) -> int:
-    """Fill ``buffer`` from ``stream``; the number of bytes read (fewer at the end of the stream).
-
-    Read in chunks: a decompressing stream reads into a temporary of the size asked for, then copies.
-    """
-    done = 0
-    while done < len(buffer):
-        got = stream.readinto(buffer[done : done + _CHUNK])
-        if not got:
-            break
-        done += got
-    return done
 
 
 def _dims(shape: tuple[int, ...]) -> str:
@@ -114,7 +100,7 @@ def _parse_stream(stream: BinaryIO, path: Path | str, *, size: int, compressed: 
         array = np.empty(count, dtype=dtype)
     except MemoryError:
         raise DatasetError(f"{path}: {need}, more memory than is free") from None
-    got = _read_into(stream, memoryview(array).cast("B"))
+    got = read_into(stream, memoryview(array).cast("B"))
     if got < expected:
         raise DatasetError(f"{path}: truncated: {need}, the file has {got}")
     if stream.read(1):
