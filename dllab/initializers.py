@@ -123,9 +123,6 @@ class Normal(Initializer):
     )
     std: float
 
-    def __init__(self, std: float = 0.01) -> None:
-        super().__init__(std=std)
-
     def standard_deviation(self, fan_in: int) -> float:
         return self.std
 

@@ -170,11 +170,12 @@ class Optimizer(Configurable):
     DESCRIPTION: ClassVar[str] = ""
     _STATE_NAMES: ClassVar[tuple[str, ...]] = ()
     _DECOUPLED_DECAY: ClassVar[bool] = False
+    KEYWORD_ONLY = frozenset({"weight_decay", "clip_norm"})
     weight_decay: float
     clip_norm: float | None
 
-    def __init__(self, **hyperparameters: Any) -> None:
-        super().__init__(**hyperparameters)
+    def __init__(self, *args: Any, **hyperparameters: Any) -> None:
+        super().__init__(*args, **hyperparameters)
         self.step_count = 0
         self.state: dict[str, dict[str, Any]] = {}
         self._scratch: dict[tuple[int, np.dtype], np.ndarray] = {}
@@ -307,11 +308,6 @@ class SGD(Optimizer):
     DESCRIPTION = "Steps straight down the gradient: p ← p − lr·g."
     SETTINGS = (_lr(0.01), _WEIGHT_DECAY, _CLIP_NORM)
 
-    def __init__(
-        self, lr: float = 0.01, *, weight_decay: float = 0.0, clip_norm: float | None = None
-    ) -> None:
-        super().__init__(lr=lr, weight_decay=weight_decay, clip_norm=clip_norm)
-
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         tmp = self._buffer(1, param)
         np.multiply(grad, self.lr, out=tmp)
@@ -333,16 +329,6 @@ class Momentum(Optimizer):
     _STATE_NAMES = ("v",)
     momentum: float
 
-    def __init__(
-        self,
-        lr: float = 0.01,
-        momentum: float = 0.9,
-        *,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(lr=lr, momentum=momentum, weight_decay=weight_decay, clip_norm=clip_norm)
-
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         v = state["v"]
         tmp = self._buffer(1, param)
@@ -355,7 +341,8 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient in the book's formulation (Bengio et al., arXiv:1212.0901).
 
-    ``v = momentum * v - lr * g; p += momentum**2 * v - (1 + momentum) * lr * g``. It takes the parameters of
+    ``p += momentum**2 * v - (1 + momentum) * lr * g; v = momentum * v - lr * g``: the step uses the
+    velocity from *before* this update, as the book's ``common/optimizer.py`` does. It takes the parameters of
     :class:`Momentum`.
     """
 
@@ -366,13 +353,13 @@ class Nesterov(Momentum):
         v = state["v"]
         tmp = self._buffer(1, param)
         m = self.momentum
-        v *= m
-        np.multiply(grad, self.lr, out=tmp)
-        v -= tmp
         np.multiply(v, m * m, out=tmp)
         param += tmp
         np.multiply(grad, (1.0 + m) * self.lr, out=tmp)
         param -= tmp
+        v *= m
+        np.multiply(grad, self.lr, out=tmp)
+        v -= tmp
 
 
 class AdaGrad(Optimizer):
@@ -391,16 +378,6 @@ class AdaGrad(Optimizer):
     SETTINGS = (_lr(0.01), _eps(1e-7), _WEIGHT_DECAY, _CLIP_NORM)
     _STATE_NAMES = ("h",)
     eps: float
-
-    def __init__(
-        self,
-        lr: float = 0.01,
-        eps: float = 1e-7,
-        *,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(lr=lr, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         h = state["h"]
@@ -433,17 +410,6 @@ class RMSprop(Optimizer):
     _STATE_NAMES = ("h",)
     rho: float
     eps: float
-
-    def __init__(
-        self,
-        lr: float = 0.01,
-        rho: float = 0.99,
-        eps: float = 1e-7,
-        *,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         h = state["h"]
@@ -502,17 +468,6 @@ class AdaDelta(Optimizer):
     rho: float
     eps: float
 
-    def __init__(
-        self,
-        lr: float = 1.0,
-        rho: float = 0.95,
-        eps: float = 1e-6,
-        *,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm)
-
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         eg, ed = state["Eg"], state["Ed"]
         tmp = self._buffer(1, param)
@@ -554,20 +509,6 @@ class Adam(Optimizer):
     beta1: float
     beta2: float
     eps: float
-
-    def __init__(
-        self,
-        lr: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        *,
-        weight_decay: float = 0.0,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(
-            lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm
-        )
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         m, v = state["m"], state["v"]
@@ -612,18 +553,6 @@ class AdamW(Adam):
         _CLIP_NORM,
     )
     _DECOUPLED_DECAY = True
-
-    def __init__(
-        self,
-        lr: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        eps: float = 1e-8,
-        *,
-        weight_decay: float = 0.01,
-        clip_norm: float | None = None,
-    ) -> None:
-        super().__init__(lr, beta1, beta2, eps, weight_decay=weight_decay, clip_norm=clip_norm)
 
     def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay != 0.0 and is_weight_key(key):

@@ -127,9 +127,6 @@ class StepDecay(Schedule):
     step_size: float
     gamma: float
 
-    def __init__(self, step_size: float = 10, gamma: float = 0.5) -> None:
-        super().__init__(step_size=step_size, gamma=gamma)
-
     def _rate(self, base_lr: float, epoch: float) -> float:
         drops = epoch / self.step_size  # infinite for a tiny step_size: the rate is then gamma**inf
         return base_lr * self.gamma ** (math.floor(drops) if math.isfinite(drops) else drops)
@@ -148,9 +145,6 @@ class ExponentialDecay(Schedule):
     DESCRIPTION = "Multiplies the learning rate by the same factor every epoch."
     SETTINGS = (_factor(0.95, "Factor the learning rate is multiplied by per epoch.", low=0.5),)
     gamma: float
-
-    def __init__(self, gamma: float = 0.95) -> None:
-        super().__init__(gamma=gamma)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         return base_lr * self.gamma**epoch
@@ -179,9 +173,6 @@ class InverseTimeDecay(Schedule):
         ),
     )
     decay: float
-
-    def __init__(self, decay: float = 0.1) -> None:
-        super().__init__(decay=decay)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         return base_lr / (1.0 + self.decay * epoch)
@@ -216,9 +207,6 @@ class CosineDecay(Schedule):
     )
     total_epochs: float
     min_lr: float
-
-    def __init__(self, total_epochs: float = 50, min_lr: float = 0.0) -> None:
-        super().__init__(total_epochs=total_epochs, min_lr=min_lr)
 
     def _rate(self, base_lr: float, epoch: float) -> float:
         if epoch >= self.total_epochs:

@@ -12,6 +12,7 @@ The plain checks of arguments that are not settings (a number of steps, a seed) 
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -297,13 +298,47 @@ class Configurable:
 
     Subclasses list their :class:`Setting` s in ``SETTINGS``; the constructor validates the values from them
     and keeps each as an attribute of the same name. ``get_config()`` and ``Registry.create`` round-trip.
+
+    The settings are the one place a default is written: each subclass's signature is made from them, in
+    their order, with the names in ``KEYWORD_ONLY`` after a ``*`` (``Momentum(lr=0.01, momentum=0.9, *,
+    weight_decay=0.0, clip_norm=None)``), so ``help()`` and ``inspect.signature`` show the real defaults and a
+    value may be passed by position or by name.
     """
 
     name: ClassVar[str] = ""
     SETTINGS: ClassVar[tuple[Setting, ...]] = ()
+    KEYWORD_ONLY: ClassVar[frozenset[str]] = frozenset()
+    __signature__: ClassVar[inspect.Signature]
 
-    def __init__(self, **values: Any) -> None:
-        for key, value in configure(self.SETTINGS, values, type(self).__name__).items():
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        ordered = sorted(cls.SETTINGS, key=lambda s: s.name in cls.KEYWORD_ONLY)  # stable: keeps the order
+        cls.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter(
+                    s.name,
+                    inspect.Parameter.KEYWORD_ONLY
+                    if s.name in cls.KEYWORD_ONLY
+                    else inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    default=s.default,
+                )
+                for s in ordered
+            ]
+        )
+
+    def __init__(self, *args: Any, **values: Any) -> None:
+        owner = type(self).__name__
+        positional = [s.name for s in self.SETTINGS if s.name not in self.KEYWORD_ONLY]
+        if len(args) > len(positional):
+            raise SettingsError(
+                f"{owner} takes at most {len(positional)} values by position ({', '.join(positional)}), "
+                f"got {len(args)}"
+            )
+        for name, value in zip(positional, args, strict=False):
+            if name in values:
+                raise SettingsError(f"{owner}: {name} is given twice, by position and by name")
+            values[name] = value
+        for key, value in configure(self.SETTINGS, values, owner).items():
             setattr(self, key, value)
 
     def get_config(self) -> dict[str, Any]:

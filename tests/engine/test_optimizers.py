@@ -23,6 +23,7 @@ from dllab.optimizers import (
     Optimizer,
     RMSprop,
 )
+from tests.engine import book_optimizers as book
 from tests.engine.user_errors import LONG, assert_one_short_line, assert_settings_error
 
 ALL_CLASSES = [SGD, Momentum, Nesterov, AdaGrad, RMSprop, AdaDelta, Adam, AdamW]
@@ -69,12 +70,13 @@ def test_momentum_two_steps():
 
 
 def test_nesterov_two_steps_book_formulation():
-    # p += m*m*v - (1 + m)*lr*g with m*m = 0.81 and (1 + m)*lr = 0.19
-    # p1 = (1 + 0.81*(-0.06) - 0.19*0.6, -2 + 0.81*0.08 + 0.19*0.8) = (0.8374, -1.7832)
-    # v2 = (-0.134, 0.012); p2 = (0.8374 - 0.10854 - 0.152, -1.7832 + 0.00972 - 0.114)
+    # The step uses the velocity before the update: p += m*m*v - (1 + m)*lr*g, then v = m*v - lr*g,
+    # with m*m = 0.81 and (1 + m)*lr = 0.19.
+    # p1 = p0 - 0.19*g1 = (0.886, -1.848) since v0 = 0; v1 = -0.1*g1 = (-0.06, 0.08)
+    # p2 = p1 + 0.81*v1 - 0.19*g2 = (0.886 - 0.0486 - 0.152, -1.848 + 0.0648 - 0.114)
     first, second = two_steps(Nesterov(lr=0.1, momentum=0.9))
-    assert_close(first, [0.8374, -1.7832])
-    assert_close(second, [0.57686, -1.88748])
+    assert_close(first, [0.886, -1.848])
+    assert_close(second, [0.6854, -1.8972])
 
 
 def test_adagrad_two_steps():
@@ -146,6 +148,36 @@ def test_adamw_two_steps_decays_weights_only():
     b1 = [1.0 - step1[0], -2.0 - step1[1]]
     assert_close(first, b1)
     assert_close(second, [b1[0] - step2[0], b1[1] - step2[1]])
+
+
+@pytest.mark.parametrize(
+    ("ours", "books", "tolerance"),
+    [
+        (lambda: SGD(lr=0.1), lambda: book.SGD(0.1), {"rtol": 1e-15}),
+        (lambda: Momentum(lr=0.1, momentum=0.9), lambda: book.Momentum(0.1, 0.9), {"rtol": 1e-15}),
+        (lambda: Nesterov(lr=0.1, momentum=0.9), lambda: book.Nesterov(0.1, 0.9), {"rtol": 1e-15}),
+        (lambda: AdaGrad(lr=0.1), lambda: book.AdaGrad(0.1), {"rtol": 1e-15}),
+        (lambda: RMSprop(lr=0.1, rho=0.99), lambda: book.RMSprop(0.1, 0.99), {"rtol": 1e-14}),
+        # The book folds Adam's bias correction into the learning rate and adds its 1e-7 to sqrt(v), not to
+        # sqrt(v_hat) (Kingma & Ba's section 2 form): the two agree to the size of eps against sqrt(v), about
+        # 1e-7 / 0.03 of each 0.1 step in the first steps, not to the last bit.
+        (lambda: Adam(lr=0.1, eps=1e-7), lambda: book.Adam(0.1, 0.9, 0.999), {"rtol": 0, "atol": 2e-5}),
+    ],
+    ids=["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+)
+def test_every_step_equals_the_books_formulas(ours, books, tolerance):
+    rng = np.random.default_rng(7)
+    start = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=4)}
+    mine = {key: value.copy() for key, value in start.items()}
+    theirs = {key: value.copy() for key, value in start.items()}
+    optimizer, reference = ours(), books()
+    for _ in range(8):
+        grads = {key: rng.normal(size=value.shape) for key, value in start.items()}
+        optimizer.update(mine, grads)
+        reference.update(theirs, grads)
+        for key in start:
+            np.testing.assert_allclose(mine[key], theirs[key], **{"atol": 0, **tolerance})
+    assert not np.allclose(mine["W"], start["W"])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -515,9 +547,9 @@ def test_get_config_round_trip(cls):
 
 @pytest.mark.parametrize("cls", ALL_CLASSES)
 def test_settings_match_the_constructor(cls):
-    signature = inspect.signature(cls.__init__)
-    parameters = {n: p for n, p in signature.parameters.items() if n != "self"}
+    parameters = inspect.signature(cls).parameters
     assert [s.name for s in cls.SETTINGS] == list(parameters)
+    assert [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY] == ["weight_decay", "clip_norm"]
     for setting in cls.SETTINGS:
         assert setting.kind == "float" and setting.default == parameters[setting.name].default
         low, high = setting.editor_range
@@ -533,6 +565,13 @@ def test_settings_match_the_constructor(cls):
     assert lr.name == "lr" and lr.log_scale and lr.label == "Learning rate"
     assert cls.DESCRIPTION and "\n" not in cls.DESCRIPTION
     assert cls().get_config() == {"type": cls.name, **{s.name: s.default for s in cls.SETTINGS}}
+    assert cls(0.125).lr == 0.125  # the learning rate is the first value by position
+
+
+def test_values_by_position_follow_the_signature():
+    assert Momentum(0.1, 0.5).momentum == 0.5
+    assert_settings_error(lambda: SGD(0.1, 0.2), "SGD takes at most 1 values by position (lr), got 2")
+    assert_settings_error(lambda: Adam(0.1, lr=0.2), "Adam: lr is given twice, by position and by name")
 
 
 def test_labels_use_the_usual_symbols():

@@ -127,7 +127,7 @@ def test_settings_match_the_constructor(cls):
     if cls is Constant:
         assert cls.SETTINGS == () and cls().get_config() == {"type": "constant"}
     else:
-        parameters = {n: p for n, p in inspect.signature(cls.__init__).parameters.items() if n != "self"}
+        parameters = inspect.signature(cls).parameters
         assert [s.name for s in cls.SETTINGS] == list(parameters)
     for setting in cls.SETTINGS:
         low, high = setting.editor_range
