@@ -525,32 +525,60 @@ class BatchNorm(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: in training, zero each value with probability ``rate`` and scale the rest."""
+    """Dropout: in training, zero each value with probability ``rate``.
+
+    ``scaling="inverted"`` (the default, as every modern library does it) scales the kept values by
+    ``1 / (1 - rate)`` while training and passes values through unchanged at inference. ``scaling="book"``
+    is the book's ``Dropout`` (chapter 6): kept values stay unscaled while training and every value is
+    multiplied by ``1 - rate`` at inference. Both keep the expected output the same in training and at
+    inference; they differ in which of the two sees the scaled values.
+    """
 
     type_name = "Dropout"
     category = "Regularization"
     summary = "Randomly silences units while training, so no unit can be relied on alone."
     explanation = (
-        "During training each value is zeroed with probability 'rate' and the survivors are scaled by "
-        "1 / (1 - rate), so nothing changes at inference. Each mini-batch trains a different thinned "
+        "During training each value is zeroed with probability 'rate'. Inverted dropout scales the survivors "
+        "by 1 / (1 - rate), so nothing changes at inference; the book's dropout leaves them as they are and "
+        "multiplies every value by 1 - rate at inference instead. Each mini-batch trains a different thinned "
         "network, which works like an ensemble and reduces overfitting."
     )
-    SETTINGS = (_fraction("rate", 0.5, "Probability of dropping each value."),)
+    SETTINGS = (
+        _fraction("rate", 0.5, "Probability of dropping each value."),
+        Setting(
+            "scaling",
+            "choice",
+            "inverted",
+            "inverted: scale kept values by 1/(1 - rate) while training; book: scale all by (1 - rate) at "
+            "inference, as the book's Dropout does.",
+            "Scaling",
+            choices=("inverted", "book"),
+        ),
+    )
 
     def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
         super().init_params(rng, dtype)
         self.rng = rng
 
     def describe(self) -> str:
-        return f"rate {self.options['rate']:g}"
+        book = ", book's scaling" if self.options["scaling"] == "book" else ""
+        return f"rate {self.options['rate']:g}{book}"
+
+    def inference_scale(self) -> float:
+        """What inference multiplies the values by: ``1 - rate`` for the book's dropout, else 1."""
+        return 1.0 - self.options["rate"] if self.options["scaling"] == "book" else 1.0
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         rate = self.options["rate"]
         if not training or rate == 0:
             self._mask = None
-            return x
-        keep = 1.0 - rate
-        self._mask = (self.rng.random(x.shape, dtype=np.float32) < keep).astype(x.dtype) / x.dtype.type(keep)
+            scale = self.inference_scale()
+            return x if scale == 1.0 else x * x.dtype.type(scale)
+        keep = self.rng.random(x.shape, dtype=np.float32) < 1.0 - rate
+        if self.options["scaling"] == "book":
+            self._mask = keep.astype(x.dtype)
+        else:
+            self._mask = keep.astype(x.dtype) / x.dtype.type(1.0 - rate)
         return x * self._mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:

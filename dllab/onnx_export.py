@@ -4,7 +4,8 @@ The graph takes ``"input"``, a float32 tensor of shape ``(batch, *model.input_sh
 a dynamic batch dimension, and gives ``"output"``: the loss's output function applied to the scores, as in
 :meth:`dllab.model.Sequential.predict` (``Softmax`` over the last axis for softmax cross-entropy, ``Sigmoid``
 for binary cross-entropy, ``Identity`` for MSE). Weights are stored as float32 initializers (a float64 model
-is converted). The graph describes inference: BatchNorm uses its running statistics and Dropout disappears.
+is converted). The graph describes inference: BatchNorm uses its running statistics and Dropout disappears
+(the book's dropout becomes a ``Mul`` by 1 - rate).
 
 Layers map onto standard operators: Dense -> ``Gemm``; Conv2D -> ``Conv`` (OIHW weights; dllab's pads
 ``(top, bottom, left, right)`` become ONNX's ``[top, left, bottom, right]``); MaxPool2D -> ``MaxPool``;
@@ -151,7 +152,10 @@ def _batch_norm(g: _GraphBuilder, layer: Layer, x: str) -> str:
 
 
 def _dropout(g: _GraphBuilder, layer: Layer, x: str) -> str:
-    return x  # inference: dropout passes its input through unchanged
+    scale = layer.inference_scale()  # inverted dropout passes its input through unchanged at inference
+    if scale == 1.0:
+        return x
+    return g.node("Mul", [x, g.constant(f"{layer.name}.scale", np.float32(scale))], layer.name)
 
 
 def _simple(op: str) -> Converter:

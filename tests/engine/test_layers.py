@@ -173,6 +173,7 @@ GRADIENT_CASES = [
     ("BatchNorm", (3, 3, 4), {}),
     ("Dropout", (12,), {"rate": 0.5}),
     ("Dropout", (2, 4, 4), {"rate": 0.25}),
+    ("Dropout", (2, 4, 4), {"rate": 0.25, "scaling": "book"}),
 ]
 
 
@@ -413,6 +414,21 @@ def test_dropout_is_the_identity_at_inference_and_with_rate_zero():
     np.testing.assert_array_equal(no_drop.backward(2 * x), 2 * x)
 
 
+def test_the_books_dropout_scales_at_inference_instead():
+    layer = make_layer("Dropout", (500,), rate=0.3, scaling="book")
+    x = np.random.default_rng(0).uniform(1.0, 2.0, size=(200, 500))
+    out = layer.forward(x, training=True)
+    dropped = out == 0
+    assert abs(dropped.mean() - 0.3) < 0.01
+    np.testing.assert_array_equal(out[~dropped], x[~dropped])  # kept values are not scaled in training
+    dx = layer.backward(np.ones_like(x))
+    np.testing.assert_array_equal(dx, (~dropped).astype(float))
+    inference = layer.forward(x, training=False)
+    np.testing.assert_allclose(inference, x * 0.7, rtol=1e-15)  # every value times 1 - rate at inference
+    assert abs(out.sum() / inference.sum() - 1.0) < 0.01  # the same expected value either way
+    assert layer.describe() == "rate 0.3, book's scaling"
+
+
 def test_dropout_draws_a_new_mask_each_batch_from_its_generator():
     layer = make_layer("Dropout", (50,), rate=0.5)
     layer.rng = np.random.default_rng(42)
@@ -424,7 +440,9 @@ def test_dropout_draws_a_new_mask_each_batch_from_its_generator():
     np.testing.assert_array_equal(layer.forward(x, training=True), first)
 
 
-@pytest.mark.parametrize(("option", "value"), [("rate", 1.0), ("rate", -0.1), ("rate", 1.5)])
+@pytest.mark.parametrize(
+    ("option", "value"), [("rate", 1.0), ("rate", -0.1), ("rate", 1.5), ("scaling", "dropconnect")]
+)
 def test_dropout_rate_must_be_in_zero_one(option, value):
     with pytest.raises(ValueError, match=option):
         Dropout(**{option: value})

@@ -155,6 +155,24 @@ def test_batch_norm_after_dense_and_conv_with_dropout() -> None:
     assert_matches(model)
 
 
+def test_the_books_dropout_is_a_multiplication_at_inference() -> None:
+    spec = {
+        "name": "book dropout",
+        "input_shape": [6],
+        "layers": [
+            {"type": "Dense", "units": 8},
+            {"type": "ReLU"},
+            {"type": "Dropout", "rate": 0.5, "scaling": "book"},
+            {"type": "Dense", "units": 3},
+            {"type": "Dropout", "rate": 0.25, "scaling": "book"},
+        ],
+    }
+    model = randomize(dllab.build(spec, seed=5))
+    ops = [node.op_type for node in to_onnx(model).graph.node]
+    assert ops.count("Mul") == 2 and "Dropout" not in ops
+    assert_matches(model)
+
+
 @pytest.mark.parametrize("pool", ["MaxPool2D", "AvgPool2D"])
 def test_pooling_overlapping_and_padded(pool: str) -> None:
     spec = {
