@@ -524,6 +524,10 @@ class BatchNorm(Layer):
         return (dxhat - mean_dxhat - xhat * mean_dxhat_xhat) * self._inv_std
 
 
+#: How Dropout keeps the expected value: scaling while training (``"inverted"``) or at inference (``"book"``).
+DROPOUT_SCALINGS = ("inverted", "book")
+
+
 class Dropout(Layer):
     """Dropout: in training, zero each value with probability ``rate``.
 
@@ -552,7 +556,7 @@ class Dropout(Layer):
             "inverted: scale kept values by 1/(1 - rate) while training; book: scale all by (1 - rate) at "
             "inference, as the book's Dropout does.",
             "Scaling",
-            choices=("inverted", "book"),
+            choices=DROPOUT_SCALINGS,
         ),
     )
 

@@ -42,6 +42,7 @@ FACTOR_FLAGS: dict[str, str] = {
     "init": "--inits",
     "batchnorm": "--batchnorm",
     "dropout": "--dropouts",
+    "dropout_scaling": "--dropout-scalings",
     "weight_decay": "--weight-decays",
     "batch_size": "--batch-sizes",
     "lr": "--lrs",

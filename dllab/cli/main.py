@@ -272,6 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--dropouts", metavar="LIST", help="dropout rates after hidden Dense layers, e.g. 0,0.2,0.5"
     )
+    v.add_argument(
+        "--dropout-scalings",
+        metavar="LIST",
+        help="inverted,book: scale while training, or at inference as the book's Dropout does",
+    )
     v.add_argument("--weight-decays", metavar="LIST", help="e.g. 0,0.01,0.1")
     v.add_argument("--batch-sizes", metavar="LIST", help="e.g. 32,128,512")
     v.add_argument("--lrs", metavar="LIST", help="learning rates, e.g. 0.001,0.01,0.1")

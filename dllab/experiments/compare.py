@@ -141,6 +141,9 @@ class Comparison:
         :func:`~dllab.experiments.variants.make_variants`).
     keep_lr
         Keep ``config.lr`` for every optimizer instead of each one's book learning rate.
+    inserted
+        Options of the BatchNorm and Dropout layers the factors insert, by layer type (see
+        :func:`~dllab.experiments.variants.make_variants`).
     seed
         The seed every variant's network is built with.
     out
@@ -174,6 +177,7 @@ class Comparison:
         factors: Mapping[str, Sequence[Any]],
         *,
         keep_lr: bool = False,
+        inserted: Mapping[str, Mapping[str, Any]] | None = None,
         seed: int = 0,
         out: str | os.PathLike[str] | None = None,
         data_settings: DataSettings | None = None,
@@ -183,7 +187,13 @@ class Comparison:
         self.config = config
         self.factors = {name: list(values) for name, values in factors.items()}
         self.processes = processes
-        self._setup(make_variants(spec, config, factors, keep_lr=keep_lr), data, seed, out, data_settings)
+        self._setup(
+            make_variants(spec, config, factors, keep_lr=keep_lr, inserted=inserted),
+            data,
+            seed,
+            out,
+            data_settings,
+        )
         self.test_curve = test_curve
 
     @classmethod

@@ -13,6 +13,8 @@ Factors (:data:`FACTORS`) and their values:
   (:func:`with_batchnorm`);
 - ``dropout``: a rate inserts a Dropout after the activation of every hidden Dense layer, 0 removes them
   (:func:`with_dropout`);
+- ``dropout_scaling``: ``"inverted"`` or ``"book"``, set on every Dropout layer of the network
+  (:func:`with_dropout_scaling`);
 - ``weight_decay``, ``batch_size``, ``lr``: training settings.
 
 BatchNorm and Dropout draw nothing when built, so inserting them leaves the Dense and Conv2D weights of a
@@ -36,13 +38,14 @@ import numpy as np
 
 from dllab.errors import SettingsError, quote
 from dllab.initializers import validate_init
+from dllab.layers import DROPOUT_SCALINGS
 from dllab.optimizers import OPTIMIZERS, finite_number
 from dllab.option_strings import parse_value
 from dllab.spec import LAYER_TYPES, SpecError, read_spec
 from dllab.trainer import TrainingConfig
 
 #: The settings a comparison can vary.
-FACTORS = ("optimizer", "init", "batchnorm", "dropout", "weight_decay", "batch_size", "lr")
+FACTORS = ("optimizer", "init", "batchnorm", "dropout", "dropout_scaling", "weight_decay", "batch_size", "lr")
 #: The learning rate each optimizer trains with in a comparison unless one is given.
 BOOK_LEARNING_RATES: dict[str, float] = {
     "sgd": 0.01,
@@ -115,26 +118,32 @@ def with_init(spec: dict[str, Any] | str | os.PathLike[str], init: str | float) 
     return result
 
 
-def with_batchnorm(spec: dict[str, Any] | str | os.PathLike[str], on: bool) -> dict[str, Any]:
+def with_batchnorm(
+    spec: dict[str, Any] | str | os.PathLike[str], on: bool, options: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The spec with a BatchNorm after every Dense and Conv2D but the last one (``on``), or with none.
 
     Existing BatchNorm layers are removed first, so the result has exactly one BatchNorm per hidden weighted
-    layer when ``on`` and none when not.
+    layer when ``on`` and none when not. The inserted layers take ``options`` (e.g. the book's
+    ``{"eps": 1e-6}``), else the defaults.
     """
     result = read_spec(spec)
     layers = [layer for layer in _layers(result) if not _is_type(layer, "BatchNorm")]
     if on:
         weighted = [i for i, layer in enumerate(layers) if _is_type(layer, *_WEIGHTED)]
-        layers = _insert_after(layers, weighted[:-1], {"type": "BatchNorm"})
+        layers = _insert_after(layers, weighted[:-1], {"type": "BatchNorm", **(options or {})})
     result["layers"] = layers
     return result
 
 
-def with_dropout(spec: dict[str, Any] | str | os.PathLike[str], rate: float) -> dict[str, Any]:
+def with_dropout(
+    spec: dict[str, Any] | str | os.PathLike[str], rate: float, options: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The spec with a Dropout of ``rate`` after the activation of every hidden Dense layer (0: none).
 
     Existing Dropout layers are removed first. A hidden Dense layer is one followed by another Dense layer;
-    the Dropout goes after the BatchNorm and activation layers that follow it.
+    the Dropout goes after the BatchNorm and activation layers that follow it. The inserted layers take
+    ``options`` besides the rate (e.g. the book's ``{"scaling": "book"}``), else the defaults.
 
     Raises
     ------
@@ -156,7 +165,26 @@ def with_dropout(spec: dict[str, Any] | str | os.PathLike[str], rate: float) -> 
             ):
                 j += 1
             insert_after.append(j)
-        layers = _insert_after(layers, insert_after, {"type": "Dropout", "rate": rate})
+        layers = _insert_after(layers, insert_after, {"type": "Dropout", **(options or {}), "rate": rate})
+    result["layers"] = layers
+    return result
+
+
+def with_dropout_scaling(spec: dict[str, Any] | str | os.PathLike[str], scaling: str) -> dict[str, Any]:
+    """The spec with every Dropout layer set to ``scaling``: ``"inverted"`` or the book's ``"book"``.
+
+    Raises
+    ------
+    SettingsError
+        For a network without a Dropout layer (there is nothing to scale).
+    """
+    result = read_spec(spec)
+    layers = _layers(result)
+    dropouts = [layer for layer in layers if _is_type(layer, "Dropout")]
+    if not dropouts:
+        raise SettingsError("comparing dropout scalings needs a network with a Dropout layer")
+    for layer in dropouts:
+        layer["scaling"] = scaling
     result["layers"] = layers
     return result
 
@@ -248,6 +276,10 @@ def check_factor_values(factor: str, values: Sequence[Any]) -> list[Any]:
                 raise SettingsError(f"batch sizes must be whole numbers of at least 1, got {quote(raw)}")
         elif factor == "dropout":
             value = _check_dropout(_number(factor, text))
+        elif factor == "dropout_scaling":
+            value = text.lower() if isinstance(text, str) else None
+            if value not in DROPOUT_SCALINGS:
+                raise SettingsError(f"dropout scalings are {' or '.join(DROPOUT_SCALINGS)}, got {quote(raw)}")
         else:
             value = _number(factor, text)
             if factor == "lr" and value <= 0:
@@ -270,6 +302,8 @@ def describe_setting(factor: str, value: Any) -> str:
         return f"batchnorm {'on' if value else 'off'}"
     if factor == "batch_size":
         return f"batch {value}"
+    if factor == "dropout_scaling":
+        return "book's dropout" if value == "book" else "inverted dropout"
     if factor == "weight_decay":
         return f"weight decay {value:g}"
     return f"{factor} {value:g}"
@@ -291,6 +325,7 @@ def make_variants(
     factors: Mapping[str, Sequence[Any]],
     *,
     keep_lr: bool = False,
+    inserted: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Variant]:
     """Every combination of the factors' values as a variant of ``spec`` and ``config``.
 
@@ -305,6 +340,9 @@ def make_variants(
         factor varying slowest).
     keep_lr
         Keep ``config.lr`` for every optimizer instead of each one's book learning rate.
+    inserted
+        Options of the layers the ``batchnorm`` and ``dropout`` factors insert, by layer type:
+        ``{"BatchNorm": {"eps": 1e-6}, "Dropout": {"scaling": "book"}}`` builds them as the book does.
 
     Returns
     -------
@@ -334,9 +372,11 @@ def make_variants(
             if factor == "init":
                 variant_spec = with_init(variant_spec, value)
             elif factor == "batchnorm":
-                variant_spec = with_batchnorm(variant_spec, value)
+                variant_spec = with_batchnorm(variant_spec, value, (inserted or {}).get("BatchNorm"))
             elif factor == "dropout":
-                variant_spec = with_dropout(variant_spec, value)
+                variant_spec = with_dropout(variant_spec, value, (inserted or {}).get("Dropout"))
+            elif factor == "dropout_scaling":
+                variant_spec = with_dropout_scaling(variant_spec, value)
             elif factor == "optimizer":
                 changes["optimizer"] = value
                 changes["optimizer_options"] = {}

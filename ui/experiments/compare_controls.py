@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.experiments.variants import BOOK_LEARNING_RATES, FACTORS, check_factor_values
+from dllab.layers import DROPOUT_SCALINGS
 from dllab.optimizers import OPTIMIZERS
 from ui.common.widgets import ValidatedLineEdit, error_label
 
@@ -36,6 +37,7 @@ FACTOR_TITLES: dict[str, str] = {
     "init": "Weight initialisation",
     "batchnorm": "Batch normalisation",
     "dropout": "Dropout rate",
+    "dropout_scaling": "Dropout scaling",
     "weight_decay": "Weight decay (λ)",
     "batch_size": "Batch size",
     "lr": "Learning rate",
@@ -45,11 +47,13 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "optimizer": tuple(OPTIMIZERS),
     "init": (1.0, 0.1, 0.01, 0.001, "xavier", "he", "xavier_uniform", "he_uniform"),
     "batchnorm": (True, False),
+    "dropout_scaling": DROPOUT_SCALINGS,
 }
 DEFAULT_CHOICES: dict[str, tuple[Any, ...]] = {
     "optimizer": ("sgd", "momentum", "adagrad", "adam"),
     "init": (0.01, "xavier", "he"),
     "batchnorm": (True, False),
+    "dropout_scaling": DROPOUT_SCALINGS,
 }
 #: The values first shown for the factors typed as numbers.
 DEFAULT_TEXT: dict[str, str] = {
@@ -75,6 +79,8 @@ def choice_text(factor: str, value: Any) -> str:
         return _INIT_NAMES.get(value, value) if isinstance(value, str) else f"std {value:g}"
     if factor == "batchnorm":
         return "on" if value else "off"
+    if factor == "dropout_scaling":
+        return "book's (scale at inference)" if value == "book" else "inverted (scale while training)"
     return str(value)
 
 

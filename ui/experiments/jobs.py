@@ -345,6 +345,7 @@ class ComparisonJob(ExperimentJob):
                 comparison.data,
                 comparison.config,
                 wanted,
+                inserted=preset.inserted,
                 seed=seed,
                 data_settings=comparison.data_settings,
                 test_curve=comparison.test_curve,

@@ -14,6 +14,7 @@ from dllab.experiments.variants import (
     make_variants,
     with_batchnorm,
     with_dropout,
+    with_dropout_scaling,
     with_init,
 )
 from dllab.spec import SpecError
@@ -58,6 +59,34 @@ def test_dropout_goes_after_the_activation_of_hidden_dense_layers() -> None:
     assert "Dropout" not in _types(with_dropout(spec, 0.0))
     with pytest.raises(ValueError, match="hidden Dense"):
         with_dropout({"input_shape": [2], "layers": [{"type": "Dense", "units": 2}]}, 0.5)
+
+
+def test_inserted_layers_take_the_options_given_and_scalings_vary() -> None:
+    book = {"BatchNorm": {"eps": 1e-6}, "Dropout": {"scaling": "book"}}
+    variants = make_variants(MLP, TrainingConfig(), {"batchnorm": ["on"], "dropout": [0.2]}, inserted=book)
+    layers = variants[0].spec["layers"]
+    assert {layer["eps"] for layer in layers if layer["type"] == "BatchNorm"} == {1e-6}
+    assert {(layer["rate"], layer["scaling"]) for layer in layers if layer["type"] == "Dropout"} == {
+        (0.2, "book")
+    }
+    scaled = make_variants(
+        with_dropout(MLP, 0.5), TrainingConfig(), {"dropout_scaling": ["Book", "inverted"]}
+    )
+    assert [v.label for v in scaled] == ["book's dropout", "inverted dropout"]
+    assert [
+        {layer.get("scaling") for layer in v.spec["layers"] if layer["type"] == "Dropout"} for v in scaled
+    ] == [
+        {"book"},
+        {"inverted"},
+    ]
+    assert_settings_error(
+        lambda: check_factor_values("dropout_scaling", ["halved"]),
+        "dropout scalings are inverted or book, got 'halved'",
+    )
+    assert_settings_error(
+        lambda: with_dropout_scaling(MLP, "book"),
+        "comparing dropout scalings needs a network with a Dropout layer",
+    )
 
 
 def test_make_variants_uses_book_learning_rates_and_builds_grids() -> None:

@@ -148,10 +148,9 @@ def test_the_optimizers_preset_runs_quickly_on_mnist(qtbot, view, fake_dialogs) 
     assert [r.label for r in view.results] == ["sgd", "momentum", "adagrad", "adam"]
     assert all(r.status == "finished" and len(r.steps) == QUICK_STEPS for r in view.results)
     assert len({r.losses[0] for r in view.results}) == 1
-    assert (
-        view.plan is not None and "500 training" not in view.plan.data
-    )  # the preset's 10 % validation split
-    assert "validation accuracy" in view.plots.accuracy_plot.getAxis("left").labelText
+    # The book trains on every training image: no validation split, the training accuracy is drawn.
+    assert view.plan is not None and "500 training, 0 validation" in view.plan.data
+    assert "training accuracy" in view.plots.accuracy_plot.getAxis("left").labelText
     assert fake_dialogs.errors() == []
 
 
