@@ -7,7 +7,18 @@ The engine never imports Qt; it works from scripts, notebooks and the ``dllab`` 
 >>> loss, grads = model.loss_and_grads(x, t)                           # doctest: +SKIP
 """
 
-from dllab import activations, data, initializers, layers, losses, metrics, optimizers, schedules, testfns
+from dllab import (
+    activations,
+    data,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    numerical,
+    optimizers,
+    schedules,
+    testfns,
+)
 from dllab.errors import DllabError, SettingsError
 from dllab.experiments.compare import Comparison
 from dllab.experiments.distributions import activation_distributions, distribution_grid
@@ -16,6 +27,7 @@ from dllab.experiments.search import RandomSearch
 from dllab.gradcheck import GradcheckResult, gradcheck
 from dllab.io import ModelFileError, load, save
 from dllab.model import Sequential, build
+from dllab.numerical import numerical_diff, numerical_gradient
 from dllab.onnx_export import export_onnx
 from dllab.spec import LAYER_TYPES, SpecError, analyze
 from dllab.trainer import Trainer, TrainingConfig
@@ -48,6 +60,9 @@ __all__ = [
     "load",
     "losses",
     "metrics",
+    "numerical",
+    "numerical_diff",
+    "numerical_gradient",
     "optimizers",
     "save",
     "schedules",

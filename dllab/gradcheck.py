@@ -1,6 +1,7 @@
 """Gradient check: backpropagation against centred numerical differences, in float64.
 
-The numerical gradient of each checked element is ``(L(p + h) - L(p - h)) / 2h``. The relative error of a
+The numerical gradient of each checked element is ``(L(p + h) - L(p - h)) / 2h``
+(:func:`dllab.numerical.central_differences`, the loop of :func:`dllab.numerical_gradient`). The relative error of a
 parameter is ``|g_backprop - g_numeric| / (|g_backprop| + |g_numeric|)`` over its checked elements
 (Euclidean norms); around 1e-7 or less means the backward pass is right. A parameter whose gradients are
 all below the rounding noise of the centred difference on both sides counts as zero (error 0).
@@ -16,6 +17,7 @@ import numpy as np
 
 from dllab.errors import SettingsError, quote
 from dllab.model import Sequential, build
+from dllab.numerical import central_differences
 from dllab.optimizers import check_number, check_whole_number
 
 #: The largest random batch a check draws: every checked element costs two passes over the whole batch.
@@ -137,20 +139,11 @@ def gradcheck(
     errors: dict[str, float] = {}
     checked: dict[str, int] = {}
     for key, param in model.params.items():
-        flat = param.reshape(-1)
-        if max_checks is None or flat.size <= max_checks:
-            indices = np.arange(flat.size)
+        if max_checks is None or param.size <= max_checks:
+            indices = np.arange(param.size)
         else:
-            indices = rng.choice(flat.size, size=max_checks, replace=False)
-        numeric = np.empty(len(indices))
-        for j, i in enumerate(indices):
-            original = flat[i]
-            flat[i] = original + h
-            plus = loss_at()
-            flat[i] = original - h
-            minus = loss_at()
-            flat[i] = original
-            numeric[j] = (plus - minus) / (2 * h)
+            indices = rng.choice(param.size, size=max_checks, replace=False)
+        numeric = central_differences(loss_at, param, h, indices)
         backprop = analytic[key].reshape(-1)[indices]
         scale = np.linalg.norm(backprop) + np.linalg.norm(numeric)
         below_noise = max(np.abs(backprop).max(initial=0.0), np.abs(numeric).max(initial=0.0)) <= noise

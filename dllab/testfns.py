@@ -1,9 +1,11 @@
-"""2D test functions for the optimizer playground, with analytic gradients, and a driver that runs an optimizer.
+"""Test functions for the optimizer playground, with analytic derivatives, and a driver that runs an optimizer.
 
 Each :class:`Function2D` is vectorised (``value`` and ``gradient`` take scalars or arrays, e.g. a contour grid)
-and knows its minima and a plotting window. :func:`run_optimizer` moves a point across a function with any
+and knows its minima and a plotting window; its :meth:`~Function2D.numerical_gradient` is the book's centred
+difference (:func:`dllab.numerical_gradient`). :func:`run_optimizer` moves a point across a function with any
 optimizer from :mod:`dllab.optimizers`, through the same ``update(params, grads)`` call that trains networks,
-as the book's ``ch06/optimizer_compare_naive.py`` does.
+as the book's ``ch06/optimizer_compare_naive.py`` does, with the analytic or the numerical gradient.
+:class:`Function1D` is a function of one variable with its derivative, for tangents (the book's figure 4-7).
 """
 
 from __future__ import annotations
@@ -15,9 +17,19 @@ from typing import Any
 import numpy as np
 
 from dllab.errors import SettingsError, quote
+from dllab.numerical import DEFAULT_H, numerical_gradient
 from dllab.optimizers import Optimizer, check_number, check_whole_number
 
-__all__ = ["FUNCTIONS", "Function2D", "Trajectory", "get", "run_optimizer"]
+__all__ = [
+    "FUNCTIONS",
+    "FUNCTIONS_1D",
+    "Function1D",
+    "Function2D",
+    "Trajectory",
+    "get",
+    "get_1d",
+    "run_optimizer",
+]
 
 ArrayLike = float | np.ndarray
 _Pair = tuple[float, float]
@@ -90,6 +102,32 @@ class Function2D:
         shape = xa.shape
         return np.broadcast_to(gx, shape).astype(np.float64), np.broadcast_to(gy, shape).astype(np.float64)
 
+    def numerical_gradient(self, x: float, y: float, h: float = DEFAULT_H) -> tuple[float, float]:
+        """The gradient at one point by the book's centred difference (:func:`dllab.numerical_gradient`).
+
+        Parameters
+        ----------
+        x, y : float
+            The point.
+        h : float
+            The step, a finite number > 0.
+
+        Returns
+        -------
+        tuple[float, float]
+            ``(df/dx, df/dy)`` estimated from four values of the function.
+
+        Raises
+        ------
+        SettingsError
+            For a bad ``h`` or a point that is not two numbers.
+        """
+        gx, gy = numerical_gradient(self._value_at, [x, y], h)
+        return float(gx), float(gy)
+
+    def _value_at(self, point: np.ndarray) -> np.ndarray:
+        return self.value(point[0], point[1])
+
     def __repr__(self) -> str:
         return f"Function2D({self.name!r})"
 
@@ -110,6 +148,14 @@ def _book(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _book_grad(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x / 10.0, 2.0 * y
+
+
+def _sphere(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return x**2 + y**2
+
+
+def _sphere_grad(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return 2.0 * x, 2.0 * y
 
 
 def _rosenbrock(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -197,6 +243,18 @@ _ALL = (
         (-5.0, 5.0),
     ),
     Function2D(
+        "sphere",
+        "x² + y² (the book's function_2)",
+        "The book's round bowl of chapter 4: every −∇f points straight at the minimum and shrinks near it.",
+        _sphere,
+        _sphere_grad,
+        [(0.0, 0.0)],
+        0.0,
+        (-3.0, 4.0),
+        (-5.0, 5.0),
+        (-5.0, 5.0),
+    ),
+    Function2D(
         "rosenbrock",
         "Rosenbrock (1 − x)² + 100(y − x²)²",
         "A curved, narrow valley: finding it is easy, following it to (1, 1) is slow.",
@@ -279,7 +337,8 @@ def get(name: str) -> Function2D:
     Parameters
     ----------
     name : str
-        One of ``FUNCTIONS`` (case-insensitive): book, rosenbrock, beale, himmelblau, saddle, rastrigin, booth.
+        One of ``FUNCTIONS`` (case-insensitive): book, sphere, rosenbrock, beale, himmelblau, saddle, rastrigin,
+        booth.
 
     Returns
     -------
@@ -291,9 +350,111 @@ def get(name: str) -> Function2D:
     SettingsError
         For an unknown name.
     """
-    if not isinstance(name, str) or name.lower() not in FUNCTIONS:
-        raise SettingsError(f"Unknown test function {quote(name)}; expected one of: {', '.join(FUNCTIONS)}.")
-    return FUNCTIONS[name.lower()]
+    return _lookup(FUNCTIONS, name, "test function")
+
+
+def _lookup(functions: dict[str, Any], name: Any, kind: str) -> Any:
+    if not isinstance(name, str) or name.lower() not in functions:
+        raise SettingsError(f"Unknown {kind} {quote(name)}; expected one of: {', '.join(functions)}.")
+    return functions[name.lower()]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Functions of one variable
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Function1D:
+    """A function of one variable with its analytic derivative, for tangents and numerical derivatives.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``"book"``).
+    title : str
+        Display name with the formula.
+    description : str
+        One line saying what the function shows.
+    default_x : float
+        Where a tangent makes a good first demonstration.
+    x_range : tuple[float, float]
+        Plotting window.
+    """
+
+    name: str
+    title: str
+    description: str
+    _value: Callable[[np.ndarray], np.ndarray]
+    _derivative: Callable[[np.ndarray], np.ndarray]
+    default_x: float
+    x_range: _Pair
+
+    def value(self, x: ArrayLike) -> np.ndarray:
+        """Evaluate the function in float64 (elementwise for an array)."""
+        return np.asarray(self._value(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+    def derivative(self, x: ArrayLike) -> np.ndarray:
+        """Evaluate the analytic derivative in float64 (elementwise for an array)."""
+        xa = np.asarray(x, dtype=np.float64)
+        return np.broadcast_to(self._derivative(xa), xa.shape).astype(np.float64)
+
+    def __repr__(self) -> str:
+        return f"Function1D({self.name!r})"
+
+
+_ALL_1D = (
+    Function1D(
+        "book",
+        "0.01x² + 0.1x (the book's function_1)",
+        "The book's figure 4-7: its derivative 0.02x + 0.1 is 0.2 at x = 5 and 0.3 at x = 10.",
+        lambda x: 0.01 * x**2 + 0.1 * x,
+        lambda x: 0.02 * x + 0.1,
+        5.0,
+        (0.0, 20.0),
+    ),
+    Function1D(
+        "sine",
+        "sin x",
+        "The slope swings between 1 and −1 and is 0 at every peak and trough.",
+        np.sin,
+        np.cos,
+        1.0,
+        (-2.0 * np.pi, 2.0 * np.pi),
+    ),
+    Function1D(
+        "cubic",
+        "x³ − 3x",
+        "A local maximum at x = −1 and a minimum at x = 1, where the tangent is flat.",
+        lambda x: x**3 - 3.0 * x,
+        lambda x: 3.0 * x**2 - 3.0,
+        1.5,
+        (-2.5, 2.5),
+    ),
+)
+
+FUNCTIONS_1D: dict[str, Function1D] = {fn.name: fn for fn in _ALL_1D}
+
+
+def get_1d(name: str) -> Function1D:
+    """Return a function of one variable by name.
+
+    Parameters
+    ----------
+    name : str
+        One of ``FUNCTIONS_1D`` (case-insensitive): book, sine, cubic.
+
+    Returns
+    -------
+    Function1D
+        The function.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown name.
+    """
+    return _lookup(FUNCTIONS_1D, name, "function of one variable")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -350,6 +511,7 @@ def run_optimizer(
     start: Sequence[float] | np.ndarray | None = None,
     steps: int = 100,
     tol: float | None = None,
+    h: float | None = None,
 ) -> Trajectory:
     """Move a point across ``fn`` with ``optimizer`` and record where it goes.
 
@@ -369,6 +531,10 @@ def run_optimizer(
         Number of updates, ``>= 0``.
     tol : float, optional
         Tolerance on ``value - fn.min_value`` for ``steps_to_tol``.
+    h : float, optional
+        None follows the analytic gradient; a step ``h > 0`` follows the book's numerical gradient
+        (:meth:`Function2D.numerical_gradient`) instead, rounding and all: far from the origin, where
+        ``x ± h`` rounds to ``x``, it is 0 and the point stops (the book's lr = 10 lesson of chapter 4).
 
     Returns
     -------
@@ -378,12 +544,13 @@ def run_optimizer(
     Raises
     ------
     SettingsError
-        For a start that is not two finite numbers, a negative ``steps`` or a ``tol`` that is not a finite
-        number ``>= 0``.
+        For a start that is not two finite numbers, a negative ``steps``, a ``tol`` that is not a finite
+        number ``>= 0`` or an ``h`` that is not a finite number ``> 0``.
     """
     point = _start_point(fn.default_start if start is None else start)
     steps = check_whole_number("steps", steps, minimum=0)
     tol = check_number("run_optimizer", "tol", tol, minimum=0.0, allow_none=True)
+    h = check_number("run_optimizer", "h", h, minimum=0.0, min_inclusive=False, allow_none=True)
 
     optimizer.reset()
     positions = np.empty((steps + 1, 2))
@@ -396,8 +563,10 @@ def run_optimizer(
     diverged_at: int | None = None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for step in range(1, steps + 1):
-            gx, gy = fn.gradient(point[0], point[1])
-            grad[0], grad[1] = gx, gy
+            if h is None:
+                grad[0], grad[1] = fn.gradient(point[0], point[1])
+            else:
+                grad[0], grad[1] = fn.numerical_gradient(point[0], point[1], h)
             if not np.all(np.isfinite(grad)):
                 diverged_at, taken = step, step - 1
                 break

@@ -14,16 +14,17 @@ NAMES = list(FUNCTIONS)
 
 
 def test_registry():
-    assert NAMES == ["book", "rosenbrock", "beale", "himmelblau", "saddle", "rastrigin", "booth"]
+    assert NAMES == ["book", "sphere", "rosenbrock", "beale", "himmelblau", "saddle", "rastrigin", "booth"]
     assert testfns.get("Rosenbrock") is FUNCTIONS["rosenbrock"]
-    with pytest.raises(ValueError, match="'sphere'"):
-        testfns.get("sphere")
+    with pytest.raises(ValueError, match="'ackley'"):
+        testfns.get("ackley")
 
 
 @pytest.mark.parametrize(
     ("name", "x", "y", "expected"),
     [
         ("book", -7.0, 2.0, 6.45),  # 49 / 20 + 4
+        ("sphere", 3.0, 4.0, 25.0),
         ("rosenbrock", 0.0, 0.0, 1.0),
         ("rosenbrock", -1.0, 2.0, 104.0),  # 4 + 100 * 1
         ("beale", 0.0, 0.0, 14.203125),  # 1.5**2 + 2.25**2 + 2.625**2
@@ -69,6 +70,26 @@ def test_minima_have_the_minimum_value_and_zero_gradient(name):
         # Nothing on a fine grid over the plotting window lies below the minimum.
         xg, yg = np.meshgrid(np.linspace(*fn.x_range, 301), np.linspace(*fn.y_range, 301))
         assert fn.value(xg, yg).min() >= fn.min_value - 1e-12
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_numerical_gradient_agrees_with_the_analytic_one(name):
+    fn = FUNCTIONS[name]
+    rng = np.random.default_rng(5)
+    for x, y in zip(rng.uniform(*fn.x_range, 8), rng.uniform(*fn.y_range, 8), strict=True):
+        numeric = np.array(fn.numerical_gradient(x, y))
+        analytic = np.array([float(g) for g in fn.gradient(x, y)])
+        # The centred difference's error: h² times the third derivatives, and rounding of eps·|f| / h.
+        tolerance = 1e-6 * (1.0 + np.abs(analytic)) + 1e-11 * (1.0 + abs(float(fn.value(x, y))))
+        assert np.all(np.abs(numeric - analytic) <= tolerance)
+
+
+def test_the_books_function_2_gradients():
+    fn = FUNCTIONS["sphere"]
+    for point, book in (((3.0, 4.0), (6.0, 8.0)), ((0.0, 2.0), (0.0, 4.0)), ((3.0, 0.0), (6.0, 0.0))):
+        np.testing.assert_allclose(fn.numerical_gradient(*point), book, atol=1e-9)
+        np.testing.assert_array_equal([float(g) for g in fn.gradient(*point)], book)
+    assert fn.default_start == (-3.0, 4.0)
 
 
 def test_himmelblau_has_four_distinct_minima():
@@ -166,6 +187,27 @@ def test_run_optimizer_sgd_on_the_book_function_matches_a_scalar_loop():
     assert trajectory.positions[-1][0] == pytest.approx(-7.0 * 0.905**30, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("lr", "book"),
+    [
+        (0.1, (-6.11110793e-10, 8.14814391e-10)),
+        (10.0, (-2.58983747e13, -1.29524862e12)),
+        (1e-10, (-2.99999994, 3.99999992)),
+    ],
+)
+def test_run_optimizer_with_the_numerical_gradient_is_the_books_gradient_descent(lr, book):
+    trajectory = run_optimizer(FUNCTIONS["sphere"], SGD(lr=lr), start=(-3.0, 4.0), steps=100, h=1e-4)
+    np.testing.assert_allclose(trajectory.positions[-1], book, rtol=1e-6)
+    assert not trajectory.diverged and trajectory.steps_taken == 100
+
+
+def test_the_analytic_gradient_does_not_stall_where_the_numerical_one_does():
+    # With lr 10 every SGD step multiplies the point by 1 - 2·10 = -19: the analytic gradient never rounds
+    # to 0, so the point flies on to about 3·19¹⁰⁰, where the book's numerical gradient stopped it at 2.6e13.
+    trajectory = run_optimizer(FUNCTIONS["sphere"], SGD(lr=10.0), start=(-3.0, 4.0), steps=100)
+    assert trajectory.positions[-1][0] == pytest.approx(-3.0 * 19.0**100, rel=1e-9)
+
+
 def test_run_optimizer_resets_the_optimizer_so_runs_repeat():
     opt = Adam(lr=0.2)
     first = run_optimizer(FUNCTIONS["rosenbrock"], opt, steps=25)
@@ -253,7 +295,43 @@ def test_start_array_is_not_modified():
             "tol must be a finite number >= 0 or None",
         ),
         (lambda: run_optimizer(FUNCTIONS["book"], SGD(), tol=math.nan), "tol must be a finite number"),
+        (
+            lambda: run_optimizer(FUNCTIONS["book"], SGD(), h=0.0),
+            "run_optimizer: h must be a finite number > 0",
+        ),
+        (lambda: FUNCTIONS["book"].numerical_gradient(1.0, 2.0, h=-1.0), "h must be a finite number > 0"),
+        (
+            lambda: testfns.get_1d("sphere"),
+            "Unknown function of one variable 'sphere'; expected one of: book,",
+        ),
+        (lambda: testfns.get_1d(LONG), "Unknown function of one variable 'xxx"),
     ],
 )
 def test_bad_settings_raise_settings_error(make, shown):
     assert_settings_error(make, shown)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Functions of one variable
+# ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(testfns.FUNCTIONS_1D))
+def test_one_variable_functions_have_their_derivative(name):
+    fn = testfns.get_1d(name)
+    assert fn.name == name and fn.title and "\n" not in fn.description
+    assert fn.x_range[0] <= fn.default_x <= fn.x_range[1]
+    x = np.linspace(*fn.x_range, 41)
+    h = 1e-6
+    numeric = (fn.value(x + h) - fn.value(x - h)) / (2 * h)
+    np.testing.assert_allclose(fn.derivative(x), numeric, rtol=1e-6, atol=1e-7)
+    assert fn.value(x).shape == fn.derivative(x).shape == (41,)
+    assert fn.derivative(2.0).shape == ()
+
+
+def test_the_books_function_1():
+    fn = testfns.get_1d("Book")
+    assert float(fn.value(5.0)) == pytest.approx(0.75)
+    assert float(fn.derivative(5.0)) == pytest.approx(0.2)
+    assert float(fn.derivative(10.0)) == pytest.approx(0.3)
+    assert fn.default_x == 5.0 and fn.x_range == (0.0, 20.0)
