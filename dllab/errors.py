@@ -6,7 +6,8 @@ desktop app shows it in a dialog. Any other exception is a bug in dllab.
 
 The members live beside the concept they belong to: :class:`~dllab.spec.SpecError` (network specs),
 :class:`~dllab.data.DatasetError` (data sets), :class:`~dllab.io.ModelFileError` (model files),
-:class:`~dllab.runs.RunError` (run folders), and here :class:`SettingsError` (options and hyperparameters)
+:class:`~dllab.runs.RunError` (run folders), :class:`~dllab.book_weights.BookWeightsError` (the weights files of
+"Deep Learning from Scratch"), and here :class:`SettingsError` (options and hyperparameters)
 and :class:`DamagedFileError` (archives that cannot be read safely).
 """
 

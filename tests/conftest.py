@@ -1,4 +1,4 @@
-"""Shared test settings: Qt offscreen before any Qt import, and the real MNIST folder."""
+"""Shared test settings: Qt offscreen before any Qt import, the real MNIST folder and the book's weights."""
 
 import os
 from pathlib import Path
@@ -14,6 +14,7 @@ settings.load_profile("dllab")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
+BOOK_WEIGHTS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "book-weights"
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,15 @@ def mnist_dir() -> Path:
     if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real MNIST not found in {MNIST_DIR.name}/ beside the project")
     return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def book_weights_dir() -> Path:
+    """The weights "Deep Learning from Scratch" publishes (three pickles), beside the project; tests that need
+    them skip cleanly when they are absent."""
+    if not (BOOK_WEIGHTS_DIR / "ch08_deep_convnet_params.pkl").is_file():
+        pytest.skip(f"the book's weights not found in {BOOK_WEIGHTS_DIR.name}/ beside the project")
+    return BOOK_WEIGHTS_DIR
 
 
 @pytest.fixture(autouse=True)
