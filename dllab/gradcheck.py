@@ -17,7 +17,7 @@ import numpy as np
 
 from dllab.errors import SettingsError, quote
 from dllab.model import Sequential, build
-from dllab.numerical import central_differences
+from dllab.numerical import central_differences, relative_error
 from dllab.optimizers import check_number, check_whole_number
 
 #: The largest random batch a check draws: every checked element costs two passes over the whole batch.
@@ -145,9 +145,8 @@ def gradcheck(
             indices = rng.choice(param.size, size=max_checks, replace=False)
         numeric = central_differences(loss_at, param, h, indices)
         backprop = analytic[key].reshape(-1)[indices]
-        scale = np.linalg.norm(backprop) + np.linalg.norm(numeric)
         below_noise = max(np.abs(backprop).max(initial=0.0), np.abs(numeric).max(initial=0.0)) <= noise
-        errors[key] = 0.0 if scale == 0 or below_noise else float(np.linalg.norm(backprop - numeric) / scale)
+        errors[key] = 0.0 if below_noise else relative_error(backprop, numeric)
         checked[key] = len(indices)
     for key, value in saved_state.items():
         model.state[key][...] = value

@@ -9,7 +9,8 @@ uses ``h = 1e-4``.
 :func:`numerical_diff` differentiates a function of one number, :func:`numerical_gradient` a function of an
 array of any shape, one element at a time, and :func:`gradient_descent` walks down a function with the
 numerical gradient. :func:`central_differences` is the loop they share with the gradient check
-(:func:`dllab.gradcheck.gradcheck`): one implementation of the difference quotient in the project.
+(:func:`dllab.gradcheck.gradcheck`): one implementation of the difference quotient in the project; and
+:func:`relative_error` is how a gradient check compares two gradients.
 
 Examples
 --------
@@ -37,6 +38,7 @@ __all__ = [
     "gradient_descent",
     "numerical_diff",
     "numerical_gradient",
+    "relative_error",
     "tangent_line",
 ]
 
@@ -87,6 +89,32 @@ def central_differences(
             array[index] = original
         out[j] = (plus - minus) / (2 * h)
     return out
+
+
+def relative_error(a: Any, b: Any) -> float:
+    """How far two gradients differ for their size: ``‖a − b‖ / (‖a‖ + ‖b‖)`` in Euclidean norms.
+
+    The measure of a gradient check: around 1e-7 or less means the two agree as well as a centred difference
+    can tell; it is 0 when both are zero and at most 1.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Two gradients of the same shape (e.g. backpropagation's and the numerical one).
+
+    Returns
+    -------
+    float
+        The relative error.
+
+    Examples
+    --------
+    >>> relative_error([6.0, 8.0], [6.0, 8.0]), relative_error([1.0, 0.0], [-1.0, 0.0])
+    (0.0, 1.0)
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 
 
 def _check_h(owner: str, h: Any) -> float:

@@ -11,7 +11,10 @@ import numpy as np
 
 import dllab
 from dllab.layers import Layer
+from dllab.numerical import relative_error
 from dllab.spec import LAYER_TYPES
+
+__all__ = ["H", "layer_gradient_errors", "make_layer", "numerical_gradient", "relative_error"]
 
 H = 1e-5
 
@@ -20,12 +23,6 @@ def numerical_gradient(f: Callable[[], float], array: np.ndarray, h: float = H) 
     """d f / d array by the engine's centred differences (:func:`dllab.numerical_gradient`), perturbing
     ``array`` (float64) in place and restoring it; ``f`` takes no arguments and reads ``array``."""
     return dllab.numerical_gradient(lambda _array: f(), array, h)
-
-
-def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """``|a - b| / (|a| + |b|)`` in Euclidean norms; 0 when both are zero."""
-    scale = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
 
 
 def make_layer(

@@ -15,6 +15,7 @@ from dllab.numerical import (
     gradient_descent,
     numerical_diff,
     numerical_gradient,
+    relative_error,
     tangent_line,
 )
 from tests.engine.user_errors import LONG, assert_settings_error
@@ -139,6 +140,14 @@ def test_central_differences_on_chosen_elements():
     out = central_differences(lambda: float(np.sum(x**2)), x, 1e-5, [3, 0])
     np.testing.assert_allclose(out, [8.0, 2.0], atol=1e-6)
     np.testing.assert_array_equal(x, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_relative_error():
+    assert relative_error([6.0, 8.0], [6.0, 8.0]) == 0.0
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert relative_error([1.0, 0.0], [-1.0, 0.0]) == 1.0
+    # ‖(0, 1e-6)‖ / (‖(3, 4)‖ + ‖(3, 4 + 1e-6)‖)
+    assert relative_error([3.0, 4.0], [3.0, 4.0 + 1e-6]) == pytest.approx(1e-7, rel=1e-6)
 
 
 # ----------------------------------------------------------------------------------------------------------

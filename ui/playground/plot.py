@@ -1,8 +1,9 @@
-"""The optimizer playground's plots: a 2D function as a shaded contour map with its minima, a start point, and
-optimizer trajectories revealed step by step.
+"""The optimizer playground's plots: a 2D function as a shaded contour map with its minima, a start point,
+optimizer trajectories revealed step by step, and on request its gradient field.
 
 :class:`FunctionPlot` draws into one ``pg.PlotItem``: the overlay is one, and :class:`SmallMultiples` holds one
-per optimizer (the book's figure 6-8). Each optimizer has a fixed colour from a colour-blind-safe palette.
+per optimizer (the book's figure 6-8). Each optimizer has a fixed colour from a colour-blind-safe palette; the
+same optimizer at further learning rates takes darker and lighter shades of it, with dashed and dotted lines.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
-from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from dllab.testfns import Function2D
 from ui.common import theme
 from ui.playground.contours import ContourField, field_for_view, reference_field
+from ui.playground.gradient_field import GradientField
 from ui.playground.runs import Run
 
 #: One colour per optimizer, from the Okabe-Ito palette (distinguishable with every common colour-vision
@@ -49,6 +51,31 @@ def optimizer_color(name: str) -> QColor:
     return QColor(color)
 
 
+#: Lines of an optimizer's further learning rates (variants 1, 2, ...; the first run is solid).
+_VARIANT_LINES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+
+
+def run_color(run: Run) -> QColor:
+    """The colour of a run: its optimizer's, or for a further learning rate a shade of it, mixed with the
+    text colour (variants 1, 3, ...: more contrast) or with the plot's background (2, 4, ...)."""
+    color = optimizer_color(run.name)
+    if run.variant == 0:
+        return color
+    colors = theme.colors()
+    toward = colors.text if run.variant % 2 else colors.plot_background
+    mix = min(0.3 + 0.15 * ((run.variant - 1) // 2), 0.6)
+    ours, theirs = color.getRgbF()[:3], QColor(toward).getRgbF()[:3]
+    return QColor.fromRgbF(*(a + (b - a) * mix for a, b in zip(ours, theirs, strict=True)))
+
+
+def run_pen(run: Run, width: float = 2.2) -> QPen:
+    """The line of a run's trajectory: solid, or dashed / dotted for an optimizer's further learning rates."""
+    pen = pg.mkPen(run_color(run), width=width)
+    if run.variant:
+        pen.setStyle(_VARIANT_LINES[(run.variant - 1) % len(_VARIANT_LINES)])
+    return pen
+
+
 def _shade_colormap(dark: bool) -> pg.ColorMap:
     """A quiet two-tone ramp (low = light) that leaves the bright trajectory colours to stand out."""
     if dark:
@@ -59,13 +86,16 @@ def _shade_colormap(dark: bool) -> pg.ColorMap:
 
 
 def _draw_positions(points: np.ndarray, rect: QRectF) -> np.ndarray:
-    """``points`` with coordinates far outside ``rect`` pulled in (for painting only)."""
-    w, h = rect.width(), rect.height()
-    lo = np.array([rect.left() - _DRAW_BOX * w, rect.top() - _DRAW_BOX * h])
-    hi = np.array([rect.right() + _DRAW_BOX * w, rect.bottom() + _DRAW_BOX * h])
-    if np.all((points >= lo) & (points <= hi)):
+    """``points`` with those far outside ``rect`` pulled in towards its centre, each along its own direction
+    from the centre, so that a path that flies off along a line is still drawn along that line (for painting
+    only)."""
+    centre = np.array([rect.center().x(), rect.center().y()])
+    half = np.array([(0.5 + _DRAW_BOX) * rect.width(), (0.5 + _DRAW_BOX) * rect.height()])
+    offset = points - centre
+    ratio = np.max(np.abs(offset) / half, axis=1)
+    if np.all(ratio <= 1.0):
         return points
-    return np.clip(points, lo, hi)
+    return centre + offset / np.maximum(ratio, 1.0)[:, None]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -112,6 +142,7 @@ class FunctionPlot:
         self.heads.setZValue(15)
         for item in (self.image, self.contours, self.heads, self.start, self.minima):
             plot.addItem(item)
+        self.gradient_field = GradientField(plot)
         self.legend = plot.addLegend(offset=(-8, 8), labelTextSize="9pt", verSpacing=-4) if legend else None
         self._minima_label = ""
         self._resample_timer = QTimer(plot)
@@ -129,6 +160,7 @@ class FunctionPlot:
         self.field = reference_field(fn.name)
         self.reset_view()
         self._show_field(self.field)
+        self.gradient_field.update(fn)
         self.request_resample()
         mx = [m[0] for m in fn.minima]
         my = [m[1] for m in fn.minima]
@@ -180,6 +212,11 @@ class FunctionPlot:
             self._show_field(field)
         else:
             self._show_lines()
+        self.gradient_field.update(self.function)
+
+    def set_gradient_field(self, on: bool) -> None:
+        """Draw the arrows of −∇f over the contours, or not."""
+        self.gradient_field.set_shown(on, self.function)
 
     def set_start(self, x: float, y: float) -> None:
         """Move the start marker."""
@@ -192,9 +229,9 @@ class FunctionPlot:
         self.curves = {}
         self.runs = list(runs)
         for z, run in enumerate(self.runs):
-            color = optimizer_color(run.name)
+            color = run_color(run)
             curve = pg.PlotDataItem(
-                pen=pg.mkPen(color, width=2.2),
+                pen=run_pen(run),
                 symbol="o",
                 symbolSize=6,
                 symbolBrush=color,
@@ -203,7 +240,7 @@ class FunctionPlot:
             )
             curve.setZValue(z)
             self.plot.addItem(curve)
-            self.curves[run.name] = curve
+            self.curves[run.key] = curve
         self._fill_legend()
         self.show_frame(self._frame)
 
@@ -213,7 +250,7 @@ class FunctionPlot:
             return
         self.legend.clear()
         for run in self.runs:
-            self.legend.addItem(self.curves[run.name], run.setting.title)
+            self.legend.addItem(self.curves[run.key], run.title)
         self.legend.addItem(self.start, "Start")
         if self._minima_label:
             self.legend.addItem(self.minima, self._minima_label)
@@ -227,10 +264,10 @@ class FunctionPlot:
             positions = run.trajectory.positions
             shown = positions[: min(frame, run.trajectory.steps_taken) + 1]
             drawn = _draw_positions(shown, rect)
-            curve = self.curves[run.name]
+            curve = self.curves[run.key]
             curve.setData(drawn[:, 0], drawn[:, 1])
             curve.setSymbol("o" if len(shown) <= _SYMBOL_LIMIT else None)
-            color = optimizer_color(run.name)
+            color = run_color(run)
             ended = run.trajectory.diverged and frame >= run.trajectory.steps_taken + 1
             spots.append(
                 {
@@ -271,11 +308,12 @@ class FunctionPlot:
             self.legend.setPen(pg.mkPen(colors.card_border))
             self.legend.setLabelTextColor(colors.text)
         for run in self.runs:
-            color = optimizer_color(run.name)
-            curve = self.curves[run.name]
-            curve.setPen(pg.mkPen(color, width=2.2))
+            color = run_color(run)
+            curve = self.curves[run.key]
+            curve.setPen(run_pen(run))
             curve.setSymbolBrush(color)
             curve.setSymbolPen(pg.mkPen(color.darker(150), width=0.8))
+        self.gradient_field.restyle()
         self.show_frame(self._frame)
 
 
@@ -292,6 +330,7 @@ class SmallMultiples(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(10)
         self.function: Function2D | None = None
         self.start_point = (0.0, 0.0)
+        self.gradient_field = False
         self.panels: dict[str, FunctionPlot] = {}
         self.shown: list[FunctionPlot] = []
         self._names: list[str] = []
@@ -309,9 +348,15 @@ class SmallMultiples(pg.GraphicsLayoutWidget):
         for panel in self.panels.values():
             panel.set_start(x, y)
 
+    def set_gradient_field(self, on: bool) -> None:
+        """Draw the arrows of −∇f in every panel, or not."""
+        self.gradient_field = on
+        for panel in self.panels.values():
+            panel.set_gradient_field(on)
+
     def set_runs(self, runs: list[Run]) -> None:
         """One panel per run, in the runs' order."""
-        names = [run.name for run in runs]
+        names = [run.key for run in runs]
         if names != self._names:
             self.shown = [self._panel(name) for name in names]
             self._names = names
@@ -320,7 +365,7 @@ class SmallMultiples(pg.GraphicsLayoutWidget):
             panel.set_runs([run])
             lr = run.setting.hyperparameters.get("lr")
             title = run.setting.title + (f"  (lr {lr:g})" if lr is not None else "")
-            panel.plot.setTitle(title, color=optimizer_color(run.name).name(), size="10pt", bold=True)
+            panel.plot.setTitle(title, color=run_color(run).name(), size="10pt", bold=True)
 
     def columns(self) -> int:
         """The number of columns that gives the function's window the largest panels at the current size."""
@@ -361,7 +406,7 @@ class SmallMultiples(pg.GraphicsLayoutWidget):
         for panel in self.shown:
             run = panel.runs[0]
             title = panel.plot.titleLabel.text
-            panel.plot.setTitle(title, color=optimizer_color(run.name).name(), size="10pt", bold=True)
+            panel.plot.setTitle(title, color=run_color(run).name(), size="10pt", bold=True)
 
     def _panel(self, name: str) -> FunctionPlot:
         panel = self.panels.get(name)
@@ -370,6 +415,7 @@ class SmallMultiples(pg.GraphicsLayoutWidget):
             if self.function is not None:
                 panel.set_function(self.function)
             panel.set_start(*self.start_point)
+            panel.set_gradient_field(self.gradient_field)
             box = panel.plot.getViewBox()
             # Not setXLink/setYLink: linked axes with locked aspect ratios negotiate a range that no longer
             # frames the function's window.

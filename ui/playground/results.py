@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QTableWidgetItem, QWidget
 from dllab.testfns import Function2D
 from ui.common import theme
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap
-from ui.playground.plot import optimizer_color
+from ui.playground.plot import run_color
 from ui.playground.runs import Run
 
 COLUMNS = ("Optimizer", "x", "y", "f(x, y)", "Distance to minimum", "Steps to tolerance", "Status")
@@ -50,7 +50,7 @@ class RunsTable(ResultsTable):
             status = status_text(run, fn, tol)
             steps = trajectory.steps_to_tol
             cells = (
-                run.setting.title,
+                run.title,
                 number_text(x),
                 number_text(y),
                 number_text(float(trajectory.values[-1])),
@@ -61,7 +61,7 @@ class RunsTable(ResultsTable):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 0:
-                    item.setIcon(QIcon(swatch_pixmap(optimizer_color(run.name))))
+                    item.setIcon(QIcon(swatch_pixmap(run_color(run))))
                 elif column in _NUMERIC:
                     item.setTextAlignment(RIGHT_ALIGNED)
                 elif status.startswith("Diverged"):

@@ -1,9 +1,10 @@
 """What the optimizer playground computes: optimizer settings, a request, the runs, presets and the CSV file.
 
-Nothing here draws. A :class:`RunRequest` (function, start, steps, tolerance, optimizers) goes through
-:func:`compute_runs`, which builds each optimizer from the engine's registry and moves the point with
-:func:`dllab.testfns.run_optimizer`, the same ``update(params, grads)`` code that trains networks. The view
-computes whole trajectories up front and animates them by revealing points.
+Nothing here draws. A :class:`RunRequest` (function, start, steps, tolerance, optimizers, and which gradient
+they follow) goes through :func:`compute_runs`, which builds each optimizer from the engine's registry and
+moves the point with :func:`dllab.testfns.run_optimizer`, the same ``update(params, grads)`` code that trains
+networks. An optimizer may race several times at different learning rates (the book's chapter 4 lesson). The
+view computes whole trajectories up front and animates them by revealing points.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,13 +48,18 @@ class OptimizerSetting:
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Everything that determines the trajectories."""
+    """Everything that determines the trajectories.
+
+    ``optimizers`` may name an optimizer more than once (with different learning rates); ``h`` is None to
+    follow the analytic gradient, or the step of the book's numerical gradient.
+    """
 
     function: str
     start: tuple[float, float]
     steps: int
     tol: float
     optimizers: tuple[OptimizerSetting, ...]
+    h: float | None = None
 
     @property
     def total_steps(self) -> int:
@@ -62,11 +69,25 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class Run:
-    """One optimizer's trajectory over the request's function."""
+    """One optimizer's trajectory over the request's function.
+
+    Attributes
+    ----------
+    key : str
+        Unique among the runs of a request: the optimizer's registry name, or ``"sgd lr=10"`` when the
+        optimizer races at several learning rates.
+    title : str
+        Display name: ``"SGD"``, or ``"SGD (lr 10)"`` when the optimizer races at several learning rates.
+    variant : int
+        0 for an optimizer's first run in the request, 1, 2, ... for its further learning rates.
+    """
 
     setting: OptimizerSetting
     trajectory: Trajectory
     distance_to_minimum: float | None
+    key: str
+    title: str
+    variant: int = 0
 
     @property
     def name(self) -> str:
@@ -103,13 +124,40 @@ def compute_runs(request: RunRequest, cancelled: Callable[[], bool] | None = Non
     """
     fn = testfns.get(request.function)
     runs = []
-    for setting in request.optimizers:
+    for setting, (key, title, variant) in zip(
+        request.optimizers, run_labels(request.optimizers), strict=True
+    ):
         if cancelled is not None and cancelled():
             return None
-        trajectory = testfns.run_optimizer(fn, setting.make(), request.start, request.steps, request.tol)
+        trajectory = testfns.run_optimizer(
+            fn, setting.make(), request.start, request.steps, request.tol, request.h
+        )
         x, y = trajectory.positions[-1]
-        runs.append(Run(setting, trajectory, nearest_minimum_distance(fn, float(x), float(y))))
+        distance = nearest_minimum_distance(fn, float(x), float(y))
+        runs.append(Run(setting, trajectory, distance, key, title, variant))
     return runs
+
+
+def run_labels(settings: tuple[OptimizerSetting, ...]) -> list[tuple[str, str, int]]:
+    """``(key, title, variant)`` of each run (see :class:`Run`): an optimizer that races more than once is
+    told apart by its learning rate."""
+    counts = Counter(setting.name for setting in settings)
+    seen: Counter[str] = Counter()
+    keys: set[str] = set()
+    labels = []
+    for setting in settings:
+        variant = seen[setting.name]
+        seen[setting.name] += 1
+        if counts[setting.name] == 1:
+            key, title = setting.name, setting.title
+        else:
+            lr = setting.hyperparameters.get("lr")
+            key, title = f"{setting.name} lr={lr:g}", f"{setting.title} (lr {lr:g})"
+            if key in keys:  # the same learning rate twice: number them
+                key, title = f"{key} #{variant + 1}", f"{title} #{variant + 1}"
+        keys.add(key)
+        labels.append((key, title, variant))
+    return labels
 
 
 class BackgroundRuns:
@@ -157,7 +205,11 @@ class BackgroundRuns:
 
 @dataclass(frozen=True)
 class Preset:
-    """A ready-made comparison: function, start, steps and the optimizers to switch on."""
+    """A ready-made comparison: function, start, steps and the optimizers to switch on.
+
+    An optimizer's ``"lr"`` may be a tuple: it races at each of those learning rates. ``h`` is None to
+    follow the analytic gradient, or the step of the book's numerical gradient.
+    """
 
     key: str
     title: str
@@ -165,12 +217,34 @@ class Preset:
     function: str
     start: tuple[float, float]
     steps: int
-    optimizers: Mapping[str, Mapping[str, float | None]]
+    optimizers: Mapping[str, Mapping[str, float | tuple[float, ...] | None]]
+    h: float | None = None
+
+    def runs(self) -> list[tuple[str, float]]:
+        """``(optimizer, learning rate)`` of every run the preset makes, in order."""
+        return [(name, lr) for name, hyper in self.optimizers.items() for lr in learning_rates(hyper)]
+
+
+def learning_rates(hyperparameters: Mapping[str, float | tuple[float, ...] | None]) -> tuple[float, ...]:
+    """The learning rates an optimizer races at: a preset's ``"lr"`` as a tuple (one or several)."""
+    lr = hyperparameters.get("lr")
+    return tuple(lr) if isinstance(lr, tuple) else (lr,)
 
 
 PRESETS: dict[str, Preset] = {
     p.key: p
     for p in (
+        Preset(
+            "book_4_learning_rate",
+            "Book 4.4: learning rates",
+            "Gradient descent with the book's numerical gradient on x² + y² from (−3, 4): lr 0.1 reaches the "
+            "minimum, lr 10 flies off to about −2.6e13 and lr 1e-10 hardly moves.",
+            "sphere",
+            (-3.0, 4.0),
+            100,
+            {"sgd": {"lr": (0.1, 10.0, 1e-10)}},
+            h=1e-4,
+        ),
         Preset(
             "book_6_8",
             "Book figure 6-8",
@@ -251,7 +325,7 @@ def write_trajectories_csv(path: str | Path, runs: list[Run]) -> int:
     path : str or pathlib.Path
         The file to write (replaced).
     runs : list[Run]
-        The runs, each written from step 0 to its last finite point.
+        The runs, each written from step 0 to its last finite point, under its :attr:`Run.key`.
 
     Returns
     -------
@@ -266,6 +340,6 @@ def write_trajectories_csv(path: str | Path, runs: list[Run]) -> int:
             positions, values = run.trajectory.positions, run.trajectory.values
             for step in range(len(positions)):
                 x, y = positions[step]
-                writer.writerow((run.name, step, repr(float(x)), repr(float(y)), repr(float(values[step]))))
+                writer.writerow((run.key, step, repr(float(x)), repr(float(y)), repr(float(values[step]))))
                 rows += 1
     return rows

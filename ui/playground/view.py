@@ -1,16 +1,20 @@
 """The optimizer playground: race the engine's optimizers across 2D test functions and watch them step.
 
-Pick a function (the book's x²/20 + y², Rosenbrock, Beale, Himmelblau, a saddle, Rastrigin, Booth), click on
-the plot to set the start point, switch optimizers on and tune their learning rates and other
-hyperparameters. Trajectories are computed whole by :func:`dllab.testfns.run_optimizer` (the optimizer classes
+Pick a function (the book's x²/20 + y² and x² + y², Rosenbrock, Beale, Himmelblau, a saddle, Rastrigin,
+Booth), click on the plot to set the start point, switch optimizers on and tune their learning rates and other
+hyperparameters, or race one optimizer at several learning rates. The optimizers follow the analytic gradient
+or the book's numerical one; the sidebar compares the two at the start point, and the plot can show the
+gradient field as arrows of −∇f (the book's figure 4-9). The Derivative page shows a function of one variable
+with its tangent (figure 4-7). Trajectories are computed whole by :func:`dllab.testfns.run_optimizer` (the optimizer classes
 that train networks) and animated by revealing points on a timer, so drawing never waits for computing; runs
 of many steps are computed on a background thread. The overlay shows every trajectory on one contour map;
 small multiples give each optimizer its own panel, as in the book's figure 6-8. A results table says where
 each run ended, how close to a minimum, when it first came within the tolerance, and when it diverged.
 
 The parts: :mod:`ui.playground.settings` (sidebar), :mod:`ui.playground.player` (play/step/reset),
-:mod:`ui.playground.plot` and :mod:`ui.playground.contours` (drawing), :mod:`ui.playground.results` (table),
-:mod:`ui.playground.runs` (what is computed, presets, CSV).
+:mod:`ui.playground.plot`, :mod:`ui.playground.contours` and :mod:`ui.playground.gradient_field` (drawing),
+:mod:`ui.playground.gradient_check` (numerical against analytic), :mod:`ui.playground.tangent` (the Derivative
+page), :mod:`ui.playground.results` (table), :mod:`ui.playground.runs` (what is computed, presets, CSV).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QFrame,
     QHBoxLayout,
@@ -43,10 +48,12 @@ from ui.playground.plot import FunctionPlot, SmallMultiples
 from ui.playground.results import RunsTable
 from ui.playground.runs import PRESETS, BackgroundRuns, Run, RunRequest, compute_runs, write_trajectories_csv
 from ui.playground.settings import SettingsPanel
+from ui.playground.tangent import TangentView
 
 #: Requests of up to this many updates in total are computed at once; longer ones on a background thread.
 SYNC_STEPS = 2000
 IDLE_STATUS = "Click the plot to move the start point · drag to pan · wheel to zoom"
+DERIVATIVE_STATUS = "Click the plot to move the point where the tangent touches the curve"
 DEFAULT_PRESET = "book_6_8"
 
 
@@ -75,6 +82,7 @@ class PlaygroundView(QWidget):
         self.settings.function_chosen.connect(self._on_settings_function_chosen)
         self.settings.start_edited.connect(self._on_settings_start_edited)
         self.settings.changed.connect(self._recompute)
+        self.settings.gradient_field_toggled.connect(self.set_gradient_field)
 
         main = QWidget(self)
         column = QVBoxLayout(main)
@@ -85,9 +93,11 @@ class PlaygroundView(QWidget):
         self.overlay_widget = pg.PlotWidget(main)
         self.overlay = FunctionPlot(self.overlay_widget.getPlotItem(), legend=True)
         self.grid_widget = SmallMultiples(main)
+        self.tangent_view = TangentView(main)
         self.plot_stack = QStackedWidget(main)
         self.plot_stack.addWidget(self.overlay_widget)
         self.plot_stack.addWidget(self.grid_widget)
+        self.plot_stack.addWidget(self.tangent_view)
         self.plot_stack.setMinimumHeight(280)
         for widget in (self.overlay_widget, self.grid_widget):
             widget.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
@@ -133,12 +143,16 @@ class PlaygroundView(QWidget):
         self.overlay_button.setToolTip("All trajectories on one plot")
         self.grid_button = tool_button("Small multiples", parent)
         self.grid_button.setToolTip("One panel per optimizer, as in the book's figure 6-8")
+        self.derivative_button = tool_button("Derivative", parent)
+        self.derivative_button.setToolTip(
+            "A function of one variable with its tangent and numerical derivative, as in the book's figure 4-7"
+        )
         self.view_group = QButtonGroup(self)
-        for button in (self.overlay_button, self.grid_button):
+        for button in (self.overlay_button, self.grid_button, self.derivative_button):
             button.setCheckable(True)
             self.view_group.addButton(button)
         self.overlay_button.setChecked(True)
-        self.grid_button.toggled.connect(self._on_grid_button_toggled)
+        self.view_group.buttonToggled.connect(self._on_view_group_button_toggled)
 
         self.export_button = QPushButton("Export", parent)
         self.export_button.setToolTip("Save the plot as an image or the trajectories as a table")
@@ -157,6 +171,7 @@ class PlaygroundView(QWidget):
         bar.addSpacing(8)
         bar.addWidget(self.overlay_button)
         bar.addWidget(self.grid_button)
+        bar.addWidget(self.derivative_button)
         bar.addSpacing(8)
         bar.addWidget(self.export_button)
         return bar
@@ -206,7 +221,8 @@ class PlaygroundView(QWidget):
 
     def apply_preset(self, key: str) -> None:
         """Load a preset of :data:`ui.playground.runs.PRESETS`, e.g. ``"book_6_8"`` (the book's figure 6-8:
-        x²/20 + y² from (−7, 2), SGD 0.95, Momentum 0.1, AdaGrad 1.5, Adam 0.3, 30 steps)."""
+        x²/20 + y² from (−7, 2), SGD 0.95, Momentum 0.1, AdaGrad 1.5, Adam 0.3, 30 steps) or
+        ``"book_4_learning_rate"`` (SGD at lr 0.1, 10 and 1e-10 on x² + y² from (−3, 4), 100 steps)."""
         self.settings.load_preset(PRESETS[key])
         self.player.seek(self.player.length)  # show the new runs whole
         self._show_function()
@@ -215,6 +231,23 @@ class PlaygroundView(QWidget):
     def set_small_multiples(self, on: bool) -> None:
         """Switch between the overlay and one panel per optimizer."""
         (self.grid_button if on else self.overlay_button).setChecked(True)
+
+    def show_derivative(self) -> None:
+        """Show the Derivative page: a function of one variable and its tangent."""
+        self.derivative_button.setChecked(True)
+
+    @property
+    def gradient_field(self) -> bool:
+        """Whether the plots show the arrows of −∇f."""
+        return self.settings.gradient_field_check.isChecked()
+
+    def set_gradient_field(self, on: bool) -> None:
+        """Draw the gradient field (arrows of −∇f) on every plot, or not."""
+        if self.settings.gradient_field_check.isChecked() != on:
+            self.settings.gradient_field_check.setChecked(on)  # comes back here through the signal
+            return
+        self.overlay.set_gradient_field(on)
+        self.grid_widget.set_gradient_field(on)
 
     def export_png(self, path: str | Path) -> None:
         """Save the plot (overlay or small multiples, as shown) as a PNG image; raises OSError on failure."""
@@ -278,13 +311,27 @@ class PlaygroundView(QWidget):
         for plot in self.plots():
             plot.show_frame(frame)
 
-    def _on_grid_button_toggled(self, on: bool) -> None:
-        if on:
+    def _on_view_group_button_toggled(self, button: QAbstractButton, checked: bool) -> None:
+        if not checked:
+            return
+        if button is self.grid_button:
             self.grid_widget.set_runs(self._runs)  # panels are made when first needed
-        self.plot_stack.setCurrentWidget(self.grid_widget if on else self.overlay_widget)
+        pages = {
+            self.overlay_button: self.overlay_widget,
+            self.grid_button: self.grid_widget,
+            self.derivative_button: self.tangent_view,
+        }
+        self.plot_stack.setCurrentWidget(pages[button])
+        derivative = button is self.derivative_button
+        self.results_table.setVisible(not derivative)  # the page has its own numbers
+        self.player.setEnabled(not derivative)
+        self.status_label.setText(self._idle_status())
         for plot in self.plots():
             plot.request_resample()
             plot.show_frame(self.player.frame)
+
+    def _idle_status(self) -> str:
+        return DERIVATIVE_STATUS if self.derivative_button.isChecked() else IDLE_STATUS
 
     def _on_settings_function_chosen(self) -> None:
         self._show_function()
@@ -322,7 +369,7 @@ class PlaygroundView(QWidget):
     def _on_scene_mouse_moved(self, scene_pos: QPointF) -> None:
         plot = self._plot_at(scene_pos)
         if plot is None:
-            self.status_label.setText(IDLE_STATUS)
+            self.status_label.setText(self._idle_status())
             return
         point = plot.plot.getViewBox().mapSceneToView(scene_pos)
         x, y = point.x(), point.y()
@@ -345,7 +392,7 @@ class PlaygroundView(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:
-            self.status_label.setText(IDLE_STATUS)
+            self.status_label.setText(self._idle_status())
         return super().eventFilter(watched, event)
 
     # -- theme ---------------------------------------------------------------------------------------------
@@ -359,6 +406,7 @@ class PlaygroundView(QWidget):
         self.overlay_widget.setBackground(QColor(theme.colors().plot_background))
         self.overlay.restyle()
         self.grid_widget.restyle()
+        self.tangent_view.restyle()
         self.settings.optimizer_panel.refresh_colors()
         self.results_table.restyle()
 

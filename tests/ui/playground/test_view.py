@@ -18,17 +18,6 @@ from ui.playground.runs import CSV_HEADER, MAX_STEPS, PRESETS
 from ui.playground.view import PlaygroundView
 
 
-@pytest.fixture
-def view(qtbot):
-    widget = PlaygroundView()
-    qtbot.addWidget(widget)
-    widget.resize(1200, 800)
-    widget.show()
-    qtbot.waitExposed(widget)
-    qtbot.wait(100)  # let the layout settle (the results table sizes itself), so pixels map to fixed data
-    return widget
-
-
 def select(view: PlaygroundView, chosen: dict[str, dict[str, float]]) -> None:
     """Check exactly the optimizers in ``chosen`` and set their hyperparameters, as a user would (an optional
     one is switched on first)."""
@@ -417,9 +406,9 @@ def test_presets_load_their_function_start_and_optimizers(view, qtbot, key):
     view.settings.preset_combo.activated.emit(view.settings.preset_combo.currentIndex())
     wait_for_runs(qtbot, view)
     assert view.function.name == preset.function and view.start == preset.start
-    assert [run.name for run in view.runs] == list(preset.optimizers)
+    assert [(run.name, run.setting.hyperparameters["lr"]) for run in view.runs] == preset.runs()
+    assert view.settings.request().h == preset.h
     for run in view.runs:
-        assert run.setting.hyperparameters["lr"] == preset.optimizers[run.name]["lr"]
         assert len(run.trajectory.positions) == preset.steps + 1
 
 
@@ -460,3 +449,86 @@ def test_view_follows_a_theme_change(view, qtbot):
         qtbot.waitUntil(lambda: view.overlay_widget.backgroundBrush().color().lightness() < 80)
     finally:
         app.setPalette(original)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One optimizer at several learning rates (the book's chapter 4)
+# ----------------------------------------------------------------------------------------------------------
+
+#: The book's gradient_descent(function_2, init_x=np.array([-3.0, 4.0]), lr=..., step_num=100).
+BOOK_ENDPOINTS = {
+    0.1: (-6.11110793e-10, 8.14814391e-10),
+    10.0: (-2.58983747e13, -1.29524862e12),
+    1e-10: (-2.99999994, 3.99999992),
+}
+
+
+def test_the_learning_rate_preset_races_sgd_to_the_books_endpoints(view, qtbot, tmp_path):
+    combo = view.settings.preset_combo
+    combo.setCurrentIndex(combo.findData("book_4_learning_rate"))
+    combo.activated.emit(combo.currentIndex())
+    assert view.function.name == "sphere" and view.start == (-3.0, 4.0) and view.player.length == 100
+    assert view.settings.gradient_combo.currentData() == "numerical" and view.settings.h == 1e-4
+    assert [run.name for run in view.runs] == ["sgd"] * 3
+    assert [run.setting.hyperparameters["lr"] for run in view.runs] == list(BOOK_ENDPOINTS)
+    for run, book in zip(view.runs, BOOK_ENDPOINTS.values(), strict=True):
+        np.testing.assert_allclose(run.trajectory.positions[-1], book, rtol=1e-6)
+        assert len(run.trajectory.positions) == 101
+    titles = ["SGD (lr 0.1)", "SGD (lr 10)", "SGD (lr 1e-10)"]
+    assert table_column(view, 0) == titles
+    assert table_column(view, 1) == ["-6.111e-10", "-2.59e+13", "-3"]
+    assert table_column(view, 6) == ["Converged", "Not converged", "Not converged"]
+    assert [label.text for _, label in view.overlay.legend.items][:3] == titles
+    # Three lines told apart: shades of SGD's colour, solid, dashed and dotted.
+    pens = [view.overlay.curves[run.key].opts["pen"] for run in view.runs]
+    assert len({pen.color().name() for pen in pens}) == 3
+    assert [pen.style() for pen in pens] == [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine]
+    view.set_small_multiples(True)
+    assert [panel.plot.titleLabel.text for panel in view.plots()] == [
+        "SGD  (lr 0.1)",
+        "SGD  (lr 10)",
+        "SGD  (lr 1e-10)",
+    ]
+    path = tmp_path / "paths.csv"
+    assert view.export_csv(path) == 3 * 101
+    with open(path, newline="", encoding="utf-8") as handle:
+        names = {row[0] for row in list(csv.reader(handle))[1:]}
+    assert names == {"sgd lr=0.1", "sgd lr=10", "sgd lr=1e-10"}
+
+
+def test_more_learning_rates_typed_for_an_optimizer(view, qtbot):
+    select(view, {"adam": {"lr": 0.3}})
+    row = view.settings.optimizer_panel.rows["adam"]
+    row.more.click()
+    assert row.details.isVisible() and row.more_lrs.isEnabled()
+    row.more_lrs.setFocus()
+    QTest.keyClicks(row.more_lrs, "0.01; 1 0.3")
+    QTest.keyClick(row.more_lrs, Qt.Key.Key_Return)
+    assert row.more_learning_rates == (0.01, 1.0, 0.3)
+    assert row.more_lrs.text() == "0.01, 1, 0.3"
+    # Its own learning rate is not raced twice.
+    assert [run.title for run in view.runs] == ["Adam (lr 0.3)", "Adam (lr 0.01)", "Adam (lr 1)"]
+    fn = testfns.get("book")
+    expected = manual_path(fn, "adam", {**row.values(), "lr": 1.0}, (-7.0, 2.0), 30)
+    np.testing.assert_array_equal(curve_points(view, "adam lr=1"), expected)
+    assert view.settings.preset_combo.currentData() == ""
+
+    row.more_lrs.selectAll()
+    QTest.keyClicks(row.more_lrs, "2, fast")
+    QTest.keyClick(row.more_lrs, Qt.Key.Key_Return)
+    assert row.more_lrs.error == "more learning rates must be numbers separated by commas, got 'fast'"
+    assert row.more_lrs.property("invalid") and row.more_lrs.toolTip() == row.more_lrs.error
+    assert len(view.runs) == 3  # nothing changed
+
+    row.more_lrs.selectAll()
+    QTest.keyClicks(row.more_lrs, "-1")
+    assert "lr" in row.more_lrs.error and "-1" in row.more_lrs.error
+    row.more_lrs.selectAll()
+    QTest.keyClicks(row.more_lrs, "1 2 3 4 5 6")
+    assert row.more_lrs.error == "at most 5 more learning rates, got 6"
+    row.more_lrs.clear()
+    QTest.keyClick(row.more_lrs, Qt.Key.Key_Return)
+    assert not row.more_lrs.error and [run.title for run in view.runs] == ["Adam"]
+
+    row.checkbox.setChecked(False)
+    assert not row.more_lrs.isEnabled()
