@@ -73,3 +73,31 @@ def format_duration(
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_bytes(count: float) -> str:
+    """A number of bytes for people, in binary units: ``"512 B"``, ``"241 KiB"``, ``"3.8 MiB"``.
+
+    Parameters
+    ----------
+    count
+        The bytes.
+
+    Returns
+    -------
+    str
+        Whole bytes under 1 KiB; above, three significant figures at most (``"1.5 KiB"``, ``"241 KiB"``).
+
+    Examples
+    --------
+    >>> [format_bytes(n) for n in (512, 247104, 3_987_456, 5 * 2**30)]
+    ['512 B', '241 KiB', '3.8 MiB', '5.0 GiB']
+    """
+    value = float(count)
+    if value < 1024:
+        return f"{value:.0f} B"
+    for unit in ("KiB", "MiB", "GiB"):  # noqa: B007 - the unit the loop stops at is the one to show
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{value:.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"

@@ -6,6 +6,9 @@ which ``python -m dllab`` runs too::
     dllab train assets/networks/spiral_mlp.json --data spiral --optimizer adam --epochs 50
     dllab train --config runs/x/config.json --epochs 100
     dllab evaluate runs/x/model_final.dllab.npz --data spiral
+    dllab evaluate runs/x/model_final.dllab.npz --data spiral --dtype float16
+    dllab precision runs/x/model_final.dllab.npz --data spiral
+    dllab import-book ch08_deep_convnet_params.pkl --out deep_conv_net.dllab.npz
     dllab export runs/x/model_final.dllab.npz --onnx spiral.onnx
     dllab info runs/x/model_final.dllab.npz
     dllab gradcheck assets/networks/simple_conv_net.json
@@ -36,16 +39,25 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
+from dllab.cli.book import add_book_parser
 from dllab.cli.experiments import PRESET_FIXED, compare_command, search_command
-from dllab.cli.models import evaluate_command, export_command, gradcheck_command, info_command
+from dllab.cli.models import (
+    evaluate_command,
+    export_command,
+    gradcheck_command,
+    info_command,
+    precision_command,
+)
 from dllab.cli.status import EXIT_BUG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from dllab.cli.terminal import ProgressBar, printable
 from dllab.cli.training import TRAIN_FLAGS, runs_command, train_command
 from dllab.data import NORMALIZATIONS
 from dllab.errors import DllabError, error_line
 from dllab.experiments.parallel_runs import RunProcessError
+from dllab.experiments.precision import BATCH_SIZE
 from dllab.experiments.presets import PRESETS
 from dllab.option_strings import parse_augment, parse_named_options
+from dllab.precision import PRECISIONS
 
 #: The parser and entry point, and the helpers callers of the command line use: the option-string parsers
 #: (:mod:`dllab.option_strings`) and the progress bar (:mod:`dllab.cli.terminal`).
@@ -87,6 +99,12 @@ def _add_data_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
         metavar="NAME|PATH",
         help="a built-in data set (mnist, fashion-mnist, kmnist, spiral, moons, circles, xor, blobs, shapes, "
         "regression) or an IDX folder, .npz or .csv file",
+    )
+
+
+def _add_split_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--split", choices=("test", "train"), default="test", help="which part to evaluate (default: test)"
     )
 
 
@@ -206,10 +224,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", metavar="MODEL", help="a model file (.dllab.npz)")
     _add_data_args(p, required=False)
+    _add_split_arg(p)
     p.add_argument(
-        "--split", choices=("test", "train"), default="test", help="which part to evaluate (default: test)"
+        "--dtype",
+        choices=PRECISIONS,
+        help="compute in this precision (float16: stored in float16, each layer computed in float32; "
+        "default: the model file's)",
     )
     p.set_defaults(handler=evaluate_command)
+
+    p = sub.add_parser(
+        "precision",
+        help="evaluate a model in float64, float32 and float16 side by side",
+        description="Accuracy, time and memory of a model file in each precision, on a data set's test split "
+        "(the book's section 8.3.4).",
+    )
+    p.add_argument("model", metavar="MODEL", help="a model file (.dllab.npz)")
+    _add_data_args(p, required=False)
+    _add_split_arg(p)
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        metavar="N",
+        help=f"samples a batch (default: {BATCH_SIZE})",
+    )
+    p.set_defaults(handler=precision_command)
+
+    add_book_parser(sub)
 
     p = sub.add_parser("export", help="export a model to ONNX", description="Write a model file as ONNX.")
     p.add_argument("model", metavar="MODEL", help="a model file (.dllab.npz)")

@@ -1,23 +1,29 @@
-"""``dllab evaluate``, ``export``, ``info`` and ``gradcheck``: commands on a model or network file."""
+"""``dllab evaluate``, ``precision``, ``export``, ``info`` and ``gradcheck``: commands on a model or network file."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from dllab.cli.status import EXIT_FAILED, EXIT_OK
-from dllab.cli.terminal import download_progress, format_metric, printable
-from dllab.data import DATASET_NAMES, Normalizer, load_dataset, reshape_for
+from dllab.cli.terminal import download_progress, format_metric, print_table, printable
+from dllab.data import DATASET_NAMES, Dataset, Normalizer, load_dataset, reshape_for
 from dllab.errors import SettingsError, quote
+from dllab.experiments.precision import PRECISION_COLUMNS, PrecisionResult, precision_rows, precision_steps
 from dllab.gradcheck import gradcheck
 from dllab.io import ModelFileError, load, read_model_info
 from dllab.metrics import Evaluation, evaluate
 from dllab.model import Sequential, build
+from dllab.precision import FLOAT16_METHOD, at_precision
 from dllab.spec import SpecError, read_spec
+
+#: The width notes under a table are wrapped to.
+NOTE_WIDTH = 100
 
 
 def format_evaluation(evaluation: Evaluation, class_names: Sequence[str]) -> str:
@@ -71,9 +77,9 @@ def _data_named_by(model: Sequential, path: str) -> str:
     return named
 
 
-def evaluate_command(args: argparse.Namespace) -> int:
-    """``dllab evaluate``: a model file's loss, accuracy and confusion matrix on a data set."""
-    model = load(args.model)
+def _evaluation_data(model: Sequential, args: argparse.Namespace) -> tuple[Dataset, np.ndarray, np.ndarray]:
+    """The data set of ``--data`` (or the one the model names) and the ``--split`` part of it, preprocessed as
+    the model stores and shaped for its network: ``(dataset, x, y)``."""
     data = args.data if args.data is not None else _data_named_by(model, args.model)
     dataset = load_dataset(data, progress=download_progress(sys.stderr))
     x, y = (dataset.x_test, dataset.y_test) if args.split == "test" else (dataset.x_train, dataset.y_train)
@@ -86,14 +92,55 @@ def evaluate_command(args: argparse.Namespace) -> int:
             raise SettingsError(
                 f"the data has {dataset.num_classes} classes but the model has only {outputs} outputs"
             )
+    return dataset, x, y
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """``dllab evaluate``: a model file's loss, accuracy and confusion matrix on a data set (``--dtype``: in
+    that precision)."""
+    model = load(args.model)
+    if args.dtype is not None:
+        model = at_precision(model, args.dtype)
+    dataset, x, y = _evaluation_data(model, args)
     evaluation = evaluate(model, x, y)
     names = model.class_names or dataset.class_names
+    precision = "" if args.dtype is None else f" in {args.dtype}"
     print(
         printable(
-            f"model {model.name} from {args.model}; {dataset.name} {args.split} split, {len(x):,} samples"
+            f"model {model.name} from {args.model}{precision}; {dataset.name} {args.split} split, "
+            f"{len(x):,} samples"
         )
     )
+    if args.dtype is not None and model.rounds:
+        print(textwrap.fill(f"{FLOAT16_METHOD}.", width=NOTE_WIDTH))
     print(_printable_lines(format_evaluation(evaluation, names)))
+    return EXIT_OK
+
+
+def precision_command(args: argparse.Namespace) -> int:
+    """``dllab precision``: a model file evaluated in float64, float32 and float16 side by side."""
+    model = load(args.model)
+    dataset, x, y = _evaluation_data(model, args)
+    steps = precision_steps(model, x, y, batch_size=args.batch_size)
+    print(
+        printable(
+            f"model {model.name} from {args.model}; {dataset.name} {args.split} split, {len(x):,} samples, "
+            f"batches of {min(args.batch_size, len(x)):,}"
+        )
+    )
+    progress = sys.stderr.isatty()
+    results = []
+    for step in steps:
+        if isinstance(step, PrecisionResult):
+            results.append(step)
+        elif progress:
+            sys.stderr.write(f"\r{step.precision}: {step.done} of {step.total} batches")
+    if progress:
+        sys.stderr.write("\r\x1b[K")
+    print_table(precision_rows(results), 1, sys.stdout)
+    print()
+    print(textwrap.fill(PRECISION_COLUMNS, width=NOTE_WIDTH))
+    print(textwrap.fill(f"{FLOAT16_METHOD}.", width=NOTE_WIDTH))
     return EXIT_OK
 
 
