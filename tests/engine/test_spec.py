@@ -443,7 +443,7 @@ def test_analyze_of_a_good_spec_matches_the_model():
     assert [i.output_shape for i in analysis.layers] == [
         (30, 24, 24), (30, 24, 24), (30, 12, 12), (4320,), (100,), (100,), (10,),
     ]  # fmt: skip
-    assert analysis.layers[0].description == "30 filters 5x5, stride 1, pad 0, He"
+    assert analysis.layers[0].description == "30 filters 5x5, stride 1, pad 0, std 0.01"
     assert analysis.activation_count == 784 + 2 * 30 * 24 * 24 + 30 * 12 * 12 + 4320 + 100 + 100 + 10
     assert analysis.batch_memory(100) == 4 * (2 * 100 * analysis.activation_count + 4 * 433_890)
     model = dllab.build(NETWORKS / "simple_conv_net.json")

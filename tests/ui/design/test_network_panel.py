@@ -39,7 +39,7 @@ def drag_and_drop(view, mime: QMimeData, pos: QPoint) -> int | None:
 def test_drag_from_the_palette_inserts_where_the_marker_shows(window):
     view = window.network_panel.view
     mime = window.palette_panel.mime_data("Dropout")
-    assert decode_layer_drag(mime).layer == {"type": "Dropout", "rate": 0.5}
+    assert decode_layer_drag(mime).layer == {"type": "Dropout", "rate": 0.5, "scaling": "inverted"}
     shown = drag_and_drop(view, mime, view.gap_position(2))
     assert shown == 2
     assert types(window) == ["Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dense"]
@@ -155,7 +155,7 @@ def test_rows_show_type_settings_shape_and_parameters(window):
     first = model.index(0, 0)
     info = first.data(INFO_ROLE)
     assert first.data() == "Conv2D"
-    assert info.description == "30 filters 5x5, stride 1, pad 0, He"
+    assert info.description == "30 filters 5x5, stride 1, pad 0, std 0.01"
     assert info.output_shape == (30, 24, 24) and info.param_count == 30 * 25 + 30
     assert "30 filters 5x5" in first.data(Qt.ItemDataRole.ToolTipRole)
     footer = window.network_panel.footer.text()
