@@ -12,7 +12,7 @@ import numpy as np
 
 from dllab.cli.status import EXIT_FAILED, EXIT_OK
 from dllab.cli.terminal import download_progress, format_metric, print_table, printable
-from dllab.data import DATASET_NAMES, Dataset, Normalizer, load_dataset, reshape_for
+from dllab.data import DATASET_NAMES, Dataset, load_dataset, model_inputs
 from dllab.errors import SettingsError, quote
 from dllab.experiments.precision import PRECISION_COLUMNS, PrecisionResult, precision_rows, precision_steps
 from dllab.gradcheck import gradcheck
@@ -83,9 +83,7 @@ def _evaluation_data(model: Sequential, args: argparse.Namespace) -> tuple[Datas
     data = args.data if args.data is not None else _data_named_by(model, args.model)
     dataset = load_dataset(data, progress=download_progress(sys.stderr))
     x, y = (dataset.x_test, dataset.y_test) if args.split == "test" else (dataset.x_train, dataset.y_train)
-    if model.preprocessing:
-        x = Normalizer.from_dict(model.preprocessing).transform(x)
-    x = reshape_for(np.asarray(x, dtype=np.float32), model.input_shape)
+    x = model_inputs(x, model.preprocessing, model.input_shape)
     if dataset.task == "classification" and model.loss.name != "mse":
         outputs = model.output_shape[0]
         if dataset.num_classes > outputs and not (dataset.num_classes == 2 and outputs == 1):

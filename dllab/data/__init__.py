@@ -26,7 +26,7 @@ from dllab.data.download import (
 )
 from dllab.data.idx import load_idx_folder, read_idx
 from dllab.data.local import load_csv, load_npz
-from dllab.data.prepare import NORMALIZATIONS, Normalizer, PreparedData, prepare, reshape_for
+from dllab.data.prepare import NORMALIZATIONS, Normalizer, PreparedData, model_inputs, prepare, reshape_for
 from dllab.data.registry import DATASET_NAMES, DatasetInfo, dataset_info, describe, load_dataset
 from dllab.data.shapes import SHAPE_CLASSES, make_shapes
 from dllab.data.split import stratified_split, subset_indices
@@ -60,6 +60,7 @@ __all__ = [
     "load_npz",
     "make_shapes",
     "make_toy",
+    "model_inputs",
     "num_batches",
     "prepare",
     "read_idx",

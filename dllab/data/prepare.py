@@ -53,6 +53,35 @@ def reshape_for(x: np.ndarray, input_shape: tuple[int, ...] | list[int]) -> np.n
     return x.reshape((len(x), *shape))
 
 
+def model_inputs(
+    x: np.ndarray, preprocessing: dict[str, Any], input_shape: tuple[int, ...] | list[int]
+) -> np.ndarray:
+    """Raw samples as a trained model takes them: its stored preprocessing applied, float32, in its input shape.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Raw samples as a data set holds them (e.g. uint8 images).
+    preprocessing : dict
+        What the model file stores: a `Normalizer`'s ``to_dict()``, or empty for none.
+    input_shape : tuple of int
+        The network's per-sample input shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, *input_shape)`` float32 samples.
+
+    Raises
+    ------
+    DatasetError
+        When the preprocessing is invalid or the samples do not fit the input shape.
+    """
+    if preprocessing:
+        x = Normalizer.from_dict(preprocessing).transform(x)
+    return reshape_for(np.asarray(x, dtype=np.float32), input_shape)
+
+
 def _channel_moments(x: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Mean and (population) standard deviation per index of axis 1, in float64, two passes in chunks."""
     axes = (0, *range(2, x.ndim))

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from dllab.data import Dataset, DatasetError, Normalizer, load_dataset, prepare, reshape_for
+from dllab.data import Dataset, DatasetError, Normalizer, load_dataset, model_inputs, prepare, reshape_for
 
 
 def _images(n_train: int = 200, n_test: int = 50, channels: int = 1, seed: int = 0) -> Dataset:
@@ -182,3 +182,14 @@ def test_a_one_sample_training_set_is_refused_when_validation_takes_it() -> None
 def test_input_shapes_with_dimensions_below_one_are_refused(shape: tuple[int, ...]) -> None:
     with pytest.raises(DatasetError, match="do not fit the network's input shape"):
         reshape_for(np.zeros((3, 784)), shape)
+
+
+def test_model_inputs_apply_a_models_stored_preprocessing_and_shape() -> None:
+    raw = np.arange(2 * 16, dtype=np.uint8).reshape(2, 1, 4, 4) * 8
+    scale = {"kind": "scale", "input_shape": [1, 4, 4], "low": [0.0], "high": [255.0]}
+    x = model_inputs(raw, scale, (16,))
+    assert x.shape == (2, 16) and x.dtype == np.float32
+    np.testing.assert_allclose(x, raw.reshape(2, 16) / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(model_inputs(raw, {}, [1, 4, 4]), raw.astype(np.float32))
+    with pytest.raises(DatasetError, match="do not fit the network's input shape"):
+        model_inputs(raw, {}, (15,))
