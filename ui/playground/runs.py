@@ -63,8 +63,14 @@ class RunRequest:
 
     @property
     def total_steps(self) -> int:
-        """Updates over all optimizers: what the computation costs."""
+        """Updates over all optimizers."""
         return self.steps * len(self.optimizers)
+
+    @property
+    def cost(self) -> int:
+        """What the computation costs, in updates with the analytic gradient: a numerical gradient (four
+        values of the function per update) makes an update cost about twice as much."""
+        return self.total_steps * (1 if self.h is None else 2)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from ui.playground.runs import PRESETS, BackgroundRuns, Run, RunRequest, compute
 from ui.playground.settings import SettingsPanel
 from ui.playground.tangent import TangentView
 
-#: Requests of up to this many updates in total are computed at once; longer ones on a background thread.
+#: Requests that cost up to this many updates in total are computed at once; longer ones on a background thread.
 SYNC_STEPS = 2000
 IDLE_STATUS = "Click the plot to move the start point · drag to pan · wheel to zoom"
 DERIVATIVE_STATUS = "Click the plot to move the point where the tangent touches the curve"
@@ -271,7 +271,7 @@ class PlaygroundView(QWidget):
             self._job = None
             self._poll.stop()
         request = self.settings.request()
-        if request.total_steps > SYNC_STEPS:
+        if request.cost > SYNC_STEPS:
             self._job = BackgroundRuns(request)
             self.busy_label.setText(f"Computing {len(request.optimizers)} × {request.steps:,} steps…")
             self._poll.start()

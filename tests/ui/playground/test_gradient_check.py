@@ -70,3 +70,21 @@ def test_the_optimizers_follow_the_gradient_chosen(view):
     )
     view.settings.h_spin.setValue(1e-2)  # the step the optimizers follow: a new race
     np.testing.assert_array_equal(view.runs[0].trajectory.positions, expected.positions)
+
+
+def test_a_long_race_on_the_numerical_gradient_is_computed_in_the_background(view, qtbot):
+    view.settings.gradient_combo.setCurrentIndex(view.settings.gradient_combo.findData("numerical"))
+    for name, row in view.settings.optimizer_panel.rows.items():
+        row.checkbox.setChecked(name == "adam")
+    view.settings.steps_spin.setValue(1500)  # 1,500 updates, each four values of f: not between two frames
+    assert view.busy
+    qtbot.waitUntil(lambda: not view.busy, timeout=20_000)
+    fn = testfns.get("book")
+    expected = testfns.run_optimizer(
+        fn,
+        optimizers.get("adam", **view.settings.optimizer_panel.rows["adam"].values()),
+        (-7.0, 2.0),
+        1500,
+        h=1e-4,
+    )
+    np.testing.assert_array_equal(view.runs[0].trajectory.positions, expected.positions)
