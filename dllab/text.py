@@ -76,7 +76,7 @@ def format_duration(
 
 
 def format_bytes(count: float) -> str:
-    """A number of bytes for people, in binary units: ``"512 B"``, ``"241 KiB"``, ``"3.8 MiB"``.
+    """A number of bytes for people, in B, KB, MB or GB (powers of 1024), three significant figures.
 
     Parameters
     ----------
@@ -86,18 +86,13 @@ def format_bytes(count: float) -> str:
     Returns
     -------
     str
-        Whole bytes under 1 KiB; above, three significant figures at most (``"1.5 KiB"``, ``"241 KiB"``).
 
     Examples
     --------
     >>> [format_bytes(n) for n in (512, 247104, 3_987_456, 5 * 2**30)]
-    ['512 B', '241 KiB', '3.8 MiB', '5.0 GiB']
+    ['512 B', '241 KB', '3.8 MB', '5 GB']
     """
-    value = float(count)
-    if value < 1024:
-        return f"{value:.0f} B"
-    for unit in ("KiB", "MiB", "GiB"):  # noqa: B007 - the unit the loop stops at is the one to show
-        value /= 1024
-        if value < 1024:
-            break
-    return f"{value:.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+    if count < 1024:
+        return f"{int(count)} B"
+    exponent = min(int(math.log(count, 1024)), 3)
+    return f"{count / 1024**exponent:.3g} {('B', 'KB', 'MB', 'GB')[exponent]}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from dllab import losses, text
@@ -52,12 +51,8 @@ def compact_count(n: int) -> str:
 
 
 def bytes_text(n: float) -> str:
-    """A byte count in B, KB, MB or GB (powers of 1024)."""
-    if n < 1024:
-        return f"{int(n)} B"
-    exponent = min(int(math.log(n, 1024)), 3)
-    value = n / 1024**exponent
-    return f"{value:.3g} {('B', 'KB', 'MB', 'GB')[exponent]}"
+    """A byte count in B, KB, MB or GB (powers of 1024), as the engine writes them."""
+    return text.format_bytes(n)
 
 
 def humanize(option_name: str) -> str:
