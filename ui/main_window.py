@@ -167,6 +167,11 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+O",
             tip="Open a trained model (.dllab.npz)",
         )
+        self.import_book_action = self._action(
+            "Import &Book Weights…",
+            self._reporting_errors("Cannot import book weights", self.documents.import_book_weights),
+            tip="Open the weights Deep Learning from Scratch publishes (.pkl) as a model",
+        )
         self.export_npz_action = self._action(
             "dllab Model (.dllab.npz)…",
             self.documents.export_model_npz,
@@ -241,6 +246,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
         file_menu.addAction(self.open_model_action)
+        file_menu.addAction(self.import_book_action)
         self.export_menu = file_menu.addMenu("&Export Model")
         self.export_menu.addAction(self.export_npz_action)
         self.export_menu.addAction(self.export_onnx_action)
@@ -570,7 +576,13 @@ class MainWindow(QMainWindow):
         stack = self.state.undo_stack
         self.undo_action.setEnabled(editable and stack.canUndo())
         self.redo_action.setEnabled(editable and stack.canRedo())
-        for action in (self.new_action, self.open_action, self.open_model_action, *self.example_actions):
+        for action in (
+            self.new_action,
+            self.open_action,
+            self.open_model_action,
+            self.import_book_action,
+            *self.example_actions,
+        ):
             action.setEnabled(editable)
         self.recent_menu.setEnabled(editable)
         self.delete_action.setEnabled(editable and row >= 0)

@@ -392,6 +392,48 @@ def test_a_real_model_round_trip(window, fake_dialogs, tmp_path):
     assert io is not None
 
 
+def test_file_import_book_weights_opens_the_books_network_as_the_model(
+    window, fake_dialogs, book_weights_dir
+):
+    assert window.import_book_action in _menu_actions(window.file_menu)
+    fake_dialogs.open_paths.append(book_weights_dir / "ch08_deep_convnet_params.pkl")
+    window.import_book_action.trigger()
+    assert fake_dialogs.errors() == []
+    model = window.state.model
+    assert model is not None and model.name == "DeepConvNet" and model.param_count == 123_552
+    assert window.state.spec["name"] == "DeepConvNet"
+    assert [layer["type"] for layer in window.state.layers].count("Conv2D") == 6
+    assert "123,552 trained parameters" in window.statusBar().currentMessage()
+    caption, filters = fake_dialogs.calls[-1][1][1], fake_dialogs.calls[-1][1][3]
+    assert caption == "Import book weights" and "*.pkl" in filters
+
+
+def test_a_pickle_that_runs_code_is_refused_in_one_sentence_and_changes_nothing(
+    window, fake_dialogs, tmp_path
+):
+    import os
+    import pickle
+    import shlex
+
+    marker = tmp_path / "ran"
+
+    class System:
+        def __reduce__(self):
+            return os.system, (f"touch {shlex.quote(str(marker))}",)
+
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps({"W1": System()}))
+    before = window.state.spec_copy()
+    fake_dialogs.open_paths.append(path)
+    window.import_book_action.trigger()
+    ((title, message),) = fake_dialogs.errors()
+    assert title == "Cannot import book weights"
+    assert message.startswith("Book weights file ") and f"names '{os.system.__module__}.system'" in message
+    assert message.endswith(".") and "\n" not in message
+    assert not marker.exists()
+    assert window.state.spec == before and window.state.model is None
+
+
 def test_runs_panel_lists_runs_or_says_there_are_none(window):
     from dllab.runs import DataSettings, RunRecorder, new_run_folder
     from dllab.trainer import Trainer, TrainingConfig

@@ -50,6 +50,7 @@ from ui.state import AppState
 AUTOSAVE_DELAY_MS = 1500
 NETWORK_FILTERS = "dllab designs, networks and run configs (*.json);;All files (*)"
 MODEL_FILTERS = "dllab models (*.dllab.npz *.npz);;All files (*)"
+BOOK_WEIGHTS_FILTERS = "Weights of Deep Learning from Scratch (*.pkl);;All files (*)"
 
 
 def read_network_file(path: Path) -> dict[str, Any]:
@@ -261,17 +262,40 @@ class DocumentController(QObject):
 
     def open_model_file(self, path: Path, *, ask: bool = True) -> bool:
         """Load the model in ``path``; on failure say why in one sentence and change nothing."""
+        return self._open_model_with(
+            path, ask, "Cannot open model", _engine_function("load", "io"), "Opened model"
+        )
+
+    def import_book_weights(self) -> bool:
+        """Ask for a weights file that "Deep Learning from Scratch" publishes (``.pkl``) and open it as a model."""
+        return self._ask_and_open("Import book weights", BOOK_WEIGHTS_FILTERS, self.import_book_weights_file)
+
+    def import_book_weights_file(self, path: Path, *, ask: bool = True) -> bool:
+        """Import the book's weights in ``path`` (:func:`dllab.book_weights.import_book_weights`, which reads the
+        pickle without running anything it names) as the current model; on failure say why in one sentence."""
+
+        def read(file: Path) -> Any:
+            return _engine_function("import_book_weights", "book_weights")(file).model
+
+        return self._open_model_with(
+            path, ask, "Cannot import book weights", read, "Imported the book's weights"
+        )
+
+    def _open_model_with(
+        self, path: Path, ask: bool, title: str, read: Callable[[Path], Any], done: str
+    ) -> bool:
+        """Read a model with ``read(path)`` and make it current: its network becomes the design, its weights the
+        model. A file that cannot be read is told in a dialog titled ``title`` and changes nothing."""
         if self._refuse_while_training() or (ask and not self.maybe_save()):
             return False
         try:
-            load = _engine_function("load", "io")
-            model = load(path)
+            model = read(path)
         except dialogs.USER_ERRORS as exc:  # the engine's errors say what is wrong with the file
-            dialogs.show_error(self._window, "Cannot open model", dialogs.error_sentence(exc))
+            dialogs.show_error(self._window, title, dialogs.error_sentence(exc))
             return False
         self._state.load_network(dict(model.spec))
         self._state.set_model(model)
-        self._state.post_message(f"Opened model {Path(path).name}: {model.param_count:,} trained parameters.")
+        self._state.post_message(f"{done} {Path(path).name}: {model.param_count:,} trained parameters.")
         return True
 
     def export_model_npz(self) -> bool:
