@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import textwrap
@@ -30,7 +31,7 @@ from dllab.data import PreparedData
 from dllab.errors import SettingsError
 from dllab.experiment import Experiment
 from dllab.experiments.compare import Comparison, TestEvaluated
-from dllab.experiments.presets import PRESETS, comparison_from_preset, get_preset
+from dllab.experiments.presets import BOOK_SEARCH, PRESETS, comparison_from_preset, get_preset
 from dllab.experiments.search import SEARCHABLE, RandomSearch, best_epoch, describe_params, parse_range
 from dllab.experiments.variants import FACTORS
 from dllab.model import Sequential, build
@@ -121,6 +122,13 @@ def _prepared_experiment(
     return experiment, prepared, build(experiment.network, seed=args.seed)
 
 
+def _fill_defaults(args: argparse.Namespace) -> None:
+    """Give the options left unset (None, so that a preset could refuse them) their usual defaults."""
+    for key, value in args.training_defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
 def _dest(flag: str) -> str:
     return flag.lstrip("-").replace("-", "_")
 
@@ -143,9 +151,7 @@ def compare_command(args: argparse.Namespace) -> int:
             raise SettingsError("give a network file to compare, or --preset NAME (see --list-presets)")
         if args.data is None:
             raise SettingsError("say which data to train on with --data, e.g. --data mnist")
-        for key, value in args.training_defaults.items():
-            if getattr(args, key) is None:
-                setattr(args, key, value)
+        _fill_defaults(args)
         factors: dict[str, list[str]] = {}
         for factor in FACTORS:
             text = getattr(args, _dest(FACTOR_FLAGS[factor]))
@@ -206,35 +212,71 @@ def compare_command(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if pressed else EXIT_OK
 
 
+def _book_search_experiment(
+    args: argparse.Namespace, stream: TextIO
+) -> tuple[Experiment, PreparedData, Sequential]:
+    """The book's search (:data:`~dllab.experiments.presets.BOOK_SEARCH`) with its data prepared; only the data
+    folder, the epochs and the seed may change."""
+    given = [flag for name, flag in PRESET_FIXED.items() if getattr(args, name) is not None]
+    given += [flag for flag in ("--lr-range", "--wd-range") if getattr(args, _dest(flag)) is not None]
+    if args.network is not None:
+        given.insert(0, args.network)
+    if given:
+        raise SettingsError(
+            f"--book sets the network, the data, the training settings and the ranges; leave out "
+            f"{', '.join(given)} (only --data, --epochs, --trials, --seed, --rank-by, --top-k, --processes and "
+            "--out go with it)"
+        )
+    changes = {"epochs": args.epochs} if args.epochs is not None else {}
+    config = dataclasses.replace(BOOK_SEARCH.training_config(), **changes, seed=args.seed)
+    stream.write(f"{BOOK_SEARCH.describe()}\n")
+    experiment = Experiment(BOOK_SEARCH.spec(), BOOK_SEARCH.data_settings(args.data), config, args.seed)
+    experiment, prepared = prepare_data(experiment, stream)
+    return experiment, prepared, build(experiment.network, seed=args.seed)
+
+
 def search_command(args: argparse.Namespace) -> int:
     """``dllab search``: random search of learning rate and weight decay, ranked on the validation split."""
     out, err = sys.stdout, sys.stderr
-    ranges = {}
-    for name, text in (("lr", args.lr_range), ("weight_decay", args.wd_range)):
-        if text is not None:
-            ranges[name] = parse_range(text, f"{SEARCHABLE[name]} range")
-    if not ranges:
-        raise SettingsError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
     check_out_free(args.out)
-    if args.val_split <= 0:
-        raise SettingsError("a search scores its trials on a validation split; give --val-split above 0")
-    experiment, prepared, model = _prepared_experiment(args, err)
+    if args.book:
+        experiment, prepared, model = _book_search_experiment(args, err)
+        ranges, trials, rank_by = BOOK_SEARCH.ranges, args.trials or BOOK_SEARCH.trials, BOOK_SEARCH.rank_by
+    else:
+        _fill_defaults(args)
+        ranges = {}
+        for name, text in (("lr", args.lr_range), ("weight_decay", args.wd_range)):
+            if text is not None:
+                ranges[name] = parse_range(text, f"{SEARCHABLE[name]} range")
+        if not ranges:
+            raise SettingsError("say what to search with --lr-range LOW,HIGH and/or --wd-range LOW,HIGH")
+        if args.network is None:
+            raise SettingsError(
+                "give a network file to search, or --book for the book's search (figure 6-24)"
+            )
+        if args.data is None:
+            raise SettingsError("say which data to train on with --data, e.g. --data mnist")
+        if args.val_split <= 0:
+            raise SettingsError("a search scores its trials on a validation split; give --val-split above 0")
+        experiment, prepared, model = _prepared_experiment(args, err)
+        trials, rank_by = args.trials, "best"
     search = RandomSearch(
         experiment.network,
         prepared,
         experiment.training,
         ranges,
-        trials=args.trials,
+        trials=trials,
         seed=args.seed,
         data_settings=experiment.data,
         top_k=args.top_k,
+        rank_by=args.rank_by or rank_by,
         processes=args.processes,
     )
     folder = new_output_folder(args.out, model.name, kind="search")
     search.out = folder
     drawn = "; ".join(f"{SEARCHABLE[n]} {lo:g} to {hi:g}" for n, (lo, hi) in search.ranges.items())
     err.write(
-        f"searching {args.trials} trials of {model.name} on {prepared.name}, log-uniform {drawn} (seed "
+        f"searching {trials} trials of {model.name} on {prepared.name}, log-uniform {drawn} (seed "
         f"{args.seed}); training on {len(prepared.x_train):,} samples, scored on {len(prepared.x_val):,} "
         f"validation samples; the test set is not used\n"
     )
@@ -243,7 +285,7 @@ def search_command(args: argparse.Namespace) -> int:
             if isinstance(event.event, Finished | Stopped | Diverged):
                 r = search.results[event.trial]
                 err.write(
-                    f"trial {event.trial + 1}/{args.trials}  {describe_params(event.params)}  best val acc "
+                    f"trial {event.trial + 1}/{trials}  {describe_params(event.params)}  best val acc "
                     f"{format_metric(r.best_val_accuracy)}  {r.status}\n"
                 )
                 err.flush()
@@ -265,7 +307,13 @@ def search_command(args: argparse.Namespace) -> int:
         )
     print_table(rows, 0, out)
     best = ranked[0]
-    if math.isfinite(best.best_val_accuracy):
+    if search.rank_by == "last" and math.isfinite(best.final_val_accuracy):
+        print(
+            f"best: trial {best.index + 1}, {describe_params(best.settings)}, validation accuracy "
+            f"{format_metric(best.final_val_accuracy)} after the last epoch",
+            file=out,
+        )
+    elif math.isfinite(best.best_val_accuracy):
         print(
             f"best: trial {best.index + 1}, {describe_params(best.settings)}, validation accuracy "
             f"{format_metric(best.best_val_accuracy)} at epoch {best_epoch(best)}",

@@ -56,6 +56,7 @@ from dllab.errors import DllabError, error_line
 from dllab.experiments.parallel_runs import RunProcessError
 from dllab.experiments.precision import BATCH_SIZE
 from dllab.experiments.presets import PRESETS
+from dllab.experiments.search import RANK_BY
 from dllab.option_strings import parse_augment, parse_named_options
 from dllab.precision import PRECISIONS
 
@@ -339,7 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
         "log-uniformly from the given ranges, score every trial on the validation split (never the test "
         "set) and rank them. Writes search.csv, search_epochs.csv and search.png.",
     )
-    p.add_argument("network", metavar="NETWORK.json", help="the network file")
+    p.add_argument("network", metavar="NETWORK.json", nargs="?", help="the network file (not with --book)")
+    p.add_argument(
+        "--book",
+        action="store_true",
+        help="the book's search of figure 6-24: its network, MNIST data, training, ranges and 100 trials "
+        "ranked by the last epoch",
+    )
     r = p.add_argument_group("search")
     r.add_argument("--trials", type=int, default=20, metavar="N", help="number of trials (default: 20)")
     r.add_argument("--lr-range", metavar="LOW,HIGH", help="learning rates to draw from, e.g. 1e-6,1e-2")
@@ -347,12 +354,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--top-k", type=int, default=5, metavar="K", help="best trials drawn in the figure (default: 5)"
     )
-    _add_training_args(p)
+    r.add_argument(
+        "--rank-by",
+        choices=tuple(RANK_BY),
+        help="rank the trials by their best epoch's validation accuracy (the default) or the last epoch's, "
+        "as the book does (the default with --book)",
+    )
+    _add_training_args(p, data_required=False)
     _add_processes_arg(p, "trials")
     p.add_argument(
         "--out", metavar="FOLDER", help="the output folder (default: a new folder under the runs folder)"
     )
-    p.set_defaults(handler=search_command)
+    unset = (*PRESET_FIXED, "epochs", "trials")
+    defaults = {name: p.get_default(name) for name in unset}
+    p.set_defaults(**dict.fromkeys(unset), handler=search_command, training_defaults=defaults)
     return parser
 
 

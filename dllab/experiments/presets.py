@@ -1,7 +1,8 @@
-"""The book's comparisons (chapter 6) as data: network, data, training settings and what varies.
+"""The book's chapter 6 experiments as data: network, data, training settings and what varies.
 
-:data:`PRESETS` holds the optimizers, initializers, batchnorm, weight_decay and dropout comparisons;
-:func:`comparison_from_preset` turns one into a ready :class:`~dllab.experiments.compare.Comparison` on MNIST.
+:data:`PRESETS` holds the optimizers, initializers, batchnorm, weight_decay, dropout and dropout_scaling
+comparisons; :func:`comparison_from_preset` turns one into a ready
+:class:`~dllab.experiments.compare.Comparison` on MNIST. :data:`BOOK_SEARCH` is the random search of figure 6-24.
 
 >>> comparison = comparison_from_preset("weight_decay", data_dir="data/mnist")   # doctest: +SKIP
 >>> for tagged in comparison.run():                                             # doctest: +SKIP
@@ -22,6 +23,7 @@ from dllab.data import Dataset
 from dllab.data.download import ProgressCallback
 from dllab.errors import SettingsError, quote
 from dllab.experiments.compare import Comparison
+from dllab.experiments.search import BOOK_RANGES
 from dllab.experiments.variants import with_dropout
 from dllab.runs import DataSettings
 from dllab.spec import read_spec
@@ -51,35 +53,27 @@ def book_mlp(hidden_layers: int, *, name: str = "MultiLayerNet", units: int = 10
     }
 
 
-@dataclass(frozen=True)
-class ComparisonPreset:
-    """One of the book's comparisons as data: network, data, training settings and what varies.
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    """One of the book's experiments on MNIST as data: network, data and training settings.
 
     Attributes
     ----------
     name : str
-        The key in :data:`PRESETS` (``dllab compare --preset NAME``).
+        The key that names it (``dllab compare --preset NAME``).
     title, figure : str
         A short title and the book's figure numbers.
     description : str
-        What the comparison shows and what to look for.
+        What the experiment shows and what to look for.
     network : dict
-        The base network spec.
+        The network spec.
     data : dict
         :class:`~dllab.runs.DataSettings` options besides the data set (always MNIST).
     config : dict
         :class:`~dllab.trainer.TrainingConfig` options.
-    factors : dict
-        One or two of :data:`~dllab.experiments.variants.FACTORS` with their values (see
-        :func:`~dllab.experiments.variants.make_variants`).
-    test_curve : bool
-        Measure the test set after every epoch for display (the overfitting figures).
     book : dict
         What the book's own run changes, where the default is shorter: ``TrainingConfig`` options, and
-        ``"factors"`` for a bigger grid. Empty when the default is the book's run.
-    inserted : dict
-        Options of the BatchNorm and Dropout layers the factors insert, by layer type: the book's values
-        where they differ from the lab's defaults (BatchNorm's eps 1e-6, the book's dropout scaling).
+        ``"factors"`` for a bigger grid of a comparison. Empty when the default is the book's run.
     """
 
     name: str
@@ -89,13 +83,10 @@ class ComparisonPreset:
     network: dict[str, Any]
     data: dict[str, Any]
     config: dict[str, Any]
-    factors: dict[str, tuple[Any, ...]]
-    test_curve: bool = False
     book: dict[str, Any] = field(default_factory=dict)
-    inserted: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def spec(self) -> dict[str, Any]:
-        """A copy of the base network spec."""
+        """A copy of the network spec."""
         return read_spec(self.network)
 
     def data_settings(
@@ -117,7 +108,7 @@ class ComparisonPreset:
         return DataSettings(dataset="mnist" if data_dir is None else str(data_dir), **options)
 
     def training_config(self, *, quick: bool = False, book: bool = False) -> TrainingConfig:
-        """The base training config: the default run, the book's full run (``book``) or a few steps (``quick``)."""
+        """The training config: the default run, the book's full run (``book``) or a few steps (``quick``)."""
         _check_scale(quick, book)
         options = dict(self.config)
         if book:
@@ -131,14 +122,45 @@ class ComparisonPreset:
             )
         return config
 
+    def describe(self) -> str:
+        """Title, figure and description as a few lines of text."""
+        return f"{self.title} ({self.figure})\n{self.description}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComparisonPreset(Preset):
+    """One of the book's comparisons: a :class:`Preset` and what varies.
+
+    Attributes
+    ----------
+    factors : dict
+        One or two of :data:`~dllab.experiments.variants.FACTORS` with their values (see
+        :func:`~dllab.experiments.variants.make_variants`).
+    test_curve : bool
+        Measure the test set after every epoch for display (the overfitting figures).
+    inserted : dict
+        Options of the BatchNorm and Dropout layers the factors insert, by layer type: the book's values
+        where they differ from the lab's defaults (BatchNorm's eps 1e-6, the book's dropout scaling).
+    """
+
+    factors: dict[str, tuple[Any, ...]]
+    test_curve: bool = False
+    inserted: dict[str, dict[str, Any]] = field(default_factory=dict)
+
     def comparison_factors(self, *, book: bool = False) -> dict[str, list[Any]]:
         """The settings to compare: the default values, or the book's full grid (``book``)."""
         factors = self.book.get("factors", self.factors) if book else self.factors
         return {name: list(values) for name, values in factors.items()}
 
-    def describe(self) -> str:
-        """Title, figure and description as a few lines of text."""
-        return f"{self.title} ({self.figure})\n{self.description}"
+
+@dataclass(frozen=True, kw_only=True)
+class SearchPreset(Preset):
+    """The book's hyperparameter search: a :class:`Preset`, the ranges drawn log-uniformly, the number of
+    trials and what ranks them (:class:`~dllab.experiments.search.RandomSearch`)."""
+
+    ranges: dict[str, tuple[float, float]]
+    trials: int
+    rank_by: str
 
 
 def _check_scale(quick: bool, book: bool) -> None:
@@ -279,6 +301,28 @@ PRESETS: dict[str, ComparisonPreset] = {
         ),
     )
 }
+
+
+#: The book's random search of learning rate and weight decay (section 6.5, figure 6-24): the six-layer
+#: network on 500 MNIST samples, 20 % of them held out to score the trials, 50 epochs of SGD, 100 trials
+#: ranked by the last epoch's validation accuracy as the book's ``hyperparameter_optimization.py`` does.
+BOOK_SEARCH = SearchPreset(
+    name="book_search",
+    title="Hyperparameter search on a log scale",
+    figure="figure 6-24",
+    description=(
+        "784-100x6-10 ReLU on 500 MNIST samples (400 train, 100 validation), SGD with batch 100 for 50 "
+        "epochs; each of 100 trials draws a learning rate 10^U(-6, -2) and a weight decay 10^U(-8, -4) and "
+        "is ranked by its validation accuracy after the last epoch. The good trials gather at learning "
+        "rates of 0.001 to 0.01; the test set is never used."
+    ),
+    network=book_mlp(6),
+    data={"subset": 500, "val_fraction": 0.2, "normalization": "scale"},
+    config={"optimizer": "sgd", "batch_size": 100, "epochs": 50},
+    ranges=dict(BOOK_RANGES),
+    trials=100,
+    rank_by="last",
+)
 
 
 def get_preset(name: str) -> ComparisonPreset:

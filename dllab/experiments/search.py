@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dllab.data import PreparedData
-from dllab.errors import SettingsError
+from dllab.errors import SettingsError, quote
 from dllab.experiments.compare import Comparison, VariantResult, write_epochs_csv
 from dllab.experiments.plotting import (
     COLORS,
@@ -61,6 +61,9 @@ SEARCHABLE: dict[str, str] = {"lr": "learning rate", "weight_decay": "weight dec
 #: The book's ranges (figure 6-24).
 BOOK_RANGES: dict[str, tuple[float, float]] = {"lr": (1e-6, 1e-2), "weight_decay": (1e-8, 1e-4)}
 _SHORT = {"lr": "lr", "weight_decay": "wd"}
+#: How trials can be ranked: by the best validation accuracy of any epoch, or by the last epoch's, as the
+#: book does (``ch06/hyperparameter_optimization.py`` sorts by ``val_acc_list[-1]``).
+RANK_BY: dict[str, str] = {"best": "best validation accuracy", "last": "last epoch's validation accuracy"}
 SEARCH_FORMAT = "dllab.experiments.search/1"
 
 
@@ -144,6 +147,19 @@ def sample_log_uniform(
     ]
 
 
+def check_rank_by(rank_by: Any) -> str:
+    """``"best"`` or ``"last"`` (:data:`RANK_BY`); SettingsError otherwise."""
+    if rank_by not in RANK_BY:
+        raise SettingsError(f"trials are ranked by {' or '.join(RANK_BY)} epoch, got {quote(rank_by)}")
+    return rank_by
+
+
+def trial_score(result: VariantResult, rank_by: str = "best") -> float:
+    """What ranks a trial: its best validation accuracy (``"best"``) or its last epoch's (``"last"``); NaN
+    when it has none."""
+    return result.best_val_accuracy if rank_by == "best" else result.final_val_accuracy
+
+
 def describe_params(params: Mapping[str, float]) -> str:
     """A short label such as ``"lr 1.23e-03, wd 4.56e-07"``."""
     return ", ".join(f"{_SHORT.get(name, name)} {value:.2e}" for name, value in params.items())
@@ -191,6 +207,9 @@ class RandomSearch:
         How the data was made, written to ``search.json``.
     top_k
         How many of the best trials the figure draws curves of.
+    rank_by
+        ``"best"`` (the default) ranks the trials by their best validation accuracy of any epoch;
+        ``"last"`` by the last epoch's, as the book does.
     processes
         How many trials train at once, each in a worker process (see :class:`~dllab.experiments.compare.Comparison`).
 
@@ -213,6 +232,7 @@ class RandomSearch:
         out: str | os.PathLike[str] | None = None,
         data_settings: DataSettings | None = None,
         top_k: int = 5,
+        rank_by: str = "best",
         processes: int = 1,
     ) -> None:
         if not len(data.x_val):
@@ -223,6 +243,7 @@ class RandomSearch:
         if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
             raise SettingsError(f"top_k must be a whole number of at least 1, got {top_k!r}")
         self.ranges = check_ranges(ranges)
+        self.rank_by = check_rank_by(rank_by)
         #: The hyperparameters of every trial, in trial order.
         self.trial_params = sample_log_uniform(self.ranges, trials, seed)
         self.spec = read_spec(spec)
@@ -249,11 +270,12 @@ class RandomSearch:
         return self.comparison.results
 
     def ranking(self) -> list[VariantResult]:
-        """The trials by best validation accuracy, best first (trials without one last, in trial order)."""
+        """The trials by their score (:func:`trial_score`), best first (trials without one last, in trial
+        order)."""
 
         def key(result: VariantResult) -> tuple[bool, float, int]:
-            best = result.best_val_accuracy
-            return (not math.isfinite(best), -best if math.isfinite(best) else 0.0, result.index)
+            score = trial_score(result, self.rank_by)
+            return (not math.isfinite(score), -score if math.isfinite(score) else 0.0, result.index)
 
         return sorted(self.results, key=key)
 
@@ -302,7 +324,7 @@ class RandomSearch:
             writer.writerow(header)
             writer.writerows(rows)
         write_epochs_csv(epochs_path, self.results, key=("trial", lambda r: r.index + 1))
-        write_figure(png_path, render_search(ranked, self.ranges, top_k=self.top_k))
+        write_figure(png_path, render_search(ranked, self.ranges, top_k=self.top_k, rank_by=self.rank_by))
         record = {
             "format": SEARCH_FORMAT,
             "network": self.spec,
@@ -311,6 +333,7 @@ class RandomSearch:
             "ranges": {name: list(bounds) for name, bounds in self.ranges.items()},
             "trials": len(self.trial_params),
             "seed": self.seed,
+            "rank_by": self.rank_by,
         }
         json_path.write_text(json.dumps(record, default=json_default, indent=1) + "\n", encoding="utf-8")
         return {"csv": csv_path, "epochs_csv": epochs_path, "png": png_path, "json": json_path}
@@ -359,15 +382,16 @@ def render_search(
     ranges: Mapping[str, tuple[float, float]],
     *,
     top_k: int = 5,
+    rank_by: str = "best",
     width: float = 14.0,
     height: float = 4.8,
 ) -> Figure:
     """Draw a search's results.
 
-    One panel per hyperparameter shows every trial's best validation accuracy against the value it drew, on
-    a log axis; the best ``top_k`` trials are coloured, the others grey, and trials without a validation
+    One panel per hyperparameter shows every trial's score (:func:`trial_score`: its best or its last
+    validation accuracy) against the value it drew, on a log axis; the best ``top_k`` trials are coloured, the others grey, and trials without a validation
     accuracy (diverged or not run) are crosses at the bottom. The last, wider panel shows the validation
-    accuracy per epoch of the best ``top_k``. A legend below names them: rank, best validation accuracy,
+    accuracy per epoch of the best ``top_k``. A legend below names them: rank, score,
     trial number and hyperparameters.
 
     Parameters
@@ -378,6 +402,8 @@ def render_search(
         The searched ranges, which set the log axes.
     top_k
         How many of the best trials are highlighted.
+    rank_by
+        What ranked them: ``"best"`` or ``"last"`` (:data:`RANK_BY`).
     width, height
         Size in inches (100 pixels each) without the legend, which adds a row per few entries.
 
@@ -391,12 +417,12 @@ def render_search(
 
     best = list(ranked[:top_k])
     colour = {r.index: COLORS[k % len(COLORS)] for k, r in enumerate(best)}
-    scores = np.array([r.best_val_accuracy for r in ranked], dtype=np.float64)
+    scores = np.array([trial_score(r, rank_by) for r in ranked], dtype=np.float64)
     curves = [np.array([e.val_accuracy for e in r.epochs], dtype=np.float64) for r in best]
     acc_range = accuracy_range(np.concatenate([scores, *curves]))
-    unscored = [r for r in ranked if not math.isfinite(r.best_val_accuracy)]
+    unscored = [r for r in ranked if not math.isfinite(trial_score(r, rank_by))]
     labels = [
-        f"{k + 1}. {_score_text(r.best_val_accuracy)}, trial {r.index + 1}: {describe_params(r.settings)}"
+        f"{k + 1}. {_score_text(trial_score(r, rank_by))}, trial {r.index + 1}: {describe_params(r.settings)}"
         for k, r in enumerate(best)
     ]
     handles = [Line2D([], [], color=colour[r.index], marker="o", markersize=5) for r in best]
@@ -419,9 +445,9 @@ def render_search(
                 ylim=padded(*acc_range),
                 xlabel=f"{SEARCHABLE[name]} (log)",
             )
-            axes.set_title(f"best validation accuracy by {SEARCHABLE[name]}")
+            axes.set_title(f"{RANK_BY[rank_by]} by {SEARCHABLE[name]}")
             for r in reversed(ranked):  # the best drawn last, on top
-                x, y = r.settings[name], r.best_val_accuracy
+                x, y = r.settings[name], trial_score(r, rank_by)
                 color, chosen = colour.get(r.index, GREY), r.index in colour
                 if math.isfinite(y):
                     axes.plot(

@@ -189,6 +189,25 @@ def test_search_ranks_trials_and_writes_its_files(tmp_path: Path) -> None:
     assert first == second
 
 
+def test_the_books_search_takes_its_settings_from_the_book(tmp_path: Path, mnist_dir: Path) -> None:
+    out_dir = tmp_path / "book"
+    code, out, err = _run(
+        "search", "--book", "--data", str(mnist_dir), "--trials", "2", "--epochs", "1", "--out", str(out_dir)
+    )
+    assert code == 0, err
+    assert "Hyperparameter search on a log scale (figure 6-24)" in err
+    assert "searching 2 trials of MultiLayerNet on" in err
+    assert "log-uniform learning rate 1e-06 to 0.01; weight decay 1e-08 to 0.0001" in err
+    assert "training on 400 samples, scored on 100 validation samples" in err
+    assert "after the last epoch" in out
+    record = json.loads((out_dir / "search.json").read_text(encoding="utf-8"))
+    assert record["rank_by"] == "last" and record["config"]["optimizer"] == "sgd"
+    assert len(record["network"]["layers"]) == 13  # six hidden Dense + ReLU pairs and the output layer
+    code, _, err = _run("search", "--book", SPIRAL, "--lr-range", "1e-3,1", "--optimizer", "adam")
+    assert code == 2
+    assert f"leave out {SPIRAL}, --optimizer, --lr-range (only --data" in err
+
+
 def test_divergence_prints_the_message_and_exits_1(tmp_path: Path) -> None:
     code, out, err = _run("train", SPIRAL, "--data", "spiral", "--lr", "1e12", "--out", str(tmp_path / "r"))
     assert code == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from dllab.experiments.search import (
     parse_range,
     render_search,
     sample_log_uniform,
+    trial_score,
     without_test,
 )
 from dllab.runs import DataSettings
@@ -153,6 +155,19 @@ def test_a_search_yields_tagged_events_and_ranks_by_validation_accuracy(spiral, 
     assert labels[0].startswith(f"1. {scores[0]:.3f}, trial {ranked[0].index + 1}: lr ")
     assert len(labels) == 3 and labels[2] == "other trials"
     assert '"ranges"' in search.outputs["json"].read_text(encoding="utf-8")
+
+
+def test_ranked_by_the_last_epoch_as_the_book_does(spiral, tmp_path: Path) -> None:
+    search = RandomSearch(SPIRAL, spiral, CONFIG, RANGES, trials=5, seed=3, out=tmp_path, rank_by="last")
+    _, ranked = _run(search)
+    last = [r.final_val_accuracy for r in ranked]
+    assert last == sorted(last, reverse=True)
+    assert [trial_score(r, "last") for r in ranked] == last
+    assert json.loads(search.outputs["json"].read_text(encoding="utf-8"))["rank_by"] == "last"
+    figure = render_search(ranked, search.ranges, rank_by="last")
+    assert figure.axes[0].get_title("left") == "last epoch's validation accuracy by learning rate"
+    with pytest.raises(ValueError, match="ranked by best or last epoch, got 'middle'"):
+        RandomSearch(SPIRAL, spiral, CONFIG, RANGES, rank_by="middle")
 
 
 def test_the_same_seed_reproduces_a_search_and_the_test_set_changes_nothing(spiral) -> None:
