@@ -168,11 +168,13 @@ class SearchPlanned:
     ranges: dict[str, tuple[float, float]]
     top_k: int
     data: str
+    rank_by: str = "best"
 
 
 @dataclass(frozen=True)
 class SearchRanked:
-    """The trials by best validation accuracy after a trial ended (indices, best first)."""
+    """The trials by their score (best or last validation accuracy) after a trial ended (indices, best
+    first)."""
 
     order: tuple[int, ...]
 
@@ -376,7 +378,7 @@ class SearchJob(ExperimentJob):
         The design, captured on the GUI thread.
     ranges
         ``{name: (low, high)}`` for ``"lr"`` and ``"weight_decay"``.
-    trials, seed, top_k, processes
+    trials, seed, top_k, rank_by, processes
         As for :class:`~dllab.experiments.search.RandomSearch`.
     changes
         :class:`~dllab.trainer.TrainingConfig` options replacing the design's (epochs).
@@ -390,6 +392,7 @@ class SearchJob(ExperimentJob):
         trials: int,
         seed: int,
         top_k: int,
+        rank_by: str = "best",
         processes: int = 1,
         changes: Mapping[str, Any] | None = None,
     ) -> None:
@@ -403,6 +406,7 @@ class SearchJob(ExperimentJob):
         self.request = request
         self.ranges = dict(ranges)
         self.trials, self.seed, self.top_k, self.processes = trials, seed, top_k, processes
+        self.rank_by = rank_by
         self.config = dataclasses.replace(request.config, **{**LIGHT_STATISTICS, **(changes or {})})
         self.search: RandomSearch | None = None
 
@@ -418,6 +422,7 @@ class SearchJob(ExperimentJob):
             seed=self.seed,
             data_settings=self.request.data_settings,
             top_k=self.top_k,
+            rank_by=self.rank_by,
             processes=self.processes,
         )
         self.search = search
@@ -428,6 +433,7 @@ class SearchJob(ExperimentJob):
             ranges=dict(search.ranges),
             top_k=search.top_k,
             data=data_summary(prepared),
+            rank_by=search.rank_by,
         )
         for item in search.run():
             yield item

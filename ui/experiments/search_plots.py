@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QTableWidgetItem, QWidget
 
 from dllab.experiments.compare import VariantResult
 from dllab.experiments.plotting import accuracy_range
-from dllab.experiments.search import SEARCHABLE, best_epoch, describe_params
+from dllab.experiments.search import RANK_BY, SEARCHABLE, best_epoch, describe_params, trial_score
 from ui.common import theme
 from ui.common.view import TrainingView, series_color, style_plot
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap
@@ -115,16 +115,24 @@ class SearchPlots:
                 plot.setXRange(math.log10(low) - pad, math.log10(high) + pad, padding=0)
 
     def redraw(
-        self, ranked: Sequence[VariantResult], running: VariantResult | None, searched: Sequence[str]
+        self,
+        ranked: Sequence[VariantResult],
+        running: VariantResult | None,
+        searched: Sequence[str],
+        rank_by: str = "best",
     ) -> None:
-        """Draw the trials that have a validation accuracy (``ranked``, best first) and the running one."""
+        """Draw the trials that have a score (``ranked``, best first, by ``rank_by``) and the running one."""
         best = list(ranked[: len(self.best_curves)])
         colors = {r.index: series_color(k) for k, r in enumerate(best)}
         other = QColor(OTHER_COLOR)
-        low, high = accuracy_range(np.array([r.best_val_accuracy for r in ranked], dtype=np.float64))
+        low, high = accuracy_range(np.array([trial_score(r, rank_by) for r in ranked], dtype=np.float64))
         # Scatter: the best drawn last, on top; the running trial hollow.
         shown = [*reversed(ranked)]
-        if running is not None and running.index not in colors and math.isfinite(running.best_val_accuracy):
+        if (
+            running is not None
+            and running.index not in colors
+            and math.isfinite(trial_score(running, rank_by))
+        ):
             shown.append(running)
         for name, item in self.scatter_items.items():
             if name not in searched:
@@ -138,18 +146,18 @@ class SearchPlots:
             ]
             item.setData(
                 [r.settings[name] for r in shown],
-                [r.best_val_accuracy * 100 for r in shown],
+                [trial_score(r, rank_by) * 100 for r in shown],
                 symbolBrush=brushes,
                 symbolPen=[pg.mkPen(colors.get(r.index, other).darker(130), width=1.2) for r in shown],
                 symbolSize=[11 if r.index in colors else 8 for r in shown],
             )
             self.scatter_plots[name].setYRange(low * 100, high * 100, padding=0.04)
         self.scatter_title.setText(
-            f"Every trial's best validation accuracy against the values it drew; the best {len(best)} in colour",
+            f"Every trial's {RANK_BY[rank_by]} against the values it drew; the best {len(best)} in colour",
             color=theme.colors().text.name(),
             size="9.5pt",
         )
-        self._draw_curves(best, colors, running)
+        self._draw_curves(best, colors, running, rank_by)
         self.curves_plot.setYRange(low * 100, high * 100, padding=0.02)
 
     def _set_legend_entry(self, index: int, text: str) -> None:
@@ -158,7 +166,11 @@ class SearchPlots:
         label.setText(text)
 
     def _draw_curves(
-        self, best: list[VariantResult], colors: dict[int, QColor], running: VariantResult | None
+        self,
+        best: list[VariantResult],
+        colors: dict[int, QColor],
+        running: VariantResult | None,
+        rank_by: str,
     ) -> None:
         for k, (val_curve, train_curve) in enumerate(self.best_curves):
             if k >= len(best):
@@ -187,7 +199,7 @@ class SearchPlots:
             )
             self._set_legend_entry(
                 k,
-                f"{k + 1}. {r.best_val_accuracy * 100:.1f} %<br>&nbsp;&nbsp;&nbsp;{describe_params(r.settings)}",
+                f"{k + 1}. {trial_score(r, rank_by) * 100:.1f} %<br>&nbsp;&nbsp;&nbsp;{describe_params(r.settings)}",
             )
         shown_running = running is not None and running.index not in colors and bool(running.epochs)
         if running is not None and shown_running:

@@ -23,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -38,6 +39,7 @@ from dllab.experiments.search import (
     check_ranges,
     describe_params,
     ranking_table,
+    trial_score,
 )
 from dllab.trainer import RunStarted
 from ui.common.widgets import hint_label
@@ -120,6 +122,14 @@ class SearchView(ExperimentView):
         self.top_spin = spin_box(1, 20, 5, "How many of the best trials get colours and curves.", body)
         self.top_spin.valueChanged.connect(self._on_top_spin_value_changed)
         form.addRow("Best shown", self.top_spin)
+        self.rank_combo = QComboBox(body)
+        self.rank_combo.addItem("Best epoch", "best")
+        self.rank_combo.addItem("Last epoch (the book's)", "last")
+        self.rank_combo.setToolTip(
+            "What ranks a trial: its best validation accuracy of any epoch, or the last epoch's, as the book "
+            "ranks them."
+        )
+        form.addRow("Rank by", self.rank_combo)
         self.processes_spin = processes_spin_box("trials", body)
         form.addRow("Processes", self.processes_spin)
         self.finish_sidebar()
@@ -178,6 +188,7 @@ class SearchView(ExperimentView):
             trials=self.trials_spin.value(),
             seed=self.seed_spin.value(),
             top_k=self.top_spin.value(),
+            rank_by=self.rank_combo.currentData(),
             processes=self.processes_spin.value(),
             changes={"epochs": self.epochs_spin.value()},
         )
@@ -292,10 +303,18 @@ class SearchView(ExperimentView):
         self.set_progress(share_done(self.results, self._total_steps), text)
 
     def ranked(self) -> list[VariantResult]:
-        """The trials that have a validation accuracy, best first (the engine's ranking)."""
+        """The trials that have a score, best first (the engine's ranking)."""
         by_index = {r.index: r for r in self.results}
         order = self.order or [r.index for r in self.results]
-        return [by_index[i] for i in order if i in by_index and math.isfinite(by_index[i].best_val_accuracy)]
+        rank_by = self.rank_by
+        return [
+            by_index[i] for i in order if i in by_index and math.isfinite(trial_score(by_index[i], rank_by))
+        ]
+
+    @property
+    def rank_by(self) -> str:
+        """What ranks the trials of the search shown: ``"best"`` or ``"last"``."""
+        return self.plan.rank_by if self.plan is not None else self.rank_combo.currentData()
 
     def end_job(self, status: str) -> None:
         self._enable_range_editors()
@@ -314,7 +333,8 @@ class SearchView(ExperimentView):
         ranked = self.ranked()
         training = self.training()
         running = training[-1] if training else None  # the newest, as a hollow dot and a dashed curve
-        self.plots.redraw(ranked, running, list(self.plan.ranges) if self.plan is not None else [])
+        searched = list(self.plan.ranges) if self.plan is not None else []
+        self.plots.redraw(ranked, running, searched, self.rank_by)
         self.table.show_trials(ranked, self.results, self.top_spin.value())
 
     def restyle(self) -> None:

@@ -91,6 +91,21 @@ def test_the_scatter_shows_every_trial_on_log_axes(qtbot, view) -> None:
     assert view.table.item(0, 1).text() == str(ranked[0].index + 1)
 
 
+def test_trials_can_be_ranked_by_the_last_epoch_as_the_book_does(qtbot, view) -> None:
+    view.epochs_spin.setValue(3)
+    view.rank_combo.setCurrentIndex(view.rank_combo.findData("last"))
+    assert run(qtbot, view) == "finished"
+
+    ranked = view.ranked()
+    last = [r.final_val_accuracy for r in ranked]
+    assert last == sorted(last, reverse=True) and len(ranked) == 4
+    _, ys = view.plots.scatter_items["lr"].getData()
+    np.testing.assert_allclose(sorted(ys), sorted(a * 100 for a in last))
+    legend = [label.text for _, label in view.plots.curves_legend.items if label.text]
+    assert legend[0].startswith(f"1. {ranked[0].final_val_accuracy * 100:.1f} %")
+    assert "last epoch's validation accuracy" in view.plots.scatter_title.text
+
+
 def test_stop_ends_the_search_before_the_next_mini_batch(qtbot, view) -> None:
     view.trials_spin.setValue(6)
     view.epochs_spin.setValue(500)
