@@ -33,9 +33,9 @@ from dllab.spec import build_layers
 PRECISIONS = ("float64", "float32", "float16")
 #: How float16 is computed, in one sentence (for tables and views).
 FLOAT16_METHOD = (
-    "float16 here: weights and activations stored in float16, each layer computed in float32 from them and its "
-    "output rounded to float16 (float16 products summed in float32, as GPU tensor cores do; numpy has no fast "
-    "float16 matrix product)"
+    "float16 is computed here with weights and activations stored in float16, each layer computing in float32 "
+    "from them and rounding its output to float16 (float16 products summed in float32, as GPU tensor cores do; "
+    "numpy has no fast float16 matrix product)"
 )
 
 

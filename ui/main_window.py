@@ -53,6 +53,7 @@ from ui.design.network_panel import NetworkPanel
 from ui.design.palette import LayerPalette
 from ui.experiments.compare_view import CompareView
 from ui.experiments.distributions_view import DistributionsView
+from ui.experiments.precision_view import PrecisionView
 from ui.experiments.search_view import SearchView
 from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
@@ -349,10 +350,12 @@ class MainWindow(QMainWindow):
         self.compare_view = CompareView(self.state, parent=self.views)
         self.search_view = SearchView(self.state, self.views)
         self.distributions_view = DistributionsView(parent=self.views)
-        for view in (self.compare_view, self.search_view, self.distributions_view):
+        self.precision_view = PrecisionView(self.state, self.views)
+        for view in (self.compare_view, self.search_view, self.distributions_view, self.precision_view):
             self._add_training_view(view)
         self.window_closing.connect(self.compare_view.shutdown)
         self.window_closing.connect(self.search_view.shutdown)
+        self.window_closing.connect(self.precision_view.shutdown)
         self.setCentralWidget(self.views)
 
     def add_view(self, widget: QWidget, title: str, icon: QIcon | None = None, tip: str = "") -> int:

@@ -87,30 +87,24 @@ class PrecisionProgress:
     total: int
 
 
-def _activation_bytes(model: PrecisionModel, x: np.ndarray) -> int:
-    """The largest input plus output of one layer for ``x``, as stored between layers."""
-    largest = 0
-    previous = model._stored(model._as_input(x)).nbytes
-    for out in model.layer_outputs(x):
-        largest = max(largest, previous + out.nbytes)
-        previous = out.nbytes
-    return largest
-
-
-def _peak_bytes(model: PrecisionModel, x: np.ndarray) -> int:
-    """The most memory numpy allocated (beyond what was held before) while ``model`` computed ``x``."""
+def _memory(model: PrecisionModel, x: np.ndarray) -> tuple[int, int]:
+    """For one forward pass of ``x``: the largest input plus output of one layer as stored between layers, and
+    the most memory numpy allocated (beyond what was held before, :mod:`tracemalloc`)."""
     started = not tracemalloc.is_tracing()
     if started:
         tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         before, _ = tracemalloc.get_traced_memory()
-        model.forward(x)
+        largest, previous = 0, x.size * model.storage_dtype.itemsize  # the input, as stored
+        for out in model.layer_outputs(x):
+            largest = max(largest, previous + out.nbytes)
+            previous = out.nbytes
         _, peak = tracemalloc.get_traced_memory()
     finally:
         if started:
             tracemalloc.stop()
-    return max(peak - before, 0)
+    return largest, max(peak - before, 0)
 
 
 def precision_steps(
@@ -178,7 +172,7 @@ def _steps(
             outputs = copy.loss.output(out)
         predicted = predicted_classes(outputs)
         reference = predicted if reference is None else reference
-        first = x[:batch_size]
+        activation_bytes, peak_bytes = _memory(copy, x[:batch_size])
         yield PrecisionResult(
             precision=name,
             accuracy=accuracy(outputs, y) if copy.loss.name != "mse" else float("nan"),
@@ -187,8 +181,8 @@ def _steps(
             samples=len(x),
             seconds=seconds,
             parameter_bytes=copy.parameter_bytes,
-            activation_bytes=_activation_bytes(copy, first),
-            peak_bytes=_peak_bytes(copy, first),
+            activation_bytes=activation_bytes,
+            peak_bytes=peak_bytes,
             batch_size=min(batch_size, len(x)),
         )
 
@@ -211,9 +205,9 @@ def compare_precisions(
 
 #: What the columns of :func:`precision_rows` mean.
 PRECISION_COLUMNS = (
-    "changed: predictions that differ from the first precision's; time: the forward passes over all samples; "
-    "parameters: the weights as stored; activations: the largest input plus output of a layer as stored, for "
-    "one batch; peak: the most memory numpy allocated during one batch's forward pass."
+    "Changed: predictions that differ from the first precision's. Time: the forward passes over all samples. "
+    "Parameters: the weights as stored. Activations: the largest input plus output of a layer as stored, for one "
+    "batch. Peak: the most memory numpy allocated during one batch's forward pass."
 )
 
 

@@ -288,6 +288,14 @@ class ResultsTable(QTableWidget):
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
+    def fit_rows(self) -> None:
+        """Grow no taller than the header and the rows (one row's height when empty): no blank space below."""
+        rows = (
+            sum(self.rowHeight(r) for r in range(self.rowCount()))
+            or self.verticalHeader().defaultSectionSize()
+        )
+        self.setMaximumHeight(self.horizontalHeader().height() + rows + 2 * self.frameWidth() + 2)
+
 
 def tool_button(text: str, parent: QWidget, icon: QIcon | None = None) -> QToolButton:
     """A toolbar-style button with text (and an icon beside it, when given)."""

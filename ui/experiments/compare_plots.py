@@ -332,8 +332,4 @@ class ComparisonTable(ResultsTable):
                     item.setForeground(colors.text)
                 if column == 1:
                     item.setToolTip(result.reason)
-        rows = (
-            sum(self.rowHeight(r) for r in range(self.rowCount()))
-            or self.verticalHeader().defaultSectionSize()
-        )
-        self.setMaximumHeight(self.horizontalHeader().height() + rows + 2 * self.frameWidth() + 2)
+        self.fit_rows()

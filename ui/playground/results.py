@@ -69,11 +69,7 @@ class RunsTable(ResultsTable):
                 elif status == "Converged":
                     item.setForeground(colors.success)
                 self.setItem(row, column, item)
-        rows = (
-            sum(self.rowHeight(r) for r in range(self.rowCount()))
-            or self.verticalHeader().defaultSectionSize()
-        )
-        self.setMaximumHeight(self.horizontalHeader().height() + rows + 2 * self.frameWidth() + 2)
+        self.fit_rows()
 
     def restyle(self) -> None:
         """Redraw the colours (swatches, status) for the current palette."""

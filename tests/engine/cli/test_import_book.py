@@ -71,7 +71,10 @@ def test_the_imported_model_evaluates_to_the_books_accuracy(
     assert "accuracy 0.9352 (9,352 of 10,000 correct)" in out
     code, out, err = _run("evaluate", out_file, "--data", str(mnist_dir), "--dtype", "float16")
     assert code == 0, err
-    assert "in float16;" in out and "float16 here: weights and activations stored in float16" in out
+    assert (
+        "in float16;" in out
+        and "float16 is computed here with weights and activations stored in float16" in out
+    )
     assert "accuracy 0.9352" in out
 
 

@@ -35,7 +35,7 @@ def test_evaluate_in_each_precision(spiral_model: Path) -> None:
         code, out, err = _run("evaluate", str(spiral_model), "--data", "spiral", "--dtype", precision)
         assert code == 0, err
         assert f" in {precision}; spiral test split" in out.splitlines()[0]
-        assert ("float16 here:" in out) == (precision == "float16")
+        assert ("float16 is computed here" in out) == (precision == "float16")
         assert abs(_accuracy(out) - _accuracy(plain)) <= 0.02
     assert (
         _run("evaluate", str(spiral_model), "--data", "spiral", "--dtype", "float32")[1].split("\n", 1)[1]
@@ -57,7 +57,7 @@ def test_precision_prints_a_row_per_precision(spiral_model: Path) -> None:
     params = dllab.load(spiral_model).param_count
     for precision, size in (("float64", 8), ("float32", 4), ("float16", 2)):
         assert f" {format_bytes(size * params)} " in rows[precision]
-    assert "changed: predictions that differ" in out and "float16 here:" in out
+    assert "Changed: predictions that differ" in out and "float16 is computed here" in out
 
 
 def test_the_books_network_keeps_its_accuracy_in_every_precision(
