@@ -214,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FOLDER", help="the run folder (default: a new folder under the runs folder)"
     )
     p.add_argument("--no-steps", action="store_true", help="do not record the loss of every step (steps.csv)")
+    p.add_argument(
+        "--dtype",
+        choices=PRECISIONS[:2],
+        default="float32",
+        help="the type the network computes and trains in: float32 (default) or float64, as the book's numpy "
+        "code does; float16 only predicts (see evaluate --dtype and precision)",
+    )
     # None marks what the user did not give, so --config keeps its own; the usual defaults apply otherwise.
     defaults = {name: p.get_default(name) for name in TRAIN_FLAGS}
     p.set_defaults(**dict.fromkeys(TRAIN_FLAGS), handler=train_command, training_defaults=defaults)

@@ -228,7 +228,7 @@ def train_command(args: argparse.Namespace) -> int:
     experiment = experiment_from_args(args)
     experiment, prepared = prepare_data(experiment, err)
     config = experiment.training
-    model = build(experiment.network, seed=experiment.seed)
+    model = build(experiment.network, seed=experiment.seed, dtype=args.dtype)
     trainer = Trainer(model, prepared, config)
     folder = new_output_folder(args.out, model.name)
     recorder = RunRecorder(
@@ -243,7 +243,7 @@ def train_command(args: argparse.Namespace) -> int:
     err.write(
         f"training {model.name} ({model.param_count:,} parameters) on {prepared.name}: {len(prepared.x_train):,} "
         f"training, {len(prepared.x_val):,} validation, {len(prepared.x_test):,} test samples; "
-        f"{config.optimizer} lr {config.lr:g}, batch {config.batch_size}\n"
+        f"{config.optimizer} lr {config.lr:g}, batch {config.batch_size}, {model.dtype.name}\n"
     )
     progress = ProgressBar(err)
     last: Event | None = None

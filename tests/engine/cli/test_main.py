@@ -780,3 +780,19 @@ def test_train_needs_a_network_and_data_unless_a_config_gives_them(tmp_path: Pat
     assert code == 2 and "give a network file to train, or --config" in err
     code, _, err = _run("train", SPIRAL)
     assert code == 2 and "say which data to train on with --data" in err
+
+
+def test_train_in_float64_writes_a_float64_model_and_float16_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "run64"
+    code, _, err = _run(
+        "train", SPIRAL, "--data", "spiral", "--epochs", "2", "--dtype", "float64", "--out", str(folder)
+    )  # fmt: skip
+    assert code == 0, err
+    assert "batch 100, float64" in err
+    model = dllab.load(folder / "model_final.dllab.npz")
+    assert model.dtype == np.float64 and all(v.dtype == np.float64 for v in model.params.values())
+    code, out, err = _run(
+        "train", SPIRAL, "--data", "spiral", "--dtype", "float16", "--out", str(tmp_path / "x")
+    )
+    assert (code, out) == (2, "") and "argument --dtype: invalid choice: 'float16'" in err
+    assert not (tmp_path / "x").exists()
