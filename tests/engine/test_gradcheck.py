@@ -8,6 +8,8 @@ import pytest
 
 import dllab
 from dllab.gradcheck import MAX_BATCH_SIZE, GradcheckResult
+from dllab.spec import read_spec
+from tests.conftest import PROJECT_ROOT
 from tests.engine.numerical import numerical_gradient, relative_error
 from tests.engine.user_errors import LONG, assert_settings_error
 
@@ -174,8 +176,6 @@ def test_deep_network_with_other_losses(loss):
 
 
 def test_the_example_networks_with_batchnorm_and_dropout():
-    from tests.conftest import PROJECT_ROOT
-
     assert_gradcheck(
         PROJECT_ROOT / "assets" / "networks" / "multi_layer_net_extend.json", batch_size=3, max_checks=8
     )
@@ -274,10 +274,23 @@ def test_gradcheck_report_and_result():
     assert not result.passed()
     assert result.passed(1e-5)
     lines = result.report().splitlines()
-    assert lines[0].split() == ["parameter", "checked", "relative", "error"]
-    assert lines[1].split() == ["dense_1.W", "40", "2.00e-09"]
-    assert lines[2].split() == ["dense_1.b", "5", "3.00e-06"]
+    assert lines[0].split() == ["parameter", "checked", "relative", "error", "at", "kinks"]
+    assert lines[1].split() == ["dense_1.W", "40", "2.00e-09", "0"]
+    assert lines[2].split() == ["dense_1.b", "5", "3.00e-06", "0"]
     assert GradcheckResult({}, {}).max_error == 0.0
+
+
+def test_elements_at_a_kink_are_left_out_and_a_wrong_backward_pass_is_still_caught():
+    # The book's SimpleConvNet starts with weights of std 0.01: many pooled values lie within h of each other,
+    # and a centred difference across a max-pooling switch measures the kink, not the gradient.
+    spec = read_spec(PROJECT_ROOT / "assets" / "networks" / "simple_conv_net.json")
+    result = dllab.gradcheck(spec)
+    assert result.kinks["conv2d_1.W"] > 0 and result.checked["conv2d_1.W"] + result.kinks["conv2d_1.W"] == 40
+    assert result.passed(), result.report()
+    model = dllab.build(spec, dtype=np.float64)
+    broken(model, 0, lambda layer, dx: (layer.grads.__setitem__("W", layer.grads["W"] * 1.01), dx)[1])
+    wrong = dllab.gradcheck(model)
+    assert wrong.errors["conv2d_1.W"] > 1e-3 and not wrong.passed()
 
 
 def broken(model, index, change):
