@@ -40,14 +40,18 @@ from PySide6.QtWidgets import (
 )
 
 import dllab
+from dllab.experiment import Experiment
+from dllab.experiments.chapters import CHAPTERS, BookExperiment, experiments_of
+from dllab.experiments.presets import BOOK_SEARCH
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
 from ui.common import dialogs, settings, theme
 from ui.common.icons import action_icon, app_icon
-from ui.common.paths import example_networks
+from ui.common.paths import EXPERIMENTS_DIR, example_networks
 from ui.data.panel import DataPanel
 from ui.data.view import DatasetView
 from ui.design.architecture_view import ArchitectureView
 from ui.design.documents import DocumentController, read_network_file
+from ui.design.gradient_check import GradientCheckDialog
 from ui.design.inspector import Inspector
 from ui.design.network_panel import NetworkPanel
 from ui.design.palette import LayerPalette
@@ -281,6 +285,19 @@ class MainWindow(QMainWindow):
             )
             self.examples_menu.addAction(action)
             self.example_actions.append(action)
+        self.examples_menu.addSeparator()
+        self.book_actions: dict[str, QAction] = {}
+        for chapter, title in CHAPTERS.items():
+            menu = self.examples_menu.addMenu(f"Chapter {chapter}: {title}")
+            for entry in experiments_of(chapter):
+                action = self._action(
+                    f"{entry.title} ({entry.figure})",
+                    lambda _=False, e=entry: self.open_book_experiment(e),
+                    tip=f"The book: {entry.book}."
+                    + (f" Command line: {entry.command}" if entry.command else ""),
+                )
+                menu.addAction(action)
+                self.book_actions[entry.title] = action
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -537,6 +554,51 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
         self.recent_menu.addAction(self.clear_recent_action)
         self.clear_recent_action.setEnabled(bool(recent))
+
+    def open_book_experiment(self, entry: BookExperiment) -> None:
+        """Open one of the book's experiments where the lab has it (:mod:`dllab.experiments.chapters`) and say
+        the book's result in the status bar."""
+        with dialogs.report_user_errors(self, "Cannot open the book's experiment"):
+            if not self._open_book_target(entry):
+                return
+        self.state.post_message(f"The book's {entry.figure}: {entry.book}.")
+
+    def _open_book_target(self, entry: BookExperiment) -> bool:
+        if entry.opens == "experiment":
+            return self.documents.open_example(EXPERIMENTS_DIR / entry.target)
+        if entry.opens == "search":
+            experiment = Experiment(
+                BOOK_SEARCH.spec(), BOOK_SEARCH.data_settings(), BOOK_SEARCH.training_config(), 0
+            )
+            if not self.documents.open_experiment(experiment, BOOK_SEARCH.title):
+                return False
+            self.search_view.use_preset(BOOK_SEARCH)
+            self.views.setCurrentWidget(self.search_view)
+        elif entry.opens == "comparison":
+            self.compare_view.choose_experiment(entry.target)
+            self.views.setCurrentWidget(self.compare_view)
+        elif entry.opens == "playground":
+            playground = self.playground_view
+            self.views.setCurrentWidget(playground)
+            if entry.target == "derivative":
+                playground.show_derivative()
+                return True
+            playground.set_small_multiples(False)
+            if entry.target == "gradient_field":
+                playground.set_function("sphere")
+                playground.set_start(3.0, 4.0)  # the book's numerical_gradient(function_2, [3.0, 4.0])
+                playground.set_gradient_field(True)
+            else:
+                playground.apply_preset(entry.target)
+        elif entry.opens == "distributions":
+            self.views.setCurrentWidget(self.distributions_view)
+        elif entry.opens == "precision":
+            self.views.setCurrentWidget(self.precision_view)
+        elif entry.opens == "gradcheck":
+            GradientCheckDialog(self.state.spec, self).open()
+        elif entry.opens == "book_weights":
+            return self.documents.import_book_weights()
+        return True
 
     def _on_runs_panel_model_open_requested(self, path: Path) -> None:
         with dialogs.report_user_errors(self, "Cannot open model"):

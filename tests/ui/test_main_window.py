@@ -4,8 +4,11 @@ recovery, models, and the command-line hand-over of ``ui.app.main``."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +17,11 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 import dllab
+from dllab.book_weights import import_book_weights
+from dllab.spec import read_design
 from ui.commands import InsertLayerCommand, RemoveLayerCommand
 from ui.common import settings
-from ui.common.paths import autosave_path, example_networks
+from ui.common.paths import EXPERIMENTS_DIR, autosave_path, example_networks
 from ui.design import autosave
 from ui.main_window import MainWindow, _menu_actions
 
@@ -60,10 +65,12 @@ def test_docks_have_stable_names_and_view_menu_toggles(window):
         "Playground",
         "Compare",
         "Search",
-        "Distributions",
+        "Init",
+        "Precision",
     ]
     assert window.views.tabToolTip(tabs.index("Weights")) == "Weights & gradients"
     assert window.views.tabToolTip(tabs.index("Search")) == "Hyperparameter search"
+    assert window.views.tabToolTip(tabs.index("Init")) == "Activation distributions by initial weights"
 
 
 def test_focus_on_the_views_hides_the_design_panels_and_brings_them_back(window, qtbot):
@@ -103,7 +110,8 @@ def settings_key(text: str):
 def test_every_menu_action_runs_without_error(window, qtbot, fake_dialogs, tmp_path):
     menus = [window.file_menu, window.edit_menu, window.view_menu, window.examples_menu, window.help_menu]
     window.state.set_current_layer(1)
-    actions = [a for menu in menus for a in _menu_actions(menu)]
+    book = set(window.book_actions.values())  # they load MNIST: their own test below
+    actions = [a for menu in menus for a in _menu_actions(menu) if a not in book]
     assert window.quit_action in actions
     for action in actions:
         if action is window.quit_action:
@@ -406,6 +414,70 @@ def test_file_import_book_weights_opens_the_books_network_as_the_model(
     assert "123,552 trained parameters" in window.statusBar().currentMessage()
     caption, filters = fake_dialogs.calls[-1][1][1], fake_dialogs.calls[-1][1][3]
     assert caption == "Import book weights" and "*.pkl" in filters
+
+
+@pytest.fixture
+def cached_mnist(mnist_dir: Path) -> Path:
+    """Real MNIST in the private data folder, as a first download would leave it."""
+    cache = Path(os.environ["DLLAB_DATA_DIR"]) / "mnist"
+    cache.mkdir(parents=True, exist_ok=True)
+    for file in mnist_dir.glob("*-ubyte.gz"):
+        shutil.copyfile(file, cache / file.name)
+    return cache
+
+
+def test_every_experiment_of_the_book_opens_from_the_examples_menu(
+    window, qtbot, fake_dialogs, cached_mnist, book_weights_dir
+):
+    from dllab.experiments.chapters import BOOK_EXPERIMENTS, CHAPTERS
+    from ui.design.gradient_check import GradientCheckDialog
+
+    titles = [a.text() for a in window.examples_menu.actions() if a.menu() is not None]
+    assert titles == [f"Chapter {n}: {title}" for n, title in CHAPTERS.items()]
+    assert set(window.book_actions) == {e.title for e in BOOK_EXPERIMENTS}
+    for entry in BOOK_EXPERIMENTS:
+        if entry.opens == "book_weights":
+            fake_dialogs.open_paths.append(book_weights_dir / entry.target)
+        window.book_actions[entry.title].trigger()
+        assert fake_dialogs.errors() == [], entry.title
+        assert window.statusBar().currentMessage() == f"The book's {entry.figure}: {entry.book}.", entry.title
+        current = window.views.currentWidget()
+        if entry.opens == "experiment":
+            assert window.state.spec["name"] == read_design(EXPERIMENTS_DIR / entry.target)[0]["name"]
+            assert window.state.data_settings.dataset == "mnist" and window.state.file_path is None
+            qtbot.waitUntil(lambda: window.state.dataset is not None and window.state.dataset.name == "mnist")
+            window.state.undo_stack.setClean()
+        elif entry.opens == "comparison":
+            assert current is window.compare_view and window.compare_view.preset_name == entry.target
+        elif entry.opens == "search":
+            view = window.search_view
+            assert current is view and view.trials_spin.value() == 100 and view.epochs_spin.value() == 50
+            assert view.rank_combo.currentData() == "last" and window.state.data_settings.subset == 500
+            assert window.state.training_config().optimizer == "sgd"
+            assert [layer["type"] for layer in window.state.layers].count("Dense") == 7
+            qtbot.waitUntil(lambda v=view: v.run_blocker() is None)
+            window.state.undo_stack.setClean()
+        elif entry.opens == "playground":
+            playground = window.playground_view
+            assert current is playground
+            if entry.target == "derivative":
+                assert playground.derivative_button.isChecked()
+            elif entry.target == "gradient_field":
+                assert playground.overlay_button.isChecked() and playground.gradient_field
+                assert playground.function.name == "sphere" and playground.start == (3.0, 4.0)
+            else:
+                assert playground.settings.preset_combo.currentData() == entry.target
+        elif entry.opens == "gradcheck":
+            dialog = window.findChild(GradientCheckDialog)
+            qtbot.waitUntil(lambda d=dialog: d.result is not None, timeout=30_000)
+            assert dialog.result.passed() and dialog.isVisible()
+            dialog.close()
+        elif entry.opens == "book_weights":
+            expected = import_book_weights(book_weights_dir / entry.target).model
+            assert window.state.model.name == expected.name
+            assert window.state.model.param_count == expected.param_count
+        else:
+            assert current is getattr(window, f"{entry.opens}_view")
 
 
 def test_a_pickle_that_runs_code_is_refused_in_one_sentence_and_changes_nothing(

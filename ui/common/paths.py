@@ -17,6 +17,8 @@ ENV_HOME = "DLLAB_HOME"
 
 #: The project's ``assets/`` folder (example networks, stylesheet, screenshots).
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "assets"
+#: The book's experiments as experiment files (network, data and training settings).
+EXPERIMENTS_DIR = ASSETS_DIR / "experiments"
 
 
 def data_home() -> Path:

@@ -41,7 +41,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 import dllab
-from dllab.experiment import RUN_FORMAT, read_network_document
+from dllab.experiment import RUN_FORMAT, Experiment, read_network_document
 from dllab.spec import FORMAT, SpecError
 from ui.common import dialogs, settings
 from ui.design import autosave
@@ -178,16 +178,29 @@ class DocumentController(QObject):
         return True
 
     def open_example(self, path: Path) -> bool:
-        """Open an example network as a new, unsaved design (Save asks where, the example stays intact)."""
+        """Open an example network or experiment file as a new, unsaved design (Save asks where, the example
+        stays intact); an experiment brings its data and training settings too."""
+        return self._open_as_new(lambda: read_design_file(Path(path)), Path(path).name)
+
+    def open_experiment(self, experiment: Experiment, name: str) -> bool:
+        """Open ``experiment`` (network, data and training settings) as a new, unsaved design; ``name`` says
+        which in messages."""
+        return self._open_as_new(lambda: (dict(experiment.network), experiment.to_dict()), name)
+
+    def _open_as_new(
+        self, read: Callable[[], tuple[dict[str, Any], dict[str, Any] | None]], name: str
+    ) -> bool:
         if self._refuse_while_training() or not self.maybe_save():
             return False
         try:
-            spec = read_network_file(path)
+            spec, document = read()
+            if document is not None:
+                self._state.apply_document(document, name)
         except dialogs.USER_ERRORS as exc:
             dialogs.show_error(self._window, "Cannot open example", dialogs.error_sentence(exc))
             return False
         self._state.load_network(spec)
-        self._report_fit(f"Opened the example {spec.get('name', path.stem)}.")
+        self._report_fit(f"Opened the example {spec.get('name') or name}.")
         return True
 
     def _report_fit(self, opened: str) -> None:

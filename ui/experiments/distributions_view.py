@@ -78,8 +78,8 @@ class DistributionsView(SidebarView):
         Accepted for symmetry with the other views; the experiment needs no data.
     """
 
-    title = "Activation distributions"
-    tab_title = "Distributions"
+    title = "Activation distributions by initial weights"
+    tab_title = "Init"
     export_stem = "activation_distributions"
     hint = (
         "No training: 1,000 standard normal inputs go through deep layers of Dense + activation; each histogram "

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from dllab.errors import error_sentence
 from dllab.experiments.compare import VariantResult
+from dllab.experiments.presets import SearchPreset
 from dllab.experiments.search import (
     BOOK_RANGES,
     SEARCHABLE,
@@ -225,9 +226,21 @@ class SearchView(ExperimentView):
         self.update_run_button()
 
     def _on_book_button_clicked(self) -> None:
-        for name, (low, high) in BOOK_RANGES.items():
-            self.range_editors[name].set_bounds(low, high)
-            self.range_checks[name].setChecked(True)
+        self._set_ranges(BOOK_RANGES)
+
+    def _set_ranges(self, ranges: dict[str, tuple[float, float]]) -> None:
+        for name, check in self.range_checks.items():
+            check.setChecked(name in ranges)
+            if name in ranges:
+                self.range_editors[name].set_bounds(*ranges[name])
+
+    def use_preset(self, preset: SearchPreset) -> None:
+        """Take the search settings of ``preset`` (the book's search of figure 6-24): its ranges, number of
+        trials, epochs and ranking; the network, data and training settings are the design's to take."""
+        self._set_ranges(preset.ranges)
+        self.trials_spin.setValue(preset.trials)
+        self.epochs_spin.setValue(preset.training_config().epochs)
+        self.rank_combo.setCurrentIndex(self.rank_combo.findData(preset.rank_by))
 
     def _on_top_spin_value_changed(self, value: int) -> None:
         if not self.running:  # (the settings cannot change while a search runs)
