@@ -12,6 +12,7 @@ import dataclasses
 import math
 import sys
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -76,17 +77,27 @@ def _list_presets() -> int:
     return EXIT_OK
 
 
-def _preset_comparison(args: argparse.Namespace) -> Comparison:
+def _refuse_what_a_preset_sets(
+    args: argparse.Namespace, preset: str, sets: str, flags: Iterable[str], allowed: str
+) -> None:
+    """SettingsError naming the network file, the training flags of :data:`PRESET_FIXED` and ``flags`` the
+    user gave although ``preset`` (the option, e.g. ``"--book"``) sets them."""
     given = [flag for name, flag in PRESET_FIXED.items() if getattr(args, name) is not None]
-    given += [flag for factor, flag in FACTOR_FLAGS.items() if getattr(args, _dest(flag)) is not None]
+    given += [flag for flag in flags if getattr(args, _dest(flag)) is not None]
     if args.network is not None:
         given.insert(0, args.network)
     if given:
-        raise SettingsError(
-            f"--preset {args.preset} sets the network, the data and the training settings; leave out "
-            f"{', '.join(given)} (only --data, --epochs, --max-steps, --seed, --quick, --book, --processes and "
-            "--out go with it)"
-        )
+        raise SettingsError(f"{preset} sets {sets}; leave out {', '.join(given)} (only {allowed} go with it)")
+
+
+def _preset_comparison(args: argparse.Namespace) -> Comparison:
+    _refuse_what_a_preset_sets(
+        args,
+        f"--preset {args.preset}",
+        "the network, the data and the training settings",
+        FACTOR_FLAGS.values(),
+        "--data, --epochs, --max-steps, --seed, --quick, --book, --processes and --out",
+    )
     preset = get_preset(args.preset)
     changes = {
         name: getattr(args, name) for name in ("epochs", "max_steps") if getattr(args, name) is not None
@@ -217,16 +228,13 @@ def _book_search_experiment(
 ) -> tuple[Experiment, PreparedData, Sequential]:
     """The book's search (:data:`~dllab.experiments.presets.BOOK_SEARCH`) with its data prepared; only the data
     folder, the epochs and the seed may change."""
-    given = [flag for name, flag in PRESET_FIXED.items() if getattr(args, name) is not None]
-    given += [flag for flag in ("--lr-range", "--wd-range") if getattr(args, _dest(flag)) is not None]
-    if args.network is not None:
-        given.insert(0, args.network)
-    if given:
-        raise SettingsError(
-            f"--book sets the network, the data, the training settings and the ranges; leave out "
-            f"{', '.join(given)} (only --data, --epochs, --trials, --seed, --rank-by, --top-k, --processes and "
-            "--out go with it)"
-        )
+    _refuse_what_a_preset_sets(
+        args,
+        "--book",
+        "the network, the data, the training settings and the ranges",
+        ("--lr-range", "--wd-range"),
+        "--data, --epochs, --trials, --seed, --rank-by, --top-k, --processes and --out",
+    )
     changes = {"epochs": args.epochs} if args.epochs is not None else {}
     config = dataclasses.replace(BOOK_SEARCH.training_config(), **changes, seed=args.seed)
     stream.write(f"{BOOK_SEARCH.describe()}\n")
