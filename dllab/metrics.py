@@ -4,6 +4,7 @@ train/validation gap read as bias or variance."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -68,6 +69,32 @@ def fit_reading(train_accuracy: float, val_accuracy: float, *, gap_tolerance: fl
     return f"good fit: training and validation accuracy are within {gap_tolerance:.0%} of each other"
 
 
+#: The smallest probability a per-sample loss takes the logarithm of (a certain mistake costs about 27.6).
+PROBABILITY_FLOOR = 1e-12
+
+
+class Mistake(NamedTuple):
+    """One misclassified sample of an evaluation.
+
+    Attributes
+    ----------
+    index : int
+        The sample's row in the evaluated set.
+    true, predicted : int
+        Its label and the predicted class.
+    loss : float
+        The cross-entropy of the true class, ``-log p(true)``.
+    confidence : float
+        The probability of the predicted class.
+    """
+
+    index: int
+    true: int
+    predicted: int
+    loss: float
+    confidence: float
+
+
 @dataclass
 class Evaluation:
     """A model's results on one labelled set."""
@@ -86,8 +113,26 @@ class Evaluation:
     def per_class_accuracy(self) -> np.ndarray | None:
         return None if self.confusion is None else per_class_accuracy(self.confusion)
 
-    def misclassified(self, limit: int | None = None) -> list[tuple[int, int, int, float]]:
-        """``(index, true class, predicted class, confidence)`` of wrong predictions, most confident first."""
+    @property
+    def true_probabilities(self) -> np.ndarray:
+        """The probability each sample's output gives its true class (``p`` or ``1 - p`` for one sigmoid
+        output; outputs that are not probabilities, as a regression loss's, are clipped into [0, 1])."""
+        truth = class_indices(self.labels)
+        if self.outputs.shape[1] == 1:
+            p = self.outputs[:, 0]
+            chosen = np.where(truth == 1, p, 1 - p)
+        else:
+            chosen = self.outputs[np.arange(len(truth)), truth]
+        return np.clip(np.asarray(chosen, dtype=np.float64), 0.0, 1.0)
+
+    @property
+    def sample_losses(self) -> np.ndarray:
+        """Each sample's cross-entropy of its true class, ``-log p(true)`` (at most ``-log``
+        :data:`PROBABILITY_FLOOR`): how badly the model missed it, the measure to sort mistakes by."""
+        return -np.log(np.maximum(self.true_probabilities, PROBABILITY_FLOOR))
+
+    def misclassified(self, limit: int | None = None) -> list[Mistake]:
+        """The wrong predictions, highest loss first (ties: the lower index first)."""
         truth, predicted = class_indices(self.labels), self.predicted
         wrong = np.flatnonzero(truth != predicted)
         if self.outputs.shape[1] == 1:
@@ -95,11 +140,30 @@ class Evaluation:
             confidence = np.where(predicted[wrong] == 1, p, 1 - p)
         else:
             confidence = self.outputs[wrong, predicted[wrong]]
-        order = np.argsort(-confidence, kind="stable")[:limit]
+        losses = self.sample_losses[wrong]
+        order = np.argsort(-losses, kind="stable")[:limit]
         return [
-            (int(wrong[i]), int(truth[wrong[i]]), int(predicted[wrong[i]]), float(confidence[i]))
+            Mistake(
+                int(wrong[i]),
+                int(truth[wrong[i]]),
+                int(predicted[wrong[i]]),
+                float(losses[i]),
+                float(confidence[i]),
+            )
             for i in order
         ]
+
+    def confusion_pairs(self) -> list[tuple[int, int, int]]:
+        """``(true class, predicted class, count)`` of every kind of mistake made, most frequent first (ties:
+        in the order of the confusion matrix's rows)."""
+        if self.confusion is None:
+            return []
+        off = self.confusion.copy()
+        np.fill_diagonal(off, 0)
+        rows, cols = np.nonzero(off)
+        counts = off[rows, cols]
+        order = np.argsort(-counts, kind="stable")
+        return [(int(rows[i]), int(cols[i]), int(counts[i])) for i in order]
 
 
 def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int = 1000) -> Evaluation:

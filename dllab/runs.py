@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from dllab.data import PreparedData
+from dllab.error_analysis import ErrorAnalysis, read_error_analysis
 from dllab.errors import DamagedFileError, DllabError, quote
 
 # The data settings live with the experiment; importable from here as before.
@@ -615,6 +616,27 @@ class Run:
             return TrainingConfig.from_dict(self.config["training"])
         except (KeyError, TypeError, ValueError) as exc:
             raise RunError(f"{self.path / CONFIG_FILE}: invalid training settings ({exc})") from None
+
+    @property
+    def test_samples(self) -> int | None:
+        """The size of the run's test set as ``config.json`` records it; None when it does not."""
+        data = self.config.get("data")
+        count = data.get("test_samples") if isinstance(data, dict) else None
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+    def error_analysis(self) -> ErrorAnalysis:
+        """The tags and mislabelled marks kept in the run folder (:mod:`dllab.error_analysis`); an empty
+        analysis when there are none yet.
+
+        Raises
+        ------
+        dllab.error_analysis.ErrorAnalysisError
+            When ``error_analysis.json`` is damaged, or the run does not record its test set's size.
+        """
+        count = self.test_samples
+        if count is None:
+            raise RunError(f"{self.path / CONFIG_FILE}: does not record the size of the test set")
+        return read_error_analysis(self.path, count)
 
     def info(self) -> RunInfo:
         """The run as a :class:`RunInfo` line (RunError when its files hold values of the wrong kind)."""
