@@ -1,6 +1,11 @@
 """Evaluation on the test set when a run ends: the confusion matrix (a click on a cell shows those samples), a
-gallery of misclassified test samples with their true and predicted label and the confidence, and the accuracy
-of every class: the error analysis of the book's chapter 8 and of any course.
+gallery of misclassified test samples, highest loss first, with their true and predicted label and the
+confidence, and the accuracy of every class: the error analysis of the book's chapter 8 and of any course.
+
+The gallery shows all mistakes, the likely mislabelled ones (confident mistakes of the highest loss), the ones
+marked mislabelled or those of one tag; beside it the error-analysis panel
+(:class:`~ui.training.views.error_analysis.ErrorAnalysisPanel`) tags the chosen sample, marks it mislabelled,
+and shows the share of the errors per tag and the count of each kind of mistake (a click shows its samples).
 """
 
 from __future__ import annotations
@@ -13,18 +18,35 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from dllab.metrics import Evaluation, class_indices
+from dllab.error_analysis import likely_mislabelled
+from dllab.metrics import Evaluation, Mistake, class_indices
 from ui.common import theme
 from ui.common.view import TrainingView, class_color, plot_widget_background, static_plot, style_plot
 from ui.training.session import FinalEvaluation, SessionStarted
+from ui.training.views.error_analysis import ErrorAnalysisPanel
 
 #: Samples shown in the gallery at the most.
 GALLERY_LIMIT = 60
 THUMBNAIL = 56
 #: More classes than this: no numbers in the cells and no tick labels.
 LABELLED_CLASSES = 20
+#: The gallery's filters: (data, text); one more per tag in use, its data ``"tag:<tag>"``.
+GALLERY_FILTERS = (
+    ("all", "All mistakes, highest loss first"),
+    ("likely", "Likely mislabelled: confident mistakes"),
+    ("marked", "Marked mislabelled"),
+)
 
 
 def confusion_image(confusion: np.ndarray, accent: QColor, background: QColor) -> np.ndarray:
@@ -88,7 +110,8 @@ class EvaluationView(TrainingView):
     export_stem = "evaluation"
     hint = (
         "The test set when the run ended. Left: the confusion matrix (rows: true class, columns: predicted) and "
-        "each class's accuracy. Click a cell to see its samples; right: the mistakes, most confident first."
+        "each class's accuracy. Click a cell to see its samples; right: the mistakes, highest loss first, to tag "
+        "and to mark as mislabelled; the share of the errors per tag is the most that fixing them can gain."
     )
     waiting_text = "Training… the test set is evaluated when the run ends."
     empty_text = (
@@ -103,6 +126,8 @@ class EvaluationView(TrainingView):
         self.confusion: np.ndarray | None = None
         self.selected_cell: tuple[int, int] | None = None
         self.gallery_indices: list[int] = []
+        self.gallery_entries: list[Mistake] = []
+        self.mistakes: list[Mistake] = []
         self._cell_texts: list[pg.TextItem] = []
 
         host = QWidget(self)
@@ -138,11 +163,21 @@ class EvaluationView(TrainingView):
         self.gallery.setMovement(QListView.Movement.Static)
         self.gallery.setUniformItemSizes(True)
         self.gallery.setWordWrap(True)
-        self.gallery.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.gallery.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
+        self.gallery.currentItemChanged.connect(self._on_gallery_current_item_changed)
+        self.filter = QComboBox(right)
+        self.filter.setObjectName("galleryFilter")
+        self.filter.setToolTip("Which misclassified samples the gallery shows")
+        self.filter.currentIndexChanged.connect(self._on_filter_current_index_changed)
+        self.panel = ErrorAnalysisPanel(right)
+        self.panel.changed.connect(self._on_panel_changed)
+        self.panel.pair_chosen.connect(self.select_cell)
         box = QVBoxLayout(right)
         box.setContentsMargins(8, 4, 8, 8)
         box.addWidget(self.gallery_title)
-        box.addWidget(self.gallery, 1)
+        box.addWidget(self.filter)
+        box.addWidget(self.gallery, 3)
+        box.addWidget(self.panel, 2)
         self.gallery.setMinimumWidth(150)
         splitter.addWidget(self.graphics)
         splitter.addWidget(right)
@@ -164,6 +199,8 @@ class EvaluationView(TrainingView):
         self.selected_cell = None
         self.gallery.clear()
         self.gallery_indices = []
+        self.mistakes = []
+        self.panel.clear()
         super().begin_run(started)
 
     def reason_not_applicable(self, started: SessionStarted) -> str | None:
@@ -179,6 +216,16 @@ class EvaluationView(TrainingView):
                 self.evaluation = item.evaluation
                 self.confusion = item.evaluation.confusion
                 self.selected_cell = None
+                self.mistakes = item.evaluation.misclassified()
+                if self.started is not None:
+                    self.panel.load(
+                        self.started.folder,
+                        len(item.evaluation.labels),
+                        self.mistakes,
+                        self._class_names(len(self.confusion)),
+                    )
+                self.panel.refresh_tables(item.evaluation.confusion_pairs())
+                self._fill_filters()
                 self.request_redraw()
 
     def end_run(self, status: str) -> None:
@@ -289,59 +336,148 @@ class EvaluationView(TrainingView):
         self._show_selection()
         self._fill_gallery()
 
+    def _fill_filters(self) -> None:
+        """The fixed filters and one per tag in use, keeping the current choice where it still exists."""
+        current = self.filter.currentData()
+        analysis = self.panel.analysis
+        tags = analysis.all_tags() if analysis is not None else []
+        self.filter.blockSignals(True)
+        self.filter.clear()
+        for data, text in GALLERY_FILTERS:
+            self.filter.addItem(text, data)
+        for tag in tags:
+            self.filter.addItem(f"Tagged “{tag}”", f"tag:{tag}")
+        self.filter.setCurrentIndex(max(self.filter.findData(current), 0))
+        self.filter.blockSignals(False)
+
+    def set_filter(self, data: str) -> bool:
+        """Show the mistakes of one filter (:data:`GALLERY_FILTERS`, or ``"tag:<tag>"``); False when unknown."""
+        index = self.filter.findData(data)
+        if index < 0:
+            return False
+        if index == self.filter.currentIndex():
+            self.clear_selection()
+        else:
+            self.filter.setCurrentIndex(index)  # the slot shows its mistakes
+        return True
+
+    def _filtered_mistakes(self) -> tuple[list[Mistake], str]:
+        """The mistakes the chosen filter keeps (highest loss first) and the gallery's title for them."""
+        mode = self.filter.currentData() or "all"
+        analysis = self.panel.analysis
+        if mode == "likely":
+            return likely_mislabelled(self.mistakes), "Likely mislabelled: confident mistakes"
+        if mode == "marked":
+            marked = analysis.mislabelled if analysis is not None else set()
+            return [m for m in self.mistakes if m.index in marked], "Marked mislabelled"
+        if mode.startswith("tag:"):
+            tag = mode[4:]
+            tagged = (
+                {i for i, tags in analysis.tags.items() if tag in tags} if analysis is not None else set()
+            )
+            return [m for m in self.mistakes if m.index in tagged], f"Tagged “{tag}”"
+        return self.mistakes, "Misclassified test samples"
+
+    def _cell_samples(self, i: int, j: int) -> list[Mistake]:
+        """The test samples of true class ``i`` predicted as ``j``, highest loss first."""
+        evaluation = self.evaluation
+        assert evaluation is not None
+        truth, predicted, outputs = class_indices(evaluation.labels), evaluation.predicted, evaluation.outputs
+        chosen = np.flatnonzero((truth == i) & (predicted == j))
+        confidence = (
+            outputs[chosen, j]
+            if outputs.shape[1] > 1
+            else np.where(j == 1, outputs[chosen, 0], 1 - outputs[chosen, 0])
+        )
+        losses = evaluation.sample_losses[chosen]
+        order = np.argsort(-losses, kind="stable")
+        return [Mistake(int(chosen[o]), i, j, float(losses[o]), float(confidence[o])) for o in order]
+
     def _fill_gallery(self) -> None:
         evaluation, started = self.evaluation, self.started
+        current = self.gallery.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.gallery.blockSignals(True)
         self.gallery.clear()
         self.gallery_indices = []
+        self.gallery_entries = []
+        self.gallery.blockSignals(False)
         if evaluation is None or started is None:
             return
         names = self._class_names(len(self.confusion) if self.confusion is not None else 2)
-        predicted = evaluation.predicted
-        truth = class_indices(evaluation.labels)
-        outputs = evaluation.outputs
         if self.selected_cell is None:
-            mistakes = evaluation.misclassified(GALLERY_LIMIT)
-            entries = [(index, t, p, confidence) for index, t, p, confidence in mistakes]
-            total = int(np.sum(truth != predicted))
+            chosen, what = self._filtered_mistakes()
+            entries = chosen[:GALLERY_LIMIT]
             self.gallery_title.setText(
-                f"Misclassified test samples: {total:,} (the {len(entries)} most confident mistakes)"
-                if total
+                f"{what}: {len(chosen):,}"
+                + (f" (the {len(entries)} of the highest loss)" if len(chosen) > len(entries) else "")
+                if self.mistakes
                 else "No test sample is misclassified."
             )
         else:
             i, j = self.selected_cell
-            chosen = np.flatnonzero((truth == i) & (predicted == j))
-            confidence = (
-                outputs[chosen, j]
-                if outputs.shape[1] > 1
-                else np.where(j == 1, outputs[chosen, 0], 1 - outputs[chosen, 0])
-            )
-            order = np.argsort(-confidence, kind="stable")[:GALLERY_LIMIT]
-            entries = [(int(chosen[o]), i, j, float(confidence[o])) for o in order]
+            chosen = self._cell_samples(i, j)
+            entries = chosen[:GALLERY_LIMIT]
             what = "correctly classified" if i == j else f"predicted as {names[j]}"
             self.gallery_title.setText(
                 f"True {names[i]}, {what}: {len(chosen):,} samples"
-                + (f" (the {len(entries)} most confident)" if len(chosen) > len(entries) else "")
+                + (f" (the {len(entries)} of the highest loss)" if len(chosen) > len(entries) else "")
             )
+        analysis = self.panel.analysis
         images = started.image_shape is not None
         self._set_gallery_mode(images)
-        for index, t, p, confidence in entries:
+        self.gallery.blockSignals(True)
+        for entry in entries:
+            index, t, p, confidence = entry.index, entry.true, entry.predicted, entry.confidence
+            tags = analysis.tags_of(index) if analysis is not None else []
+            marked = analysis is not None and index in analysis.mislabelled
+            flag = " ⚑" if marked else ""
             if images:
                 icon = QIcon(thumbnail(np.asarray(started.test_inputs[index]).reshape(started.image_shape)))
-                text = f"{names[t]} → {names[p]}\n{confidence_text(confidence)}"
+                text = f"{names[t]} → {names[p]}{flag}\n{confidence_text(confidence)}"
             else:
                 icon = QIcon(dot(class_color(p), 16))
                 where = ", ".join(f"{v:.2f}" for v in np.asarray(started.test_inputs[index]).reshape(-1)[:4])
-                text = f"{names[t]} → {names[p]} ({confidence_text(confidence)}) at ({where})"
+                text = f"{names[t]} → {names[p]} ({confidence_text(confidence)}) at ({where}){flag}"
             item = QListWidgetItem(icon, text)
             item.setToolTip(
-                f"Test sample {index}: true {names[t]}, predicted {names[p]} with probability {confidence:.1%}"
+                f"Test sample {index}: true {names[t]}, predicted {names[p]} with probability {confidence:.1%}, "
+                f"loss {entry.loss:.3g}"
+                + (f"\nTags: {', '.join(tags)}" if tags else "")
+                + ("\nMarked mislabelled" if marked else "")
             )
             item.setData(Qt.ItemDataRole.UserRole, index)
             if images:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.gallery.addItem(item)
             self.gallery_indices.append(index)
+            self.gallery_entries.append(entry)
+            if index == keep:
+                self.gallery.setCurrentItem(item)
+        self.gallery.blockSignals(False)
+        self._on_gallery_current_item_changed(self.gallery.currentItem(), None)
+
+    def choose_sample(self, index: int) -> bool:
+        """Make test sample ``index`` the gallery's current one (the one the panel tags); False when the gallery
+        does not show it."""
+        if index not in self.gallery_indices:
+            return False
+        self.gallery.setCurrentRow(self.gallery_indices.index(index))
+        return True
+
+    def _on_gallery_current_item_changed(self, current: QListWidgetItem | None, _previous: Any) -> None:
+        row = self.gallery.row(current) if current is not None else -1
+        self.panel.show_sample(self.gallery_entries[row] if 0 <= row < len(self.gallery_entries) else None)
+
+    def _on_filter_current_index_changed(self, _index: int) -> None:
+        if self.evaluation is not None:
+            self.selected_cell = None
+            self._show_selection()
+            self._fill_gallery()
+
+    def _on_panel_changed(self) -> None:
+        self._fill_filters()
+        self._fill_gallery()
 
     def _set_gallery_mode(self, images: bool) -> None:
         """Thumbnails in a grid for images; one line per sample, with a coloured dot, for other data."""
