@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dllab import optimizers
 from dllab.data import (
     DATASET_NAMES,
@@ -89,6 +91,13 @@ def _whole(name: str, value: Any, minimum: int, *, allow_none: bool = False) -> 
     if value is None and allow_none:
         return None
     return check_whole_number(name, value, minimum=minimum)
+
+
+def _excluded(value: Any) -> tuple[int, ...]:
+    """Excluded test rows checked: a list of whole numbers from 0, made sorted and unique."""
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple | range):
+        raise SettingsError(f"the excluded test samples must be a list of indices, got {quote(value)}")
+    return tuple(sorted({int(_whole("an excluded test sample", v, 0)) for v in value}))
 
 
 def checked_augment(value: Any) -> dict[str, Any] | None:
@@ -159,6 +168,13 @@ class DataSettings:
         Size, noise and classes of a generated set (None: the set's default; ignored for real data).
     augment : dict or None
         Augmentation of the training batches (``Augmenter.to_dict()``), None for none.
+    excluded_test : tuple of int
+        Rows of the test set left out of the test evaluation: the samples marked mislabelled in a run's error
+        analysis (:mod:`dllab.error_analysis`), so a retrain is scored without the test labels known to be
+        wrong (the course's cleaning of the dev and test labels; the training set is left as it is). The
+        data set's files are never changed. A run trained with them keeps them in its ``config.json``; its own
+        test set, and so its own error analysis, is the test set without them (indices renumbered). Empty
+        (the default, left out of :meth:`to_dict`): the whole test set.
     """
 
     dataset: str
@@ -172,6 +188,7 @@ class DataSettings:
     noise: float | None = None
     n_classes: int | None = None
     augment: dict[str, Any] | None = None
+    excluded_test: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -200,6 +217,7 @@ class DataSettings:
         )
         set_(self, "n_classes", _whole("the number of classes", self.n_classes, 1, allow_none=True))
         set_(self, "augment", checked_augment(self.augment))
+        set_(self, "excluded_test", _excluded(self.excluded_test))
         key = self.dataset.strip().lower().replace("_", "-")
         if key not in DATASET_NAMES and "\0" not in self.dataset:
             path = Path(self.dataset).expanduser()
@@ -285,7 +303,7 @@ class DataSettings:
         raw = dataset if dataset is not None else self.load(progress)
         if seed is None:
             seed = self.split_seed if self.split_seed is not None else 0
-        return prepare(
+        prepared = prepare(
             raw,
             input_shape=None if input_shape is None else tuple(input_shape),
             val_fraction=self.val_fraction,
@@ -294,12 +312,39 @@ class DataSettings:
             normalization=self.normalization,
             seed=seed,
         )
+        if not self.excluded_test:
+            return prepared
+        kept = self.kept_test(len(prepared.x_test))
+        return replace(prepared, x_test=prepared.x_test[kept], y_test=prepared.y_test[kept])
+
+    def kept_test(self, test_samples: int) -> np.ndarray:
+        """The rows of a test set of ``test_samples`` samples that the test evaluation keeps (all but
+        :attr:`excluded_test`), in order.
+
+        Raises
+        ------
+        SettingsError
+            When an excluded row is not one of the test set's.
+        """
+        if self.excluded_test and self.excluded_test[-1] >= test_samples:
+            raise SettingsError(
+                f"the excluded test sample {self.excluded_test[-1]} is not one of the {test_samples:,} of the "
+                "test set"
+            )
+        keep = np.ones(test_samples, dtype=bool)
+        keep[list(self.excluded_test)] = False
+        return np.flatnonzero(keep)
 
     # --- plain dicts --------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable settings."""
-        return asdict(self)
+        """Plain, JSON-serialisable settings (``excluded_test`` only when some are)."""
+        values = asdict(self)
+        if self.excluded_test:
+            values["excluded_test"] = list(self.excluded_test)
+        else:
+            del values["excluded_test"]
+        return values
 
     @classmethod
     def from_dict(cls, values: Any) -> DataSettings:

@@ -460,3 +460,23 @@ def test_any_document_is_an_experiment_or_one_error_of_the_family(document: dict
         assert "\n" not in str(exc)
         return
     assert Experiment.from_dict(json.loads(json.dumps(experiment.to_dict()))) == experiment
+
+
+def test_excluded_test_samples_leave_the_test_evaluation_and_round_trip(mnist_dir: Path):
+    whole = DataSettings(str(mnist_dir), subset=500, normalization="scale")
+    cleaned = DataSettings(str(mnist_dir), subset=500, normalization="scale", excluded_test=[9_999, 3, 3, 0])
+    assert cleaned.excluded_test == (0, 3, 9_999)
+    assert "excluded_test" not in whole.to_dict()  # older readers see the same document as before
+    assert cleaned.to_dict()["excluded_test"] == [0, 3, 9_999]
+    assert DataSettings.from_dict(cleaned.to_dict()) == cleaned
+    a, b = whole.prepare((784,)), cleaned.prepare((784,))
+    assert len(a.x_test) == 10_000 and len(b.x_test) == 9_997
+    keep = np.setdiff1d(np.arange(10_000), [0, 3, 9_999])
+    np.testing.assert_array_equal(b.x_test, a.x_test[keep])
+    np.testing.assert_array_equal(b.y_test, a.y_test[keep])
+    np.testing.assert_array_equal(b.x_train, a.x_train)  # training is untouched
+    with pytest.raises(SettingsError, match="excluded test sample 10000 is not one of the 10,000"):
+        DataSettings(str(mnist_dir), excluded_test=[10_000]).prepare((784,))
+    for bad in ("12", [-1], [1.5], 7):
+        with pytest.raises(SettingsError, match="excluded test sample"):
+            DataSettings("spiral", excluded_test=bad)

@@ -133,6 +133,9 @@ class TrainingController(QObject):
             sample_changed = getattr(view, "sample_changed", None)
             if sample_changed is not None:
                 sample_changed.connect(self._on_view_sample_changed)
+            exclusion_requested = getattr(view, "exclusion_requested", None)
+            if exclusion_requested is not None:
+                exclusion_requested.connect(self._on_view_exclusion_requested)
 
     # --- control ---------------------------------------------------------------------------------------
 
@@ -237,6 +240,16 @@ class TrainingController(QObject):
 
     def _on_state_stop_requested(self) -> None:
         self.stop()
+
+    def _on_view_exclusion_requested(self, rows: tuple[int, ...]) -> None:
+        with dialogs.report_user_errors(self._window, "Cannot leave the samples out"):
+            self._state.set_data_settings(excluded_test=tuple(rows))
+            dialogs.show_info(
+                self._window,
+                "Retrain without the mislabelled samples",
+                f"The next run is evaluated without the {len(rows):,} test samples marked mislabelled "
+                "(the data set's files are not changed). Press Train to start it.",
+            )
 
     def _on_view_sample_changed(self, index: int) -> None:
         if self.session is not None:

@@ -141,6 +141,9 @@ class SessionStarted:
     points: np.ndarray | None = field(default=None, repr=False)
     point_labels: np.ndarray | None = field(default=None, repr=False)
     extent: tuple[float, float, float, float] | None = None
+    #: Rows of the data set's test set left out of this run's (``DataSettings.excluded_test``); the test
+    #: inputs, labels and evaluation are those of the rows kept, in order.
+    excluded_test: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -307,6 +310,7 @@ class TrainingSession:
             labels = np.asarray(raw.y_train)
             extent = plane_extent(points)
         conv = first_conv_filters(model)
+        kept = r.data_settings.kept_test(len(raw.x_test)) if r.data_settings.excluded_test else slice(None)
         return SessionStarted(
             folder=self.folder or Path(),
             network=model.name,
@@ -320,13 +324,14 @@ class TrainingSession:
             val_samples=len(prepared.x_val),
             test_samples=len(prepared.x_test),
             batch_size=r.config.batch_size,
-            test_inputs=raw.x_test,
-            test_labels=raw.y_test,
+            test_inputs=raw.x_test[kept],
+            test_labels=raw.y_test[kept],
             first_conv=None if conv is None else conv[0],
             feature_layers=feature_map_layers(model),
             points=points,
             point_labels=labels,
             extent=extent,
+            excluded_test=r.data_settings.excluded_test,
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -74,6 +75,8 @@ class ErrorAnalysisPanel(QWidget):
     """A tag or mark was edited (the gallery shows them)."""
     pair_chosen = Signal(int, int)
     """A row of the mistakes-per-pair table was clicked: its true and predicted class."""
+    exclusion_requested = Signal(tuple)
+    """The rows of the data set's test set to leave out of the next run's test evaluation (sorted)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +86,8 @@ class ErrorAnalysisPanel(QWidget):
         self.class_names: list[str] = []
         self.sample: Mistake | None = None
         self.pair_rows: list[tuple[int, int]] = []
+        #: Rows of the data set's test set this run left out already (its indices count the others).
+        self.excluded: tuple[int, ...] = ()
 
         self.problem = QLabel(self)
         self.problem.setObjectName("hint")
@@ -132,6 +137,13 @@ class ErrorAnalysisPanel(QWidget):
             "mislabelled."
         )
         self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.exclude_button = QPushButton(self)
+        self.exclude_button.setObjectName("excludeMislabelled")
+        self.exclude_button.setToolTip(
+            "Sets the data setting 'excluded test samples': the next run is evaluated without the test samples "
+            "marked mislabelled (the data set's files are not changed)."
+        )
+        self.exclude_button.clicked.connect(self._on_exclude_button_clicked)
 
         row = QHBoxLayout()
         row.addWidget(self.tag_box, 1)
@@ -144,16 +156,26 @@ class ErrorAnalysisPanel(QWidget):
         layout.addWidget(self.tag_list)
         layout.addWidget(self.mislabelled_box)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.export_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.exclude_button)
+        layout.addLayout(buttons)
         self.show_sample(None)
 
     # --- the run's analysis ---------------------------------------------------------------------------------
 
     def load(
-        self, folder: Path, test_samples: int, mistakes: list[Mistake], class_names: Sequence[str]
+        self,
+        folder: Path,
+        test_samples: int,
+        mistakes: list[Mistake],
+        class_names: Sequence[str],
+        excluded: tuple[int, ...] = (),
     ) -> None:
-        """Read the run folder's tags and marks for these mistakes (highest loss first) of its test set."""
+        """Read the run folder's tags and marks for these mistakes (highest loss first) of its test set (the
+        data set's test set without the rows ``excluded``)."""
         self.folder, self.mistakes, self.class_names = folder, mistakes, list(class_names)
+        self.excluded = excluded
         self.analysis = None
         self.problem.hide()
         if not folder.is_dir():
@@ -264,9 +286,25 @@ class ErrorAnalysisPanel(QWidget):
                 rows.append([share.tag, f"{share.count:,}", f"{share.share:.1%}"])
         fill_table(self.shares, rows)
         self.export_button.setEnabled(bool(self.mistakes) and self.analysis is not None)
+        marked = len(self.analysis.mislabelled) if self.analysis is not None else 0
+        self.exclude_button.setText(
+            f"Retrain without the {marked} marked…" if marked else "Retrain without marked"
+        )
+        self.exclude_button.setEnabled(marked > 0)
         if pairs is not None:
             self.pair_rows = [(i, j) for i, j, _ in pairs]
             fill_table(self.pairs, [[f"{self.name(i)} → {self.name(j)}", f"{n:,}"] for i, j, n in pairs])
+
+    def excluded_rows(self) -> tuple[int, ...]:
+        """The data set's test rows to leave out of the next run: this run's own and the ones marked now
+        (whose indices count the rows this run kept)."""
+        if self.analysis is None:
+            return self.excluded
+        total = self.analysis.test_samples + len(self.excluded)
+        keep = np.ones(total, dtype=bool)
+        keep[list(self.excluded)] = False
+        kept = np.flatnonzero(keep)
+        return tuple(sorted({*self.excluded, *(int(kept[i]) for i in self.analysis.mislabelled)}))
 
     def export_csv(self, path: Path) -> Path:
         """Write the mistakes with their tags and marks as CSV (:func:`dllab.error_analysis.write_error_csv`)."""
@@ -287,6 +325,9 @@ class ErrorAnalysisPanel(QWidget):
     def _on_pairs_cell_clicked(self, row: int, _column: int) -> None:
         if 0 <= row < len(self.pair_rows):
             self.pair_chosen.emit(*self.pair_rows[row])
+
+    def _on_exclude_button_clicked(self) -> None:
+        self.exclusion_requested.emit(self.excluded_rows())
 
     def _on_export_button_clicked(self) -> None:
         path = dialogs.get_save_path(self, "Export the errors as CSV", "errors.csv", "CSV files (*.csv)")

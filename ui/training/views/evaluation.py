@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -119,6 +119,9 @@ class EvaluationView(TrainingView):
         "class's accuracy appear here."
     )
 
+    exclusion_requested = Signal(tuple)
+    """Leave these rows of the data set's test set out of the next run (the ones marked mislabelled)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.started: SessionStarted | None = None
@@ -172,6 +175,7 @@ class EvaluationView(TrainingView):
         self.panel = ErrorAnalysisPanel(right)
         self.panel.changed.connect(self._on_panel_changed)
         self.panel.pair_chosen.connect(self.select_cell)
+        self.panel.exclusion_requested.connect(self.exclusion_requested)
         box = QVBoxLayout(right)
         box.setContentsMargins(8, 4, 8, 8)
         box.addWidget(self.gallery_title)
@@ -223,6 +227,7 @@ class EvaluationView(TrainingView):
                         len(item.evaluation.labels),
                         self.mistakes,
                         self._class_names(len(self.confusion)),
+                        self.started.excluded_test,
                     )
                 self.panel.refresh_tables(item.evaluation.confusion_pairs())
                 self._fill_filters()
@@ -303,6 +308,11 @@ class EvaluationView(TrainingView):
         self.set_status(
             f"Test accuracy <b>{evaluation.accuracy:.1%}</b> · test loss {evaluation.loss:.4g} · "
             f"{wrong:,} of {int(confusion.sum()):,} misclassified."
+            + (
+                f" Evaluated without the {len(started.excluded_test):,} test samples marked mislabelled."
+                if started.excluded_test
+                else ""
+            )
         )
 
     def _class_names(self, k: int) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import dllab
 from dllab.data import load_dataset
 from dllab.error_analysis import ERROR_ANALYSIS_FILE, likely_mislabelled
 from dllab.experiment import DataSettings
-from dllab.metrics import Evaluation, evaluate
+from dllab.metrics import Evaluation, confusion_matrix, evaluate, predicted_classes
 from dllab.trainer import Trainer, TrainingConfig
 from ui.training.session import FinalEvaluation, SessionStarted
 from ui.training.views import EvaluationView
@@ -167,3 +168,43 @@ def test_a_damaged_file_is_said_once_and_left_as_it_is(qtbot, tmp_path, mnist_re
     view.choose_sample(view.gallery_indices[0])
     assert not view.panel.add_button.isEnabled() and not view.panel.mislabelled_box.isEnabled()
     assert (tmp_path / ERROR_ANALYSIS_FILE).read_bytes() == damaged
+
+
+def test_the_marked_samples_are_left_out_of_the_next_runs_test(qtbot, tmp_path, mnist_results) -> None:
+    view = run_view(qtbot, tmp_path, mnist_results)
+    assert not view.panel.exclude_button.isEnabled()
+    marked = sorted(view.gallery_indices[:3])
+    for index in marked:
+        view.choose_sample(index)
+        view.panel.mislabelled_box.click()
+    assert view.panel.exclude_button.text() == "Retrain without the 3 marked…"
+    with qtbot.waitSignal(view.exclusion_requested) as signal:
+        view.panel.exclude_button.click()
+    assert signal.args == [tuple(marked)]
+
+    # A retrain's indices count the rows it kept: its own marks map back to the data set's rows.
+    x_test, y_test, evaluation = mnist_results
+    keep = np.setdiff1d(np.arange(len(x_test)), marked)
+    outputs, labels = evaluation.outputs[keep], y_test[keep]
+    retrained = Evaluation(
+        0.0, 0.0, outputs, labels, confusion_matrix(labels, predicted_classes(outputs), 10)
+    )
+    (tmp_path / "retrain").mkdir()
+    again = EvaluationView()
+    qtbot.addWidget(again)
+    again.begin_run(
+        replace(
+            view.started,
+            folder=tmp_path / "retrain",
+            excluded_test=tuple(marked),
+            test_inputs=x_test[keep],
+            test_labels=labels,
+        )
+    )
+    again.handle_items([FinalEvaluation("finished", retrained)])
+    again.flush()
+    assert "Evaluated without the 3 test samples marked mislabelled" in again.status_label.text()
+    new = again.mistakes[0].index
+    again.choose_sample(new)
+    again.panel.mislabelled_box.click()
+    assert again.panel.excluded_rows() == tuple(sorted({*marked, int(keep[new])}))
