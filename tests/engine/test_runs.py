@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 import dllab
 from dllab.data import Dataset, Normalizer, PreparedData, reshape_for
+from dllab.experiment import read_experiment
+from dllab.run_control import RunControl
 from dllab.runs import (
     CLAIM_FILE,
     METRIC_COLUMNS,
@@ -29,8 +31,6 @@ from dllab.runs import (
     open_run,
     runs_root,
 )
-from dllab.experiment import read_experiment
-from dllab.run_control import RunControl
 from dllab.trainer import (
     BatchEnded,
     EpochEnded,

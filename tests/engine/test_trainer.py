@@ -445,7 +445,7 @@ def test_a_change_asked_for_while_paused_applies_at_once(spiral):
 
 
 def test_a_config_with_bad_changes_is_refused():
-    with pytest.raises(SettingsError, match="the change at step 2 .sgd.: unknown setting 'beta1'"):
+    with pytest.raises(SettingsError, match=r"the change at step 2 \(sgd\): unknown setting 'beta1'"):
         TrainingConfig(optimizer="sgd", changes=[{"step": 2, "beta1": 0.5}])
     config = TrainingConfig(optimizer="sgd", changes=[{"step": 2, "lr": 1}])
     assert TrainingConfig.from_dict(config.to_dict()).changes == [{"step": 2, "lr": 1.0}]
