@@ -51,6 +51,7 @@ from dllab.probes import (
 from dllab.run_control import RunControl
 from dllab.runs import RunRecorder, new_run_folder
 from dllab.trainer import (
+    ChangeRefused,
     Diverged,
     EpochEnded,
     Finished,
@@ -58,6 +59,7 @@ from dllab.trainer import (
     Paused,
     Resumed,
     RunStarted,
+    SettingsChanged,
     Stopped,
     Trainer,
     TrainingConfig,
@@ -191,9 +193,20 @@ class SessionEnded:
 
 
 def is_urgent(item: Any) -> bool:
-    """Items the GUI should see at once: starts, pauses and the end of a run."""
+    """Items the GUI should see at once: starts, pauses, changes of the optimizer's settings and the end of a
+    run."""
     return isinstance(
-        item, SessionStarted | RunStarted | Paused | Resumed | Finished | Stopped | Diverged | SessionEnded
+        item,
+        SessionStarted
+        | RunStarted
+        | Paused
+        | Resumed
+        | SettingsChanged
+        | ChangeRefused
+        | Finished
+        | Stopped
+        | Diverged
+        | SessionEnded,
     )
 
 
