@@ -412,7 +412,8 @@ class RunRecorder:
         return self.summary is not None
 
     def handle(self, event: Event) -> None:
-        """Record one trainer event (others, such as layer statistics, are ignored)."""
+        """Record one trainer event (others, such as layer statistics, are ignored); a change of the optimizer's
+        settings made by hand goes into ``config.json`` at once (see the module)."""
         if isinstance(event, RunStarted):
             self.total_steps = event.total_steps
         elif isinstance(event, BatchEnded):

@@ -192,22 +192,25 @@ class SessionEnded:
     model: Sequential | None = field(default=None, repr=False)
 
 
+#: What :func:`is_urgent` answers True for.
+_URGENT = (
+    SessionStarted,
+    RunStarted,
+    Paused,
+    Resumed,
+    SettingsChanged,
+    ChangeRefused,
+    Finished,
+    Stopped,
+    Diverged,
+    SessionEnded,
+)
+
+
 def is_urgent(item: Any) -> bool:
     """Items the GUI should see at once: starts, pauses, changes of the optimizer's settings and the end of a
     run."""
-    return isinstance(
-        item,
-        SessionStarted
-        | RunStarted
-        | Paused
-        | Resumed
-        | SettingsChanged
-        | ChangeRefused
-        | Finished
-        | Stopped
-        | Diverged
-        | SessionEnded,
-    )
+    return isinstance(item, _URGENT)
 
 
 # --- the session ---------------------------------------------------------------------------------------------
