@@ -1,5 +1,5 @@
-"""Stop, pause, resume and single steps of one training run: one object, made by whoever starts the run and
-handed down to the trainer, which polls it between batches.
+"""Stop, pause, resume and single steps of one training run, and changes of its optimizer's settings: one object,
+made by whoever starts the run and handed down to the trainer, which polls it between batches.
 
 >>> control = RunControl()                                   # doctest: +SKIP
 >>> trainer = Trainer(model, data, config, control)          # doctest: +SKIP
@@ -20,6 +20,7 @@ interruption; every layer between the one that makes it and the trainer only han
 
 from __future__ import annotations
 
+import queue
 import threading
 from typing import Any, Protocol
 
@@ -30,6 +31,8 @@ class SyncContext(Protocol):
     def Event(self) -> Any: ...
 
     def Value(self, typecode: str, value: int) -> Any: ...
+
+    def Queue(self) -> Any: ...
 
 
 class _LockedInt:
@@ -52,15 +55,20 @@ class _Threads:
     def Value(self, typecode: str, value: int) -> _LockedInt:
         return _LockedInt(value)
 
+    def Queue(self) -> queue.SimpleQueue[Any]:
+        return queue.SimpleQueue()
+
 
 #: Threads of one process: the default context of a :class:`RunControl`.
 THREADS: SyncContext = _Threads()
 
 
 class RunControl:
-    """Stop, pause, resume and single steps of one run, from any thread (or process, see the module).
+    """Stop, pause, resume and single steps of one run, and changes of its optimizer's settings, from any thread
+    (or process, see the module).
 
-    Every method takes effect between two batches: the trainer asks :meth:`next_batch` before each one.
+    Every method takes effect between two batches: the trainer asks :meth:`next_batch` before each one, and
+    takes the changes asked for (:meth:`take_changes`) before each one and while paused.
 
     Parameters
     ----------
@@ -76,6 +84,7 @@ class RunControl:
         self._running = context.Event()  # clear while paused
         self._running.set()
         self._steps = context.Value("i", 0)  # batches granted by step() while paused
+        self._changes = context.Queue()  # optimizer settings to change, in the order asked
 
     # --- any thread ---------------------------------------------------------------------------------------
 
@@ -111,6 +120,14 @@ class RunControl:
             self._steps.value += 1
         self._running.set()
 
+    def change(self, values: dict[str, Any]) -> None:
+        """Change optimizer settings (e.g. ``{"lr": 0.003}``) from the next batch on.
+
+        The trainer checks the values against its optimizer's settings when it takes them: a change it refuses
+        is announced as a :class:`dllab.trainer.ChangeRefused` event with the reason, and the run goes on.
+        """
+        self._changes.put(dict(values))
+
     @property
     def stopped(self) -> bool:
         """Whether :meth:`stop` was called."""
@@ -144,3 +161,13 @@ class RunControl:
                 self._steps.value -= 1
                 self._running.clear()
         return True
+
+    def take_changes(self) -> list[dict[str, Any]]:
+        """The changes asked for since the last call, oldest first (a change still on its way from another
+        process comes at a later call)."""
+        taken = []
+        while True:
+            try:
+                taken.append(self._changes.get_nowait())
+            except queue.Empty:
+                return taken

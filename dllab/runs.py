@@ -5,7 +5,9 @@ A run folder holds
 - ``config.json`` (format ``"dllab.run/1"``): the experiment (:class:`~dllab.experiment.Experiment`: the network
   spec as built, the data settings, the training config and the seed) beside the run's record (the sample
   counts and classes, the versions of dllab, numpy and Python, the start time), so
-  ``Experiment.from_dict`` reads it back and ``dllab train --config RUN/config.json`` repeats the run;
+  ``Experiment.from_dict`` reads it back and ``dllab train --config RUN/config.json`` repeats the run; it is
+  written again when the optimizer's settings are changed by hand during the run, the change added to the
+  training config's ``changes`` (at its step), so the repeated run makes the same changes at the same steps;
 - ``metrics.csv``: one row per epoch (:data:`METRIC_COLUMNS`), appended and flushed as each epoch ends, so a
   crash loses nothing that was measured;
 - ``steps.csv`` (optional): step, loss and learning rate of every mini-batch, written at each epoch's end;
@@ -55,6 +57,7 @@ from dllab.files import atomic_write, open_regular
 from dllab.io import json_default, save
 from dllab.metrics import Evaluation, evaluate
 from dllab.model import Sequential
+from dllab.setting_changes import merge_change
 from dllab.trainer import (
     BatchEnded,
     Diverged,
@@ -62,6 +65,7 @@ from dllab.trainer import (
     Event,
     Finished,
     RunStarted,
+    SettingsChanged,
     Stopped,
     TrainingConfig,
     best_measure,
@@ -390,7 +394,7 @@ class RunRecorder:
             class_names=list(data.class_names),
             input_shape=list(data.input_shape),
         )
-        document = {
+        self._document = document = {
             "format": RUN_FORMAT,
             "name": self.folder.name,
             "network": model.spec,
@@ -409,7 +413,8 @@ class RunRecorder:
         return self.summary is not None
 
     def handle(self, event: Event) -> None:
-        """Record one trainer event (others, such as layer statistics, are ignored)."""
+        """Record one trainer event (others, such as layer statistics, are ignored); a change of the optimizer's
+        settings made by hand goes into ``config.json`` at once (see the module)."""
         if isinstance(event, RunStarted):
             self.total_steps = event.total_steps
         elif isinstance(event, BatchEnded):
@@ -417,6 +422,10 @@ class RunRecorder:
                 self._steps.append((event.step, event.loss, event.lr))
         elif isinstance(event, EpochEnded):
             self._on_epoch(event)
+        elif isinstance(event, SettingsChanged) and event.manual:
+            training = self._document["training"]
+            training["changes"] = merge_change(training["changes"], event.step, event.values)
+            _write_json(self.folder / CONFIG_FILE, self._document)
         elif isinstance(event, Finished | Stopped | Diverged):
             self._on_end(event)
 

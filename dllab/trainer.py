@@ -11,6 +11,12 @@ pauses, resumes and single-steps it from any thread, or from another process, be
 NaN or infinite stops the run in the batch where it happens and restores the last weights that gave a finite
 loss. Layer statistics come from :mod:`dllab.probes`, within the run's one probe budget
 (:attr:`Trainer.probe_budget`).
+
+The optimizer's settings may change while the run trains (:mod:`dllab.setting_changes`): the config's
+``changes`` at their steps, and what the control asks for (:meth:`~dllab.run_control.RunControl.change`) before
+the next batch, or at once while paused. Each applied change is a :class:`SettingsChanged` event; a change the
+optimizer refuses is a :class:`ChangeRefused` event, and the run goes on unchanged. Once a change sets the
+learning rate, the schedule no longer does.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from dllab import optimizers, schedules
+from dllab import optimizers, schedules, setting_changes
 from dllab.data import Augmenter, PreparedData, iterate_batches, num_batches
 from dllab.errors import SettingsError, quote
 from dllab.fit import check_fit
@@ -75,6 +81,10 @@ class TrainingConfig:
     #: Samples in the fixed probe batch whose activations are recorded.
     probe_size: int = 100
     histogram_bins: int = 40
+    #: Changes of the optimizer's settings at given steps, e.g. ``[{"step": 500, "lr": 0.003}]``: after that
+    #: many mini-batches the settings change for the next ones (see :mod:`dllab.setting_changes`). A run
+    #: records here the changes made by hand while it trained, so its config replays them.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         def positive_int(name: str, value: Any, allow_none: bool = False, minimum: int = 1) -> None:
@@ -111,6 +121,7 @@ class TrainingConfig:
             raise SettingsError(f"stats_budget must be a share in (0, 1], got {self.stats_budget!r}")
         self.make_optimizer()
         self.make_schedule()
+        self.changes = setting_changes.check_changes(self.changes, self.optimizer)
         if self.augment is not None:
             Augmenter.from_dict(self.augment)
 
@@ -190,6 +201,33 @@ class Resumed:
 
 
 @dataclass(frozen=True)
+class SettingsChanged:
+    """Optimizer settings changed after ``step`` mini-batches: the next ones use ``values``."""
+
+    step: int
+    epoch: int
+    #: The new values, by setting name.
+    values: dict[str, Any]
+    #: The values they replace.
+    previous: dict[str, Any]
+    #: Asked for while the run trained (through the control), not one of the config's ``changes``.
+    manual: bool
+
+    def text(self) -> str:
+        """The change in a few words, e.g. ``"lr 0.01 → 0.003"``."""
+        return setting_changes.change_text(self.values, self.previous)
+
+
+@dataclass(frozen=True)
+class ChangeRefused:
+    """A change asked for through the control was refused (``message``, one sentence); nothing changed."""
+
+    step: int
+    values: dict[str, Any]
+    message: str
+
+
+@dataclass(frozen=True)
 class Finished:
     #: "completed", "early stopping" or "step limit".
     reason: str
@@ -219,7 +257,17 @@ class Diverged:
 
 
 Event = (
-    RunStarted | BatchEnded | EpochEnded | LayerStatistics | Paused | Resumed | Finished | Stopped | Diverged
+    RunStarted
+    | BatchEnded
+    | EpochEnded
+    | LayerStatistics
+    | Paused
+    | Resumed
+    | SettingsChanged
+    | ChangeRefused
+    | Finished
+    | Stopped
+    | Diverged
 )
 
 #: Seconds between two looks at a paused run's control (a stop or resume wakes it at once anyway).
@@ -264,6 +312,10 @@ class _Run:
     best_epoch: int | None = None
     since_best: int = 0
     statistics_step: int = -1
+    #: The config's changes not applied yet, the next first.
+    planned: deque[dict[str, Any]] = field(default_factory=deque)
+    #: Whether a change has set the learning rate (the schedule then sets it no more).
+    lr_set: bool = False
     #: (seconds, samples) of the last batches, for the training speed.
     recent: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=20))
 
@@ -336,7 +388,8 @@ class Trainer:
         reason = "completed"
         for epoch in range(1, cfg.epochs + 1):
             run.epoch = epoch
-            self.optimizer.lr = self.schedule(run.base_lr, epoch - 1)
+            if not run.lr_set:
+                self.optimizer.lr = self.schedule(run.base_lr, epoch - 1)
             batches = iterate_batches(
                 data.x_train, data.y_train, cfg.batch_size, run.rng_batches, drop_last=cfg.drop_last
             )
@@ -344,6 +397,7 @@ class Trainer:
                 if not (yield from self._wait_for_batch(run)):
                     yield Stopped(run.step, epoch)
                     return
+                yield from self._changes(run)
                 outcome = self._train_batch(run, batch, xb, yb)
                 yield outcome
                 if isinstance(outcome, Diverged):
@@ -394,6 +448,7 @@ class Trainer:
             live=live,
             snapshot={key: value.copy() for key, value in live.items()},
             start_time=time.perf_counter(),
+            planned=deque(cfg.changes),
         )
 
     def _wait_for_batch(self, run: _Run) -> Generator[Event, None, bool]:
@@ -409,11 +464,34 @@ class Trainer:
         while not control.next_batch(timeout=_PAUSE_POLL_S):
             if control.stopped:
                 return False
+            yield from self._changes(run)
         run.start_time += time.perf_counter() - paused_at
         run.recent.clear()
         if not control.paused:
             yield Resumed(run.step)
         return True
+
+    def _changes(self, run: _Run) -> Iterator[SettingsChanged | ChangeRefused]:
+        """Apply the config's changes due after ``run.step`` batches, then those the control asks for."""
+        while run.planned and run.planned[0]["step"] <= run.step:
+            values = {k: v for k, v in run.planned.popleft().items() if k != "step"}
+            yield self._apply(run, values, manual=False)
+        yield from self._manual_changes(run)
+
+    def _manual_changes(self, run: _Run) -> Iterator[SettingsChanged | ChangeRefused]:
+        """Apply what the control asks for, or refuse it with the reason."""
+        for values in self.control.take_changes():
+            try:
+                checked = setting_changes.check_change(values, self.optimizer.name, step=run.step)
+            except SettingsError as exc:
+                yield ChangeRefused(run.step, dict(values), str(exc))
+            else:
+                yield self._apply(run, checked, manual=True)
+
+    def _apply(self, run: _Run, values: dict[str, Any], *, manual: bool) -> SettingsChanged:
+        previous = setting_changes.apply_change(self.optimizer, values)
+        run.lr_set = run.lr_set or "lr" in values
+        return SettingsChanged(run.step, run.epoch, values, previous, manual)
 
     def _train_batch(self, run: _Run, batch: int, xb: np.ndarray, yb: np.ndarray) -> BatchEnded | Diverged:
         """One mini-batch: forward, backward, update. Diverged, with the last finite weights put back, when the

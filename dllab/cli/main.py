@@ -211,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_training_args(p, data_required=False)
     p.add_argument(
+        "--changes",
+        metavar="FILE",
+        help='change optimizer settings at given steps: a JSON list such as [{"step": 500, "lr": 0.003}] '
+        "(after 500 mini-batches the learning rate is 0.003); replaces the changes of --config",
+    )
+    p.add_argument(
         "--out", metavar="FOLDER", help="the run folder (default: a new folder under the runs folder)"
     )
     p.add_argument("--no-steps", action="store_true", help="do not record the loss of every step (steps.csv)")

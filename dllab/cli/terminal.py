@@ -29,6 +29,7 @@ from dllab.trainer import (
     Paused,
     Resumed,
     RunStarted,
+    SettingsChanged,
     Stopped,
 )
 
@@ -113,6 +114,8 @@ class ProgressBar:
             self._print("paused")
         elif isinstance(event, Resumed):
             self._print("resumed")
+        elif isinstance(event, SettingsChanged):
+            self._print(f"step {event.step}: {event.text()}")
         elif isinstance(event, Finished | Stopped | Diverged):
             self.close()
 

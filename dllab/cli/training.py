@@ -27,7 +27,7 @@ from dllab.cli.terminal import (
     stop_on_interrupt,
 )
 from dllab.data import PreparedData
-from dllab.errors import SettingsError
+from dllab.errors import DllabError, SettingsError
 from dllab.experiment import DataSettings, Experiment, read_experiment, read_network_document
 from dllab.experiments.variants import BOOK_LEARNING_RATES
 from dllab.model import build
@@ -40,7 +40,8 @@ from dllab.runs import (
     new_run_folder,
     runs_root,
 )
-from dllab.spec import analyze, read_spec
+from dllab.setting_changes import check_changes
+from dllab.spec import analyze, read_json_file, read_spec
 from dllab.trainer import Diverged, Event, Finished, Stopped, Trainer, TrainingConfig
 
 #: The data and training flags (their argparse names) of ``dllab train``: what a ``--config`` gives unless
@@ -168,6 +169,30 @@ def experiment_from_args(args: argparse.Namespace) -> Experiment:
     return Experiment(network, data_settings_from(args), training_config_from(args), args.seed)
 
 
+def read_changes(path: str, optimizer: str) -> list[dict[str, Any]]:
+    """The changes of optimizer settings in a ``--changes`` file, checked for ``optimizer``.
+
+    Raises
+    ------
+    SettingsError
+        One sentence naming the file: it cannot be read, or a change is not valid (see
+        :func:`dllab.setting_changes.check_changes`).
+    """
+    try:
+        return check_changes(read_json_file(path), optimizer)
+    except DllabError as exc:
+        message = str(exc)
+        raise SettingsError(message if path in message else f"{path}: {message}") from None
+
+
+def with_changes(experiment: Experiment, path: str | None) -> Experiment:
+    """``experiment`` with the changes of the ``--changes`` file in place of its own (as it is without one)."""
+    if path is None:
+        return experiment
+    changes = read_changes(path, experiment.training.optimizer)
+    return replace(experiment, training=replace(experiment.training, changes=changes))
+
+
 def check_network(network: dict[str, Any]) -> None:
     """Refuse early (before any data is loaded) a network whose problem no data can change: an unknown key,
     loss or format, no layers. A layer's problem waits for the data, which may change the input shape."""
@@ -225,7 +250,7 @@ def train_command(args: argparse.Namespace) -> int:
     """``dllab train``: train a network with a progress bar and record the run."""
     out, err = sys.stdout, sys.stderr
     check_out_free(args.out)
-    experiment = experiment_from_args(args)
+    experiment = with_changes(experiment_from_args(args), args.changes)
     experiment, prepared = prepare_data(experiment, err)
     config = experiment.training
     model = build(experiment.network, seed=experiment.seed, dtype=args.dtype)

@@ -126,3 +126,38 @@ def assert_obeyed(control: RunControl, reader: Any, closing: bool) -> None:
         assert reader.recv()[0] == "batch"
     control.stop(closing=closing)
     assert reader.recv() == ("stopped", closing)  # no batch after a stop while paused
+
+
+def changes_loop(control: RunControl, connection: Any) -> None:
+    """Send back what :meth:`RunControl.take_changes` gives until the control is stopped."""
+    while not control.stopped:
+        taken = control.take_changes()
+        if taken:
+            connection.send(taken)
+        control.next_batch(timeout=0.02)
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_changes_reach_the_loop_in_the_order_asked_and_once(context: Any) -> None:
+    control = RunControl(context)
+    assert control.take_changes() == []
+    reader, writer = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    control.change({"lr": 0.1})  # before the loop starts, as before a child starts
+    if context is THREADS:
+        loop = threading.Thread(target=changes_loop, args=(control, writer), daemon=True)
+    else:
+        loop = context.Process(target=changes_loop, args=(control, writer), daemon=True)
+    loop.start()
+    try:
+        received = []
+        control.change({"lr": 0.01, "momentum": 0.5})
+        while len(received) < 2:
+            assert reader.poll(10)
+            received += reader.recv()
+        control.change({"lr": 0.0})
+        assert reader.poll(10) and reader.recv() == [{"lr": 0.0}]
+    finally:
+        control.stop()
+        loop.join(10)
+    assert received == [{"lr": 0.1}, {"lr": 0.01, "momentum": 0.5}]
+    assert not reader.poll(0.1)  # each change once

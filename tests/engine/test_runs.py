@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 import dllab
 from dllab.data import Dataset, Normalizer, PreparedData, reshape_for
+from dllab.experiment import read_experiment
+from dllab.run_control import RunControl
 from dllab.runs import (
     CLAIM_FILE,
     METRIC_COLUMNS,
@@ -29,7 +31,15 @@ from dllab.runs import (
     open_run,
     runs_root,
 )
-from dllab.trainer import BatchEnded, EpochEnded, Event, Finished, Trainer, TrainingConfig
+from dllab.trainer import (
+    BatchEnded,
+    EpochEnded,
+    Event,
+    Finished,
+    SettingsChanged,
+    Trainer,
+    TrainingConfig,
+)
 
 SPEC = {
     "name": "TinySpiral",
@@ -232,6 +242,53 @@ def test_stopped_run_keeps_what_was_done(tmp_path: Path) -> None:
     assert run.steps is not None and len(run.steps["step"]) == run.summary["steps"]
     loaded = dllab.load(run.model_final)
     np.testing.assert_array_equal(loaded.predict(prepared.x_test), model.predict(prepared.x_test))
+
+
+def test_changes_made_by_hand_are_recorded_and_replayed_to_the_same_weights(tmp_path: Path) -> None:
+    settings = DataSettings("spiral", val_fraction=0.2)
+    model = dllab.build(SPEC, seed=2)
+    prepared = settings.prepare(model.input_shape, seed=2)
+    config = TrainingConfig(
+        optimizer="momentum", lr=0.05, batch_size=32, epochs=3, seed=2, changes=[{"step": 30, "lr": 0.02}]
+    )
+    recorder = RunRecorder(
+        tmp_path / "r", model, data=prepared, config=config, data_settings=settings, seed=2
+    )
+    control = RunControl()
+    asked = {4: [{"lr": 0.01}, {"momentum": 0.5}], 30: [{"weight_decay": 0.001}], 31: [{"lr": 0.0}]}
+    for event in Trainer(model, prepared, config, control).run():
+        recorder.handle(event)
+        if isinstance(event, BatchEnded):
+            for values in asked.get(event.step, []):
+                control.change(values)
+        if isinstance(event, SettingsChanged):
+            written = json.loads((tmp_path / "r" / "config.json").read_text(encoding="utf-8"))
+            assert event.step in [c["step"] for c in written["training"]["changes"]]  # at once
+    recorded = open_run(tmp_path / "r").config["training"]["changes"]
+    assert recorded == [
+        {"step": 4, "lr": 0.01, "momentum": 0.5},
+        {"step": 30, "lr": 0.02, "weight_decay": 0.001},
+        {"step": 31, "lr": 0.0},
+    ]
+    replay = read_experiment(tmp_path / "r" / "config.json")
+    again = dllab.build(replay.network, seed=replay.seed)
+    events = list(Trainer(again, replay.prepare()[1], replay.training).run())
+    assert isinstance(events[-1], Finished)
+    assert [(c.step, c.manual) for c in events if isinstance(c, SettingsChanged)] == [
+        (4, False),
+        (30, False),
+        (31, False),
+    ]
+    for key, value in model.get_weights().items():
+        assert np.array_equal(again.get_weights()[key], value), key  # bit for bit
+    # Without the changes the same run ends elsewhere.
+    plain = dllab.build(replay.network, seed=replay.seed)
+    list(
+        Trainer(
+            plain, replay.prepare()[1], TrainingConfig.from_dict({**replay.training.to_dict(), "changes": []})
+        ).run()
+    )
+    assert not np.array_equal(plain.get_weights()["dense_1.W"], model.get_weights()["dense_1.W"])
 
 
 def test_run_folders_are_unique_sortable_and_under_dllab_home(

@@ -13,6 +13,7 @@ from dllab.run_control import RunControl
 from dllab.spec import SpecError
 from dllab.trainer import (
     BatchEnded,
+    ChangeRefused,
     Diverged,
     EpochEnded,
     Finished,
@@ -20,6 +21,7 @@ from dllab.trainer import (
     Paused,
     Resumed,
     RunStarted,
+    SettingsChanged,
     Stopped,
     Trainer,
     TrainingConfig,
@@ -338,3 +340,112 @@ def test_a_loss_that_is_not_finite_before_any_update_does_not_blame_the_learning
     assert isinstance(events[-1], Diverged)
     assert "first step, before any update" in events[-1].message
     assert "probably too high" not in events[-1].message
+
+
+# --- changes of the optimizer's settings during a run ---------------------------------------------------------
+
+
+def watch(spiral, changes_at, **settings):
+    """Train, asking the control for ``changes_at[step]`` (a list of changes) once ``step`` batches are done;
+    returns the events and the weights after every batch, by step."""
+    model = dllab.build(MLP, seed=0)
+    config = TrainingConfig(
+        **{"optimizer": "adam", "lr": 0.01, "batch_size": 32, "epochs": 2, "stats_every": 0, **settings}
+    )
+    control = RunControl()
+    trainer = Trainer(model, spiral, config, control)
+    events, weights = [], {}
+    for event in trainer.run():
+        events.append(event)
+        if isinstance(event, BatchEnded):
+            weights[event.step] = model.get_weights()
+            for values in changes_at.get(event.step, []):
+                control.change(values)
+    return events, weights
+
+
+def test_a_learning_rate_of_0_set_mid_run_freezes_the_weights_from_the_next_batch(spiral):
+    events, weights = watch(spiral, {5: [{"lr": 0.0}]})
+    _, unchanged = watch(spiral, {})
+    (change,) = of(events, SettingsChanged)
+    assert (change.step, change.values, change.previous, change.manual) == (
+        5,
+        {"lr": 0.0},
+        {"lr": 0.01},
+        True,
+    )
+    assert change.text() == "lr 0.01 → 0"
+    assert events.index(change) == events.index(next(b for b in of(events, BatchEnded) if b.step == 5)) + 1
+    for step in range(1, 6):  # the same run until the change
+        assert all(np.array_equal(weights[step][k], unchanged[step][k]) for k in weights[step])
+    last = max(weights)
+    for step in range(6, last + 1):  # then not one weight moves
+        assert all(np.array_equal(weights[step][k], weights[5][k]) for k in weights[5])
+    assert not all(np.array_equal(unchanged[6][k], unchanged[5][k]) for k in unchanged[5])
+    batches = of(events, BatchEnded)
+    assert [b.lr for b in batches[:5]] == [0.01] * 5 and {b.lr for b in batches[5:]} == {0.0}
+    assert isinstance(events[-1], Finished) and len(batches) == last
+
+
+def test_a_refused_change_says_why_in_one_sentence_and_the_run_goes_on(spiral):
+    events, _ = watch(spiral, {3: [{"lr": -1}, {"momentum": 0.5}, {"beta1": 0.5}]})
+    refused = of(events, ChangeRefused)
+    assert [r.message for r in refused] == [
+        "the change at step 3: lr must be at least 0, got -1",
+        "the change at step 3 (adam): unknown setting 'momentum' (allowed: lr, beta1, beta2, eps, "
+        "weight_decay, clip_norm)",
+    ]
+    (change,) = of(events, SettingsChanged)  # the good one still applies
+    assert change.values == {"beta1": 0.5} and change.previous == {"beta1": 0.9}
+    assert isinstance(events[-1], Finished) and {b.lr for b in of(events, BatchEnded)} == {0.01}
+
+
+def test_the_configs_changes_apply_at_their_steps_and_replace_the_schedule(spiral):
+    changes = [{"step": 4, "lr": 0.02}, {"step": 30, "weight_decay": 0.001}]
+    events, _ = watch(spiral, {}, schedule="step", schedule_options={"step_size": 1, "gamma": 0.5}, epochs=3)
+    assert [e.lr for e in of(events, EpochEnded)] == [0.01, 0.005, 0.0025]  # the schedule alone
+    events, _ = watch(
+        spiral,
+        {},
+        schedule="step",
+        schedule_options={"step_size": 1, "gamma": 0.5},
+        epochs=3,
+        changes=changes,
+    )
+    applied = of(events, SettingsChanged)
+    assert [(c.step, c.values, c.manual) for c in applied] == [
+        (4, {"lr": 0.02}, False),
+        (30, {"weight_decay": 0.001}, False),
+    ]
+    lrs = {b.step: b.lr for b in of(events, BatchEnded)}
+    assert lrs[4] == 0.01 and lrs[5] == 0.02 and lrs[max(lrs)] == 0.02  # the schedule changes it no more
+    assert [e.lr for e in of(events, EpochEnded)] == [0.02, 0.02, 0.02]
+
+
+def test_a_change_asked_for_while_paused_applies_at_once(spiral):
+    model = dllab.build(MLP, seed=0)
+    control = RunControl()
+    trainer = Trainer(
+        model, spiral, TrainingConfig(optimizer="sgd", lr=0.1, batch_size=32, epochs=1), control
+    )
+    events = trainer.run()
+    while not isinstance(next(events), BatchEnded):
+        pass
+    control.pause()
+    assert isinstance(next(events), Paused)
+    control.change({"lr": 0.05})
+    change = next(events)  # before any further batch
+    assert isinstance(change, SettingsChanged) and change.step == 1 and change.values == {"lr": 0.05}
+    control.resume()
+    assert isinstance(next(events), Resumed)
+    batch = next(events)
+    assert isinstance(batch, BatchEnded) and batch.step == 2 and batch.lr == 0.05
+    control.stop()
+    events.close()
+
+
+def test_a_config_with_bad_changes_is_refused():
+    with pytest.raises(SettingsError, match=r"the change at step 2 \(sgd\): unknown setting 'beta1'"):
+        TrainingConfig(optimizer="sgd", changes=[{"step": 2, "beta1": 0.5}])
+    config = TrainingConfig(optimizer="sgd", changes=[{"step": 2, "lr": 1}])
+    assert TrainingConfig.from_dict(config.to_dict()).changes == [{"step": 2, "lr": 1.0}]

@@ -7,7 +7,8 @@ hands it to a :class:`ui.training.process.TrainingProcess` (the session trains i
 items a :class:`ui.common.worker.GeneratorWorker` thread receives, and passes every batch of items to each
 view. It makes the run's :class:`~dllab.run_control.RunControl` (for a child process), hands it down with the
 request, and pause, resume, step and stop set it: the trainer in the child reads it before every batch. When the
-run ends the trained model becomes the state's current model (so File ▸ Export works), the run folder shows in the
+run trains, :meth:`TrainingController.change_settings` changes its optimizer's settings through the same control
+(from the next mini-batch; the design keeps its own values). When the run ends the trained model becomes the state's current model (so File ▸ Export works), the run folder shows in the
 Runs panel, a divergence or a failure is explained in a dialog, and the design is unlocked.
 """
 
@@ -25,7 +26,16 @@ from PySide6.QtWidgets import QWidget
 
 from dllab.run_control import RunControl
 from dllab.runs import runs_root
-from dllab.trainer import BatchEnded, Diverged, EpochEnded, Paused, Resumed, RunStarted
+from dllab.trainer import (
+    BatchEnded,
+    ChangeRefused,
+    Diverged,
+    EpochEnded,
+    Paused,
+    Resumed,
+    RunStarted,
+    SettingsChanged,
+)
 from ui.common import dialogs
 from ui.common.formatting import duration_text
 from ui.common.view import TrainingView
@@ -100,6 +110,10 @@ class TrainingController(QObject):
     """The run's :class:`Progress` changed (at once for a new state, else at most five times a second)."""
     paused_changed = Signal(bool)
     """The run paused (True) or went on (False)."""
+    settings_changed = Signal(object)
+    """The run's optimizer settings changed (:class:`dllab.trainer.SettingsChanged`)."""
+    change_refused = Signal(str)
+    """A change of the run's optimizer settings was refused: the reason, one sentence."""
     run_ended = Signal(str, str)
     """The run ended: its status (finished, stopped, diverged, failed) and a sentence about it."""
 
@@ -210,6 +224,18 @@ class TrainingController(QObject):
         if self.control is not None and self.paused:
             self.control.step()
 
+    def change_settings(self, values: dict[str, Any]) -> bool:
+        """Change the running network's optimizer settings (e.g. ``{"lr": 0.003}``) from its next mini-batch.
+
+        The training process checks the values: a change it refuses comes back as ``change_refused`` with the
+        reason, one it applies as ``settings_changed``; the run's ``config.json`` records it. False when no run
+        trains.
+        """
+        if self.control is None or not self.running:
+            return False
+        self.control.change(values)
+        return True
+
     @property
     def pause_requested(self) -> bool:
         """Whether the run is paused or pausing."""
@@ -289,6 +315,12 @@ class TrainingController(QObject):
                     self._paused_total += now - self._paused_at
                     self._paused_at = None
                 progress = replace(progress, state="running")
+            elif isinstance(item, SettingsChanged):
+                self._state.post_message(f"From iteration {item.step + 1:,}: {item.text()}.")
+                self.settings_changed.emit(item)
+            elif isinstance(item, ChangeRefused):
+                self._state.post_message(f"The change was refused: {item.message}.")
+                self.change_refused.emit(item.message)
             elif isinstance(item, Diverged):
                 self.divergence = item.message
             elif isinstance(item, SessionEnded):

@@ -8,6 +8,11 @@ the line under it say why. Pressing it asks the state to start (:meth:`ui.state.
 which emits ``train_requested``); the :class:`ui.training.controller.TrainingController` runs the training
 and sets ``training_active`` while it runs (the button then reads Stop and emits ``stop_requested``). Pause
 and Step talk to the controller, whose progress fills the bar.
+
+While a run trains the network and the other settings are locked, but the optimizer's hyperparameters (the
+learning rate, weight decay, ...) stay editable: a value committed then changes the running network's optimizer
+from its next mini-batch (:meth:`ui.training.controller.TrainingController.change_settings`), not the design,
+whose values come back when the run ends; the run's ``config.json`` records the change at its step.
 """
 
 from __future__ import annotations
@@ -55,7 +60,10 @@ SCHEDULE_TITLES = {
     "inverse_time": "Inverse time decay",
     "cosine": "Cosine decay",
 }
-LOCKED_SETTINGS = "The settings and the network are locked while the network trains."
+LOCKED_SETTINGS = (
+    "The network and the other settings are locked while the network trains; the optimizer's settings change "
+    "the run from its next mini-batch (the design keeps its own)."
+)
 
 
 def _choice_section(
@@ -189,6 +197,7 @@ class TrainingPanel(QScrollArea):
         self._controller = controller
         controller.progressed.connect(self._on_controller_progressed)
         controller.paused_changed.connect(self._on_controller_paused_changed)
+        controller.change_refused.connect(self._on_controller_change_refused)
         self._on_controller_progressed(controller.progress)
 
     # --- optimizer and schedule -----------------------------------------------------------------------------
@@ -200,7 +209,15 @@ class TrainingPanel(QScrollArea):
         self._state.set_training_settings(schedule=self.schedule_combo.itemData(row))
 
     def _on_optimizer_parameter_changed(self, name: str, value: float | None) -> None:
-        self._state.set_hyperparameter(name, value)
+        controller = self._controller
+        if self._state.training_active and controller is not None:
+            controller.change_settings({name: value})  # the running network's, not the design's
+        else:
+            self._state.set_hyperparameter(name, value)
+
+    def _on_controller_change_refused(self, message: str) -> None:
+        self.optimizer_error.setText(message[:1].upper() + message[1:])
+        self.optimizer_error.show()
 
     def _on_schedule_parameter_changed(self, name: str, value: float | None) -> None:
         self._state.set_schedule_parameter(name, value)
@@ -313,9 +330,10 @@ class TrainingPanel(QScrollArea):
         self.train_button.setProperty("running", active)
         self.train_button.style().unpolish(self.train_button)
         self.train_button.style().polish(self.train_button)
+        if not active:  # the values the run was changed to go; the design's come back
+            self._on_state_training_settings_changed()
         for widget in (
             self.optimizer_combo,
-            self.optimizer_form_host,
             self.schedule_combo,
             self.schedule_form_host,
             self.batch_spin,

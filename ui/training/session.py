@@ -51,6 +51,7 @@ from dllab.probes import (
 from dllab.run_control import RunControl
 from dllab.runs import RunRecorder, new_run_folder
 from dllab.trainer import (
+    ChangeRefused,
     Diverged,
     EpochEnded,
     Finished,
@@ -58,6 +59,7 @@ from dllab.trainer import (
     Paused,
     Resumed,
     RunStarted,
+    SettingsChanged,
     Stopped,
     Trainer,
     TrainingConfig,
@@ -193,11 +195,25 @@ class SessionEnded:
     model: Sequential | None = field(default=None, repr=False)
 
 
+#: What :func:`is_urgent` answers True for.
+_URGENT = (
+    SessionStarted,
+    RunStarted,
+    Paused,
+    Resumed,
+    SettingsChanged,
+    ChangeRefused,
+    Finished,
+    Stopped,
+    Diverged,
+    SessionEnded,
+)
+
+
 def is_urgent(item: Any) -> bool:
-    """Items the GUI should see at once: starts, pauses and the end of a run."""
-    return isinstance(
-        item, SessionStarted | RunStarted | Paused | Resumed | Finished | Stopped | Diverged | SessionEnded
-    )
+    """Items the GUI should see at once: starts, pauses, changes of the optimizer's settings and the end of a
+    run."""
+    return isinstance(item, _URGENT)
 
 
 # --- the session ---------------------------------------------------------------------------------------------

@@ -324,3 +324,49 @@ def test_schedule_settings_step_by_whole_epochs(window, qtbot):
     assert window.state.make_schedule().gamma == 0.5
     window.state.set_training_settings(schedule="constant")
     assert not panel.schedule_form_host.isVisibleTo(panel) and not panel.schedule_error.isVisible()
+
+
+def test_the_learning_rate_changed_while_training_reaches_the_run_and_marks_the_curve(
+    window, qtbot, fake_dialogs
+):
+    panel, training, curves = window.training_panel, window.training, window.curves_view
+    window.state.set_training_settings(optimizer="adam")
+    design_lr = window.state.training.lr
+    start(window, qtbot)
+    editor = panel.parameter_editors["lr"]
+    assert editor.spin.isEnabledTo(window) and not panel.optimizer_combo.isEnabled()
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: training.paused, timeout=10_000)
+    paused_at = training.progress.step
+    with qtbot.waitSignal(training.settings_changed, timeout=10_000) as changed:
+        editor.spin.setValue(0.003)
+    first = changed.args[0]
+    assert (first.step, first.values, first.previous) == (paused_at, {"lr": 0.003}, {"lr": design_lr})
+    assert window.state.training.lr == design_lr  # the run's, not the design's
+    # A refused change says why in one sentence and the run goes on.
+    with qtbot.waitSignal(training.change_refused, timeout=10_000) as refused:
+        training.change_settings({"lr": -1})
+    assert refused.args[0] == f"the change at step {paused_at}: lr must be at least 0, got -1"
+    assert panel.optimizer_error.isVisible() and panel.optimizer_error.text().startswith("The change at step")
+    panel.pause_button.click()  # Resume
+    qtbot.waitUntil(lambda: training.progress.step > paused_at + 3, timeout=10_000)
+    with qtbot.waitSignal(training.settings_changed, timeout=10_000) as changed:
+        editor.spin.setValue(0.002)  # while it trains
+    second = changed.args[0]
+    assert second.step > paused_at and second.previous == {"lr": 0.003}
+    qtbot.waitUntil(lambda: training.progress.step > second.step + 2, timeout=10_000)
+    curves.flush()
+    assert [c.text() for c in curves.changes] == [f"lr {design_lr:g} → 0.003", "lr 0.003 → 0.002"]
+    loss_lines = [line for plot, line in curves.change_lines if plot is curves.loss_plot]
+    assert [line.value() for line in loss_lines] == [paused_at + 0.5, second.step + 0.5]
+    assert loss_lines[0].label.toPlainText() == f"lr {design_lr:g} → 0.003" and loss_lines[0].isVisible()
+    steps, lrs = curves.iterations.x, curves.iterations.column(2)
+    assert set(lrs[steps <= paused_at]) == {design_lr} and lrs[steps == paused_at + 1][0] == 0.003
+    with qtbot.waitSignal(training.run_ended, timeout=10_000):
+        panel.train_button.click()
+    run = open_run(list_runs()[0].path)
+    assert run.config["training"]["changes"] == [
+        {"step": paused_at, "lr": 0.003},
+        {"step": second.step, "lr": 0.002},
+    ]
+    assert editor.spin.value() == design_lr and not fake_dialogs.errors()  # the design's value is back

@@ -14,7 +14,15 @@ from PySide6.QtGui import QColor, QImage
 import dllab
 from dllab.experiments.comparison_results import VariantResult
 from dllab.metrics import evaluate
-from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, LayerStats, ParamStats, RunStarted
+from dllab.trainer import (
+    BatchEnded,
+    EpochEnded,
+    LayerStatistics,
+    LayerStats,
+    ParamStats,
+    RunStarted,
+    SettingsChanged,
+)
 from ui.common import view as base
 from ui.common.histogram_plots import (
     histogram_item,
@@ -152,6 +160,24 @@ def test_curves_keep_100_000_iterations_in_bounded_memory(shown):
     view.log_check.setChecked(True)
     view.flush()
     assert np.all(np.isfinite(view.iterations.column(1)))  # smoothed over the stored, thinned losses
+
+
+def test_curves_mark_each_change_of_the_optimizers_settings_until_the_next_run(shown):
+    view = shown(CurvesView())
+    view.begin_run(started())
+    view.handle_items([RunStarted(2, 10, 20, 90, 10, 30)])
+    batches = [BatchEnded(s, 1, s, 1.0 / s, 0.01 if s <= 6 else 0.0, 1e3) for s in range(1, 13)]
+    change = SettingsChanged(6, 1, {"lr": 0.0, "clip_norm": 1.0}, {"lr": 0.01, "clip_norm": None}, True)
+    view.handle_items([*batches[:6], change, *batches[6:]])
+    view.flush()
+    assert view.changes == [change]
+    (loss_plot, label), (lr_plot, below) = view.change_lines
+    assert (loss_plot, lr_plot) == (view.loss_plot, view.lr_plot)
+    assert label.value() == below.value() == 6.5  # between the last batch before it and the first after
+    assert label.label.toPlainText() == "lr 0.01 → 0, clip_norm off → 1" and not hasattr(below, "label")
+    assert label in view.loss_plot.items and below in view.lr_plot.items
+    view.begin_run(started())
+    assert view.changes == [] and view.change_lines == [] and label not in view.loss_plot.items
 
 
 def test_curves_smooth_a_runs_loss_as_compare_does(shown):

@@ -1,6 +1,8 @@
 """Learning curves: the training loss of every iteration (faint) with its moving average, the validation loss and
 the training and validation accuracy of every epoch, and the learning rate, with a hover readout, a log scale
-and the train/validation gap read as bias or variance.
+and the train/validation gap read as bias or variance. A change of the optimizer's settings during the run is a
+vertical line on the loss and learning-rate plots after the last iteration before it, labelled with the change
+(``"lr 0.01 → 0.003"``).
 
 The smoothed loss is the engine's centred moving average (:func:`dllab.experiments.comparison_results.smooth`), the one
 Compare draws, so a run's loss looks the same in both. Curves live in :class:`ui.common.series.DecimatingSeries`,
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.experiments.comparison_results import smooth, smoothing_window
-from dllab.trainer import BatchEnded, Diverged, EpochEnded, RunStarted
+from dllab.trainer import BatchEnded, Diverged, EpochEnded, RunStarted, SettingsChanged
 from ui.common import theme
 from ui.common.series import DecimatingSeries
 from ui.common.view import TrainingView, plot_widget_background, style_plot
@@ -46,6 +48,8 @@ SMOOTH_COLOR = "#2b5b8f"
 MARKER_LIMIT = 60
 VAL_COLOR = "#f28e2b"
 LR_COLOR = "#59a14f"
+#: The line of a change of the optimizer's settings.
+CHANGE_COLOR = "#b07aa1"
 
 
 class CurvesView(TrainingView):
@@ -70,6 +74,9 @@ class CurvesView(TrainingView):
         self._task = "classification"
         self.last_epoch: EpochEnded | None = None
         self.diverged_at: int | None = None
+        #: The changes of the optimizer's settings so far, and their lines (on the loss and the lr plots).
+        self.changes: list[SettingsChanged] = []
+        self.change_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
 
         host = QWidget(self)
         controls = QHBoxLayout()
@@ -182,6 +189,9 @@ class CurvesView(TrainingView):
         self.last_epoch = None
         self.diverged_at = None
         self.diverged_line.hide()
+        for plot, line in self.change_lines:
+            plot.removeItem(line)
+        self.changes, self.change_lines = [], []
         self.readout.clear()
         for curve in (
             self.raw_curve,
@@ -229,8 +239,36 @@ class CurvesView(TrainingView):
             elif isinstance(item, Diverged):
                 self.diverged_at = item.step
                 changed = True
+            elif isinstance(item, SettingsChanged):
+                self._mark_change(item)
         if changed:
             self.request_redraw()
+
+    def _mark_change(self, change: SettingsChanged) -> None:
+        """A line after iteration ``change.step`` on the loss plot, labelled with the change, and one on the
+        learning-rate plot."""
+        self.changes.append(change)
+        colors = theme.colors()
+        pen = pg.mkPen(CHANGE_COLOR, width=1.5, style=Qt.PenStyle.DashLine)
+        label = pg.InfiniteLine(
+            pos=change.step + 0.5,
+            angle=90,
+            movable=False,
+            pen=pen,
+            label=change.text(),
+            labelOpts={
+                # Under the legend, one below the other; right of the line, or left in the view's right half.
+                "position": 0.78 - 0.07 * ((len(self.changes) - 1) % 4),
+                "color": colors.text,
+                "fill": pg.mkBrush(colors.plot_background),
+                "anchors": [(0, 0), (1, 0)],
+            },
+        )
+        below = pg.InfiniteLine(pos=change.step + 0.5, angle=90, movable=False, pen=pen)
+        for plot, line in ((self.loss_plot, label), (self.lr_plot, below)):
+            line.setZValue(15)
+            plot.addItem(line, ignoreBounds=True)
+            self.change_lines.append((plot, line))
 
     # --- drawing -------------------------------------------------------------------------------------------
 
