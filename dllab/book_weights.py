@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from dllab.errors import DamagedFileError, DllabError, SettingsError, quote
+from dllab.errors import DamagedFileError, FileProblemError, SettingsError, quote
 from dllab.files import open_regular
 from dllab.model import Sequential
 from dllab.spec import SpecError, build_layers
@@ -118,16 +118,10 @@ BOOK_FILES = {
 }
 
 
-class BookWeightsError(DllabError, ValueError):
-    """A weights file that cannot be read or used: not a pickle, damaged, unsafe, or not a network of the book.
+class BookWeightsError(FileProblemError):
+    """A weights file that cannot be read or used: not a pickle, damaged, unsafe, or not a network of the book."""
 
-    The message is one sentence naming the file and what is wrong; ``path`` is the file.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"book weights file {quote(str(self.path))} {problem}")
+    KIND = "book weights file"
 
 
 # --- reading the pickle ----------------------------------------------------------------------------------

@@ -28,16 +28,26 @@ class SettingsError(DllabError, ValueError):
     """A setting that cannot be used: an unknown name, a value of the wrong type or out of range."""
 
 
-class DamagedFileError(DllabError, ValueError):
-    """A file that is damaged, foreign or larger than it may be; ``path`` is the file, ``problem`` the why.
+class FileProblemError(DllabError, ValueError):
+    """A file that cannot be read or used; ``path`` is the file, ``problem`` the why.
 
-    Readers of a particular kind of file turn it into their own error (a model file, a data set).
+    The message is one sentence: the kind of file (``KIND``, e.g. ``"model file"``), its name and the problem.
     """
+
+    KIND = ""
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = Path(path)
         self.problem = problem
-        super().__init__(f"{quote(str(self.path))} {problem}")
+        kind = f"{self.KIND} " if self.KIND else ""
+        super().__init__(f"{kind}{quote(str(self.path))} {problem}")
+
+
+class DamagedFileError(FileProblemError):
+    """A file that is damaged, foreign or larger than it may be.
+
+    Readers of a particular kind of file turn it into their own error (a model file, a data set).
+    """
 
 
 def quote(value: object, limit: int = QUOTE_LIMIT) -> str:

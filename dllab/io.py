@@ -45,7 +45,7 @@ from typing import IO, Any
 import numpy as np
 
 from dllab.data.prepare import NORMALIZATIONS, Normalizer
-from dllab.errors import DamagedFileError, DllabError
+from dllab.errors import DamagedFileError, DllabError, FileProblemError
 from dllab.files import atomic_write, open_regular, read_npz
 from dllab.layers import MAX_INTEGER, Layer, shown
 from dllab.losses import Loss
@@ -68,16 +68,10 @@ _NPY_MAGIC = b"\x93NUMPY"
 _STATISTICS = {"scale": ("low", "high"), "standardize": ("mean", "std")}
 
 
-class ModelFileError(DllabError, ValueError):
-    """A model file that cannot be read or used: missing, damaged, foreign, or from a newer dllab.
+class ModelFileError(FileProblemError):
+    """A model file that cannot be read or used: missing, damaged, foreign, or from a newer dllab."""
 
-    The message is one sentence naming the file and what is wrong; ``path`` is the file.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"model file {str(self.path)!r} {problem}")
+    KIND = "model file"
 
 
 def model_file_path(path: str | os.PathLike[str]) -> Path:
