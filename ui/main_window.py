@@ -559,9 +559,8 @@ class MainWindow(QMainWindow):
         """Open one of the book's experiments where the lab has it (:mod:`dllab.experiments.chapters`) and say
         the book's result in the status bar."""
         with dialogs.report_user_errors(self, "Cannot open the book's experiment"):
-            if not self._open_book_target(entry):
-                return
-        self.state.post_message(f"The book's {entry.figure}: {entry.book}.")
+            if self._open_book_target(entry):
+                self.state.post_message(f"The book's {entry.figure}: {entry.book}.")
 
     def _open_book_target(self, entry: BookExperiment) -> bool:
         if entry.opens == "experiment":
