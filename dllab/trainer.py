@@ -75,6 +75,9 @@ class TrainingConfig:
     #: Samples in the fixed probe batch whose activations are recorded.
     probe_size: int = 100
     histogram_bins: int = 40
+    #: The model file whose matching layers (names and shapes) give the starting weights (None: fresh ones);
+    #: see :func:`dllab.transfer.init_from`. Frozen layers are part of the network (``"trainable": false``).
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         def positive_int(name: str, value: Any, allow_none: bool = False, minimum: int = 1) -> None:
@@ -92,6 +95,10 @@ class TrainingConfig:
                 raise SettingsError(f"{name} must map setting names to values, got {quote(options)}")
         if self.augment is not None and not isinstance(self.augment, dict):
             raise SettingsError(f"augment must be augmentation settings or None, got {quote(self.augment)}")
+        if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from):
+            raise SettingsError(
+                f"init_from must be the path of a model file or None, got {quote(self.init_from)}"
+            )
         if not isinstance(self.drop_last, bool):
             raise SettingsError(f"drop_last must be true or false, got {quote(self.drop_last)}")
         positive_int("seed", self.seed, minimum=0)
@@ -429,7 +436,7 @@ class Trainer:
         for key, value in run.live.items():
             np.copyto(run.snapshot[key], value)
         with np.errstate(all="ignore"):
-            self.optimizer.update(self.model.params, grads)
+            self.optimizer.update(self.model.trainable_params, grads)
         bad = first_nonfinite(run.live)
         if bad is not None:  # the update itself overflowed, the last one of a run included
             return self._diverged(run, loss, bad)

@@ -221,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="the type the network computes and trains in: float32 (default) or float64, as the book's numpy "
         "code does; float16 only predicts (see evaluate --dtype and precision)",
     )
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from a saved model: copy the weights of the layers whose names and shapes match, "
+        "initialise the others afresh (e.g. a new head)",
+    )
+    p.add_argument(
+        "--freeze",
+        metavar="LAYERS",
+        help="comma-separated layer names that keep their weights while the rest trains, e.g. conv2d_1,dense_1",
+    )
     # None marks what the user did not give, so --config keeps its own; the usual defaults apply otherwise.
     defaults = {name: p.get_default(name) for name in TRAIN_FLAGS}
     p.set_defaults(**dict.fromkeys(TRAIN_FLAGS), handler=train_command, training_defaults=defaults)
