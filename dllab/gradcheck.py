@@ -126,8 +126,12 @@ def gradcheck(
         raise ValueError(
             f"gradient checks need a float64 model (dllab.build(..., dtype=np.float64)), got {model.dtype}"
         )
+    if not model.params:
+        raise SettingsError(f"the network {quote(model.name)} has no parameters to check")
     if not model.trainable_params:
-        raise SettingsError(f"the network {quote(model.name)} has no trainable parameters to check")
+        raise SettingsError(
+            f"the network {quote(model.name)} has no trainable parameters to check (all are frozen)"
+        )
     rng = np.random.default_rng(seed)
     if x is None or t is None:
         x_sample, t_sample = _sample_inputs(model, batch_size, rng)

@@ -117,7 +117,7 @@ def test_trainable_is_a_layer_setting_of_the_spec() -> None:
         dllab.build({**MLP, "layers": [{"type": "Dense", "units": 3, "trainable": "no"}]})
     with pytest.raises(SpecError, match="no parameters to freeze"):
         dllab.build({**MLP, "layers": [{"type": "Dense", "units": 3}, {"type": "ReLU", "trainable": False}]})
-    with pytest.raises(SettingsError, match="'dense_9'.*no layer of that name"):
+    with pytest.raises(SettingsError, match=r"'dense_9'.*no layer of that name"):
         freeze_layers(MLP, ["dense_9"])
     with pytest.raises(SettingsError, match="ReLU layer has no weights"):
         freeze_layers(MLP, ["relu_1"])

@@ -33,7 +33,7 @@ def test_init_from_copies_freezes_and_says_so_and_config_json_repeats_it(tmp_pat
     new = tmp_path / "new.json"
     new.write_text(json.dumps(network))
     target = tmp_path / "target"
-    code, out, err = _run(
+    code, _, err = _run(
         "train", str(new), *flags, "--out", str(target),
         "--init-from", str(source / "model_final"), "--freeze", "dense_1, dense_2",
     )  # fmt: skip
