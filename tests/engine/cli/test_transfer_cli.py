@@ -11,6 +11,7 @@ import numpy as np
 
 import dllab
 from dllab.cli.main import main
+from dllab.runs import CLAIM_FILE
 
 ROOT = Path(__file__).resolve().parents[3]
 SPIRAL = ROOT / "assets" / "networks" / "spiral_mlp.json"
@@ -66,3 +67,30 @@ def test_freezing_a_name_that_is_no_layer_is_one_clear_error(tmp_path: Path) -> 
     assert err.count("\n") == 1
     code, _, err = _run("train", str(SPIRAL), "--data", "spiral", "--init-from", str(tmp_path / "none"))
     assert code == 2 and err.startswith("dllab: error:") and "none" in err
+
+
+def test_dllab_transfer_prints_the_table_and_writes_csv_and_png_into_a_claimed_folder(
+    mnist_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import dllab.cli.experiments as experiments
+
+    tiny = experiments.QUICK.__class__(pretrain_samples=500, pretrain_epochs=1, epochs=2, sample_counts=(20,))
+    monkeypatch.setattr(experiments, "QUICK", tiny)
+    out = tmp_path / "transfer"
+    code, printed, err = _run("transfer", "--data", str(mnist_dir), "--quick", "--out", str(out))
+    assert code == 0, err
+    assert err.startswith("pretraining on mnist[0,1,2,3,4]: 500 samples, 1 epochs")
+    assert (
+        "frozen features, new head: copied: conv2d_1, conv2d_2, dense_1; frozen: conv2d_1, conv2d_2"
+        in printed
+    )
+    table = printed.splitlines()
+    header = next(i for i, line in enumerate(table) if line.startswith("samples"))
+    assert table[header + 2].split()[0] == "20" and len(table[header + 2].split()) == 4
+    assert sorted(p.name for p in out.iterdir()) == sorted([CLAIM_FILE, "transfer.csv", "transfer.png"])
+    assert (out / "transfer.csv").read_text().startswith("samples,scratch,finetune,frozen\n20,")
+    # The folder is claimed: a second run into it is refused before any training.
+    code, printed, err = _run("transfer", "--data", str(mnist_dir), "--quick", "--out", str(out))
+    assert code == 2 and err.startswith("dllab: error: the folder") and err.count("\n") == 1
+    code, _, err = _run("transfer", "--data", "spiral", "--out", str(tmp_path / "spiral"))
+    assert code == 2 and "needs ten classes of 1x28x28 images" in err and err.count("\n") == 1
