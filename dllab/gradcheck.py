@@ -98,13 +98,15 @@ def gradcheck(
     Returns
     -------
     GradcheckResult
-        The relative error and the number of checked elements of every parameter.
+        The relative error and the number of checked elements of every trainable parameter. Frozen layers'
+        parameters get no gradient (they are absent from ``loss_and_grads``) and are not checked; the
+        gradient flowing through a frozen layer to a trainable one before it is.
 
     Raises
     ------
     SettingsError
         For an ``h`` that is not a finite number > 0, a ``max_checks``, ``batch_size`` or ``seed`` out of
-        range, or a model without parameters: no check passes having checked nothing.
+        range, or a model without trainable parameters: no check passes having checked nothing.
     ValueError
         For a model that is not float64.
 
@@ -126,6 +128,10 @@ def gradcheck(
         )
     if not model.params:
         raise SettingsError(f"the network {quote(model.name)} has no parameters to check")
+    if not model.trainable_params:
+        raise SettingsError(
+            f"the network {quote(model.name)} has no trainable parameters to check (all are frozen)"
+        )
     rng = np.random.default_rng(seed)
     if x is None or t is None:
         x_sample, t_sample = _sample_inputs(model, batch_size, rng)
@@ -148,7 +154,7 @@ def gradcheck(
     errors: dict[str, float] = {}
     checked: dict[str, int] = {}
     kinks: dict[str, int] = {}
-    for key, param in model.params.items():
+    for key, param in model.trainable_params.items():
         if max_checks is None or param.size <= max_checks:
             indices = np.arange(param.size)
         else:

@@ -5,6 +5,12 @@ A layer is configured by keyword options (validated against its ``SETTINGS``), l
 parameters in :meth:`Layer.init_params`, and then runs ``forward(x, training)`` / ``backward(dout)``.
 Activation functions are layers too; they live in :mod:`dllab.activations`.
 
+A layer with parameters may be frozen (``"trainable": false`` in its spec entry, :attr:`Layer.trainable`): its
+parameters keep their values while the rest of the network trains. A frozen layer computes no gradients of
+its own parameters (they are absent from ``grads``), only the gradient of its input when a layer before it
+still learns; a frozen BatchNorm normalises with its running statistics in training too and leaves them as
+they are.
+
 Array layouts: images are NCHW; Dense ``W`` is ``(in_features, units)`` and computes ``x @ W + b``; Conv2D
 ``W`` is ``(filters, in_channels, kh, kw)`` and ``b`` is ``(filters,)``.
 """
@@ -69,8 +75,12 @@ class Layer:
     explanation: ClassVar[str] = ""
     SETTINGS: ClassVar[tuple[Setting, ...]] = ()
 
-    def __init__(self, name: str | None = None, **options: Any) -> None:
+    def __init__(self, name: str | None = None, trainable: bool = True, **options: Any) -> None:
         self.name = name or self.type_name.lower()
+        if not isinstance(trainable, bool):
+            raise ValueError(f"trainable must be true or false, got {shown(trainable)}")
+        #: False for a frozen layer: an optimizer leaves its parameters as they are (see the module's notes).
+        self.trainable = trainable
         self.options: dict[str, Any] = configure(self.SETTINGS, options)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -93,6 +103,8 @@ class Layer:
         self.output_shape = tuple(int(d) for d in self._setup(input_shape))
         self.input_shape = input_shape
         self.param_shapes = self._param_shapes()
+        if not self.trainable and not self.param_shapes:
+            raise ValueError('has no parameters to freeze; only layers with weights take "trainable": false')
         return self.output_shape
 
     def _setup(self, input_shape: Shape) -> Shape:
@@ -107,16 +119,25 @@ class Layer:
 
     @property
     def param_count(self) -> int:
-        """Number of trainable values (known after :meth:`setup`)."""
+        """Number of parameter values, frozen or not (known after :meth:`setup`)."""
         return sum(math.prod(s) for s in self.param_shapes.values())
+
+    @property
+    def learns(self) -> bool:
+        """Whether training updates this layer: it has parameters and is not frozen."""
+        return self.trainable and bool(self.param_shapes)
 
     def init_params(self, rng: np.random.Generator, dtype: np.dtype | type = np.float32) -> None:
         """Allocate parameters, gradients and state in ``dtype``, drawing from ``rng``."""
         self.dtype = np.dtype(dtype)
 
     def config(self) -> dict[str, Any]:
-        """This layer as a network-spec entry: ``{"type": ..., "name": ..., <options>}``."""
-        return {"type": self.type_name, "name": self.name, **self.options}
+        """This layer as a network-spec entry: ``{"type": ..., "name": ..., <options>}``.
+
+        A frozen layer's entry ends with ``"trainable": false``; a trainable one leaves the key out.
+        """
+        frozen = {} if self.trainable else {"trainable": False}
+        return {"type": self.type_name, "name": self.name, **self.options, **frozen}
 
     def describe(self) -> str:
         """Key settings in a few words, e.g. ``"30 filters 5x5, stride 1, pad 0, He"``."""
@@ -193,7 +214,7 @@ class Dense(Layer):
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        self.grads = {"W": self._x.T @ dout, "b": dout.sum(axis=0)}
+        self.grads = {"W": self._x.T @ dout, "b": dout.sum(axis=0)} if self.trainable else {}
         return dout @ self.params["W"].T if self.needs_input_grad else None
 
 
@@ -296,8 +317,10 @@ class Conv2D(_Windowed):
         w = self.params["W"]
         f = w.shape[0]
         dmat = dout.transpose(0, 2, 3, 1).reshape(-1, f)
-        dw_and_db = dmat.T @ self._cols
-        self.grads = {"W": dw_and_db[:, :-1].reshape(w.shape), "b": dw_and_db[:, -1].copy()}
+        self.grads = {}
+        if self.trainable:
+            dw_and_db = dmat.T @ self._cols
+            self.grads = {"W": dw_and_db[:, :-1].reshape(w.shape), "b": dw_and_db[:, -1].copy()}
         if not self.needs_input_grad:
             return None
         n = dout.shape[0]
@@ -496,9 +519,11 @@ class BatchNorm(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         gamma = self.params["gamma"].reshape(self._bshape)
         beta = self.params["beta"].reshape(self._bshape)
-        if not training:
+        if not training or not self.trainable:
+            # Inference, or a frozen layer: the running statistics, left as they are.
             mean = self.state["mean"].reshape(self._bshape)
             inv_std = 1.0 / np.sqrt(self.state["var"].reshape(self._bshape) + self.options["eps"])
+            self._inv_std = inv_std
             return (x - mean) * (inv_std * gamma) + beta
         mean = x.mean(axis=self._axes, keepdims=True)
         xc = x - mean
@@ -514,6 +539,13 @@ class BatchNorm(Layer):
         return xhat * gamma + beta
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        if not self.trainable:  # a fixed affine map of its input: (x - mean) * inv_std * gamma + beta
+            self.grads = {}
+            return (
+                dout * (self._inv_std * self.params["gamma"].reshape(self._bshape))
+                if self.needs_input_grad
+                else None
+            )
         xhat, axes = self._xhat, self._axes
         self.grads = {"gamma": np.sum(dout * xhat, axis=axes), "beta": dout.sum(axis=axes)}
         if not self.needs_input_grad:

@@ -106,8 +106,7 @@ class Sequential:
             layer.init_params(init_rng, self.dtype)
             if layer.type_name == "Dropout":
                 layer.rng = self.rng
-        if layers:
-            layers[0].needs_input_grad = False
+        self._plan_backward()
         #: Preprocessing that turns raw inputs into network inputs (a data normaliser's ``to_dict()``).
         self.preprocessing: dict[str, Any] = {}
         #: Class names of the outputs, when known.
@@ -123,13 +122,34 @@ class Sequential:
         return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.params.items()}
 
     @property
+    def trainable_params(self) -> dict[str, np.ndarray]:
+        """The arrays training updates, live: :attr:`params` without those of frozen layers."""
+        return {
+            f"{layer.name}.{key}": value
+            for layer in self.layers
+            if layer.trainable
+            for key, value in layer.params.items()
+        }
+
+    @property
+    def frozen_layers(self) -> list[str]:
+        """Names of the frozen layers (``"trainable": false``), first layer first."""
+        return [layer.name for layer in self.layers if not layer.trainable]
+
+    @property
     def state(self) -> dict[str, np.ndarray]:
         """Non-trained arrays that inference needs (BatchNorm running ``mean`` and ``var``), live."""
         return {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.state.items()}
 
     @property
     def param_count(self) -> int:
+        """Every parameter value, frozen or not."""
         return sum(layer.param_count for layer in self.layers)
+
+    @property
+    def trainable_param_count(self) -> int:
+        """The parameter values training updates (those of layers that are not frozen)."""
+        return sum(layer.param_count for layer in self.layers if layer.trainable)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -183,13 +203,33 @@ class Sequential:
         parts = [self.loss.output(self.forward(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, *self.output_shape), self.dtype)
 
+    def _plan_backward(self) -> int:
+        """Index of the first layer that learns (``len(layers)`` when none does); sets ``needs_input_grad``.
+
+        Only a layer after the first learning one needs the gradient of its input: the backward pass ends there.
+        """
+        first = next((i for i, layer in enumerate(self.layers) if layer.learns), len(self.layers))
+        for i, layer in enumerate(self.layers):
+            layer.needs_input_grad = i > first
+        return first
+
     def loss_and_grads(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
-        """Training-mode forward and backward pass: the batch's mean loss and gradients keyed like ``params``."""
+        """Training-mode forward and backward pass: the batch's mean loss and gradients keyed like ``params``.
+
+        Frozen layers' parameters are absent from the gradients (keyed like :attr:`trainable_params`), and the
+        backward pass stops at the first layer that learns: the layers before it compute nothing.
+        """
         loss = self.loss.forward(self.forward(x, training=True), t)
         dout = self.loss.backward()
-        for layer in reversed(self.layers):
+        first = self._plan_backward()
+        for layer in reversed(self.layers[first:]):
             dout = layer.backward(dout)
-        grads = {f"{layer.name}.{key}": value for layer in self.layers for key, value in layer.grads.items()}
+        grads = {
+            f"{layer.name}.{key}": value
+            for layer in self.layers[first:]
+            if layer.trainable
+            for key, value in layer.grads.items()
+        }
         return loss, grads
 
     def evaluate_loss(self, x: np.ndarray, t: np.ndarray) -> float:
@@ -199,7 +239,11 @@ class Sequential:
     # --- description -----------------------------------------------------------------------------------
 
     def summary(self) -> str:
-        """Text table of layers with output shape and parameter count, and the totals."""
+        """Text table of layers with output shape and parameter count, and the totals.
+
+        A frozen layer's count reads ``"2,432 frozen"``, and a network with frozen layers gets a last line of
+        trainable and frozen parameter counts.
+        """
         rows = [("#", "Layer", "Type", "Settings", "Output shape", "Params")]
         rows.append(("", "input", "", "", shape_text(self.input_shape, times="x"), ""))
         for i, layer in enumerate(self.layers):
@@ -210,7 +254,8 @@ class Sequential:
                     layer.type_name,
                     layer.describe(),
                     shape_text(layer.output_shape or (), times="x"),
-                    f"{layer.param_count:,}" if layer.param_count else "0",
+                    (f"{layer.param_count:,}" if layer.param_count else "0")
+                    + ("" if layer.trainable else " frozen"),
                 )
             )
         widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
@@ -225,6 +270,9 @@ class Sequential:
             if k == 0:
                 lines.append(rule)
         lines += [rule, f"Total parameters: {self.param_count:,}  ({self.dtype.name})"]
+        frozen = self.param_count - self.trainable_param_count
+        if frozen:
+            lines.append(f"Trainable: {self.trainable_param_count:,}  Frozen: {frozen:,}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

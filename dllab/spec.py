@@ -346,6 +346,8 @@ class LayerInfo:
     description: str
     output_shape: tuple[int, ...] | None
     param_count: int
+    #: False for a frozen layer (``"trainable": false``): training leaves its parameters as they are.
+    trainable: bool = True
 
 
 @dataclass
@@ -362,7 +364,13 @@ class Analysis:
 
     @property
     def param_count(self) -> int:
+        """Every parameter value, frozen or not."""
         return sum(info.param_count for info in self.layers)
+
+    @property
+    def frozen_param_count(self) -> int:
+        """The parameter values of frozen layers, which training leaves as they are."""
+        return sum(info.param_count for info in self.layers if not info.trainable)
 
     @property
     def activation_count(self) -> int:
@@ -433,7 +441,15 @@ def _walk(spec: dict[str, Any]) -> tuple[Analysis, tuple[dict[str, Any], list[La
         total += layer.param_count
         built.append(layer)
         analysis.layers.append(
-            LayerInfo(index, layer.name, layer.type_name, layer.describe(), shape, layer.param_count)
+            LayerInfo(
+                index,
+                layer.name,
+                layer.type_name,
+                layer.describe(),
+                shape,
+                layer.param_count,
+                layer.trainable,
+            )
         )
     loss = losses.get(loss_name)
     try:

@@ -85,6 +85,9 @@ class TrainingConfig:
     #: many mini-batches the settings change for the next ones (see :mod:`dllab.setting_changes`). A run
     #: records here the changes made by hand while it trained, so its config replays them.
     changes: list[dict[str, Any]] = field(default_factory=list)
+    #: The model file whose matching layers (names and shapes) give the starting weights (None: fresh ones);
+    #: see :func:`dllab.transfer.init_from`. Frozen layers are part of the network (``"trainable": false``).
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         def positive_int(name: str, value: Any, allow_none: bool = False, minimum: int = 1) -> None:
@@ -102,6 +105,10 @@ class TrainingConfig:
                 raise SettingsError(f"{name} must map setting names to values, got {quote(options)}")
         if self.augment is not None and not isinstance(self.augment, dict):
             raise SettingsError(f"augment must be augmentation settings or None, got {quote(self.augment)}")
+        if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from):
+            raise SettingsError(
+                f"init_from must be the path of a model file or None, got {quote(self.init_from)}"
+            )
         if not isinstance(self.drop_last, bool):
             raise SettingsError(f"drop_last must be true or false, got {quote(self.drop_last)}")
         positive_int("seed", self.seed, minimum=0)
@@ -507,7 +514,7 @@ class Trainer:
         for key, value in run.live.items():
             np.copyto(run.snapshot[key], value)
         with np.errstate(all="ignore"):
-            self.optimizer.update(self.model.params, grads)
+            self.optimizer.update(self.model.trainable_params, grads)
         bad = first_nonfinite(run.live)
         if bad is not None:  # the update itself overflowed, the last one of a run included
             return self._diverged(run, loss, bad)

@@ -103,6 +103,17 @@ class SetLayerOptionCommand(QUndoCommand):
         self._state.set_current_layer(self._index)
 
 
+class SetLayerTrainableCommand(SetLayerOptionCommand):
+    """Freeze a layer (``"trainable": false``: training leaves its weights as they are) or let it learn again."""
+
+    def __init__(self, state: AppState, index: int, trainable: bool) -> None:
+        # Trainable is the default: unfreezing removes the key, so the spec reads as it did before freezing.
+        super().__init__(state, index, "trainable", None if trainable else False)
+        layer = state.layers[index]
+        name = layer.get("name") or layer.get("type", "layer")
+        self.setText(f"{'Unfreeze' if trainable else 'Freeze'} {name}")
+
+
 class SetNetworkOptionCommand(QUndoCommand):
     """Change a network-level setting: name, input shape or loss."""
 

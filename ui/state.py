@@ -84,7 +84,8 @@ def _default_schedule_params() -> dict[str, dict[str, float | None]]:
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """The optimizer, its hyperparameters (remembered per optimizer), the schedule, batch size, epochs, seed."""
+    """The optimizer, its hyperparameters (remembered per optimizer), the schedule, batch size, epochs, seed, and
+    the model file a run starts from."""
 
     optimizer: str = "adam"
     optimizer_params: dict[str, dict[str, float | None]] = field(default_factory=_default_optimizer_params)
@@ -93,6 +94,9 @@ class TrainingSettings:
     batch_size: int = 32
     epochs: int = 50
     seed: int = 0
+    #: The model file whose matching layers give a run its starting weights (None: fresh weights); see
+    #: :func:`dllab.transfer.build_started`.
+    init_from: str | None = None
     #: The training config's settings the app has no editor for (``max_steps``, ``early_stopping``, ...), as an
     #: opened experiment gives them; only those that differ from the engine's defaults.
     engine_settings: dict[str, Any] = field(default_factory=dict)
@@ -128,6 +132,7 @@ class TrainingSettings:
             "batch_size": self.batch_size,
             "epochs": self.epochs,
             "seed": self.seed,
+            "init_from": self.init_from,
         }
 
     @classmethod
@@ -160,6 +165,9 @@ class TrainingSettings:
             value = values.get(key)
             if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
                 changes[key] = value
+        init_from = values.get("init_from")
+        if isinstance(init_from, str) and init_from:
+            changes["init_from"] = init_from
         return replace(base, **changes)
 
     def with_config(self, config: TrainingConfig, seed: int) -> TrainingSettings:
@@ -167,7 +175,7 @@ class TrainingSettings:
 
         The config's optimizer takes its learning rate, weight decay, clipping and options (the values
         remembered for the other optimizers stay), and its schedule its options; the batch size, epochs and
-        ``seed`` (the experiment's) follow, and what the app has no editor for goes to :attr:`engine_settings`.
+        ``seed`` (the experiment's) and the model file it starts from follow, and what the app has no editor for goes to :attr:`engine_settings`.
         """
         optimizer, schedule = config.optimizer.lower(), config.schedule.lower()
         optimizer_params = copy.deepcopy(self.optimizer_params)
@@ -195,6 +203,7 @@ class TrainingSettings:
             batch_size=config.batch_size,
             epochs=config.epochs,
             seed=seed,
+            init_from=config.init_from,
             engine_settings=engine,
         )
 
@@ -213,6 +222,7 @@ APP_TRAINING_FIELDS = (
     "epochs",
     "seed",
     "augment",
+    "init_from",
 )
 
 
@@ -640,6 +650,7 @@ class AppState(QObject):
             epochs=t.epochs,
             seed=t.seed,
             augment=augmenter.to_dict() if augmenter is not None else None,
+            init_from=t.init_from,
             **t.engine_settings,
         )
 

@@ -1,8 +1,9 @@
-"""``dllab compare`` and ``dllab search``: several trainings of one network, compared.
+"""``dllab compare``, ``dllab search`` and ``dllab transfer``: several trainings of one network, compared.
 
 ``dllab compare`` varies one or two settings (:mod:`dllab.experiments.compare`) or runs one of the book's comparisons
 (:mod:`dllab.experiments.presets`); ``dllab search`` draws learning rates and weight decays at random
-(:mod:`dllab.experiments.search`).
+(:mod:`dllab.experiments.search`); ``dllab transfer`` learns new classes from few samples from scratch and from a
+pretrained network (:mod:`dllab.experiments.transfer`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ from dllab.cli.training import (
     read_network,
     training_config_from,
 )
-from dllab.data import PreparedData
+from dllab.data import PreparedData, load_dataset
 from dllab.errors import SettingsError
 from dllab.experiment import Experiment
 from dllab.experiments.compare import Comparison, TestEvaluated
 from dllab.experiments.presets import BOOK_SEARCH, PRESETS, comparison_from_preset, get_preset
 from dllab.experiments.search import SEARCHABLE, RandomSearch, best_epoch, describe_params, parse_range
+from dllab.experiments.transfer import QUICK, TransferSettings, transfer_experiment
 from dllab.experiments.variants import FACTORS
 from dllab.model import Sequential, build
 from dllab.trainer import Diverged, Finished, RunStarted, Stopped
@@ -329,3 +331,22 @@ def search_command(args: argparse.Namespace) -> int:
         )
     _print_outputs(search.outputs, folder, out)
     return EXIT_INTERRUPTED if pressed else EXIT_OK
+
+
+def transfer_command(args: argparse.Namespace) -> int:
+    """``dllab transfer``: pretrain a convnet on classes 0-4, learn 5-9 from few samples in three ways, and
+    write the table of test accuracies (``transfer.csv``) and its figure (``transfer.png``)."""
+    out, err = sys.stdout, sys.stderr
+    check_out_free(args.out)
+    settings = dataclasses.replace(QUICK if args.quick else TransferSettings(), seed=args.seed)
+    dataset = load_dataset(args.data, progress=download_progress(err))
+    result = transfer_experiment(dataset, settings, progress=lambda line: err.write(f"{line}\n"))
+    folder = new_output_folder(args.out, "TransferConvNet", kind="transfer")
+    outputs = result.write(folder)
+    print(f"pretrained on classes 0-4: test accuracy {format_metric(result.pretrain_accuracy)}", file=out)
+    if result.report is not None:
+        print(f"frozen features, new head: {'; '.join(result.report.lines())}", file=out)
+    print(f"test accuracy on classes 5-9 of {dataset.name} after {settings.epochs} epochs:", file=out)
+    print_table(result.rows(), 1, out)
+    _print_outputs(outputs, folder, out)
+    return EXIT_OK

@@ -19,6 +19,7 @@ which ``python -m dllab`` runs too::
     dllab compare --preset weight_decay --processes 2
     dllab search assets/networks/multi_layer_net.json --data mnist --subset 500 --val-split 0.2 --trials 20 \\
         --lr-range 1e-6,1e-2 --wd-range 1e-8,1e-4 --epochs 50
+    dllab transfer --data mnist --quick
 
 A user mistake (a missing file, a bad spec, an unknown data set, a bad flag value, a damaged model file: any
 :class:`~dllab.errors.DllabError`) is reported as one line, ``dllab: error: ...``, with exit status 2; never a
@@ -40,7 +41,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from dllab.cli.book import add_book_parser
-from dllab.cli.experiments import PRESET_FIXED, compare_command, search_command
+from dllab.cli.experiments import PRESET_FIXED, compare_command, search_command, transfer_command
 from dllab.cli.models import (
     evaluate_command,
     export_command,
@@ -227,6 +228,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="the type the network computes and trains in: float32 (default) or float64, as the book's numpy "
         "code does; float16 only predicts (see evaluate --dtype and precision)",
     )
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from a saved model: copy the weights of the layers whose names and shapes match, "
+        "initialise the others afresh (e.g. a new head)",
+    )
+    p.add_argument(
+        "--freeze",
+        metavar="LAYERS",
+        help="comma-separated layer names that keep their weights while the rest trains, e.g. conv2d_1,dense_1",
+    )
     # None marks what the user did not give, so --config keeps its own; the usual defaults apply otherwise.
     defaults = {name: p.get_default(name) for name in TRAIN_FLAGS}
     p.set_defaults(**dict.fromkeys(TRAIN_FLAGS), handler=train_command, training_defaults=defaults)
@@ -345,6 +357,30 @@ def build_parser() -> argparse.ArgumentParser:
     unset = (*PRESET_FIXED, "epochs")
     defaults = {name: p.get_default(name) for name in unset}
     p.set_defaults(**dict.fromkeys(unset), handler=compare_command, training_defaults=defaults)
+
+    p = sub.add_parser(
+        "transfer",
+        help="transfer learning: new classes from few samples, from scratch and from a pretrained convnet",
+        description="Pretrain a small convnet on digits 0-4, then learn digits 5-9 from 50, 100, 500 and 5,000 "
+        "samples three ways: from scratch, fine-tuning every layer, and with the pretrained convolutions "
+        "frozen under a new head. Prints the test accuracies and writes transfer.csv and transfer.png.",
+    )
+    p.add_argument(
+        "--data",
+        default="mnist",
+        metavar="NAME",
+        help="ten classes of 28x28 grey images: mnist (the default), fashion-mnist or a local copy",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="less pretraining and only 50 and 100 samples: a quick look"
+    )
+    p.add_argument(
+        "--out", metavar="FOLDER", help="where the table and figure go (default: a new run folder)"
+    )
+    p.add_argument(
+        "--seed", type=_seed, metavar="N", default=0, help="seeds the weights and the samples (default: 0)"
+    )
+    p.set_defaults(handler=transfer_command)
 
     p = sub.add_parser(
         "search",

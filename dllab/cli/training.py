@@ -30,7 +30,7 @@ from dllab.data import PreparedData
 from dllab.errors import DllabError, SettingsError
 from dllab.experiment import DataSettings, Experiment, read_experiment, read_network_document
 from dllab.experiments.variants import BOOK_LEARNING_RATES
-from dllab.model import build
+from dllab.io import read_model_info
 from dllab.option_strings import parse_augment, parse_named_options
 from dllab.runs import (
     RunRecorder,
@@ -43,6 +43,7 @@ from dllab.runs import (
 from dllab.setting_changes import check_changes
 from dllab.spec import analyze, read_json_file, read_spec
 from dllab.trainer import Diverged, Event, Finished, Stopped, Trainer, TrainingConfig
+from dllab.transfer import build_started, freeze_layers, parse_layer_names
 
 #: The data and training flags (their argparse names) of ``dllab train``: what a ``--config`` gives unless
 #: the flag is given too. Each is None when not given; :data:`argparse.Namespace` ``training_defaults`` holds
@@ -193,6 +194,31 @@ def with_changes(experiment: Experiment, path: str | None) -> Experiment:
     return replace(experiment, training=replace(experiment.training, changes=changes))
 
 
+def with_transfer(experiment: Experiment, init_from: str | None, freeze: str | None) -> Experiment:
+    """``experiment`` starting from the model file ``init_from`` (``--init-from``) with the layers named in
+    ``freeze`` (``--freeze``, comma-separated) frozen; either may be None (as the experiment has it).
+
+    The model file is checked here, before any data is loaded, and recorded by its absolute path so that
+    ``--config RUN/config.json`` repeats the run from anywhere.
+
+    Raises
+    ------
+    ModelFileError
+        For an ``init_from`` that is no readable model file.
+    SettingsError
+        For a name in ``freeze`` that is no layer with weights.
+    """
+    if freeze is not None:
+        names = parse_layer_names(freeze)
+        if not names:
+            raise SettingsError("--freeze needs layer names, e.g. --freeze conv2d_1,dense_1")
+        experiment = replace(experiment, network=freeze_layers(experiment.network, names))
+    if init_from is not None:
+        path = str(Path(read_model_info(init_from)["path"]).resolve())
+        experiment = replace(experiment, training=replace(experiment.training, init_from=path))
+    return experiment
+
+
 def check_network(network: dict[str, Any]) -> None:
     """Refuse early (before any data is loaded) a network whose problem no data can change: an unknown key,
     loss or format, no layers. A layer's problem waits for the data, which may change the input shape."""
@@ -251,9 +277,16 @@ def train_command(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
     check_out_free(args.out)
     experiment = with_changes(experiment_from_args(args), args.changes)
+    experiment = with_transfer(experiment, args.init_from, args.freeze)
     experiment, prepared = prepare_data(experiment, err)
     config = experiment.training
-    model = build(experiment.network, seed=experiment.seed, dtype=args.dtype)
+    model, report = build_started(
+        experiment.network, seed=experiment.seed, dtype=args.dtype, source=config.init_from
+    )
+    if report is not None:
+        err.write(f"starting from {config.init_from}:\n")
+        for line in report.lines():
+            err.write(f"  {line}\n")
     trainer = Trainer(model, prepared, config)
     folder = new_output_folder(args.out, model.name)
     recorder = RunRecorder(
@@ -265,8 +298,10 @@ def train_command(args: argparse.Namespace) -> int:
         seed=experiment.seed,
         record_steps=not args.no_steps,
     )
+    frozen_count = model.param_count - model.trainable_param_count
+    frozen = f", {frozen_count:,} of them frozen" if frozen_count else ""
     err.write(
-        f"training {model.name} ({model.param_count:,} parameters) on {prepared.name}: {len(prepared.x_train):,} "
+        f"training {model.name} ({model.param_count:,} parameters{frozen}) on {prepared.name}: {len(prepared.x_train):,} "
         f"training, {len(prepared.x_val):,} validation, {len(prepared.x_test):,} test samples; "
         f"{config.optimizer} lr {config.lr:g}, batch {config.batch_size}, {model.dtype.name}\n"
     )

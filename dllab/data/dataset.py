@@ -227,6 +227,61 @@ class Dataset:
         """True for image data, ``(N, C, H, W)``."""
         return self.x_train.ndim == 4
 
+    def select_classes(self, classes: list[int] | tuple[int, ...]) -> Dataset:
+        """The samples of some classes only, their labels renumbered ``0..k-1`` in the order given.
+
+        The class names go with them: selecting ``[5, 6, 7, 8, 9]`` of MNIST gives a five-class data set whose
+        class 0 is named ``"5"``. Training and test sets are both filtered; the name says which classes.
+
+        Parameters
+        ----------
+        classes
+            Class indices of this data set, each at most once, at least one.
+
+        Returns
+        -------
+        Dataset
+
+        Raises
+        ------
+        DatasetError
+            For a regression data set, an empty selection, a repeated class or one that is not a class index.
+        """
+        owner = f"dataset {quote(self.name)}"
+        if self.task != "classification":
+            raise DatasetError(f"{owner}: only a classification data set has classes to select")
+        chosen = list(classes)
+        if not chosen:
+            raise DatasetError(f"{owner}: select at least one class")
+        for value in chosen:
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise DatasetError(f"{owner}: classes are class indices, got {quote(value)}")
+            if not 0 <= value < self.num_classes:
+                raise DatasetError(
+                    f"{owner}: has classes 0 to {self.num_classes - 1}, so there is no class {quote(value)}"
+                )
+        if len(set(chosen)) != len(chosen):
+            raise DatasetError(f"{owner}: a class is selected twice in {quote(chosen)}")
+        new_label = np.full(self.num_classes, -1, dtype=np.int64)
+        new_label[chosen] = np.arange(len(chosen))
+
+        def part(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            keep = new_label[y] >= 0
+            return x[keep], new_label[y[keep]]
+
+        x_train, y_train = part(self.x_train, self.y_train)
+        x_test, y_test = part(self.x_test, self.y_test)
+        return Dataset(
+            name=f"{self.name}[{','.join(str(int(c)) for c in chosen)}]",
+            x_train=x_train,
+            y_train=y_train,
+            x_test=x_test,
+            y_test=y_test,
+            class_names=[self.class_names[c] for c in chosen],
+            task=self.task,
+            source=self.source,
+        )
+
     def __repr__(self) -> str:
         return (
             f"Dataset({self.name!r}, task={self.task!r}, train={len(self.x_train)}, test={len(self.x_test)}, "

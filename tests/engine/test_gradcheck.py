@@ -187,7 +187,8 @@ def test_the_example_networks_with_batchnorm_and_dropout():
 def input_gradient_error(spec, x, t):
     """Backpropagate all the way to the input and compare with numerical differences of the loss in x."""
     model = dllab.build(spec, seed=1, dtype=np.float64)
-    model.layers[0].needs_input_grad = True
+    for layer in model.layers:  # the model skips input gradients before its first learning layer
+        layer.needs_input_grad = True
     rng_state = model.rng.bit_generator.state
     model.loss.forward(model.forward(x, training=True), t)
     dx = model.loss.backward()

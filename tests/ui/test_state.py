@@ -333,3 +333,17 @@ def test_an_older_design_file_keeps_the_data_source_and_ignores_invalid_values(q
     d = state.data_settings
     assert (d.source, d.val_fraction, d.subset, d.shift, d.normalization) == ("spiral", 0.3, None, 2, "scale")
     assert state.training.optimizer == "sgd" and state.training.lr == 0.3 and state.training.epochs == 50
+
+
+def test_the_model_a_run_starts_from_is_a_training_setting_kept_with_the_design() -> None:
+    from dllab.trainer import TrainingConfig
+    from ui.state import TrainingSettings
+
+    settings = TrainingSettings(init_from="/models/digits.dllab.npz")
+    assert TrainingSettings.from_design(settings.to_design()).init_from == "/models/digits.dllab.npz"
+    assert TrainingSettings.from_design({"init_from": ""}).init_from is None
+    opened = TrainingSettings().with_config(TrainingConfig(init_from="/m.dllab.npz"), seed=1)
+    assert opened.init_from == "/m.dllab.npz" and opened.engine_settings == {}
+    state = AppState()
+    state.set_training_settings(init_from="/m.dllab.npz")
+    assert state.training_config().init_from == "/m.dllab.npz"

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAction,
     QColor,
     QDrag,
     QDragEnterEvent,
@@ -46,6 +47,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QListView,
+    QMenu,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -54,7 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.spec import LayerInfo
-from ui.commands import InsertLayerCommand, MoveLayerCommand
+from ui.commands import InsertLayerCommand, MoveLayerCommand, SetLayerTrainableCommand
 from ui.common import theme
 from ui.common.formatting import (
     bytes_text,
@@ -214,9 +216,12 @@ class NetworkDelegate(QStyledItemDelegate):
 
         # Right column: output shape and parameter count.
         shape = shape_text(info.output_shape) if info else "?"
+        frozen = layer.get("trainable") is False
         params = (
             f"{count_text(info.param_count)} params" if info and info.param_count else ("—" if info else "")
         )
+        if frozen:
+            params += " · frozen"
         painter.setFont(bold)
         right_width = max(
             QFontMetrics(bold).horizontalAdvance(shape), QFontMetrics(small).horizontalAdvance(params), 40
@@ -229,6 +234,11 @@ class NetworkDelegate(QStyledItemDelegate):
         painter.drawText(
             right.translated(0, line), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, params
         )
+        if frozen:
+            params_width = QFontMetrics(small).horizontalAdvance(params)
+            _paint_lock(
+                painter, QRect(right.right() - params_width - 16, right.top() + line + 1, 12, line - 2)
+            )
 
         # Middle: type (and name) over the settings.
         text_left = icon_rect.right() + 10
@@ -270,6 +280,29 @@ class NetworkDelegate(QStyledItemDelegate):
             error_rect.setBottom(card.bottom() - 4)
             painter.drawText(error_rect, Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, error)
         painter.restore()
+
+
+def _paint_lock(painter: QPainter, rect: QRect) -> None:
+    """A padlock in ``rect`` (a frozen layer's mark), in the secondary text colour."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = theme.colors().secondary_text
+    body_height = rect.height() * 0.55
+    body = QRectF(rect.left(), rect.bottom() - body_height, rect.width(), body_height)
+    painter.setPen(QPen(color, 1.5))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    shackle = QRectF(rect.left() + rect.width() * 0.2, rect.top(), rect.width() * 0.6, rect.height() * 0.8)
+    painter.drawArc(shackle, 0, 180 * 16)
+    painter.drawLine(
+        shackle.topLeft() + QPointF(0, shackle.height() / 2), QPointF(shackle.left(), body.top())
+    )
+    painter.drawLine(
+        shackle.topRight() + QPointF(0, shackle.height() / 2), QPointF(shackle.right(), body.top())
+    )
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawRoundedRect(body, 1.5, 1.5)
+    painter.restore()
 
 
 def _inset(rect: QRect, inset: float) -> QRectF:
@@ -501,6 +534,8 @@ class NetworkPanel(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.footer)
 
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu_requested)
         self.view.insert_requested.connect(self._on_view_insert_requested)
         self.view.move_requested.connect(self._on_view_move_requested)
         self.view.selectionModel().currentChanged.connect(self._on_view_current_changed)
@@ -519,6 +554,32 @@ class NetworkPanel(QWidget):
     def row_rect(self, row: int) -> QRect:
         """The viewport rectangle of a row (for tests and screenshots)."""
         return self.view.visualRect(self.model.index(row, 0))
+
+    def freeze_action(self, row: int, parent: QWidget | None = None) -> QAction:
+        """The Freeze (or Unfreeze) action of a layer's context menu; disabled for a layer without weights."""
+        layer = self._state.layers[row]
+        frozen = layer.get("trainable") is False
+        action = QAction("Unfreeze" if frozen else "Freeze", parent or self)
+        infos = self._state.analysis.layers
+        has_weights = row < len(infos) and infos[row].param_count > 0
+        action.setEnabled(frozen or has_weights)
+        action.setToolTip(
+            "Let this layer learn again"
+            if frozen
+            else "Keep this layer's weights as they are while the rest of the network trains"
+        )
+        action.triggered.connect(
+            lambda: self._state.undo_stack.push(SetLayerTrainableCommand(self._state, row, frozen))
+        )
+        return action
+
+    def _on_view_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        menu = QMenu(self)
+        menu.addAction(self.freeze_action(index.row(), menu))
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _on_view_insert_requested(self, gap: int, layer: dict) -> None:
         self._state.undo_stack.push(InsertLayerCommand(self._state, gap, layer))
@@ -581,6 +642,8 @@ class NetworkPanel(QWidget):
         details = f"Loss: {loss}"
         if analysis.ok:
             totals = f"<b>{layers}</b> layers · <b>{count_text(analysis.param_count)}</b> parameters"
+            if analysis.frozen_param_count:
+                totals += f" ({count_text(analysis.frozen_param_count)} frozen)"
             details = (
                 f"{bytes_text(analysis.batch_memory(batch))} of memory per batch of {batch}<br>{details}"
             )

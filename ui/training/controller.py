@@ -19,6 +19,7 @@ import multiprocessing
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -289,6 +290,9 @@ class TrainingController(QObject):
                 for view in self.views:
                     view.begin_run(item)
                 self.run_started.emit(item)
+                if item.transfer is not None:
+                    name = Path(item.init_from or "").name
+                    self._state.post_message(f"Started from {name}: {'; '.join(item.transfer.lines())}.")
                 self._on_ready_timer_timeout()
         for view in self.views:
             view.handle_items(items)

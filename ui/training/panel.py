@@ -1,5 +1,8 @@
 """The Training panel: the run controls (Train/Stop, Pause, Step) with a progress bar, the optimizer and its
-hyperparameters, the learning-rate schedule and its own, batch size, epochs and seed. Each hyperparameter gets
+hyperparameters, the learning-rate schedule and its own, batch size, epochs and seed, and the saved model a run
+may start from (its layers whose names and shapes match give their weights: transfer learning, as
+:func:`dllab.transfer.build_started` does it; after a run starts, what was copied, frozen and new shows under
+it). Each hyperparameter gets
 the editor of :func:`ui.common.setting_editor.add_editor_row` (log-scaled ones, such as the learning rate, a slider
 across the decades with an exact field). The settings are saved with the design (:meth:`ui.state.AppState.design_document`).
 
@@ -18,6 +21,7 @@ whose values come back when the run ends; the run's ``config.json`` records the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt
@@ -35,7 +39,11 @@ from PySide6.QtWidgets import (
 )
 
 from dllab import optimizers, schedules
+from dllab.errors import DllabError
+from dllab.io import read_model_info
+from dllab.runs import runs_root
 from dllab.settings import Setting
+from ui.common import dialogs
 from ui.common.formatting import humanize
 from ui.common.icons import action_icon
 from ui.common.scroll_panel import scroll_body
@@ -52,6 +60,7 @@ from ui.state import AppState
 
 if TYPE_CHECKING:
     from ui.training.controller import Progress, TrainingController
+    from ui.training.session import SessionStarted
 
 SCHEDULE_TITLES = {
     "constant": "Constant",
@@ -64,6 +73,8 @@ LOCKED_SETTINGS = (
     "The network and the other settings are locked while the network trains; the optimizer's settings change "
     "the run from its next mini-batch (the design keeps its own)."
 )
+MODEL_FILTERS = "dllab models (*.dllab.npz *.npz);;All files (*)"
+FRESH_START = "Fresh weights: every layer starts from its initialiser."
 
 
 def _choice_section(
@@ -177,6 +188,33 @@ class TrainingPanel(QScrollArea):
         self.batch_spin.valueChanged.connect(lambda v: state.set_training_settings(batch_size=int(v)))
         self.epochs_spin.valueChanged.connect(lambda v: state.set_training_settings(epochs=int(v)))
         self.seed_spin.valueChanged.connect(lambda v: state.set_training_settings(seed=int(v)))
+
+        add_section_title(layout, "Starting weights", body)
+        self.init_label = QLabel(FRESH_START, body)
+        self.init_label.setWordWrap(True)
+        self.init_label.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.init_label)
+        self.init_error = error_label(body)
+        layout.addWidget(self.init_error)
+        self.init_button = QPushButton("Start from a saved model…", body)
+        self.init_button.setToolTip(
+            "Transfer learning: the layers whose names and shapes match a layer of a saved model (.dllab.npz) "
+            "start from its weights, the others (a new head) from their initialisers. Freeze layers with a "
+            "right-click in the Network panel."
+        )
+        self.init_button.clicked.connect(self._on_init_button_clicked)
+        self.init_clear_button = QPushButton("Clear", body)
+        self.init_clear_button.setToolTip("Start from fresh weights again.")
+        self.init_clear_button.clicked.connect(lambda: state.set_training_settings(init_from=None))
+        init_buttons = QHBoxLayout()
+        init_buttons.setSpacing(6)
+        init_buttons.addWidget(self.init_button, 1)
+        init_buttons.addWidget(self.init_clear_button)
+        layout.addLayout(init_buttons)
+        self.init_report = hint_label("", body)
+        self.init_report.hide()
+        layout.addWidget(self.init_report)
+        self._init_shown: str | None = None
         layout.addStretch(1)
 
         self._optimizer_shown: str | None = None
@@ -198,6 +236,7 @@ class TrainingPanel(QScrollArea):
         controller.progressed.connect(self._on_controller_progressed)
         controller.paused_changed.connect(self._on_controller_paused_changed)
         controller.change_refused.connect(self._on_controller_change_refused)
+        controller.run_started.connect(self._on_controller_run_started)
         self._on_controller_progressed(controller.progress)
 
     # --- optimizer and schedule -----------------------------------------------------------------------------
@@ -285,6 +324,7 @@ class TrainingPanel(QScrollArea):
         ):
             with QSignalBlocker(spin):
                 spin.setValue(value)
+        self._show_init_from(t.init_from)
         self._show_errors()
 
     def _show_errors(self) -> None:
@@ -302,6 +342,51 @@ class TrainingPanel(QScrollArea):
                     message = str(exc)
             label.setText(message[:1].upper() + message[1:])
             label.setVisible(bool(message))
+
+    # --- the starting weights -------------------------------------------------------------------------------
+
+    def _on_init_button_clicked(self) -> None:
+        current = self._state.training.init_from
+        start = Path(current).parent if current else runs_root()
+        path = dialogs.get_open_path(self, "Start from a saved model", str(start), MODEL_FILTERS)
+        if path is None:
+            return
+        with dialogs.report_user_errors(self, "Cannot start from this model"):
+            info = read_model_info(path)
+            self._state.set_training_settings(init_from=str(Path(info["path"]).resolve()))
+
+    def _show_init_from(self, init_from: str | None) -> None:
+        """Name the model a run starts from (read again only when another is chosen), or say that runs start
+        from fresh weights; what the last run copied goes once another model is chosen."""
+        if init_from == self._init_shown:
+            return
+        self._init_shown = init_from
+        self.init_report.hide()
+        self.init_clear_button.setEnabled(init_from is not None)
+        problem = ""
+        if init_from is None:
+            self.init_label.setText(FRESH_START)
+            self.init_label.setToolTip("")
+        else:
+            name = Path(init_from).name
+            try:
+                info = read_model_info(init_from)
+            except DllabError as error:
+                problem = f"{name} cannot be read: {error}."
+                text = f"From {name}"
+            else:
+                network = info["spec"].get("name") or "a network"
+                text = f"From {network} ({name}): its layers whose names and shapes match start from its weights."
+            self.init_label.setText(text)
+            self.init_label.setToolTip(init_from)
+        self.init_error.setText(problem)
+        self.init_error.setVisible(bool(problem))
+
+    def _on_controller_run_started(self, started: SessionStarted) -> None:
+        report = started.transfer
+        if report is not None:
+            self.init_report.setText("This run: " + "; ".join(report.lines()) + ".")
+        self.init_report.setVisible(report is not None)
 
     # --- the Train button -----------------------------------------------------------------------------------
 
@@ -339,8 +424,10 @@ class TrainingPanel(QScrollArea):
             self.batch_spin,
             self.epochs_spin,
             self.seed_spin,
+            self.init_button,
         ):
             widget.setEnabled(not active)
+        self.init_clear_button.setEnabled(not active and self._state.training.init_from is not None)
         self.locked_label.setVisible(active)
         self._on_state_readiness_changed()
         self._update_run_buttons()

@@ -4,9 +4,10 @@
 set, the settings) into a generator of items, which :class:`ui.training.process.TrainingProcess` iterates in a
 child process and sends to the window:
 
-1. :class:`SessionStarted`: the data are prepared, the model built and a run folder created (so everything
-   heavy happens off the GUI thread); it describes what the views need (layers, classes, test images, 2D
-   points);
+1. :class:`SessionStarted`: the data are prepared, the model built (from the model file of the config's
+   ``init_from`` when it names one, :func:`dllab.transfer.build_started`) and a run folder created (so
+   everything heavy happens off the GUI thread); it describes what the views need (layers, classes, test
+   images, 2D points) and what the start from a saved model copied;
 2. the trainer's own events (:mod:`dllab.trainer`), each recorded by a :class:`dllab.runs.RunRecorder` first;
 3. snapshots of the live model (:mod:`dllab.probes`), taken right when the trainer's generator is suspended at
    a ``LayerStatistics`` or ``EpochEnded`` event (so the weights are consistent), no more often than the views
@@ -34,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-import dllab
 from dllab.data import Dataset, PreparedData
 from dllab.experiment import DataSettings
 from dllab.fit import fit_network
@@ -64,6 +64,7 @@ from dllab.trainer import (
     Trainer,
     TrainingConfig,
 )
+from dllab.transfer import TransferReport, build_started
 
 #: Points per side of the decision-boundary grid.
 BOUNDARY_RESOLUTION = 140
@@ -146,6 +147,10 @@ class SessionStarted:
     #: Rows of the data set's test set left out of this run's (``DataSettings.excluded_test``); the test
     #: inputs, labels and evaluation are those of the rows kept, in order.
     excluded_test: tuple[int, ...] = ()
+    #: The model file the run started from (the config's ``init_from``) and what was copied, frozen and new;
+    #: None for fresh weights.
+    init_from: str | None = None
+    transfer: TransferReport | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,7 @@ class TrainingSession:
         self.feature_sample = 0
         self.folder: Path | None = None
         self.views_ready: threading.Event | None = None
+        self._transfer: TransferReport | None = None
 
     # --- iterating ------------------------------------------------------------------------------------------
 
@@ -258,7 +264,7 @@ class TrainingSession:
         # the design already, so the rule only asserts here).
         spec, _ = fit_network(r.spec, r.dataset)
         prepared = ds.prepare(spec["input_shape"], r.data_seed, dataset=r.dataset)
-        model = dllab.build(spec, seed=r.seed)
+        model, self._transfer = build_started(spec, seed=r.seed, source=r.config.init_from)
         trainer = Trainer(model, prepared, r.config, control)
         if control.stopped:
             yield SessionEnded("stopped", "Stopped before the first batch.", None)
@@ -348,6 +354,8 @@ class TrainingSession:
             point_labels=labels,
             extent=extent,
             excluded_test=r.data_settings.excluded_test,
+            init_from=r.config.init_from,
+            transfer=self._transfer,
         )
 
 

@@ -93,3 +93,23 @@ def test_unsigned_and_float_labels_become_class_indices() -> None:
     assert ds.y_train.dtype == ds.y_test.dtype == np.int64 and ds.y_test.tolist() == [0, 1, 2]
     with pytest.raises(DatasetError, match="labels range from 0 to 18446744073709551615 but there are 3"):
         _ds(y_train=np.array([0, 1, 2, 0, 1, 2**64 - 1], np.uint64))
+
+
+def test_select_classes_keeps_their_samples_renumbers_labels_and_keeps_names() -> None:
+    rng = np.random.default_rng(0)
+    full = Dataset(
+        "digits",
+        rng.random((40, 3)),
+        np.arange(40) % 4,
+        rng.random((20, 3)),
+        np.arange(20) % 4,
+        class_names=["a", "b", "c", "d"],
+    )
+    part = full.select_classes([3, 1])
+    assert part.class_names == ["d", "b"] and part.name == "digits[3,1]"
+    assert np.array_equal(part.x_train, full.x_train[np.isin(full.y_train, [1, 3])])
+    assert np.array_equal(part.y_train, np.where(full.y_train[np.isin(full.y_train, [1, 3])] == 3, 0, 1))
+    assert len(part.x_test) == 10 and set(part.y_test) == {0, 1}
+    for bad, reason in (([], "at least one class"), ([4], "no class 4"), ([1, 1], "selected twice")):
+        with pytest.raises(DatasetError, match=reason):
+            full.select_classes(bad)

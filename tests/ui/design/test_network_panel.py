@@ -202,3 +202,26 @@ def test_selection_follows_the_state_both_ways(window, qtbot):
     assert window.state.current_layer == 3
     window.state.set_current_layer(0)
     assert view.currentIndex().row() == 0
+
+
+def test_freeze_from_the_context_menu_marks_the_layer_and_undoes(window):
+    panel, state = window.network_panel, window.state
+    row = next(i for i, layer in enumerate(state.layers) if layer["type"] == "Dense")
+    relu = next(i for i, layer in enumerate(state.layers) if layer["type"] == "ReLU")
+    assert not panel.freeze_action(relu).isEnabled()  # nothing to freeze in an activation
+    action = panel.freeze_action(row)
+    assert action.text() == "Freeze" and action.isEnabled()
+    action.trigger()
+    assert state.layers[row]["trainable"] is False
+    assert state.undo_stack.undoText().startswith("Freeze")
+    assert not state.analysis.layers[row].trainable
+    assert "frozen" in panel.footer.text()
+    unfreeze = panel.freeze_action(row)
+    assert unfreeze.text() == "Unfreeze"
+    state.undo_stack.undo()
+    assert "trainable" not in state.layers[row]
+    assert "frozen" not in panel.footer.text()
+    state.undo_stack.redo()
+    assert state.layers[row]["trainable"] is False
+    unfreeze.trigger()
+    assert "trainable" not in state.layers[row]

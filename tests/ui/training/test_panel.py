@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 import dllab
 from dllab.data import load_dataset
 from dllab.runs import list_runs, open_run
-from ui.commands import InsertLayerCommand
+from ui.commands import InsertLayerCommand, SetLayerOptionCommand
 from ui.state import LOCKED_REASON
 
 TINY_CNN = {
@@ -370,3 +370,48 @@ def test_the_learning_rate_changed_while_training_reaches_the_run_and_marks_the_
         {"step": second.step, "lr": 0.002},
     ]
     assert editor.spin.value() == design_lr and not fake_dialogs.errors()  # the design's value is back
+
+
+def test_a_run_started_from_a_saved_model_copies_its_matching_layers(window, qtbot, fake_dialogs, tmp_path):
+    state, panel = window.state, window.training_panel
+    source = dllab.build(state.spec_copy(), seed=7)
+    saved = dllab.save(source, tmp_path / "source.dllab.npz")
+    # The output layer gets a name of its own (a new head), and the first Dense layer is frozen.
+    dense = [i for i, layer in enumerate(state.layers) if layer["type"] == "Dense"]
+    state.undo_stack.push(SetLayerOptionCommand(state, dense[-1], "name", "head"))
+    window.network_panel.freeze_action(dense[0]).trigger()
+    fake_dialogs.open_paths.append(saved)
+    panel.init_button.click()
+    assert state.training.init_from == str(saved.resolve())
+    assert panel.init_label.text().startswith("From SpiralMLP (source.dllab.npz)")
+    assert panel.init_clear_button.isEnabled() and not fake_dialogs.errors()
+    messages: list[str] = []
+    state.message_posted.connect(messages.append)
+    state.set_training_settings(epochs=3)
+    status, _ = train(window, qtbot)
+    assert status == "finished" and not fake_dialogs.errors()
+    report = "copied: dense_1, dense_2; frozen: dense_1; new: head"
+    assert panel.init_report.isVisible() and panel.init_report.text() == f"This run: {report}."
+    assert f"Started from source.dllab.npz: {report}." in messages
+    trained = window.training.ended.model
+    # The frozen layer started from the saved weights and kept them; the copied one learned on from them.
+    for key in ("dense_1.W", "dense_1.b"):
+        assert np.array_equal(trained.params[key], source.params[key])
+    fresh = dllab.build(state.spec_copy(), seed=state.training.seed)
+    assert not np.array_equal(fresh.params["dense_1.W"], source.params["dense_1.W"])
+    assert not np.array_equal(trained.params["dense_2.W"], source.params["dense_2.W"])
+    config = json.loads((window.training.ended.folder / "config.json").read_text())
+    assert config["training"]["init_from"] == str(saved.resolve())
+    panel.init_clear_button.click()
+    assert state.training.init_from is None and panel.init_label.text().startswith("Fresh weights")
+    assert not panel.init_clear_button.isEnabled() and not panel.init_report.isVisible()
+
+
+def test_a_file_that_is_no_model_is_refused_in_one_sentence(window, fake_dialogs, tmp_path):
+    bogus = tmp_path / "bogus.dllab.npz"
+    bogus.write_bytes(b"not a model")
+    fake_dialogs.open_paths.append(bogus)
+    window.training_panel.init_button.click()
+    ((title, message),) = fake_dialogs.errors()
+    assert title == "Cannot start from this model" and "bogus.dllab.npz" in message
+    assert window.state.training.init_from is None
