@@ -39,6 +39,7 @@ from dllab import optimizers
 from dllab.data import (
     DATASET_NAMES,
     NORMALIZATIONS,
+    SHIFTS,
     Dataset,
     DatasetError,
     PreparedData,
@@ -61,9 +62,19 @@ RUN_FORMAT = "dllab.run/1"
 #: The file of a run folder that holds its experiment.
 RUN_CONFIG_FILE = "config.json"
 #: What a run's ``config.json`` keeps in its data section besides the settings: a record of the run.
-RUN_RECORD_KEYS = ("train_samples", "val_samples", "test_samples", "class_names", "input_shape")
+RUN_RECORD_KEYS = (
+    "train_samples",
+    "val_samples",
+    "train_dev_samples",
+    "test_samples",
+    "class_names",
+    "input_shape",
+)
 #: The keys of an experiment document.
 EXPERIMENT_KEYS = ("format", "network", "data", "training", "seed")
+#: Data settings added after the format's first version, with the value that means "off": :meth:`DataSettings.to_dict`
+#: leaves them out at that value, so a document without them reads the same in every dllab.
+LATER_DATA_KEYS = {"train_dev_fraction": 0.0, "dev_shift": "none", "shift_mix": 0.0}
 #: The augmentation settings (``Augmenter.to_dict()``).
 AUGMENT_KEYS = ("shift", "rotation", "flip", "noise", "image_shape", "fill")
 #: The most samples a generated set may be asked for (the app's editor offers as many), so a file cannot ask
@@ -159,6 +170,14 @@ class DataSettings:
         Size, noise and classes of a generated set (None: the set's default; ignored for real data).
     augment : dict or None
         Augmentation of the training batches (``Augmenter.to_dict()``), None for none.
+    train_dev_fraction : float
+        Share of the training set held out as the train-dev set (the training distribution, never trained
+        on), besides the validation split; 0 for none.
+    dev_shift : str
+        A distribution shift of the dev (validation) and test images (:data:`dllab.data.SHIFTS`): the
+        course's data mismatch.
+    shift_mix : float
+        Share of the training (and train-dev) images given the dev shift: the remedy for data mismatch.
     """
 
     dataset: str
@@ -172,6 +191,9 @@ class DataSettings:
     noise: float | None = None
     n_classes: int | None = None
     augment: dict[str, Any] | None = None
+    train_dev_fraction: float = 0.0
+    dev_shift: str = "none"
+    shift_mix: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -200,6 +222,24 @@ class DataSettings:
         )
         set_(self, "n_classes", _whole("the number of classes", self.n_classes, 1, allow_none=True))
         set_(self, "augment", checked_augment(self.augment))
+        train_dev = check_number(
+            "the data settings", "train_dev_fraction", self.train_dev_fraction, minimum=0, maximum=1
+        )
+        if train_dev + self.val_fraction >= 1:
+            raise SettingsError(
+                f"the train-dev and validation fractions ({train_dev:g} and {self.val_fraction:g}) leave no "
+                "training samples; together they must stay below 1"
+            )
+        set_(self, "train_dev_fraction", train_dev)
+        if self.dev_shift not in SHIFTS:
+            raise SettingsError(
+                f"the dev shift must be one of {', '.join(SHIFTS)}, got {quote(self.dev_shift)}"
+            )
+        set_(
+            self,
+            "shift_mix",
+            check_number("the data settings", "shift_mix", self.shift_mix, minimum=0, maximum=1),
+        )
         key = self.dataset.strip().lower().replace("_", "-")
         if key not in DATASET_NAMES and "\0" not in self.dataset:
             path = Path(self.dataset).expanduser()
@@ -293,13 +333,20 @@ class DataSettings:
             subset_mode=self.subset_mode,
             normalization=self.normalization,
             seed=seed,
+            train_dev_fraction=self.train_dev_fraction,
+            dev_shift=self.dev_shift,
+            shift_mix=self.shift_mix,
         )
 
     # --- plain dicts --------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable settings."""
-        return asdict(self)
+        """Plain, JSON-serialisable settings; those of :data:`LATER_DATA_KEYS` only when switched on."""
+        values = asdict(self)
+        for key, off in LATER_DATA_KEYS.items():
+            if values[key] == off:
+                del values[key]
+        return values
 
     @classmethod
     def from_dict(cls, values: Any) -> DataSettings:
