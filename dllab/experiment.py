@@ -681,7 +681,12 @@ class Experiment:
     @classmethod
     def _from_design(cls, document: Mapping[str, Any], network: dict[str, Any], where: str) -> Experiment:
         if is_design_of_experiment(document):
-            data = dict(document.get("data") or {})
+            values = document.get("data") or {}
+            if not isinstance(values, Mapping):
+                raise SettingsError(
+                    f"{where}: the data settings must be an object, not {type(values).__name__}"
+                )
+            data = dict(values)
             data["dataset"] = data.pop("source", None)
             training = {k: v for k, v in document["training"].items() if k not in DESIGN_APP_KEYS}
             experiment = {"format": EXPERIMENT_FORMAT, "network": network, "data": data, "training": training}
