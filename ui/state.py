@@ -93,6 +93,8 @@ class TrainingSettings:
     batch_size: int = 32
     epochs: int = 50
     seed: int = 0
+    #: The human-level (Bayes) error estimate the fit is read against, a share (0.01 is 1 %).
+    human_error: float = 0.0
     #: The training config's settings the app has no editor for (``max_steps``, ``early_stopping``, ...), as an
     #: opened experiment gives them; only those that differ from the engine's defaults.
     engine_settings: dict[str, Any] = field(default_factory=dict)
@@ -128,6 +130,7 @@ class TrainingSettings:
             "batch_size": self.batch_size,
             "epochs": self.epochs,
             "seed": self.seed,
+            "human_error": self.human_error,
         }
 
     @classmethod
@@ -160,6 +163,9 @@ class TrainingSettings:
             value = values.get(key)
             if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
                 changes[key] = value
+        human_error = values.get("human_error")
+        if _is_number(human_error) and 0 <= human_error < 1:
+            changes["human_error"] = float(human_error)
         return replace(base, **changes)
 
     def with_config(self, config: TrainingConfig, seed: int) -> TrainingSettings:
@@ -195,6 +201,7 @@ class TrainingSettings:
             batch_size=config.batch_size,
             epochs=config.epochs,
             seed=seed,
+            human_error=config.human_error,
             engine_settings=engine,
         )
 
@@ -213,6 +220,7 @@ APP_TRAINING_FIELDS = (
     "epochs",
     "seed",
     "augment",
+    "human_error",
 )
 
 
@@ -639,6 +647,7 @@ class AppState(QObject):
             batch_size=t.batch_size,
             epochs=t.epochs,
             seed=t.seed,
+            human_error=t.human_error,
             augment=augmenter.to_dict() if augmenter is not None else None,
             **t.engine_settings,
         )
@@ -663,6 +672,11 @@ class AppState(QObject):
             return "Load a dataset in the Data panel first."
         dataset = self._dataset
         title = self.dataset_title()
+        if self._data.dev_shift != "none" and not dataset.is_image:
+            return (
+                f"{title} holds no images to shift: set Dev and test to Same as training under Data mismatch "
+                "in the Data panel."
+            )
         facts = DataFacts.of(dataset)
         if math.prod(self._spec["input_shape"]) != math.prod(facts.sample_shape):
             return (
