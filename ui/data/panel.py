@@ -157,13 +157,11 @@ class DataPanel(QScrollArea):
 
         # Preparation.
         prep = add_section_form(layout, "Preparation", body)
-        self.val_spin = QSpinBox(body)
-        self.val_spin.setRange(0, 90)
-        self.val_spin.setSuffix(" %")
-        self.val_spin.setKeyboardTracking(False)
-        self.val_spin.setToolTip(
+        self.val_spin = _percent_spin(
+            body,
+            90,
             "Share of the training set held out to validate on: it shows overfitting while you train. "
-            "The test set stays untouched until the end."
+            "The test set stays untouched until the end.",
         )
         self.subset_spin = QSpinBox(body)
         self.subset_spin.setRange(0, 10_000_000)
@@ -187,14 +185,12 @@ class DataPanel(QScrollArea):
             self.normalization_combo.setItemData(
                 self.normalization_combo.count() - 1, NORMALIZATION_HELP[key], Qt.ItemDataRole.ToolTipRole
             )
-        self.train_dev_spin = QSpinBox(body)
-        self.train_dev_spin.setRange(0, 50)
-        self.train_dev_spin.setSuffix(" %")
-        self.train_dev_spin.setSpecialValueText("None")
-        self.train_dev_spin.setKeyboardTracking(False)
-        self.train_dev_spin.setToolTip(
+        self.train_dev_spin = _percent_spin(
+            body,
+            50,
             "Share of the training set held out as the train-dev set: the training distribution, never "
-            "trained on. Its error beside the validation (dev) error tells variance from data mismatch."
+            "trained on. Its error beside the validation (dev) error tells variance from data mismatch.",
+            none="None",
         )
         prep.addRow("Validation", self.val_spin)
         prep.addRow("Train-dev", self.train_dev_spin)
@@ -264,14 +260,12 @@ class DataPanel(QScrollArea):
         self.dev_shift_combo.setToolTip(
             "Draw the validation (dev) and test images from another distribution than the training images."
         )
-        self.shift_mix_spin = QSpinBox(self.mismatch_host)
-        self.shift_mix_spin.setRange(0, 100)
-        self.shift_mix_spin.setSuffix(" %")
-        self.shift_mix_spin.setSpecialValueText("None")
-        self.shift_mix_spin.setKeyboardTracking(False)
-        self.shift_mix_spin.setToolTip(
+        self.shift_mix_spin = _percent_spin(
+            self.mismatch_host,
+            100,
             "The remedy for data mismatch: give this share of the training images the dev shift, so the "
-            "training data looks more like the dev data."
+            "training data looks more like the dev data.",
+            none="None",
         )
         mismatch.addRow("Dev and test", self.dev_shift_combo)
         mismatch.addRow("Shifted in training", self.shift_mix_spin)
@@ -591,6 +585,17 @@ class DataPanel(QScrollArea):
         except ValueError:
             augmenter = None
         self.preview.show_dataset(dataset, augmenter)
+
+
+def _percent_spin(parent: QWidget, maximum: int, tip: str, *, none: str = "") -> QSpinBox:
+    """A spin box of whole percentages from 0 to ``maximum`` (0 reads ``none`` when given)."""
+    spin = QSpinBox(parent)
+    spin.setRange(0, maximum)
+    spin.setSuffix(" %")
+    spin.setSpecialValueText(none)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tip)
+    return spin
 
 
 def _source_title(source: str) -> str:
