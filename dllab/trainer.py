@@ -542,14 +542,15 @@ class Trainer:
             run.best_val,
             time.perf_counter() - run.start_time,
             test,
-            self._final_fit(test.accuracy),
+            self._final_fit(test.accuracy, run.best_epoch if reason == "early stopping" else None),
         )
 
-    def _final_fit(self, test_accuracy: float) -> FitReading | None:
-        """The last epoch's reading with the test error in it (None before any epoch)."""
+    def _final_fit(self, test_accuracy: float, epoch: int | None) -> FitReading | None:
+        """The reading of the epoch whose weights the model holds (the last, or ``epoch`` when early stopping
+        put its weights back) with the test error in it; None before any epoch."""
         if not self.history:
             return None
-        last = self.history[-1]
+        last = self.history[-1] if epoch is None else self.history[epoch - 1]
         return read_accuracies(
             last.train_accuracy,
             last.val_accuracy,

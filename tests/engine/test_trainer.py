@@ -195,6 +195,11 @@ def test_early_stopping_restores_the_best_weights(spiral):
     assert finished.reason == "early stopping" and finished.epochs == 3 and finished.best_epoch == 1
     best = trainer.best_weights
     assert all(np.array_equal(best[k], v) for k, v in model.params.items())
+    first = of(events, EpochEnded)[0]  # the reading is of the epoch whose weights were put back
+    assert (
+        finished.fit.train_error == 1 - first.train_accuracy
+        and finished.fit.dev_error == 1 - first.val_accuracy
+    )
 
 
 def test_max_steps_and_learning_rate_schedule(spiral):
