@@ -584,7 +584,7 @@ class DataPanel(QScrollArea):
             augmenter = self._state.make_augmenter()
         except ValueError:
             augmenter = None
-        self.preview.show_dataset(dataset, augmenter)
+        self.preview.show_dataset(dataset, augmenter, dev_shift=self._state.data_settings.dev_shift)
 
 
 def _percent_spin(parent: QWidget, maximum: int, tip: str, *, none: str = "") -> QSpinBox:

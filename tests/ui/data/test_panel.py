@@ -201,6 +201,11 @@ def test_data_mismatch_is_made_on_images_and_the_splits_leave_data_to_train_on(w
     assert panel.mismatch_host.isEnabled() and window.state.training_blocker() is None
     combo = panel.dev_shift_combo
     assert combo.currentData() == "noise" and panel.shift_mix_spin.isEnabled()
+    preview = panel.preview  # the first test digits as the dev and test sets hold them
+    assert preview.shifted.isVisibleTo(panel) and preview.shifted.count == 8
+    assert preview.shifted_title.text() == "Dev and test samples (noise)"
+    assert preview.shifted.captions[:3] == ["7", "2", "1"]
     combo.setCurrentIndex(combo.findData("none"))
     combo.activated.emit(combo.currentIndex())
     assert window.state.data_settings.dev_shift == "none" and not panel.shift_mix_spin.isEnabled()
+    assert not preview.shifted.isVisibleTo(panel)
