@@ -41,8 +41,8 @@ REMEDIES = {
         "try more data or regularisation, and hold out a train-dev split to tell variance from data mismatch"
     ),
     "data mismatch": (
-        "make the training data more like the dev data (collect or synthesise dev-like samples, e.g. the "
-        "shift mix)"
+        "make the training data more like the dev data (collect or synthesise dev-like samples, such as "
+        "shifted images mixed into training)"
     ),
     "overfitting to dev": "get a bigger dev set",
 }
