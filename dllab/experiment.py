@@ -41,6 +41,7 @@ from dllab import optimizers
 from dllab.data import (
     DATASET_NAMES,
     NORMALIZATIONS,
+    SHIFTS,
     Dataset,
     DatasetError,
     PreparedData,
@@ -63,9 +64,19 @@ RUN_FORMAT = "dllab.run/1"
 #: The file of a run folder that holds its experiment.
 RUN_CONFIG_FILE = "config.json"
 #: What a run's ``config.json`` keeps in its data section besides the settings: a record of the run.
-RUN_RECORD_KEYS = ("train_samples", "val_samples", "test_samples", "class_names", "input_shape")
+RUN_RECORD_KEYS = (
+    "train_samples",
+    "val_samples",
+    "train_dev_samples",
+    "test_samples",
+    "class_names",
+    "input_shape",
+)
 #: The keys of an experiment document.
 EXPERIMENT_KEYS = ("format", "network", "data", "training", "seed")
+#: Data settings added after the format's first version, with the value that means "off": :meth:`DataSettings.to_dict`
+#: leaves them out at that value, so a document without them reads the same in every dllab.
+LATER_DATA_KEYS = {"train_dev_fraction": 0.0, "dev_shift": "none", "shift_mix": 0.0, "excluded_test": ()}
 #: The augmentation settings (``Augmenter.to_dict()``).
 AUGMENT_KEYS = ("shift", "rotation", "flip", "noise", "image_shape", "fill")
 #: The most samples a generated set may be asked for (the app's editor offers as many), so a file cannot ask
@@ -175,6 +186,14 @@ class DataSettings:
         data set's files are never changed. A run trained with them keeps them in its ``config.json``; its own
         test set, and so its own error analysis, is the test set without them (indices renumbered). Empty
         (the default, left out of :meth:`to_dict`): the whole test set.
+    train_dev_fraction : float
+        Share of the training set held out as the train-dev set (the training distribution, never trained
+        on), besides the validation split; 0 for none.
+    dev_shift : str
+        A distribution shift of the dev (validation) and test images (:data:`dllab.data.SHIFTS`): the
+        course's data mismatch.
+    shift_mix : float
+        Share of the training (and train-dev) images given the dev shift: the remedy for data mismatch.
     """
 
     dataset: str
@@ -189,6 +208,9 @@ class DataSettings:
     n_classes: int | None = None
     augment: dict[str, Any] | None = None
     excluded_test: tuple[int, ...] = ()
+    train_dev_fraction: float = 0.0
+    dev_shift: str = "none"
+    shift_mix: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -218,6 +240,24 @@ class DataSettings:
         set_(self, "n_classes", _whole("the number of classes", self.n_classes, 1, allow_none=True))
         set_(self, "augment", checked_augment(self.augment))
         set_(self, "excluded_test", _excluded(self.excluded_test))
+        train_dev = check_number(
+            "the data settings", "train_dev_fraction", self.train_dev_fraction, minimum=0, maximum=1
+        )
+        if train_dev + self.val_fraction >= 1:
+            raise SettingsError(
+                f"the train-dev and validation fractions ({train_dev:g} and {self.val_fraction:g}) leave no "
+                "training samples; together they must stay below 1"
+            )
+        set_(self, "train_dev_fraction", train_dev)
+        if self.dev_shift not in SHIFTS:
+            raise SettingsError(
+                f"the dev shift must be one of {', '.join(SHIFTS)}, got {quote(self.dev_shift)}"
+            )
+        set_(
+            self,
+            "shift_mix",
+            check_number("the data settings", "shift_mix", self.shift_mix, minimum=0, maximum=1),
+        )
         key = self.dataset.strip().lower().replace("_", "-")
         if key not in DATASET_NAMES and "\0" not in self.dataset:
             path = Path(self.dataset).expanduser()
@@ -311,6 +351,9 @@ class DataSettings:
             subset_mode=self.subset_mode,
             normalization=self.normalization,
             seed=seed,
+            train_dev_fraction=self.train_dev_fraction,
+            dev_shift=self.dev_shift,
+            shift_mix=self.shift_mix,
         )
         if not self.excluded_test:
             return prepared
@@ -338,12 +381,13 @@ class DataSettings:
     # --- plain dicts --------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable settings (``excluded_test`` only when some are)."""
+        """Plain, JSON-serialisable settings; those of :data:`LATER_DATA_KEYS` only when switched on."""
         values = asdict(self)
-        if self.excluded_test:
+        for key, off in LATER_DATA_KEYS.items():
+            if values[key] == off:
+                del values[key]
+        if "excluded_test" in values:
             values["excluded_test"] = list(self.excluded_test)
-        else:
-            del values["excluded_test"]
         return values
 
     @classmethod
@@ -679,7 +723,12 @@ class Experiment:
     @classmethod
     def _from_design(cls, document: Mapping[str, Any], network: dict[str, Any], where: str) -> Experiment:
         if is_design_of_experiment(document):
-            data = dict(document.get("data") or {})
+            values = document.get("data") or {}
+            if not isinstance(values, Mapping):
+                raise SettingsError(
+                    f"{where}: the data settings must be an object, not {type(values).__name__}"
+                )
+            data = dict(values)
             data["dataset"] = data.pop("source", None)
             training = {k: v for k, v in document["training"].items() if k not in DESIGN_APP_KEYS}
             experiment = {"format": EXPERIMENT_FORMAT, "network": network, "data": data, "training": training}

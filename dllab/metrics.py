@@ -1,5 +1,5 @@
-"""Metrics and error analysis: accuracy, confusion matrix, per-class accuracy, misclassified samples, and the
-train/validation gap read as bias or variance."""
+"""Metrics and error analysis: accuracy, confusion matrix, per-class accuracy, misclassified samples (the gaps
+between the errors of the sets are read in :mod:`dllab.fit_reading`)."""
 
 from __future__ import annotations
 
@@ -44,29 +44,6 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
     totals = confusion.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(confusion) / np.maximum(totals, 1), np.nan)
-
-
-def fit_reading(train_accuracy: float, val_accuracy: float, *, gap_tolerance: float = 0.02) -> str:
-    """The train/validation gap read as bias or variance, in one sentence.
-
-    A large gap between training and validation accuracy means high variance (overfitting: more data,
-    weight decay, dropout or augmentation help); low training accuracy means high bias (underfitting: a
-    bigger network or longer training helps).
-    """
-    if not (np.isfinite(train_accuracy) and np.isfinite(val_accuracy)):
-        return "no validation data: hold out a validation split to read bias and variance"
-    gap = train_accuracy - val_accuracy
-    if gap > gap_tolerance:
-        return (
-            f"high variance (overfitting): training accuracy is {gap:.1%} above validation; "
-            "try more data, weight decay, dropout or augmentation"
-        )
-    if train_accuracy < 0.9:
-        return (
-            f"high bias (underfitting): training accuracy is only {train_accuracy:.1%}; "
-            "try a bigger network, a higher learning rate or longer training"
-        )
-    return f"good fit: training and validation accuracy are within {gap_tolerance:.0%} of each other"
 
 
 #: The smallest probability a per-sample loss takes the logarithm of (a certain mistake costs about 27.6).

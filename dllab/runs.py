@@ -39,7 +39,7 @@ import os
 import platform
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,11 @@ METRIC_COLUMNS = (
     "lr",
     "elapsed",
     "samples_per_second",
+    "train_dev_loss",
+    "train_dev_accuracy",
 )
+#: The columns of ``metrics.csv`` that runs recorded before the train-dev set lack (read as NaN).
+LATER_METRIC_COLUMNS = ("train_dev_loss", "train_dev_accuracy")
 #: The columns of ``steps.csv``, one row per mini-batch.
 STEP_COLUMNS = ("step", "loss", "lr")
 
@@ -390,6 +394,7 @@ class RunRecorder:
             augment=config.augment,
             train_samples=len(data.x_train),
             val_samples=len(data.x_val),
+            train_dev_samples=len(data.x_train_dev),
             test_samples=len(data.x_test),
             class_names=list(data.class_names),
             input_shape=list(data.input_shape),
@@ -487,6 +492,10 @@ class RunRecorder:
         save_final = self.save_models and self._weights_finite()
         last = self.epochs[-1] if self.epochs else None
         per_class = None if test is None else test.per_class_accuracy
+        fit = event.fit if isinstance(event, Finished) else None
+        if fit is None and last is not None and last.fit is not None:
+            test_error = math.nan if test is None else 1 - test.accuracy
+            fit = replace(last.fit, test_error=test_error)
         confusion = None if test is None else test.confusion
         summary: dict[str, Any] = {
             "status": status,
@@ -499,6 +508,7 @@ class RunRecorder:
             "final_train_accuracy": last.train_accuracy if last else None,
             "final_val_loss": last.val_loss if last else None,
             "final_val_accuracy": last.val_accuracy if last else None,
+            "final_train_dev_accuracy": last.train_dev_accuracy if last else None,
             "best_measure": best_measure(self.data),
             "best_epoch": self.best.epoch if self.best else None,
             "best_val_loss": self.best.val_loss if self.best else None,
@@ -509,6 +519,7 @@ class RunRecorder:
             "confusion_matrix": None if confusion is None else confusion.tolist(),
             "per_class_accuracy": None if per_class is None else per_class.tolist(),
             "class_names": list(self.data.class_names),
+            "fit": None if fit is None else fit.summary(),
             "models": {
                 "final": MODEL_FINAL if save_final else None,
                 "best": MODEL_BEST if (self.folder / MODEL_BEST).is_file() else None,
@@ -761,9 +772,13 @@ def open_run(path: str | os.PathLike[str]) -> Run:
         raise RunError(f"{folder}: no such run folder")
     config = _read_json(folder / CONFIG_FILE, required=True)
     assert config is not None
-    metrics = _read_csv(folder / METRICS_FILE, METRIC_COLUMNS, required=False)
+    required = tuple(c for c in METRIC_COLUMNS if c not in LATER_METRIC_COLUMNS)
+    metrics = _read_csv(folder / METRICS_FILE, required, required=False)
     if metrics is None:
         metrics = {column: np.zeros(0) for column in METRIC_COLUMNS}
+    rows = len(metrics["epoch"])
+    for column in LATER_METRIC_COLUMNS:
+        metrics.setdefault(column, np.full(rows, np.nan))
     steps = _read_csv(folder / STEPS_FILE, STEP_COLUMNS, required=False)
     summary = _read_json(folder / SUMMARY_FILE, required=False)
     final, best = folder / MODEL_FINAL, folder / MODEL_BEST

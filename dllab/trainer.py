@@ -34,7 +34,8 @@ from dllab import optimizers, schedules, setting_changes
 from dllab.data import Augmenter, PreparedData, iterate_batches, num_batches
 from dllab.errors import SettingsError, quote
 from dllab.fit import check_fit
-from dllab.metrics import Evaluation, evaluate, fit_reading
+from dllab.fit_reading import FitReading, check_human_error, read_accuracies
+from dllab.metrics import Evaluation, evaluate
 from dllab.model import Sequential
 from dllab.probes import LayerProbe, LayerStatistics, ProbeBudget
 
@@ -88,6 +89,8 @@ class TrainingConfig:
     #: The model file whose matching layers (names and shapes) give the starting weights (None: fresh ones);
     #: see :func:`dllab.transfer.init_from`. Frozen layers are part of the network (``"trainable": false``).
     init_from: str | None = None
+    #: The human-level (Bayes) error estimate the fit is read against, a share (0.01 is 1 %).
+    human_error: float = 0.0
 
     def __post_init__(self) -> None:
         def positive_int(name: str, value: Any, allow_none: bool = False, minimum: int = 1) -> None:
@@ -126,6 +129,7 @@ class TrainingConfig:
             )
         if not isinstance(self.stats_budget, int | float) or not 0 < self.stats_budget <= 1:
             raise SettingsError(f"stats_budget must be a share in (0, 1], got {self.stats_budget!r}")
+        self.human_error = check_human_error(self.human_error)
         self.make_optimizer()
         self.make_schedule()
         self.changes = setting_changes.check_changes(self.changes, self.optimizer)
@@ -146,7 +150,12 @@ class TrainingConfig:
         return schedules.get(self.schedule, **self.schedule_options)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain settings; ``human_error`` (added after the first version) only when set, so a document
+        without it reads the same in every dllab."""
+        values = asdict(self)
+        if not values["human_error"]:
+            del values["human_error"]
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainingConfig:
@@ -168,6 +177,7 @@ class RunStarted:
     train_samples: int
     val_samples: int
     test_samples: int
+    train_dev_samples: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,8 +203,13 @@ class EpochEnded:
     samples_per_second: float
     #: Whether this epoch is the best so far by :func:`best_measure` (the best model is this one).
     improved: bool
-    #: The train/validation gap read as bias or variance.
+    #: The fit read as the course reads it (:attr:`fit`'s sentence).
     reading: str
+    #: Loss and accuracy on the train-dev set (NaN without one).
+    train_dev_loss: float = math.nan
+    train_dev_accuracy: float = math.nan
+    #: The errors of the sets and the gaps between them (:func:`dllab.fit_reading.read_fit`), test not yet.
+    fit: FitReading | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +261,8 @@ class Finished:
     best_val_loss: float
     elapsed: float
     test: Evaluation = field(repr=False)
+    #: The last epoch's fit reading with the test error: all four gaps.
+    fit: FitReading | None = None
 
 
 @dataclass(frozen=True)
@@ -390,7 +407,13 @@ class Trainer:
         cfg, data = self.config, self.data
         run = self._begin()
         yield RunStarted(
-            cfg.epochs, run.per_epoch, run.total, len(data.x_train), len(data.x_val), len(data.x_test)
+            cfg.epochs,
+            run.per_epoch,
+            run.total,
+            len(data.x_train),
+            len(data.x_val),
+            len(data.x_test),
+            len(data.x_train_dev),
         )
         reason = "completed"
         for epoch in range(1, cfg.epochs + 1):
@@ -547,8 +570,12 @@ class Trainer:
         with np.errstate(all="ignore"):
             train = evaluate(self.model, data.x_train[run.eval_train], data.y_train[run.eval_train])
             val = evaluate(self.model, data.x_val[:limit], data.y_val[:limit])
+            train_dev = evaluate(self.model, data.x_train_dev[:limit], data.y_train_dev[:limit])
         elapsed = time.perf_counter() - run.start_time
         monitored = val.loss if best_measure(data) == "validation loss" else train.loss
+        fit = read_accuracies(
+            train.accuracy, val.accuracy, train_dev=train_dev.accuracy, human_error=self.config.human_error
+        )
         return EpochEnded(
             epoch=run.epoch,
             step=run.step,
@@ -560,7 +587,10 @@ class Trainer:
             elapsed=elapsed,
             samples_per_second=run.step * self.config.batch_size / max(elapsed, 1e-9),
             improved=bool(monitored < run.best_val),
-            reading=fit_reading(train.accuracy, val.accuracy),
+            reading=fit.sentence,
+            train_dev_loss=train_dev.loss,
+            train_dev_accuracy=train_dev.accuracy,
+            fit=fit,
         )
 
     def _keep_if_best(self, run: _Run, result: EpochEnded) -> None:
@@ -597,6 +627,21 @@ class Trainer:
             run.best_val,
             time.perf_counter() - run.start_time,
             test,
+            self._final_fit(test.accuracy, run.best_epoch if reason == "early stopping" else None),
+        )
+
+    def _final_fit(self, test_accuracy: float, epoch: int | None) -> FitReading | None:
+        """The reading of the epoch whose weights the model holds (the last, or ``epoch`` when early stopping
+        put its weights back) with the test error in it; None before any epoch."""
+        if not self.history:
+            return None
+        last = self.history[-1] if epoch is None else self.history[epoch - 1]
+        return read_accuracies(
+            last.train_accuracy,
+            last.val_accuracy,
+            train_dev=last.train_dev_accuracy,
+            test=test_accuracy,
+            human_error=self.config.human_error,
         )
 
     # --- divergence ---------------------------------------------------------------------------------------

@@ -97,6 +97,8 @@ class TrainingSettings:
     #: The model file whose matching layers give a run its starting weights (None: fresh weights); see
     #: :func:`dllab.transfer.build_started`.
     init_from: str | None = None
+    #: The human-level (Bayes) error estimate the fit is read against, a share (0.01 is 1 %).
+    human_error: float = 0.0
     #: The training config's settings the app has no editor for (``max_steps``, ``early_stopping``, ...), as an
     #: opened experiment gives them; only those that differ from the engine's defaults.
     engine_settings: dict[str, Any] = field(default_factory=dict)
@@ -133,6 +135,7 @@ class TrainingSettings:
             "epochs": self.epochs,
             "seed": self.seed,
             "init_from": self.init_from,
+            "human_error": self.human_error,
         }
 
     @classmethod
@@ -168,6 +171,9 @@ class TrainingSettings:
         init_from = values.get("init_from")
         if isinstance(init_from, str) and init_from:
             changes["init_from"] = init_from
+        human_error = values.get("human_error")
+        if _is_number(human_error) and 0 <= human_error < 1:
+            changes["human_error"] = float(human_error)
         return replace(base, **changes)
 
     def with_config(self, config: TrainingConfig, seed: int) -> TrainingSettings:
@@ -204,6 +210,7 @@ class TrainingSettings:
             epochs=config.epochs,
             seed=seed,
             init_from=config.init_from,
+            human_error=config.human_error,
             engine_settings=engine,
         )
 
@@ -223,6 +230,7 @@ APP_TRAINING_FIELDS = (
     "seed",
     "augment",
     "init_from",
+    "human_error",
 )
 
 
@@ -649,6 +657,7 @@ class AppState(QObject):
             batch_size=t.batch_size,
             epochs=t.epochs,
             seed=t.seed,
+            human_error=t.human_error,
             augment=augmenter.to_dict() if augmenter is not None else None,
             init_from=t.init_from,
             **t.engine_settings,
@@ -674,6 +683,11 @@ class AppState(QObject):
             return "Load a dataset in the Data panel first."
         dataset = self._dataset
         title = self.dataset_title()
+        if self._data.dev_shift != "none" and not dataset.is_image:
+            return (
+                f"{title} holds no images to shift: set Dev and test to Same as training under Data mismatch "
+                "in the Data panel."
+            )
         facts = DataFacts.of(dataset)
         if math.prod(self._spec["input_shape"]) != math.prod(facts.sample_shape):
             return (

@@ -63,6 +63,10 @@ PRESET_FIXED: dict[str, str] = {
     "val_split": "--val-split",
     "subset": "--subset",
     "normalization": "--normalization",
+    "train_dev_split": "--train-dev-split",
+    "dev_shift": "--dev-shift",
+    "shift_mix": "--shift-mix",
+    "human_error": "--human-error",
 }
 
 

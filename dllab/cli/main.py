@@ -52,7 +52,7 @@ from dllab.cli.models import (
 from dllab.cli.status import EXIT_BUG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from dllab.cli.terminal import ProgressBar, printable
 from dllab.cli.training import TRAIN_FLAGS, runs_command, train_command
-from dllab.data import NORMALIZATIONS
+from dllab.data import NORMALIZATIONS, SHIFTS
 from dllab.errors import DllabError, error_line
 from dllab.experiments.parallel_runs import RunProcessError
 from dllab.experiments.precision import BATCH_SIZE
@@ -146,6 +146,13 @@ def _add_training_args(p: argparse.ArgumentParser, *, data_required: bool = True
         help='image augmentation, e.g. "shift=2,rotation=10,noise=0.1,flip", or "none" (default)',
     )
     g.add_argument(
+        "--human-error",
+        type=float,
+        metavar="PERCENT",
+        default=0.0,
+        help="human-level (Bayes) error estimate in percent, against which the fit is read (default: 0)",
+    )
+    g.add_argument(
         "--early-stopping", type=int, metavar="EPOCHS", help="stop after this many epochs without improvement"
     )
     g.add_argument(
@@ -162,6 +169,29 @@ def _add_training_args(p: argparse.ArgumentParser, *, data_required: bool = True
         metavar="X",
         default=0.1,
         help="validation share of the training set (default: 0.1)",
+    )
+    d.add_argument(
+        "--train-dev-split",
+        type=float,
+        metavar="X",
+        default=0.0,
+        help="train-dev share of the training set: held out of training besides the validation set, to tell "
+        "variance from data mismatch (default: 0)",
+    )
+    d.add_argument(
+        "--dev-shift",
+        choices=tuple(SHIFTS),
+        default="none",
+        help="draw the validation (dev) and test images from a shifted distribution: "
+        + "; ".join(f"{name}: {what}" for name, what in SHIFTS.items() if name != "none").replace("%", "%%")
+        + " (default: none)",
+    )
+    d.add_argument(
+        "--shift-mix",
+        type=float,
+        metavar="X",
+        default=0.0,
+        help="share of the training images given the dev shift: the remedy for data mismatch (default: 0)",
     )
     d.add_argument("--subset", type=int, metavar="N", help="use only this many training samples")
     d.add_argument(

@@ -136,9 +136,14 @@ class ProgressBar:
 
     def _epoch_line(self, e: EpochEnded) -> str:
         best = "  *" if e.improved else ""
+        train_dev = (
+            f"  train-dev acc {format_metric(e.train_dev_accuracy, 3)}"
+            if math.isfinite(e.train_dev_accuracy)
+            else ""
+        )
         return (
             f"{self.label}epoch {e.epoch}/{self._epochs}  loss {format_metric(e.train_loss)}  acc {format_metric(e.train_accuracy, 3)}"
-            f"  val loss {format_metric(e.val_loss)}  val acc {format_metric(e.val_accuracy, 3)}  lr {e.lr:.3g}  "
+            f"{train_dev}  val loss {format_metric(e.val_loss)}  val acc {format_metric(e.val_accuracy, 3)}  lr {e.lr:.3g}  "
             f"{e.samples_per_second:,.0f} samples/s  {format_duration(e.elapsed)}{best}"
         )
 

@@ -63,7 +63,21 @@ TRAIN_FLAGS = (
     "val_split",
     "subset",
     "normalization",
+    "train_dev_split",
+    "dev_shift",
+    "shift_mix",
+    "human_error",
 )
+#: The data flags and the :class:`~dllab.experiment.DataSettings` fields they set.
+DATA_FLAGS = {
+    "data": "dataset",
+    "val_split": "val_fraction",
+    "subset": "subset",
+    "normalization": "normalization",
+    "train_dev_split": "train_dev_fraction",
+    "dev_shift": "dev_shift",
+    "shift_mix": "shift_mix",
+}
 
 
 def read_network(path: str) -> dict[str, Any]:
@@ -72,15 +86,20 @@ def read_network(path: str) -> dict[str, Any]:
 
 
 def data_settings_from(args: argparse.Namespace) -> DataSettings:
-    """How to load and prepare the data: ``--data``, ``--val-split``, ``--subset``, ``--normalization``
-    (and ``--augment``, a data setting of the experiment)."""
+    """How to load and prepare the data: ``--data``, ``--val-split``, ``--subset``, ``--normalization``,
+    ``--train-dev-split``, ``--dev-shift``, ``--shift-mix`` (and ``--augment``, a data setting of the
+    experiment)."""
     return DataSettings(
-        dataset=args.data,
-        val_fraction=args.val_split,
-        subset=args.subset,
-        normalization=args.normalization,
+        **{field: getattr(args, flag) for flag, field in DATA_FLAGS.items()},
         augment=parse_augment(args.augment),
     )
+
+
+def human_error_share(percent: float) -> float:
+    """``--human-error PERCENT`` as the share the training config holds (SettingsError out of [0, 100))."""
+    if not 0 <= percent < 100:
+        raise SettingsError(f"--human-error is a percentage of at least 0 and below 100, got {percent:g}")
+    return percent / 100
 
 
 def training_config_from(args: argparse.Namespace) -> TrainingConfig:
@@ -101,6 +120,7 @@ def training_config_from(args: argparse.Namespace) -> TrainingConfig:
         augment=parse_augment(args.augment),
         early_stopping=args.early_stopping,
         max_steps=args.max_steps,
+        human_error=human_error_share(args.human_error),
     )
 
 
@@ -110,14 +130,10 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 
 def _overridden(base: Experiment, network: dict[str, Any], given: dict[str, Any]) -> Experiment:
     """``base`` with the network and the flags given on the command line in place of its own."""
-    data_names = {
-        "data": "dataset",
-        "val_split": "val_fraction",
-        "subset": "subset",
-        "normalization": "normalization",
-    }
-    data = {data_names[k]: v for k, v in given.items() if k in data_names}
+    data = {DATA_FLAGS[k]: v for k, v in given.items() if k in DATA_FLAGS}
     training: dict[str, Any] = {}
+    if "human_error" in given:
+        training["human_error"] = human_error_share(given["human_error"])
     if "optimizer" in given:
         name, options = parse_named_options(given["optimizer"], "optimizer")
         training.update(optimizer=name, optimizer_options=options)
@@ -302,7 +318,8 @@ def train_command(args: argparse.Namespace) -> int:
     frozen = f", {frozen_count:,} of them frozen" if frozen_count else ""
     err.write(
         f"training {model.name} ({model.param_count:,} parameters{frozen}) on {prepared.name}: {len(prepared.x_train):,} "
-        f"training, {len(prepared.x_val):,} validation, {len(prepared.x_test):,} test samples; "
+        f"training, {_train_dev_part(prepared)}{len(prepared.x_val):,} validation, {len(prepared.x_test):,} "
+        f"test samples{_shift_part(prepared)}; "
         f"{config.optimizer} lr {config.lr:g}, batch {config.batch_size}, {model.dtype.name}\n"
     )
     progress = ProgressBar(err)
@@ -320,6 +337,8 @@ def train_command(args: argparse.Namespace) -> int:
             f"{last.step} steps, {format_duration(last.elapsed)} ({last.reason})",
             file=out,
         )
+        if last.fit is not None:
+            print("\n".join(last.fit.lines()), file=out)
         print(f"run folder: {folder.resolve()}", file=out)
         return EXIT_OK
     if isinstance(last, Stopped):
@@ -333,6 +352,14 @@ def train_command(args: argparse.Namespace) -> int:
         print(f"run folder: {folder.resolve()}", file=out)
         return EXIT_FAILED
     raise RuntimeError("the trainer ended without a final event")  # pragma: no cover
+
+
+def _train_dev_part(prepared: PreparedData) -> str:
+    return f"{len(prepared.x_train_dev):,} train-dev, " if len(prepared.x_train_dev) else ""
+
+
+def _shift_part(prepared: PreparedData) -> str:
+    return f" (validation and test shifted: {prepared.dev_shift})" if prepared.dev_shift != "none" else ""
 
 
 def runs_command(args: argparse.Namespace) -> int:

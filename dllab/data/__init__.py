@@ -29,6 +29,7 @@ from dllab.data.local import load_csv, load_npz
 from dllab.data.prepare import NORMALIZATIONS, Normalizer, PreparedData, model_inputs, prepare, reshape_for
 from dllab.data.registry import DATASET_NAMES, DatasetInfo, dataset_info, describe, load_dataset
 from dllab.data.shapes import SHAPE_CLASSES, make_shapes
+from dllab.data.shift import SHIFTS, shift_images
 from dllab.data.split import stratified_split, subset_indices
 from dllab.data.toy import make_toy
 
@@ -39,6 +40,7 @@ __all__ = [
     "MIRRORS",
     "NORMALIZATIONS",
     "SHAPE_CLASSES",
+    "SHIFTS",
     "Augmenter",
     "Dataset",
     "DatasetError",
@@ -65,6 +67,7 @@ __all__ = [
     "prepare",
     "read_idx",
     "reshape_for",
+    "shift_images",
     "stratified_split",
     "subset_indices",
 ]

@@ -1,8 +1,11 @@
-"""From a loaded `Dataset` to what a network trains on: subset, validation split, normalisation, shape.
+"""From a loaded `Dataset` to what a network trains on: subset, validation and train-dev splits, distribution
+shift, normalisation, shape.
 
-The order is fixed: take the subset of the training set, split off the validation part (stratified, seeded),
-fit the `Normalizer` on what remains for training only, apply it to all three parts, reshape the samples to
-the network's input shape. The test set is only transformed: it never takes part in fitting or selection.
+The order is fixed: take the subset of the training set, split off the validation (dev) part, then the
+train-dev part (both stratified, seeded), shift the dev and test images and a share of the training and
+train-dev images when a distribution shift is asked for (:mod:`dllab.data.shift`), fit the `Normalizer` on the
+training part only, apply it to all parts, reshape the samples to the network's input shape. The test set is
+only transformed: it never takes part in fitting or selection.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dllab.data.dataset import Dataset, DatasetError
+from dllab.data.shift import check_shift, mixed, shift_images
 from dllab.data.split import stratified_split, subset_indices
 
 NORMALIZATIONS = ("none", "scale", "standardize")
@@ -251,6 +255,11 @@ class PreparedData:
     image_shape : tuple of int or None
         The data's own per-sample shape when it is an image ``(C, H, W)`` (for augmentation and display).
     name : str
+    x_train_dev, y_train_dev : numpy.ndarray
+        The train-dev set: held out of the training data (its distribution, never trained on); empty when
+        no train-dev split is asked for.
+    dev_shift : str
+        The distribution shift of the dev and test sets (``"none"``: none), see :mod:`dllab.data.shift`.
     """
 
     x_train: np.ndarray
@@ -265,6 +274,15 @@ class PreparedData:
     input_shape: tuple[int, ...]
     image_shape: tuple[int, ...] | None
     name: str
+    x_train_dev: np.ndarray | None = None
+    y_train_dev: np.ndarray | None = None
+    dev_shift: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.x_train_dev is None:
+            self.x_train_dev = self.x_val[:0].copy()
+        if self.y_train_dev is None:
+            self.y_train_dev = self.y_val[:0].copy()
 
     @property
     def num_classes(self) -> int:
@@ -273,8 +291,8 @@ class PreparedData:
 
     def __repr__(self) -> str:
         return (
-            f"PreparedData({self.name!r}, train={len(self.x_train)}, val={len(self.x_val)}, "
-            f"test={len(self.x_test)}, input_shape={self.input_shape}, normalization={self.normalizer.kind!r})"
+            f"PreparedData({self.name!r}, train={len(self.x_train)}, train_dev={len(self.x_train_dev)}, "
+            f"val={len(self.x_val)}, test={len(self.x_test)}, input_shape={self.input_shape}, normalization={self.normalizer.kind!r})"
         )
 
 
@@ -288,6 +306,9 @@ def prepare(
     normalization: str = "scale",
     seed: int | np.random.Generator = 0,
     dtype: npt.DTypeLike = np.float32,
+    train_dev_fraction: float = 0.0,
+    dev_shift: str = "none",
+    shift_mix: float = 0.0,
 ) -> PreparedData:
     """Subset, split, normalise and reshape a data set for training.
 
@@ -311,38 +332,74 @@ def prepare(
         Seeds the random subset and the validation split.
     dtype : numpy dtype
         dtype of the x arrays (float32 by default, float64 for gradient checks).
+    train_dev_fraction : float
+        Share of the (subset of the) training set held out as the train-dev set, stratified, besides the
+        validation split; ``val_fraction + train_dev_fraction`` must stay below 1.
+    dev_shift : str
+        A distribution shift of the dev (validation) and test images (:data:`dllab.data.shift.SHIFTS`).
+    shift_mix : float
+        Share of the training and train-dev images given the same shift (the remedy for data mismatch:
+        dev-like synthetic samples in the training data), in [0, 1].
 
     Returns
     -------
     PreparedData
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    subset_rng, split_rng = rng.spawn(2)
+    subset_rng, split_rng, train_dev_rng, shift_rng = rng.spawn(4)
     shape = dataset.input_shape if input_shape is None else tuple(int(d) for d in input_shape)
     reshape_for(dataset.x_test[:0], shape)  # fail early, naming both shapes
+    check_shift(dev_shift)
+    if dev_shift != "none" and not dataset.is_image:
+        raise DatasetError(f"a dev shift works on images, and the data set {dataset.name!r} holds none")
+    if not (0.0 <= train_dev_fraction < 1.0 - val_fraction):
+        raise DatasetError(
+            f"the train-dev fraction must be at least 0 and leave training samples beside the validation "
+            f"split ({val_fraction:g}), got {train_dev_fraction!r}"
+        )
+    if not 0.0 <= shift_mix <= 1.0:
+        raise DatasetError(f"the shift mix must be a share between 0 and 1, got {shift_mix!r}")
     chosen = subset_indices(len(dataset.x_train), subset, subset_mode, subset_rng)
     keep, held = stratified_split(dataset.y_train[chosen], val_fraction, split_rng)
     train, val = chosen[keep], chosen[held]
+    train_dev = train[:0]
+    if train_dev_fraction:
+        kept, held_out = stratified_split(
+            dataset.y_train[train], train_dev_fraction / (1.0 - val_fraction), train_dev_rng
+        )
+        train, train_dev = train[kept], train[held_out]
     if not len(train):
         raise DatasetError(
             f"dataset {dataset.name!r}: no training samples are left after the validation split"
         )
-    normalizer = Normalizer(normalization).fit(dataset.x_train[train])
+    image_shape = dataset.input_shape if dataset.is_image else None
+    x_train, x_train_dev = dataset.x_train[train], dataset.x_train[train_dev]
+    x_val, x_test = dataset.x_train[val], dataset.x_test
+    if dev_shift != "none":
+        dev_rng, test_rng, train_rng, train_dev_shift_rng = shift_rng.spawn(4)
+        x_val = shift_images(x_val, dev_shift, dev_rng, image_shape)
+        x_test = shift_images(x_test, dev_shift, test_rng, image_shape)
+        x_train = mixed(x_train, shift_mix, dev_shift, train_rng, image_shape)
+        x_train_dev = mixed(x_train_dev, shift_mix, dev_shift, train_dev_shift_rng, image_shape)
+    normalizer = Normalizer(normalization).fit(x_train)
 
     def finish(x: np.ndarray) -> np.ndarray:
         return reshape_for(normalizer.transform(x, dtype), shape)
 
     return PreparedData(
-        x_train=finish(dataset.x_train[train]),
+        x_train=finish(x_train),
         y_train=dataset.y_train[train],
-        x_val=finish(dataset.x_train[val]),
+        x_val=finish(x_val),
         y_val=dataset.y_train[val],
-        x_test=finish(dataset.x_test),
+        x_test=finish(x_test),
         y_test=dataset.y_test.copy(),
         normalizer=normalizer,
         class_names=list(dataset.class_names),
         task=dataset.task,
         input_shape=shape,
-        image_shape=dataset.input_shape if dataset.is_image else None,
+        image_shape=image_shape,
         name=dataset.name,
+        x_train_dev=finish(x_train_dev),
+        y_train_dev=dataset.y_train[train_dev],
+        dev_shift=dev_shift,
     )

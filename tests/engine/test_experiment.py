@@ -211,6 +211,22 @@ def test_data_settings_round_trip_and_know_the_apps_names():
         DataSettings.from_app_settings({"colour": "red"}, settings)
 
 
+def test_the_train_dev_split_and_the_dev_shift_round_trip_and_stay_out_when_off():
+    settings = DataSettings(
+        "mnist", val_fraction=0.1, train_dev_fraction=0.1, dev_shift="noise", shift_mix=0.3
+    )
+    document = json.loads(json.dumps(settings.to_dict()))
+    assert (document["train_dev_fraction"], document["dev_shift"], document["shift_mix"]) == (
+        0.1,
+        "noise",
+        0.3,
+    )
+    assert DataSettings.from_dict(document) == settings
+    plain = DataSettings("mnist").to_dict()
+    assert not {"train_dev_fraction", "dev_shift", "shift_mix"} & set(plain)  # a first-version document
+    assert DataSettings.from_dict(plain) == DataSettings("mnist")
+
+
 def test_a_run_record_beside_the_data_settings_is_read_past(tmp_path: Path):
     record = {"dataset": "spiral", "train_samples": 3, "class_names": ["a"], "input_shape": [2]}
     assert DataSettings.from_dict(record) == DataSettings("spiral")
@@ -241,6 +257,13 @@ def test_a_run_record_beside_the_data_settings_is_read_past(tmp_path: Path):
         ({"dataset": "spiral", "augment": {"flip": "yes"}}, "flip"),
         ({"dataset": "spiral", "augment": [1]}, "augmentation must be an object"),
         ({"dataset": "spiral", "colour": "red"}, "unknown data setting 'colour'"),
+        ({"dataset": "spiral", "train_dev_fraction": -0.1}, "train_dev_fraction"),
+        ({"dataset": "spiral", "val_fraction": 0.5, "train_dev_fraction": 0.5}, "leave no training samples"),
+        (
+            {"dataset": "spiral", "dev_shift": "blur"},
+            "dev shift must be one of none, noise, rotation, invert",
+        ),
+        ({"dataset": "spiral", "shift_mix": 1.5}, "shift_mix"),
         ({"val_fraction": 0.1}, "which data set"),
         ([1], "must be an object"),
     ],

@@ -198,6 +198,28 @@ def test_open_run_and_list_runs(recorded: Recorded) -> None:
     assert info.test_accuracy == pytest.approx(run.summary["test_accuracy"])
 
 
+def test_the_fit_reading_is_in_the_summary_and_train_dev_columns_in_the_metrics(recorded: Recorded) -> None:
+    run = open_run(recorded.folder)
+    fit = run.summary["fit"]
+    finished = recorded.events[-1]
+    assert fit == finished.fit.summary()
+    assert fit["test_error"] == pytest.approx(1 - run.summary["test_accuracy"])
+    assert fit["train_dev_error"] is None and "variance and data mismatch" in fit["gaps"]
+    assert np.isnan(run.metrics["train_dev_accuracy"]).all() and len(run.metrics["train_dev_accuracy"]) == 2
+
+
+def test_metrics_of_a_run_recorded_before_the_train_dev_set_read_as_nan(
+    recorded: Recorded, tmp_path: Path
+) -> None:
+    older = tmp_path / "older"
+    shutil.copytree(recorded.folder, older)
+    lines = (older / "metrics.csv").read_text().splitlines()
+    (older / "metrics.csv").write_text("\n".join(",".join(line.split(",")[:-2]) for line in lines) + "\n")
+    run = open_run(older)
+    np.testing.assert_array_equal(run.metrics["epoch"], [1, 2])
+    assert np.isnan(run.metrics["train_dev_loss"]).all() and len(run.metrics["train_dev_loss"]) == 2
+
+
 def test_damaged_files_give_errors_naming_them(recorded: Recorded, tmp_path: Path) -> None:
     copy = tmp_path / "runs" / "copy"
     shutil.copytree(recorded.folder, copy)

@@ -197,6 +197,11 @@ def test_early_stopping_restores_the_best_weights(spiral):
     assert finished.reason == "early stopping" and finished.epochs == 3 and finished.best_epoch == 1
     best = trainer.best_weights
     assert all(np.array_equal(best[k], v) for k, v in model.params.items())
+    first = of(events, EpochEnded)[0]  # the reading is of the epoch whose weights were put back
+    assert (
+        finished.fit.train_error == 1 - first.train_accuracy
+        and finished.fit.dev_error == 1 - first.val_accuracy
+    )
 
 
 def test_max_steps_and_learning_rate_schedule(spiral):
@@ -304,6 +309,9 @@ def test_bad_settings_fail_in_the_constructor(setting, message):
 def test_config_round_trips_through_a_plain_dict():
     config = TrainingConfig(optimizer="momentum", optimizer_options={"momentum": 0.8}, epochs=3)
     assert TrainingConfig.from_dict(config.to_dict()) == config
+    assert "human_error" not in config.to_dict()  # added later: left out at 0, so older readers read it
+    rated = TrainingConfig(human_error=0.02)
+    assert rated.to_dict()["human_error"] == 0.02 and TrainingConfig.from_dict(rated.to_dict()) == rated
     with pytest.raises(ValueError, match="unknown training setting"):
         TrainingConfig.from_dict({"epochz": 3})
 
@@ -449,3 +457,30 @@ def test_a_config_with_bad_changes_is_refused():
         TrainingConfig(optimizer="sgd", changes=[{"step": 2, "beta1": 0.5}])
     config = TrainingConfig(optimizer="sgd", changes=[{"step": 2, "lr": 1}])
     assert TrainingConfig.from_dict(config.to_dict()).changes == [{"step": 2, "lr": 1.0}]
+
+
+def test_the_train_dev_set_is_measured_after_every_epoch_and_read_with_the_others():
+    split = data.prepare(
+        data.load_dataset("spiral", n_samples=600, seed=0), val_fraction=0.2, train_dev_fraction=0.2, seed=0
+    )
+    model, _, events = run(split, epochs=3, human_error=0.01, eval_samples=50)
+    assert of(events, RunStarted)[0].train_dev_samples == len(split.x_train_dev) == 96
+    epochs = of(events, EpochEnded)
+    assert len(epochs) == 3
+    for epoch in epochs:
+        assert 0.0 <= epoch.train_dev_accuracy <= 1.0 and np.isfinite(epoch.train_dev_loss)
+        assert epoch.fit.train_dev_error == pytest.approx(1 - epoch.train_dev_accuracy)
+        assert epoch.fit.human_error == 0.01 and epoch.reading == epoch.fit.sentence
+    # Bounded as validation is: at most eval_samples of the train-dev set, the first ones.
+    first = dllab.metrics.evaluate(model, split.x_train_dev[:50], split.y_train_dev[:50])
+    assert epochs[-1].train_dev_accuracy == pytest.approx(first.accuracy)
+    finished = events[-1]
+    assert finished.fit.test_error == pytest.approx(1 - finished.test_accuracy)
+    assert finished.fit.train_error == epochs[-1].fit.train_error
+    assert set(finished.fit.gaps) == {"avoidable bias", "variance", "data mismatch", "overfitting to dev"}
+
+
+def test_without_a_train_dev_set_its_numbers_are_nan(spiral):
+    _, _, events = run(spiral, epochs=1)
+    [epoch] = of(events, EpochEnded)
+    assert np.isnan(epoch.train_dev_accuracy) and "variance and data mismatch" in epoch.fit.gaps

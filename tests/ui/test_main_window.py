@@ -234,7 +234,7 @@ def test_layout_is_saved_on_exit_and_restored(qtbot, fake_dialogs):
     qtbot.waitExposed(first)
     first.dock_runs.hide()
     first.dock_palette.setFloating(True)
-    first.resize(760, 540)  # within the offscreen screen (800x600), so restoreGeometry keeps it
+    first.resize(760, 580)  # within the offscreen screen (800x600), so restoreGeometry keeps it
     qtbot.wait(20)
     size = first.size()
     first.close()
@@ -243,7 +243,7 @@ def test_layout_is_saved_on_exit_and_restored(qtbot, fake_dialogs):
     second.show()
     assert second.dock_runs.isHidden()
     assert second.dock_palette.isFloating()
-    assert second.size() == size and size.height() == 540
+    assert second.size() == size and size.height() == 580
     second.reset_layout_action.trigger()
     assert not second.dock_runs.isHidden() and not second.dock_palette.isFloating()
     assert second.dockWidgetArea(second.dock_palette) == Qt.DockWidgetArea.LeftDockWidgetArea

@@ -241,9 +241,11 @@ def test_the_design_is_the_engines_experiment(qtbot, tmp_path):
     state.set_dataset(make_toy("spiral"))
     state.set_training_settings(optimizer="momentum", epochs=7, batch_size=16, seed=3)
     state.set_hyperparameter("momentum", 0.8)
-    state.set_data_settings(val_fraction=0.25, subset=100, n_samples=300)
+    state.set_data_settings(val_fraction=0.25, subset=100, n_samples=300, train_dev_fraction=0.1)
+    state.set_training_settings(human_error=0.02)
     experiment = state.experiment()
     assert experiment.network == state.spec and experiment.seed == 3
+    assert experiment.training.human_error == 0.02 and experiment.data.train_dev_fraction == 0.1
     assert (experiment.data.dataset, experiment.data.val_fraction, experiment.data.n_samples) == (
         "spiral",
         0.25,

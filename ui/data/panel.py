@@ -1,5 +1,6 @@
-"""The Data panel: which dataset (built in, downloaded, or a local file or folder), how it is split,
-subset, normalised and augmented, and a preview of its samples.
+"""The Data panel: which dataset (built in, downloaded, or a local file or folder), how it is split (validation
+and train-dev), subset, normalised and augmented, whether dev and test are drawn from a shifted distribution
+(data mismatch, and the share of shifted training images that remedies it), and a preview of its samples.
 
 Loading runs in the background (:class:`ui.data.loader.DatasetLoader`) with a progress bar and Cancel. A
 file or folder that cannot be loaded (damaged, foreign, missing) is told in a dialog as the engine's sentence,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dllab.data import DATASET_NAMES, Dataset, dataset_info
+from dllab.data import DATASET_NAMES, SHIFTS, Dataset, dataset_info
 from ui.commands import fit_network_to_dataset
 from ui.common import dialogs
 from ui.common.formatting import bytes_text, shape_text
@@ -41,6 +42,8 @@ from ui.data.sample_preview import SamplePreview
 from ui.state import AppState
 
 LOCAL_SOURCE = "__local__"
+#: The dev shifts as the Data panel names them.
+SHIFT_TITLES = {"none": "Same as training", "noise": "Noisy", "rotation": "Rotated", "invert": "Inverted"}
 NORMALIZATION_TITLES = {
     "scale": "Scale to [0, 1]",
     "standardize": "Standardise (mean 0, std 1)",
@@ -154,13 +157,11 @@ class DataPanel(QScrollArea):
 
         # Preparation.
         prep = add_section_form(layout, "Preparation", body)
-        self.val_spin = QSpinBox(body)
-        self.val_spin.setRange(0, 90)
-        self.val_spin.setSuffix(" %")
-        self.val_spin.setKeyboardTracking(False)
-        self.val_spin.setToolTip(
+        self.val_spin = _percent_spin(
+            body,
+            90,
             "Share of the training set held out to validate on: it shows overfitting while you train. "
-            "The test set stays untouched until the end."
+            "The test set stays untouched until the end.",
         )
         self.subset_spin = QSpinBox(body)
         self.subset_spin.setRange(0, 10_000_000)
@@ -184,10 +185,21 @@ class DataPanel(QScrollArea):
             self.normalization_combo.setItemData(
                 self.normalization_combo.count() - 1, NORMALIZATION_HELP[key], Qt.ItemDataRole.ToolTipRole
             )
+        self.train_dev_spin = _percent_spin(
+            body,
+            50,
+            "Share of the training set held out as the train-dev set: the training distribution, never "
+            "trained on. Its error beside the validation (dev) error tells variance from data mismatch.",
+            none="None",
+        )
         prep.addRow("Validation", self.val_spin)
+        prep.addRow("Train-dev", self.train_dev_spin)
         prep.addRow("Subset", subset_row)
         prep.addRow("Normalise", self.normalization_combo)
         self.val_spin.valueChanged.connect(lambda v: state.set_data_settings(val_fraction=v / 100))
+        self.train_dev_spin.valueChanged.connect(
+            lambda v: state.set_data_settings(train_dev_fraction=v / 100)
+        )
         self.subset_spin.valueChanged.connect(lambda v: state.set_data_settings(subset=v or None))
         self.subset_mode.activated.connect(
             lambda i: state.set_data_settings(subset_mode=self.subset_mode.itemData(i))
@@ -235,6 +247,35 @@ class DataPanel(QScrollArea):
         self.augment_noise_spin.valueChanged.connect(
             lambda v: state.set_data_settings(augment_noise=float(v))
         )
+
+        # Distribution shift.
+        add_section_title(layout, "Data mismatch", body)
+        self.mismatch_host, mismatch = form_host(body)
+        self.dev_shift_combo = QComboBox(self.mismatch_host)
+        for key, what in SHIFTS.items():
+            self.dev_shift_combo.addItem(SHIFT_TITLES[key], key)
+            self.dev_shift_combo.setItemData(
+                self.dev_shift_combo.count() - 1, what, Qt.ItemDataRole.ToolTipRole
+            )
+        self.dev_shift_combo.setToolTip(
+            "Draw the validation (dev) and test images from another distribution than the training images."
+        )
+        self.shift_mix_spin = _percent_spin(
+            self.mismatch_host,
+            100,
+            "The remedy for data mismatch: give this share of the training images the dev shift, so the "
+            "training data looks more like the dev data.",
+            none="None",
+        )
+        mismatch.addRow("Dev and test", self.dev_shift_combo)
+        mismatch.addRow("Shifted in training", self.shift_mix_spin)
+        layout.addWidget(self.mismatch_host)
+        self.mismatch_hint = hint_label("", body)
+        layout.addWidget(self.mismatch_hint)
+        self.dev_shift_combo.activated.connect(
+            lambda i: state.set_data_settings(dev_shift=self.dev_shift_combo.itemData(i))
+        )
+        self.shift_mix_spin.valueChanged.connect(lambda v: state.set_data_settings(shift_mix=v / 100))
 
         # Preview.
         add_section_title(layout, "Preview", body)
@@ -486,6 +527,8 @@ class DataPanel(QScrollArea):
             (self.noise_spin, s.noise or 0.0),
             (self.classes_spin, s.n_classes or 3),
             (self.val_spin, round(s.val_fraction * 100)),
+            (self.train_dev_spin, round(s.train_dev_fraction * 100)),
+            (self.shift_mix_spin, round(s.shift_mix * 100)),
             (self.subset_spin, s.subset or 0),
             (self.shift_spin, s.shift),
             (self.rotation_spin, s.rotation),
@@ -493,10 +536,20 @@ class DataPanel(QScrollArea):
         )
         for spin, value in pairs:
             with QSignalBlocker(spin):
+                # Validation and train-dev together leave at least 5 % of the samples to train on.
+                if spin is self.val_spin:
+                    spin.setMaximum(min(90, 95 - round(s.train_dev_fraction * 100)))
+                elif spin is self.train_dev_spin:
+                    spin.setMaximum(min(50, 95 - round(s.val_fraction * 100)))
                 spin.setValue(value)
         with QSignalBlocker(self.flip_check):
             self.flip_check.setChecked(s.flip)
-        for combo, value in ((self.subset_mode, s.subset_mode), (self.normalization_combo, s.normalization)):
+        self.shift_mix_spin.setEnabled(s.dev_shift != "none")
+        for combo, value in (
+            (self.subset_mode, s.subset_mode),
+            (self.normalization_combo, s.normalization),
+            (self.dev_shift_combo, s.dev_shift),
+        ):
             with QSignalBlocker(combo):
                 combo.setCurrentIndex(max(0, combo.findData(value)))
 
@@ -520,11 +573,29 @@ class DataPanel(QScrollArea):
             if image
             else "Augmentation applies to image datasets."
         )
+        self.mismatch_host.setEnabled(image)
+        self.mismatch_hint.setText(
+            "Train on one distribution, validate and test on another; a train-dev split tells the mismatch "
+            "from variance."
+            if image
+            else "Data mismatch is made on image datasets."
+        )
         try:
             augmenter = self._state.make_augmenter()
         except ValueError:
             augmenter = None
-        self.preview.show_dataset(dataset, augmenter)
+        self.preview.show_dataset(dataset, augmenter, dev_shift=self._state.data_settings.dev_shift)
+
+
+def _percent_spin(parent: QWidget, maximum: int, tip: str, *, none: str = "") -> QSpinBox:
+    """A spin box of whole percentages from 0 to ``maximum`` (0 reads ``none`` when given)."""
+    spin = QSpinBox(parent)
+    spin.setRange(0, maximum)
+    spin.setSuffix(" %")
+    spin.setSpecialValueText(none)
+    spin.setKeyboardTracking(False)
+    spin.setToolTip(tip)
+    return spin
 
 
 def _source_title(source: str) -> str:

@@ -1,5 +1,6 @@
 """Previews of a dataset: a grid of images with their class names, or a scatter plot of 2D points, and a
-grid of augmented versions of a few images (what the network will see while training)."""
+grid of augmented versions of a few images (what the network will see while training), and under a dev shift
+the first test images as the dev and test sets hold them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
-from dllab.data import Augmenter, Dataset
+from dllab.data import Augmenter, Dataset, shift_images
 from ui.common import theme
 from ui.common.widgets import hint_label
 
@@ -174,6 +175,7 @@ class SamplePreview(QWidget):
         super().__init__(parent)
         self._columns, self._rows = columns, rows
         self._shown: tuple[Dataset | None, Augmenter | None] = (None, None)
+        self._dev_shift = "none"
         self.samples_title = QLabel("Samples", self)
         self.samples_title.setObjectName("subTitle")
         self.stack = QStackedWidget(self)
@@ -188,6 +190,9 @@ class SamplePreview(QWidget):
         self.augmented_title.setObjectName("subTitle")
         self.augmented = ImageGrid(columns, self)
         self.augmented_hint = hint_label("", self)
+        self.shifted_title = QLabel("Dev and test samples", self)
+        self.shifted_title.setObjectName("subTitle")
+        self.shifted = ImageGrid(columns, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -196,16 +201,22 @@ class SamplePreview(QWidget):
         layout.addWidget(self.augmented_title)
         layout.addWidget(self.augmented)
         layout.addWidget(self.augmented_hint)
+        layout.addWidget(self.shifted_title)
+        layout.addWidget(self.shifted)
         self.show_dataset(None, None)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "stack"):
-            self.show_dataset(*self._shown)  # the plot's colours follow the theme
+            self.show_dataset(*self._shown, dev_shift=self._dev_shift)  # the plot's colours follow the theme
 
-    def show_dataset(self, dataset: Dataset | None, augmenter: Augmenter | None) -> None:
-        """Show the first samples of ``dataset`` and, when ``augmenter`` is on, augmented copies."""
-        self._shown = (dataset, augmenter)
+    def show_dataset(
+        self, dataset: Dataset | None, augmenter: Augmenter | None, *, dev_shift: str = "none"
+    ) -> None:
+        """Show the first samples of ``dataset``, when ``augmenter`` is on augmented copies, and under a
+        ``dev_shift`` (:data:`dllab.data.SHIFTS`) the first test samples as the shift draws them."""
+        self._shown, self._dev_shift = (dataset, augmenter), dev_shift
+        self._show_shifted(dataset, dev_shift)
         if dataset is None:
             self.stack.setCurrentWidget(self.empty)
             self.stack.setFixedHeight(80)
@@ -249,6 +260,16 @@ class SamplePreview(QWidget):
         if dataset.task != "classification":
             return []
         return [dataset.class_names[int(k)] if int(k) < len(dataset.class_names) else str(k) for k in y]
+
+    def _show_shifted(self, dataset: Dataset | None, dev_shift: str) -> None:
+        shown = dataset is not None and dataset.is_image and dev_shift != "none"
+        self.shifted_title.setVisible(shown)
+        self.shifted.setVisible(shown)
+        if not shown:
+            return
+        x = shift_images(dataset.x_test[: self._columns], dev_shift, np.random.default_rng(0))
+        self.shifted_title.setText(f"Dev and test samples ({dev_shift})")
+        self.shifted.set_images(x, self._captions(dataset, dataset.y_test[: self._columns]))
 
     def _show_augmented(
         self, dataset: Dataset | None, augmenter: Augmenter | None, hint: str, *, title: bool = True

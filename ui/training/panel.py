@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSignalBlocker, QSize, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -180,14 +181,27 @@ class TrainingPanel(QScrollArea):
         self.seed_spin.setToolTip(
             "Seeds the initial weights, dropout and shuffling: the same seed, the same run."
         )
-        for spin in (self.batch_spin, self.epochs_spin, self.seed_spin):
+        self.human_error_spin = QDoubleSpinBox(body)
+        self.human_error_spin.setRange(0.0, 99.9)
+        self.human_error_spin.setDecimals(1)
+        self.human_error_spin.setSingleStep(0.5)
+        self.human_error_spin.setSuffix(" %")
+        self.human_error_spin.setToolTip(
+            "Human-level error: your estimate of the lowest error possible (Bayes error). Training error above "
+            "it is avoidable bias; the Curves view reads the fit against it."
+        )
+        for spin in (self.batch_spin, self.epochs_spin, self.seed_spin, self.human_error_spin):
             spin.setKeyboardTracking(False)
         run_form.addRow("Batch size", self.batch_spin)
         run_form.addRow("Epochs", self.epochs_spin)
         run_form.addRow("Seed", self.seed_spin)
+        run_form.addRow("Human-level error", self.human_error_spin)
         self.batch_spin.valueChanged.connect(lambda v: state.set_training_settings(batch_size=int(v)))
         self.epochs_spin.valueChanged.connect(lambda v: state.set_training_settings(epochs=int(v)))
         self.seed_spin.valueChanged.connect(lambda v: state.set_training_settings(seed=int(v)))
+        self.human_error_spin.valueChanged.connect(
+            lambda v: state.set_training_settings(human_error=round(v / 100, 6))
+        )
 
         add_section_title(layout, "Starting weights", body)
         self.init_label = QLabel(FRESH_START, body)
@@ -321,6 +335,7 @@ class TrainingPanel(QScrollArea):
             (self.batch_spin, t.batch_size),
             (self.epochs_spin, t.epochs),
             (self.seed_spin, t.seed),
+            (self.human_error_spin, t.human_error * 100),
         ):
             with QSignalBlocker(spin):
                 spin.setValue(value)

@@ -796,3 +796,52 @@ def test_train_in_float64_writes_a_float64_model_and_float16_is_refused(tmp_path
     )
     assert (code, out) == (2, "") and "argument --dtype: invalid choice: 'float16'" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_train_with_a_train_dev_split_and_a_dev_shift_prints_the_four_way_reading(
+    tmp_path: Path, mnist_dir: Path
+) -> None:
+    network = str(ROOT / "assets" / "networks" / "two_layer_net.json")
+    folder = tmp_path / "shifted"
+    code, out, err = _run(
+        "train", network, "--data", str(mnist_dir), "--subset", "1000", "--val-split", "0.2",
+        "--train-dev-split", "0.2", "--dev-shift", "invert", "--human-error", "1", "--optimizer", "adam",
+        "--epochs", "2", "--out", str(folder),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "600 training, 200 train-dev, 200 validation" in err and "shifted: invert" in err
+    assert "train-dev acc" in err
+    assert "errors: human-level 1.0%, training" in out and "test" in out
+    assert "data mismatch" in out and "overfitting to dev" in out
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert (config["data"]["train_dev_fraction"], config["data"]["dev_shift"]) == (0.2, "invert")
+    assert config["training"]["human_error"] == 0.01 and config["data"]["train_dev_samples"] == 200
+    fit = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["fit"]
+    assert fit["dev_error"] > fit["train_dev_error"] and fit["largest"] == "data mismatch"
+    assert f"{fit['reading']}\n" in out
+    # The remedy is one flag away: the same run repeated with a share of inverted training images.
+    remedied = tmp_path / "remedied"
+    code, _, err = _run("train", "--config", str(folder), "--shift-mix", "0.5", "--out", str(remedied))
+    assert code == 0, err
+    config = json.loads((remedied / "config.json").read_text(encoding="utf-8"))
+    assert (config["data"]["dev_shift"], config["data"]["shift_mix"]) == ("invert", 0.5)
+    remedied_fit = json.loads((remedied / "summary.json").read_text(encoding="utf-8"))["fit"]
+    assert remedied_fit["gaps"]["data mismatch"] < fit["gaps"]["data mismatch"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--human-error", "100"), "--human-error is a percentage of at least 0 and below 100"),
+        (
+            ("--train-dev-split", "0.95"),
+            "train-dev and validation fractions (0.95 and 0.1) leave no training",
+        ),
+        (("--dev-shift", "blur"), "argument --dev-shift: invalid choice: 'blur'"),
+        (("--dev-shift", "noise"), "a dev shift works on images, and the data set 'spiral' holds none"),
+    ],
+)
+def test_bad_mismatch_flags_are_one_sentence(tmp_path: Path, flags: tuple[str, ...], message: str) -> None:
+    code, out, err = _run("train", SPIRAL, "--data", "spiral", *flags, "--out", str(tmp_path / "x"))
+    assert (code, out) == (2, "") and message in err
+    assert "Traceback" not in err

@@ -1,4 +1,5 @@
-"""prepare(): subset, validation split, normalisation from the training part only, shapes for MLP and CNN."""
+"""prepare(): subset, validation and train-dev splits, normalisation from the training part only, shapes for MLP
+and CNN."""
 
 from __future__ import annotations
 
@@ -55,6 +56,57 @@ def test_validation_split_is_stratified_seeded_and_disjoint() -> None:
     train_rows = {r.tobytes() for r in a.x_train}
     assert not any(r.tobytes() in train_rows for r in a.x_val)
     assert len(a.x_train) + len(a.x_val) == 500
+
+
+def _row_ids(x: np.ndarray) -> set[int]:
+    """The sample numbers of rows made by :func:`_numbered` (every value of a row is its number)."""
+    return {int(v) for v in x.reshape(len(x), -1)[:, 0]}
+
+
+def _numbered(n: int) -> Dataset:
+    """Images whose every pixel holds the sample's number, so a prepared row says where it came from."""
+    x = np.broadcast_to(np.arange(n, dtype=np.float32)[:, None, None, None], (n, 1, 4, 4)).copy()
+    return Dataset(
+        name="numbered",
+        x_train=x,
+        y_train=np.arange(n) % 5,
+        x_test=x[:10].copy(),
+        y_test=np.arange(10) % 5,
+        class_names=[str(i) for i in range(5)],
+    )
+
+
+def test_train_dev_split_holds_out_of_training_only_disjoint_from_train_and_dev() -> None:
+    p = prepare(_numbered(1000), val_fraction=0.1, train_dev_fraction=0.2, normalization="none", seed=3)
+    train, train_dev, dev = _row_ids(p.x_train), _row_ids(p.x_train_dev), _row_ids(p.x_val)
+    assert (len(train), len(train_dev), len(dev)) == (700, 200, 100)
+    assert not (train & train_dev) and not (train_dev & dev) and not (train & dev)
+    assert train | train_dev | dev == set(range(1000))
+    np.testing.assert_array_equal(p.y_train_dev, np.array(sorted(train_dev)) % 5)
+    assert np.bincount(p.y_train_dev).tolist() == [40] * 5  # stratified
+    without = prepare(_numbered(1000), val_fraction=0.1, normalization="none", seed=3)
+    assert _row_ids(without.x_val) == dev  # the validation split does not move
+    assert len(without.x_train_dev) == 0 and without.x_train_dev.shape[1:] == without.x_val.shape[1:]
+
+
+def test_the_normalisation_is_fitted_without_the_train_dev_set() -> None:
+    p = prepare(_numbered(100), val_fraction=0.0, train_dev_fraction=0.5, normalization="standardize", seed=0)
+    mean = np.mean(
+        sorted(
+            _row_ids(
+                prepare(
+                    _numbered(100), val_fraction=0.0, train_dev_fraction=0.5, normalization="none", seed=0
+                ).x_train
+            )
+        )
+    )
+    assert p.normalizer.offset[0] == pytest.approx(mean)
+
+
+@pytest.mark.parametrize(("val", "train_dev"), [(0.5, 0.5), (0.0, 1.0), (0.2, -0.1)])
+def test_a_train_dev_fraction_that_leaves_no_training_is_refused(val: float, train_dev: float) -> None:
+    with pytest.raises(DatasetError, match="train-dev fraction"):
+        prepare(_numbered(100), val_fraction=val, train_dev_fraction=train_dev)
 
 
 def test_test_set_is_never_touched() -> None:

@@ -162,6 +162,7 @@ def test_a_missing_local_path_is_reported(window, qtbot, tmp_path):
         ("val_spin", 20, "val_fraction", 0.2),
         ("subset_spin", 300, "subset", 300),
         ("subset_spin", 0, "subset", None),
+        ("train_dev_spin", 15, "train_dev_fraction", 0.15),
     ],
 )
 def test_preparation_settings_reach_the_state(window, widget, value, field, expected):
@@ -182,3 +183,29 @@ def test_normalisation_and_subset_mode_reach_the_state(window):
     assert window.state.data_settings.normalization == "standardize"
     assert window.state.data_settings.subset_mode == "random"
     assert window.state.prepare_data().normalizer.kind == "standardize"
+
+
+def test_data_mismatch_is_made_on_images_and_the_splits_leave_data_to_train_on(window, qtbot, mnist_dir):
+    panel = window.data_panel
+    assert not panel.mismatch_host.isEnabled()  # the spiral holds no images
+    assert "image datasets" in panel.mismatch_hint.text()
+    panel.val_spin.setValue(60)
+    assert panel.train_dev_spin.maximum() == 35  # validation and train-dev leave 5 % at least
+    panel.train_dev_spin.setValue(35)
+    assert panel.val_spin.maximum() == 60
+    window.state.set_data_settings(dev_shift="noise")
+    assert "holds no images to shift" in window.state.training_blocker()
+    panel.select_source(str(mnist_dir))
+    with qtbot.waitSignal(panel.load_finished, timeout=30_000):
+        panel.load_button.click()
+    assert panel.mismatch_host.isEnabled() and window.state.training_blocker() is None
+    combo = panel.dev_shift_combo
+    assert combo.currentData() == "noise" and panel.shift_mix_spin.isEnabled()
+    preview = panel.preview  # the first test digits as the dev and test sets hold them
+    assert preview.shifted.isVisibleTo(panel) and preview.shifted.count == 8
+    assert preview.shifted_title.text() == "Dev and test samples (noise)"
+    assert preview.shifted.captions[:3] == ["7", "2", "1"]
+    combo.setCurrentIndex(combo.findData("none"))
+    combo.activated.emit(combo.currentIndex())
+    assert window.state.data_settings.dev_shift == "none" and not panel.shift_mix_spin.isEnabled()
+    assert not preview.shifted.isVisibleTo(panel)

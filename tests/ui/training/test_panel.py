@@ -115,6 +115,56 @@ def test_a_small_mnist_run_shows_filters_feature_maps_and_the_confusion_matrix(
     assert not window.boundary_view.applicable
 
 
+MNIST_MLP = {
+    "format": "dllab.network/1",
+    "name": "MnistMLP",
+    "input_shape": [784],
+    "layers": [
+        {"type": "Dense", "units": 64, "init": "he"},
+        {"type": "ReLU"},
+        {"type": "Dense", "units": 10},
+    ],
+    "loss": "softmax_cross_entropy",
+}
+
+
+def test_a_shifted_dev_set_shows_data_mismatch_in_the_four_way_reading(
+    window, qtbot, mnist, mnist_dir, fake_dialogs, tmp_path
+):
+    window.state.load_network(MNIST_MLP)
+    window.state.set_data_settings(source=str(mnist_dir), subset=1500, val_fraction=0.2)
+    window.state.set_dataset(mnist)
+    data_panel, training_panel = window.data_panel, window.training_panel
+    data_panel.train_dev_spin.setValue(20)
+    assert data_panel.mismatch_host.isEnabled() and not data_panel.shift_mix_spin.isEnabled()
+    shift = data_panel.dev_shift_combo.findData("invert")
+    data_panel.dev_shift_combo.setCurrentIndex(shift)
+    data_panel.dev_shift_combo.activated.emit(shift)
+    assert data_panel.shift_mix_spin.isEnabled() and data_panel.val_spin.maximum() == 75
+    training_panel.human_error_spin.setValue(1.5)
+    settings = window.state.data_settings
+    assert (settings.train_dev_fraction, settings.dev_shift, settings.shift_mix) == (0.2, "invert", 0.0)
+    assert window.state.training_config().human_error == 0.015
+    window.state.set_training_settings(epochs=3, batch_size=50)
+    status, _ = train(window, qtbot)
+    assert status == "finished" and not fake_dialogs.errors()
+    curves = window.curves_view
+    curves.flush()
+    assert len(curves.train_dev_acc_curve.getData()[0]) == 3
+    text = curves.status_label.text()
+    assert "Fit at the end" in text and "human-level 1.5%" in text and "train-dev" in text and "test" in text
+    for gap in ("avoidable bias", "variance", "overfitting to dev"):
+        assert gap in text
+    assert "<b>data mismatch +" in text and "make the training data more like the dev data" in text
+    fit = curves.fit
+    assert fit.dev_error > fit.train_dev_error + 0.3 and fit.largest == "data mismatch"
+    window.grab().save(str(tmp_path / "mismatch.png"))
+    run = open_run(list_runs()[0].path)
+    assert run.config["data"]["dev_shift"] == "invert" and run.config["training"]["human_error"] == 0.015
+    assert run.summary["fit"]["largest"] == "data mismatch"
+    assert np.isfinite(run.metrics["train_dev_accuracy"]).all()
+
+
 def test_stop_ends_the_run_and_keeps_its_folder(window, qtbot):
     start(window, qtbot)
     with qtbot.waitSignal(window.training.run_ended, timeout=10_000) as ended:

@@ -13,10 +13,12 @@ from PySide6.QtGui import QColor, QImage
 
 import dllab
 from dllab.experiments.comparison_results import VariantResult
+from dllab.fit_reading import read_accuracies
 from dllab.metrics import evaluate
 from dllab.trainer import (
     BatchEnded,
     EpochEnded,
+    Finished,
     LayerStatistics,
     LayerStats,
     ParamStats,
@@ -152,8 +154,8 @@ def test_curves_keep_100_000_iterations_in_bounded_memory(shown):
     assert np.all(np.isfinite(view.smooth_curve.getData()[1]))
     assert view.stack.currentWidget() is view.content
     assert (
-        "Bias / variance after epoch 1000" in view.status_label.text()
-        and "high variance" in view.status_label.text()
+        "Fit after epoch 1000" in view.status_label.text()
+        and "avoidable bias is the largest gap" in view.status_label.text()
     )
     text = view.show_readout(50_000.4)
     assert "iteration" in text and "validation loss 0.6" in text
@@ -455,3 +457,35 @@ def test_norm_plots_keep_whole_decades_and_round_iteration_counts(shown):
     assert plot.getViewBox().viewRange()[0] == [0.0, 150.0]
     set_iterations(plot, 151)
     assert plot.getViewBox().viewRange()[0] == [0.0, 200.0]
+
+
+def test_curves_read_the_fit_four_ways_and_never_call_a_negative_gap_good(shown):
+    view = shown(CurvesView())
+    view.begin_run(started())
+    view.handle_items([BatchEnded(s, 1, s, 1.0 / s, 0.1, 1.0) for s in range(1, 21)])
+    easier = read_accuracies(0.90, 0.958)  # validation 5.8 points above training
+    view.handle_items(
+        [EpochEnded(1, 20, 0.5, 0.90, 0.4, 0.958, 0.1, 1.0, 1.0, True, easier.sentence, fit=easier)]
+    )
+    view.flush()
+    text = view.status_label.text()
+    assert "Fit after epoch 1" in text and "training 10.0%" in text and "dev 4.2%" in text
+    assert "<b>variance and data mismatch -5.8</b>" in text and "not a good fit" in text
+    assert "— good fit" not in text
+    fit = read_accuracies(0.99, 0.80, train_dev=0.97, human_error=0.005)
+    view.handle_items([BatchEnded(s, 2, s - 20, 1.0 / s, 0.1, 1.0) for s in range(21, 41)])
+    view.handle_items(
+        [EpochEnded(2, 40, 0.1, 0.99, 0.9, 0.80, 0.1, 2.0, 1.0, True, fit.sentence, 0.2, 0.97, fit)]
+    )
+    final = read_accuracies(0.99, 0.80, train_dev=0.97, test=0.79, human_error=0.005)
+    view.handle_items([Finished("completed", 40, 2, 0.9, 0.79, 2, 0.9, 2.0, None, final)])
+    view.flush()
+    text = view.status_label.text()
+    assert "Fit at the end" in text
+    assert "human-level 0.5% · training 1.0% · train-dev 3.0% · dev 20.0% · test 21.0%" in text
+    assert (
+        "avoidable bias +0.5 · variance +2.0 · <b>data mismatch +17.0</b> · overfitting to dev +1.0" in text
+    )
+    assert "make the training data more like the dev data" in text
+    assert len(view.train_dev_acc_curve.getData()[0]) == 2
+    assert "train-dev 97.0%" in view.show_readout(40)

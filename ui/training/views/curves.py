@@ -1,8 +1,9 @@
 """Learning curves: the training loss of every iteration (faint) with its moving average, the validation loss and
-the training and validation accuracy of every epoch, and the learning rate, with a hover readout, a log scale
-and the train/validation gap read as bias or variance. A change of the optimizer's settings during the run is a
-vertical line on the loss and learning-rate plots after the last iteration before it, labelled with the change
-(``"lr 0.01 → 0.003"``).
+the training, train-dev and validation accuracy of every epoch, and the learning rate, with a hover readout, a
+log scale and the fit read as the course reads it (:mod:`dllab.fit_reading`): the errors against the human-level
+estimate and the gaps named avoidable bias, variance, data mismatch and overfitting to dev. A change of the
+optimizer's settings during the run is a vertical line on the loss and learning-rate plots after the last
+iteration before it, labelled with the change (``"lr 0.01 → 0.003"``).
 
 The smoothed loss is the engine's centred moving average (:func:`dllab.experiments.comparison_results.smooth`), the one
 Compare draws, so a run's loss looks the same in both. Curves live in :class:`ui.common.series.DecimatingSeries`,
@@ -12,6 +13,7 @@ downsampling, as in pyqtgraph's ``scrollingPlots`` example.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.experiments.comparison_results import smooth, smoothing_window
-from dllab.trainer import BatchEnded, Diverged, EpochEnded, RunStarted, SettingsChanged
+from dllab.fit_reading import FitReading, read_accuracies
+from dllab.trainer import BatchEnded, Diverged, EpochEnded, Finished, RunStarted, SettingsChanged
 from ui.common import theme
 from ui.common.series import DecimatingSeries
 from ui.common.view import TrainingView, plot_widget_background, style_plot
@@ -38,7 +41,7 @@ from ui.training.session import SessionStarted
 #: Columns of the per-iteration series.
 _LOSS, _SMOOTH, _LR = 0, 1, 2
 #: Columns of the per-epoch series.
-_EPOCH, _TRAIN_LOSS, _TRAIN_ACC, _VAL_LOSS, _VAL_ACC, _EPOCH_LR = range(6)
+_EPOCH, _TRAIN_LOSS, _TRAIN_ACC, _VAL_LOSS, _VAL_ACC, _EPOCH_LR, _TRAIN_DEV_ACC = range(7)
 EPOCH_CAPACITY = 4_000
 
 TRAIN_COLOR = "#4e79a7"
@@ -47,6 +50,7 @@ SMOOTH_COLOR = "#2b5b8f"
 #: More epochs than this are drawn as lines without markers.
 MARKER_LIMIT = 60
 VAL_COLOR = "#f28e2b"
+TRAIN_DEV_COLOR = "#b07aa1"
 LR_COLOR = "#59a14f"
 #: The line of a change of the optimizer's settings.
 CHANGE_COLOR = "#b07aa1"
@@ -58,8 +62,9 @@ class CurvesView(TrainingView):
     title = "Curves"
     export_stem = "curves"
     hint = (
-        "Training loss of every mini-batch (faint) and its moving average; validation loss and accuracy after "
-        "each epoch; the learning rate. Hover for values."
+        "Training loss of every mini-batch (faint) and its moving average; validation loss and accuracy (and "
+        "train-dev accuracy) after each epoch; the learning rate. Hover for values. Below: the fit read against "
+        "the human-level error of the Training panel."
     )
     empty_text = (
         "No run yet: press Train (F5) and the training loss appears here as it falls, with the validation "
@@ -69,10 +74,12 @@ class CurvesView(TrainingView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.iterations = DecimatingSeries(columns=3)
-        self.epochs = DecimatingSeries(columns=6, capacity=EPOCH_CAPACITY)
+        self.epochs = DecimatingSeries(columns=7, capacity=EPOCH_CAPACITY)
         self._batches_per_epoch = 1
         self._task = "classification"
         self.last_epoch: EpochEnded | None = None
+        #: The last reading: the last epoch's, then the run's with the test error.
+        self.fit: FitReading | None = None
         self.diverged_at: int | None = None
         #: The changes of the optimizer's settings so far, and their lines (on the loss and the lr plots).
         self.changes: list[SettingsChanged] = []
@@ -120,6 +127,9 @@ class CurvesView(TrainingView):
         self.val_loss_curve = self._curve(self.loss_plot, "validation loss", VAL_COLOR, width=2, symbol=True)
         self.train_acc_curve = self._curve(
             self.accuracy_plot, "training accuracy", TRAIN_COLOR, width=2, symbol=True
+        )
+        self.train_dev_acc_curve = self._curve(
+            self.accuracy_plot, "train-dev accuracy", TRAIN_DEV_COLOR, width=2, symbol=True
         )
         self.val_acc_curve = self._curve(
             self.accuracy_plot, "validation accuracy", VAL_COLOR, width=2, symbol=True
@@ -187,6 +197,7 @@ class CurvesView(TrainingView):
         self.epochs.clear()
         self._task = started.task
         self.last_epoch = None
+        self.fit = None
         self.diverged_at = None
         self.diverged_line.hide()
         for plot, line in self.change_lines:
@@ -198,6 +209,7 @@ class CurvesView(TrainingView):
             self.smooth_curve,
             self.val_loss_curve,
             self.train_acc_curve,
+            self.train_dev_acc_curve,
             self.val_acc_curve,
             self.lr_curve,
         ):
@@ -229,10 +241,17 @@ class CurvesView(TrainingView):
                             item.val_loss,
                             item.val_accuracy,
                             item.lr,
+                            item.train_dev_accuracy,
                         ]
                     ],
                 )
                 self.last_epoch = item
+                self.fit = item.fit or read_accuracies(
+                    item.train_accuracy, item.val_accuracy, train_dev=item.train_dev_accuracy
+                )
+                changed = True
+            elif isinstance(item, Finished) and item.fit is not None:
+                self.fit = item.fit
                 changed = True
             elif isinstance(item, RunStarted):
                 self._batches_per_epoch = max(item.batches_per_epoch, 1)
@@ -283,9 +302,14 @@ class CurvesView(TrainingView):
         for curve, column, scale in (
             (self.val_loss_curve, _VAL_LOSS, 1.0),
             (self.train_acc_curve, _TRAIN_ACC, 100.0),
+            (self.train_dev_acc_curve, _TRAIN_DEV_ACC, 100.0),
             (self.val_acc_curve, _VAL_ACC, 100.0),
         ):
-            curve.setData(ex, ep.column(column) * scale, symbol=markers)
+            values = ep.column(column) * scale
+            if np.isfinite(values).any():
+                curve.setData(ex, values, symbol=markers)
+            else:  # no such set (no validation or train-dev split): nothing to draw, and no bounds to take
+                curve.setData([], [])
         lrs = it.column(_LR)
         if len(lrs):
             top = float(np.nanmax(lrs)) if np.isfinite(lrs).any() else 1.0
@@ -296,19 +320,24 @@ class CurvesView(TrainingView):
         self.set_status(self.reading_text())
 
     def reading_text(self) -> str:
-        """The bias/variance reading of the last epoch, as rich text."""
-        e = self.last_epoch
+        """The fit reading of the last epoch (with the test error once the run has finished), as rich text:
+        the errors, the gaps between them (the largest in bold) and what to try."""
+        e, fit = self.last_epoch, self.fit
         if e is None:
             return ""
-        if not (math.isfinite(e.train_accuracy) and math.isfinite(e.val_accuracy)):
+        if fit is None or not math.isfinite(fit.train_error):
             return (
                 f"<b>Epoch {e.epoch}</b>: training loss {e.train_loss:.4g}, validation loss {e.val_loss:.4g}"
             )
-        gap = e.train_accuracy - e.val_accuracy
-        return (
-            f"<b>Bias / variance after epoch {e.epoch}</b>: training accuracy {e.train_accuracy:.1%}, validation "
-            f"{e.val_accuracy:.1%} (gap {gap * 100:+.1f} points) — {e.reading}"
+        when = "at the end" if math.isfinite(fit.test_error) else f"after epoch {e.epoch}"
+        errors = " · ".join(f"{label} {error:.1%}" for label, error in fit.errors.items())
+        gaps = " · ".join(
+            f"<b>{name} {gap * 100:+.1f}</b>"
+            if name in (fit.largest, fit.negative)
+            else f"{name} {gap * 100:+.1f}"
+            for name, gap in fit.gaps.items()
         )
+        return f"<b>Fit {when}</b>: error {errors}<br>gaps (points): {gaps} — {html.escape(fit.sentence)}"
 
     def _smooth_losses(self) -> None:
         """Smooth the kept losses as Compare smooths a run's (:func:`dllab.experiments.comparison_results.smooth`): all of
@@ -369,6 +398,8 @@ class CurvesView(TrainingView):
                 parts.append(f"after epoch {int(row[_EPOCH])}: validation loss {row[_VAL_LOSS]:.4g}")
                 if math.isfinite(row[_VAL_ACC]):
                     parts.append(f"accuracy {row[_TRAIN_ACC]:.1%} / {row[_VAL_ACC]:.1%}")
+                if math.isfinite(row[_TRAIN_DEV_ACC]):
+                    parts.append(f"train-dev {row[_TRAIN_DEV_ACC]:.1%}")
         text = " · ".join(parts)
         self.readout.setText(text)
         return text
@@ -386,18 +417,22 @@ class CurvesView(TrainingView):
             "train_accuracy",
             "val_loss",
             "val_accuracy",
+            "train_dev_accuracy",
         ]
         rows: dict[int, list[Any]] = {}
         nan = float("nan")
         for step, (loss, smoothed, lr) in zip(self.iterations.x, self.iterations.y, strict=True):
-            rows[int(step)] = [int(step), loss, smoothed, lr, "", nan, nan, nan, nan]
+            rows[int(step)] = [int(step), loss, smoothed, lr, "", nan, nan, nan, nan, nan]
         for step, values in zip(self.epochs.x, self.epochs.y, strict=True):
-            row = rows.setdefault(int(step), [int(step), nan, nan, values[_EPOCH_LR], "", nan, nan, nan, nan])
+            row = rows.setdefault(
+                int(step), [int(step), nan, nan, values[_EPOCH_LR], "", nan, nan, nan, nan, nan]
+            )
             row[4:] = [
                 int(values[_EPOCH]),
                 values[_TRAIN_LOSS],
                 values[_TRAIN_ACC],
                 values[_VAL_LOSS],
                 values[_VAL_ACC],
+                values[_TRAIN_DEV_ACC],
             ]
         return header, [rows[k] for k in sorted(rows)]
