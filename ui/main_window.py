@@ -46,7 +46,7 @@ from dllab.experiments.presets import BOOK_SEARCH
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
 from ui.common import dialogs, settings, theme
 from ui.common.icons import action_icon, app_icon
-from ui.common.paths import EXPERIMENTS_DIR, example_networks
+from ui.common.paths import EXPERIMENTS_DIR, course_experiments, example_networks
 from ui.data.panel import DataPanel
 from ui.data.view import DatasetView
 from ui.design.architecture_view import ArchitectureView
@@ -272,19 +272,7 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")  # filled with dock toggles in _create_docks
 
         self.examples_menu = bar.addMenu("E&xamples")
-        self.example_actions: list[QAction] = []
-        for path in example_networks():
-            try:
-                spec = read_network_file(path)
-            except dialogs.USER_ERRORS:  # a damaged example is left out of the menu
-                continue
-            action = self._action(
-                str(spec.get("name", path.stem)),
-                self._reporting_errors("Cannot open example", self.documents.open_example, path),
-                tip=str(spec.get("description", "")),
-            )
-            self.examples_menu.addAction(action)
-            self.example_actions.append(action)
+        self.example_actions = self._example_actions(self.examples_menu, example_networks(), "name")
         self.examples_menu.addSeparator()
         self.book_actions: dict[str, QAction] = {}
         for chapter, title in CHAPTERS.items():
@@ -298,6 +286,8 @@ class MainWindow(QMainWindow):
                 )
                 menu.addAction(action)
                 self.book_actions[entry.title] = action
+        course = self.examples_menu.addMenu("The Course: Structuring Projects")
+        self.course_actions = self._example_actions(course, course_experiments(), "description")
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -554,6 +544,24 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
         self.recent_menu.addAction(self.clear_recent_action)
         self.clear_recent_action.setEnabled(bool(recent))
+
+    def _example_actions(self, menu: QMenu, paths: list[Path], text_key: str) -> list[QAction]:
+        """An action in ``menu`` for each example file that opens it as a new design, named by its network's
+        ``text_key`` (``"name"`` or ``"description"``); a damaged example is left out."""
+        actions = []
+        for path in paths:
+            try:
+                spec = read_network_file(path)
+            except dialogs.USER_ERRORS:
+                continue
+            action = self._action(
+                str(spec.get(text_key) or spec.get("name", path.stem)),
+                self._reporting_errors("Cannot open example", self.documents.open_example, path),
+                tip=str(spec.get("description", "")),
+            )
+            menu.addAction(action)
+            actions.append(action)
+        return actions
 
     def open_book_experiment(self, entry: BookExperiment) -> None:
         """Open one of the book's experiments where the lab has it (:mod:`dllab.experiments.chapters`) and say

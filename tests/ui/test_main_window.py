@@ -110,7 +110,7 @@ def settings_key(text: str):
 def test_every_menu_action_runs_without_error(window, qtbot, fake_dialogs, tmp_path):
     menus = [window.file_menu, window.edit_menu, window.view_menu, window.examples_menu, window.help_menu]
     window.state.set_current_layer(1)
-    book = set(window.book_actions.values())  # they load MNIST: their own test below
+    book = {*window.book_actions.values(), *window.course_actions}  # they load MNIST: their own tests below
     actions = [a for menu in menus for a in _menu_actions(menu) if a not in book]
     assert window.quit_action in actions
     for action in actions:
@@ -433,7 +433,10 @@ def test_every_experiment_of_the_book_opens_from_the_examples_menu(
     from ui.design.gradient_check import GradientCheckDialog
 
     titles = [a.text() for a in window.examples_menu.actions() if a.menu() is not None]
-    assert titles == [f"Chapter {n}: {title}" for n, title in CHAPTERS.items()]
+    assert titles == [
+        *(f"Chapter {n}: {title}" for n, title in CHAPTERS.items()),
+        "The Course: Structuring Projects",
+    ]
     assert set(window.book_actions) == {e.title for e in BOOK_EXPERIMENTS}
     for entry in BOOK_EXPERIMENTS:
         if entry.opens == "book_weights":
@@ -478,6 +481,27 @@ def test_every_experiment_of_the_book_opens_from_the_examples_menu(
             assert window.state.model.param_count == expected.param_count
         else:
             assert current is getattr(window, f"{entry.opens}_view")
+
+
+def test_the_courses_data_mismatch_opens_with_its_shift_and_its_remedy(
+    window, qtbot, fake_dialogs, cached_mnist
+):
+    titles = [a.text() for a in window.course_actions]
+    assert titles == [
+        "Data mismatch: clean training, noisy dev and test",
+        "Data mismatch remedied: 30 % noisy training images",
+    ]
+    for action, mix in zip(window.course_actions, (0.0, 0.3), strict=True):
+        action.trigger()
+        data = window.state.data_settings
+        assert (data.dataset, data.dev_shift, data.shift_mix, data.train_dev_fraction) == (
+            "mnist",
+            "noise",
+            mix,
+            0.2,
+        )
+        assert window.state.file_path is None and fake_dialogs.errors() == []
+        qtbot.waitUntil(lambda: window.state.dataset is not None and window.state.dataset.name == "mnist")
 
 
 def test_a_pickle_that_runs_code_is_refused_in_one_sentence_and_changes_nothing(

@@ -46,6 +46,12 @@ def example_networks() -> list[Path]:
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
+def course_experiments() -> list[Path]:
+    """The experiment files of the deep-learning course's lessons shipped in ``assets/experiments``
+    (``course_*.json``), sorted by name."""
+    return sorted(EXPERIMENTS_DIR.glob("course_*.json")) if EXPERIMENTS_DIR.is_dir() else []
+
+
 def stylesheet_path() -> Path:
     """The application stylesheet."""
     return ASSETS_DIR / "style" / "dllab.qss"
