@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from dllab.errors import DamagedFileError, FileProblemError, SettingsError, quote
+from dllab.errors import FileProblemError, SettingsError, quote, reading
 from dllab.files import open_regular
 from dllab.model import Sequential
 from dllab.spec import SpecError, build_layers
@@ -256,18 +256,13 @@ def read_book_weights(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarra
         arrays.
     """
     path = Path(path)
-    try:
-        with open_regular(path) as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > MAX_FILE_SIZE:
-                raise BookWeightsError(
-                    path, f"is {size:,} bytes, more than the {MAX_FILE_SIZE:,} bytes a weights file may have"
-                )
-            data = file.read(MAX_FILE_SIZE + 1)
-    except DamagedFileError as exc:
-        raise BookWeightsError(path, exc.problem) from None
-    except OSError as exc:
-        raise BookWeightsError(path, f"cannot be read ({exc.strerror or exc})") from None
+    with reading(lambda problem: BookWeightsError(path, problem)), open_regular(path) as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_FILE_SIZE:
+            raise BookWeightsError(
+                path, f"is {size:,} bytes, more than the {MAX_FILE_SIZE:,} bytes a weights file may have"
+            )
+        data = file.read(MAX_FILE_SIZE + 1)
     if not data:
         raise BookWeightsError(path, "is empty")
     if len(data) > MAX_FILE_SIZE:

@@ -13,7 +13,9 @@ and :class:`DamagedFileError` (archives that cannot be read safely).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 #: The longest value (or path) an error message quotes; longer ones are cut in the middle.
@@ -48,6 +50,26 @@ class DamagedFileError(FileProblemError):
 
     Readers of a particular kind of file turn it into their own error (a model file, a data set).
     """
+
+
+@contextlib.contextmanager
+def reading(report: Callable[[str], DllabError]) -> Iterator[None]:
+    """Turn what goes wrong reading a file in the block into ``report(problem)``: a :class:`DamagedFileError`'s
+    problem, or the operating system's ``"cannot be read (Permission denied)"``.
+
+    Examples
+    --------
+    ::
+
+        with reading(lambda problem: ModelFileError(path, problem)), open_regular(path) as file:
+            head = file.read(8)
+    """
+    try:
+        yield
+    except DamagedFileError as exc:
+        raise report(exc.problem) from None
+    except OSError as exc:
+        raise report(f"cannot be read ({exc.strerror or exc})") from None
 
 
 def quote(value: object, limit: int = QUOTE_LIMIT) -> str:

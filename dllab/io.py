@@ -45,7 +45,7 @@ from typing import IO, Any
 import numpy as np
 
 from dllab.data.prepare import NORMALIZATIONS, Normalizer
-from dllab.errors import DamagedFileError, DllabError, FileProblemError
+from dllab.errors import DamagedFileError, DllabError, FileProblemError, reading
 from dllab.files import atomic_write, open_regular, read_npz
 from dllab.layers import MAX_INTEGER, Layer, shown
 from dllab.losses import Loss
@@ -298,14 +298,9 @@ def _check_kind(path: Path) -> None:
 
     The file is opened by :func:`dllab.files.open_regular`: a pipe or a device is refused unread.
     """
-    try:
-        with open_regular(path) as file:
-            head = file.read(8)
-            whole = bool(head) and zipfile.is_zipfile(file)
-    except DamagedFileError as exc:
-        raise ModelFileError(path, exc.problem) from None
-    except OSError as exc:
-        raise ModelFileError(path, f"cannot be read ({exc.strerror or exc})") from None
+    with reading(lambda problem: ModelFileError(path, problem)), open_regular(path) as file:
+        head = file.read(8)
+        whole = bool(head) and zipfile.is_zipfile(file)
     if not head:
         raise ModelFileError(path, "is empty")
     if head.startswith(_NPY_MAGIC):

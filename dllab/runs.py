@@ -48,7 +48,7 @@ import numpy as np
 
 from dllab.data import PreparedData
 from dllab.error_analysis import ErrorAnalysis, read_error_analysis
-from dllab.errors import DamagedFileError, DllabError, quote
+from dllab.errors import DllabError, quote, reading
 
 # The data settings live with the experiment; importable from here as before.
 from dllab.experiment import RUN_FORMAT
@@ -680,13 +680,8 @@ class Run:
 
 def _read_text(path: Path) -> str:
     """A run file's text: a regular file of at most :data:`RUN_FILE_LIMIT` bytes, UTF-8 (else RunError)."""
-    try:
-        with open_regular(path) as file:
-            raw = file.read(RUN_FILE_LIMIT + 1)
-    except DamagedFileError as exc:
-        raise RunError(f"{path}: {exc.problem}") from None
-    except OSError as exc:
-        raise RunError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    with reading(lambda problem: RunError(f"{path}: {problem}")), open_regular(path) as file:
+        raw = file.read(RUN_FILE_LIMIT + 1)
     if len(raw) > RUN_FILE_LIMIT:
         raise RunError(f"{path}: damaged (larger than the {RUN_FILE_LIMIT:,} bytes a run file may have)")
     try:
