@@ -59,6 +59,7 @@ from ui.experiments.compare_view import CompareView
 from ui.experiments.distributions_view import DistributionsView
 from ui.experiments.precision_view import PrecisionView
 from ui.experiments.search_view import SearchView
+from ui.experiments.transfer_dialog import TransferDialog
 from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training.controller import TrainingController
@@ -288,6 +289,14 @@ class MainWindow(QMainWindow):
                 self.book_actions[entry.title] = action
         course = self.examples_menu.addMenu("The Course: Structuring Projects")
         self.course_actions = self._example_actions(course, course_experiments(), "description")
+        course.addSeparator()
+        self.transfer_action = self._action(
+            "Transfer learning: digits 5-9 after 0-4…",
+            self.show_transfer_experiment,
+            tip="Pretrain a small convnet on digits 0-4, then learn 5-9 from 50 to 5,000 samples: from scratch, "
+            "fine-tuning, frozen features. Command line: dllab transfer --data mnist",
+        )
+        course.addAction(self.transfer_action)
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -562,6 +571,12 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
             actions.append(action)
         return actions
+
+    def show_transfer_experiment(self) -> TransferDialog:
+        """Open the transfer-learning experiment (on the app's data when they are ten digit-sized classes)."""
+        dialog = TransferDialog(self.state.dataset, parent=self)
+        dialog.open()
+        return dialog
 
     def open_book_experiment(self, entry: BookExperiment) -> None:
         """Open one of the book's experiments where the lab has it (:mod:`dllab.experiments.chapters`) and say

@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -269,8 +269,22 @@ def transfer_experiment(
         When the data set is not ten classes of 1x28x28 images, or a sample count exceeds its training samples
         of the new classes.
     """
-    settings = settings or TransferSettings()
     say = progress or (lambda line: None)
+    for step in transfer_steps(dataset, settings):
+        if isinstance(step, TransferResult):
+            return step
+        say(step)
+    raise AssertionError("transfer_steps ends with its result")
+
+
+def transfer_steps(
+    dataset: Dataset, settings: TransferSettings | None = None
+) -> Iterator[str | TransferResult]:
+    """:func:`transfer_experiment` one part at a time: a line before each part, then the result, last.
+
+    Closing the generator between two parts stops the experiment there (the app's Stop).
+    """
+    settings = settings or TransferSettings()
     if dataset.task != "classification" or dataset.num_classes != 10 or dataset.input_shape != (1, 28, 28):
         raise SettingsError(
             f"the transfer experiment needs ten classes of 1x28x28 images (MNIST or Fashion-MNIST), and "
@@ -285,7 +299,7 @@ def transfer_experiment(
             f"{max(settings.sample_counts):,} asked for"
         )
     pretrain_samples = min(settings.pretrain_samples, len(source_data.x_train))
-    say(f"pretraining on {source_data.name}: {pretrain_samples:,} samples, {settings.pretrain_epochs} epochs")
+    yield f"pretraining on {source_data.name}: {pretrain_samples:,} samples, {settings.pretrain_epochs} epochs"
     pretrained = build(network(len(PRETRAIN_CLASSES), "head_pretrain"), seed=settings.seed)
     result = TransferResult(settings, {way: [] for way in WAYS})
     result.pretrain_accuracy = _train(
@@ -302,7 +316,7 @@ def transfer_experiment(
     rates = {"scratch": settings.lr, "finetune": settings.finetune_lr, "frozen": settings.lr}
     for count in settings.sample_counts:
         for way in WAYS:
-            say(f"{WAY_LABELS[way]}: {count:,} samples of {target_data.name}")
+            yield f"{WAY_LABELS[way]}: {count:,} samples of {target_data.name}"
             model = build(specs[way], seed=settings.seed + 1)
             if way != "scratch":
                 report = init_from(model, pretrained)
@@ -312,4 +326,4 @@ def transfer_experiment(
                 model, target_data, count, settings.epochs, rates[way], settings, settings.seed + 1
             )
             result.accuracy[way].append(accuracy)
-    return result
+    yield result

@@ -504,6 +504,16 @@ def test_the_courses_data_mismatch_opens_with_its_shift_and_its_remedy(
         qtbot.waitUntil(lambda: window.state.dataset is not None and window.state.dataset.name == "mnist")
 
 
+def test_the_transfer_experiment_opens_on_the_apps_digits_or_on_mnist(window, mnist_dir):
+    dialog = window.show_transfer_experiment()
+    assert dialog.isVisible() and dialog.dataset is None  # the spiral set is not ten digit-sized classes
+    dialog.close()
+    window.state.set_dataset(dllab.data.load_dataset(str(mnist_dir)))
+    dialog = window.show_transfer_experiment()
+    assert dialog.dataset is window.state.dataset and not dialog.running
+    dialog.close()
+
+
 def test_a_pickle_that_runs_code_is_refused_in_one_sentence_and_changes_nothing(
     window, fake_dialogs, tmp_path
 ):

@@ -93,6 +93,7 @@ class GradientCheckDialog(QDialog):
     def _on_worker_failed(self, reason: str) -> None:
         self.status.setText("")
         self.error.setText(f"The check could not run: {reason}")
+        self.error.show()
 
     def show_result(self, result: GradcheckResult) -> None:
         """Fill the table with ``result`` and say what it means."""

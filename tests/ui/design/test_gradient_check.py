@@ -61,3 +61,4 @@ def test_elements_at_kinks_are_counted(qtbot) -> None:
 def test_a_network_without_parameters_says_why(qtbot) -> None:
     dialog = _checked(qtbot, {"name": "bare", "input_shape": [4], "layers": [{"type": "ReLU"}]})
     assert dialog.error.text() == "The check could not run: the network 'bare' has no parameters to check"
+    assert dialog.error.isVisible()
