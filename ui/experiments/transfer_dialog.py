@@ -71,6 +71,7 @@ class TransferDialog(QDialog):
         self.settings = settings or TransferSettings()
         self.result: TransferResult | None = None
         self.worker: GeneratorWorker | None = None
+        self._running = False
         intro = hint_label(
             "A small convnet is pretrained on the digits 0-4, then learns 5-9 from a few samples three "
             "ways: from scratch, fine-tuning every layer, and with the pretrained convolutions frozen under a "
@@ -109,8 +110,8 @@ class TransferDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        """Whether the experiment runs now."""
-        return self.worker is not None and self.worker.is_running
+        """Whether the experiment runs: from Run until the worker's end has reached the window."""
+        return self._running
 
     def run(self) -> None:
         """Start the experiment (Quick or full) in the worker thread."""
@@ -121,6 +122,7 @@ class TransferDialog(QDialog):
         self.status.setText("Loading MNIST…" if dataset is None else "Starting…")
         self.run_button.setText("Stop")
         self.quick_check.setEnabled(False)
+        self._running = True
 
         def steps() -> Iterator[str | TransferResult]:
             yield from transfer_steps(dataset if dataset is not None else load_dataset("mnist"), settings)
@@ -155,6 +157,7 @@ class TransferDialog(QDialog):
         self.error.show()
 
     def _on_worker_finished(self) -> None:
+        self._running = False
         self.run_button.setText("Run")
         self.quick_check.setEnabled(True)
         if self.result is None and not self.error.isVisible():
