@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
 )
 
 import dllab
-from dllab.experiment import Experiment
 from dllab.experiments.chapters import CHAPTERS, BookExperiment, experiments_of
 from dllab.experiments.presets import BOOK_SEARCH
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
@@ -589,10 +588,7 @@ class MainWindow(QMainWindow):
         if entry.opens == "experiment":
             return self.documents.open_example(EXPERIMENTS_DIR / entry.target)
         if entry.opens == "search":
-            experiment = Experiment(
-                BOOK_SEARCH.spec(), BOOK_SEARCH.data_settings(), BOOK_SEARCH.training_config(), 0
-            )
-            if not self.documents.open_experiment(experiment, BOOK_SEARCH.title):
+            if not self.documents.open_experiment(BOOK_SEARCH.experiment(), BOOK_SEARCH.title):
                 return False
             self.search_view.use_preset(BOOK_SEARCH)
             self.views.setCurrentWidget(self.search_view)

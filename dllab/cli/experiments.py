@@ -242,9 +242,8 @@ def _book_search_experiment(
         "--data, --epochs, --trials, --seed, --rank-by, --top-k, --processes and --out",
     )
     changes = {"epochs": args.epochs} if args.epochs is not None else {}
-    config = dataclasses.replace(BOOK_SEARCH.training_config(), **changes, seed=args.seed)
     stream.write(f"{BOOK_SEARCH.describe()}\n")
-    experiment = Experiment(BOOK_SEARCH.spec(), BOOK_SEARCH.data_settings(args.data), config, args.seed)
+    experiment = BOOK_SEARCH.experiment(args.data, seed=args.seed, changes=changes)
     experiment, prepared = prepare_data(experiment, stream)
     return experiment, prepared, build(experiment.network, seed=args.seed)
 

@@ -22,6 +22,7 @@ import numpy as np
 from dllab.data import Dataset
 from dllab.data.download import ProgressCallback
 from dllab.errors import SettingsError, quote
+from dllab.experiment import Experiment
 from dllab.experiments.compare import Comparison
 from dllab.experiments.search import BOOK_RANGES
 from dllab.experiments.variants import with_dropout
@@ -121,6 +122,18 @@ class Preset:
                 eval_samples=min(config.eval_samples or QUICK_EVAL_SAMPLES, QUICK_EVAL_SAMPLES),
             )
         return config
+
+    def experiment(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        seed: int = 0,
+        changes: Mapping[str, Any] | None = None,
+    ) -> Experiment:
+        """The preset as one experiment: its network, data (see :meth:`data_settings`) and training config with
+        ``changes`` (e.g. ``{"epochs": 10}``), seeded by ``seed``."""
+        config = dataclasses.replace(self.training_config(), **(changes or {}), seed=seed)
+        return Experiment(self.spec(), self.data_settings(data_dir), config, seed)
 
     def describe(self) -> str:
         """Title, figure and description as a few lines of text."""
