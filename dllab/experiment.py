@@ -40,6 +40,7 @@ import numpy as np
 from dllab import optimizers
 from dllab.data import (
     DATASET_NAMES,
+    IMAGE_COLORS,
     NORMALIZATIONS,
     SHIFTS,
     Dataset,
@@ -49,6 +50,7 @@ from dllab.data import (
     prepare,
 )
 from dllab.data.download import ProgressCallback
+from dllab.data.image_folder import image_size as checked_image_size
 from dllab.errors import SettingsError, quote
 from dllab.fit import fit_network
 from dllab.option_strings import MAX_SHIFT
@@ -76,7 +78,14 @@ RUN_RECORD_KEYS = (
 EXPERIMENT_KEYS = ("format", "network", "data", "training", "seed")
 #: Data settings added after the format's first version, with the value that means "off": :meth:`DataSettings.to_dict`
 #: leaves them out at that value, so a document without them reads the same in every dllab.
-LATER_DATA_KEYS = {"train_dev_fraction": 0.0, "dev_shift": "none", "shift_mix": 0.0, "excluded_test": ()}
+LATER_DATA_KEYS = {
+    "train_dev_fraction": 0.0,
+    "dev_shift": "none",
+    "shift_mix": 0.0,
+    "excluded_test": (),
+    "image_color": "auto",
+    "image_size": None,
+}
 #: The augmentation settings (``Augmenter.to_dict()``).
 AUGMENT_KEYS = ("shift", "rotation", "flip", "noise", "image_shape", "fill")
 #: The most samples a generated set may be asked for (the app's editor offers as many), so a file cannot ask
@@ -194,6 +203,11 @@ class DataSettings:
         course's data mismatch.
     shift_mix : float
         Share of the training (and train-dev) images given the dev shift: the remedy for data mismatch.
+    image_color : str
+        How the images of an image folder are converted (:data:`dllab.data.IMAGE_COLORS`): ``"auto"``
+        (grayscale when every image is grey), ``"grayscale"`` or ``"rgb"``; ignored for other data.
+    image_size : tuple of (int, int) or None
+        The ``(height, width)`` an image folder's images are resized to; None: their most common size.
     """
 
     dataset: str
@@ -211,6 +225,8 @@ class DataSettings:
     train_dev_fraction: float = 0.0
     dev_shift: str = "none"
     shift_mix: float = 0.0
+    image_color: str = "auto"
+    image_size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataset, str) or not self.dataset.strip():
@@ -258,6 +274,14 @@ class DataSettings:
             "shift_mix",
             check_number("the data settings", "shift_mix", self.shift_mix, minimum=0, maximum=1),
         )
+        if self.image_color not in IMAGE_COLORS:
+            raise SettingsError(
+                f"the image colour must be one of {', '.join(IMAGE_COLORS)}, got {quote(self.image_color)}"
+            )
+        try:
+            set_(self, "image_size", checked_image_size(self.image_size))
+        except DatasetError as exc:
+            raise SettingsError(str(exc)) from None
         key = self.dataset.strip().lower().replace("_", "-")
         if key not in DATASET_NAMES and "\0" not in self.dataset:
             path = Path(self.dataset).expanduser()
@@ -312,6 +336,8 @@ class DataSettings:
             n_samples=self.n_samples,
             noise=self.noise,
             n_classes=self.n_classes,
+            image_color=self.image_color,
+            image_size=self.image_size,
         )
 
     def prepare(
@@ -388,6 +414,8 @@ class DataSettings:
                 del values[key]
         if "excluded_test" in values:
             values["excluded_test"] = list(self.excluded_test)
+        if "image_size" in values:
+            values["image_size"] = list(self.image_size)
         return values
 
     @classmethod

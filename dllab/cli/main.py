@@ -52,7 +52,8 @@ from dllab.cli.models import (
 from dllab.cli.status import EXIT_BUG, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from dllab.cli.terminal import ProgressBar, printable
 from dllab.cli.training import TRAIN_FLAGS, runs_command, train_command
-from dllab.data import NORMALIZATIONS, SHIFTS
+from dllab.data import IMAGE_COLORS, NORMALIZATIONS, SHIFTS, DatasetError
+from dllab.data.image_folder import image_size as checked_image_size
 from dllab.errors import DllabError, error_line
 from dllab.experiments.parallel_runs import RunProcessError
 from dllab.experiments.precision import BATCH_SIZE
@@ -94,13 +95,40 @@ def _seed(text: str) -> int:
     return value
 
 
+def _image_size(text: str) -> tuple[int, int]:
+    """An ``--image-size``: ``28`` or ``32x24`` (height x width)."""
+    try:
+        sides = [int(part) for part in text.lower().replace("×", "x").split("x")]
+        size = checked_image_size(sides)
+        if size is None:
+            raise ValueError(text)
+        return size
+    except (ValueError, DatasetError):
+        raise argparse.ArgumentTypeError(
+            f"must be a side or HEIGHTxWIDTH of whole numbers from 1 to 4096, got {text[:40]!r}"
+        ) from None
+
+
 def _add_data_args(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     p.add_argument(
         "--data",
         required=required,
         metavar="NAME|PATH",
         help="a built-in data set (mnist, fashion-mnist, kmnist, spiral, moons, circles, xor, blobs, shapes, "
-        "regression) or an IDX folder, .npz or .csv file",
+        "regression), an IDX folder, an image folder (one subfolder per class, optionally inside train/ and "
+        "test/), or an .npz or .csv file",
+    )
+    p.add_argument(
+        "--image-color",
+        choices=IMAGE_COLORS,
+        default="auto",
+        help="an image folder's images as grayscale or rgb (default: auto, grayscale when all are grey)",
+    )
+    p.add_argument(
+        "--image-size",
+        type=_image_size,
+        metavar="SIDE|HxW",
+        help="resize an image folder's images to SIDE x SIDE or H x W pixels (default: their most common size)",
     )
 
 

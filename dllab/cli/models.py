@@ -81,7 +81,14 @@ def _evaluation_data(model: Sequential, args: argparse.Namespace) -> tuple[Datas
     """The data set of ``--data`` (or the one the model names) and the ``--split`` part of it, preprocessed as
     the model stores and shaped for its network: ``(dataset, x, y)``."""
     data = args.data if args.data is not None else _data_named_by(model, args.model)
-    dataset = load_dataset(data, progress=download_progress(sys.stderr))
+    color, size = args.image_color, args.image_size
+    shape = model.input_shape
+    if color == "auto" and size is None and len(shape) == 3 and shape[0] in (1, 3):
+        # An image folder is read the way the model sees images: its channels and its size.
+        color, size = ("grayscale" if shape[0] == 1 else "rgb"), (shape[1], shape[2])
+    dataset = load_dataset(data, progress=download_progress(sys.stderr), image_color=color, image_size=size)
+    for note in dataset.notes:
+        sys.stderr.write(printable(note) + "\n")
     x, y = (dataset.x_test, dataset.y_test) if args.split == "test" else (dataset.x_train, dataset.y_train)
     x = model_inputs(x, model.preprocessing, model.input_shape)
     if dataset.task == "classification" and model.loss.name != "mse":

@@ -50,6 +50,8 @@ from dllab.transfer import build_started, freeze_layers, parse_layer_names
 #: the defaults that apply without ``--config``.
 TRAIN_FLAGS = (
     "data",
+    "image_color",
+    "image_size",
     "optimizer",
     "lr",
     "batch_size",
@@ -71,6 +73,8 @@ TRAIN_FLAGS = (
 #: The data flags and the :class:`~dllab.experiment.DataSettings` fields they set.
 DATA_FLAGS = {
     "data": "dataset",
+    "image_color": "image_color",
+    "image_size": "image_size",
     "val_split": "val_fraction",
     "subset": "subset",
     "normalization": "normalization",
@@ -86,9 +90,9 @@ def read_network(path: str) -> dict[str, Any]:
 
 
 def data_settings_from(args: argparse.Namespace) -> DataSettings:
-    """How to load and prepare the data: ``--data``, ``--val-split``, ``--subset``, ``--normalization``,
-    ``--train-dev-split``, ``--dev-shift``, ``--shift-mix`` (and ``--augment``, a data setting of the
-    experiment)."""
+    """How to load and prepare the data: ``--data`` (with ``--image-color`` and ``--image-size`` for an image
+    folder), ``--val-split``, ``--subset``, ``--normalization``, ``--train-dev-split``, ``--dev-shift``,
+    ``--shift-mix`` (and ``--augment``, a data setting of the experiment)."""
     return DataSettings(
         **{field: getattr(args, flag) for flag, field in DATA_FLAGS.items()},
         augment=parse_augment(args.augment),

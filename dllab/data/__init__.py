@@ -12,7 +12,7 @@ No Qt here. Typical use::
 
 from dllab.data.augment import Augmenter
 from dllab.data.batching import iterate_batches, num_batches
-from dllab.data.dataset import Dataset, DatasetError
+from dllab.data.dataset import Dataset, DatasetError, LoadCancelled
 from dllab.data.download import (
     CHECKSUMS,
     ENV_DATA_DIR,
@@ -25,6 +25,7 @@ from dllab.data.download import (
     download_file,
 )
 from dllab.data.idx import load_idx_folder, read_idx
+from dllab.data.image_folder import IMAGE_COLORS, load_image_folder
 from dllab.data.local import load_csv, load_npz
 from dllab.data.prepare import NORMALIZATIONS, Normalizer, PreparedData, model_inputs, prepare, reshape_for
 from dllab.data.registry import DATASET_NAMES, DatasetInfo, dataset_info, describe, load_dataset
@@ -37,6 +38,7 @@ __all__ = [
     "CHECKSUMS",
     "DATASET_NAMES",
     "ENV_DATA_DIR",
+    "IMAGE_COLORS",
     "MIRRORS",
     "NORMALIZATIONS",
     "SHAPE_CLASSES",
@@ -47,6 +49,7 @@ __all__ = [
     "DatasetInfo",
     "DownloadCancelled",
     "DownloadError",
+    "LoadCancelled",
     "Normalizer",
     "PreparedData",
     "data_root",
@@ -59,6 +62,7 @@ __all__ = [
     "load_csv",
     "load_dataset",
     "load_idx_folder",
+    "load_image_folder",
     "load_npz",
     "make_shapes",
     "make_toy",

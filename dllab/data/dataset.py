@@ -25,6 +25,10 @@ class DatasetError(DllabError, ValueError):
     """A dataset could not be found, read, downloaded or prepared; the message says which file and why."""
 
 
+class LoadCancelled(DatasetError):
+    """The user cancelled a load (a download, the reading of an image folder); nothing partial was kept."""
+
+
 @contextlib.contextmanager
 def open_data_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Open a data file for binary reading when it is a regular file (`dllab.files.open_regular`).
@@ -146,6 +150,9 @@ class Dataset:
         ``"classification"`` or ``"regression"``.
     source : str
         Where the data came from (a folder, a file, ``"generated"``), for display.
+    notes : tuple of str
+        What the loader wants the user to know, one sentence each: e.g. the files of an image folder that
+        were skipped because they are not readable images.
     """
 
     name: str
@@ -156,6 +163,7 @@ class Dataset:
     class_names: list[str] = field(default_factory=list)
     task: str = "classification"
     source: str = ""
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         owner = f"dataset {quote(self.name)}" + (f" ({self.source})" if self.source else "")
@@ -280,6 +288,7 @@ class Dataset:
             class_names=[self.class_names[c] for c in chosen],
             task=self.task,
             source=self.source,
+            notes=self.notes,
         )
 
     def __repr__(self) -> str:

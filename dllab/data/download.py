@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from dllab.data.dataset import DatasetError
+from dllab.data.dataset import DatasetError, LoadCancelled
 
 ProgressCallback = Callable[[int, int | None, str], None]
 CancelCheck = Callable[[], bool] | threading.Event
@@ -80,7 +80,7 @@ class DownloadError(DatasetError):
     """No mirror delivered a file with the right checksum; the message names the files and the folder."""
 
 
-class DownloadCancelled(DatasetError):
+class DownloadCancelled(LoadCancelled):
     """The user cancelled a download; nothing partial was kept."""
 
 
@@ -120,7 +120,8 @@ def sha256_of(path: Path | str) -> str:
     return digest.hexdigest()
 
 
-def _cancel_check(cancel: CancelCheck | None) -> Callable[[], bool]:
+def cancel_check(cancel: CancelCheck | None) -> Callable[[], bool]:
+    """``cancel`` as a function that returns True once the user asked to stop (never, for None)."""
     if cancel is None:
         return lambda: False
     if isinstance(cancel, threading.Event):
@@ -225,7 +226,7 @@ def download_file(
     """
     dest_dir = Path(dest_dir)
     target = dest_dir / filename
-    cancelled = _cancel_check(cancel)
+    cancelled = cancel_check(cancel)
     if cancelled():
         raise DownloadCancelled(f"the download of {filename} was cancelled")
     try:

@@ -4,7 +4,8 @@ Names, in display order, are `DATASET_NAMES`: the generated 2D sets and image se
 Fashion-MNIST and KMNIST. Those three are looked up in the cache folder first (see
 `dllab.data.download.data_root`), then in system folders (Debian's ``dataset-fashion-mnist`` package puts
 Fashion-MNIST in ``/usr/share/datasets/fashion-mnist/``), and only then downloaded. Anything else is a path
-to an IDX folder, an ``.npz`` archive or a ``.csv`` table.
+to an IDX folder, a folder of class subfolders of images (`dllab.data.image_folder`), an ``.npz`` archive or a
+``.csv`` table.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from dllab.data.dataset import Dataset, DatasetError
 from dllab.data.download import CancelCheck, ProgressCallback, dataset_dir, download_dataset
 from dllab.data.idx import find_idx_files, load_idx_folder
+from dllab.data.image_folder import load_image_folder, looks_like_image_folder
 from dllab.data.local import load_csv, load_npz
 from dllab.data.shapes import SHAPE_CLASSES, SHAPES_DEFAULT_NOISE, SHAPES_DEFAULT_SAMPLES, make_shapes
 from dllab.data.toy import TOY_SETS, make_toy
@@ -151,7 +153,10 @@ _INFO: dict[str, DatasetInfo] = {
 }
 
 DATASET_NAMES: tuple[str, ...] = tuple(_INFO)
-_KNOWN = f"known names: {', '.join(DATASET_NAMES)}, or give the path of an IDX folder, an .npz or a .csv file"
+_KNOWN = (
+    f"known names: {', '.join(DATASET_NAMES)}, or give the path of an IDX folder, an image folder, an .npz or a "
+    ".csv file"
+)
 
 
 def _key(name: object) -> str:
@@ -232,6 +237,8 @@ def load_dataset(
     noise: float | None = None,
     seed: int | np.random.Generator = 0,
     n_classes: int | None = None,
+    image_color: str = "auto",
+    image_size: int | tuple[int, int] | None = None,
 ) -> Dataset:
     """Load a data set by name or from a path.
 
@@ -240,20 +247,24 @@ def load_dataset(
     name_or_path : str or pathlib.Path
         A name of `DATASET_NAMES` (``"spiral"``, ``"moons"``, ``"circles"``, ``"xor"``, ``"blobs"``,
         ``"regression"``, ``"shapes"``, ``"mnist"``, ``"fashion-mnist"``, ``"kmnist"``), or a path to a
-        folder of IDX files, an ``.npz`` archive or a ``.csv`` table.
+        folder of IDX files, a folder of class subfolders of images, an ``.npz`` archive or a ``.csv`` table.
     cache_dir : pathlib.Path or str, optional
         Root of the download cache; each data set gets a sub-folder ``<cache_dir>/<name>``. Default
         ``$DLLAB_DATA_DIR`` or the user's cache folder (see `dllab.data.download.data_root`).
     progress : callable, optional
-        ``progress(done_bytes, total_bytes_or_None, message)`` during downloads.
+        ``progress(done_bytes, total_bytes_or_None, message)`` during downloads and while an image folder is
+        read.
     cancel : callable or threading.Event, optional
-        Returns True to cancel a download (`DownloadCancelled` is raised, nothing partial is kept).
+        Returns True to cancel a download or the reading of an image folder (`LoadCancelled` is raised,
+        nothing partial is kept).
     n_samples, noise : optional
         Size and noise of generated sets (ignored for real data); None takes the set's default.
     seed : int or numpy.random.Generator
         Seed of generated sets and of the test split of files without one.
     n_classes : int, optional
         Arms of ``spiral`` or clusters of ``blobs``.
+    image_color, image_size : optional
+        How an image folder's images are converted and resized (`dllab.data.image_folder.load_image_folder`).
 
     Returns
     -------
@@ -282,6 +293,16 @@ def load_dataset(
     except (OSError, ValueError):  # absent, a name too long, a NUL character
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
+        if not _has_files(path) and looks_like_image_folder(path):
+            return load_image_folder(
+                path,
+                color=image_color,
+                size=image_size,
+                seed=file_seed,
+                progress=progress,
+                cancel=cancel,
+                cache_dir=cache_dir,
+            )
         return load_idx_folder(path, name=path.name, class_names=_class_names_for_folder(path))
     suffix = path.suffix.lower()
     if mode is not None and suffix == ".npz":
