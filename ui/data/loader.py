@@ -1,8 +1,8 @@
 """Loading a dataset off the GUI thread: a job on a ``QThread`` that reports progress and can be cancelled.
 
 The job calls :meth:`dllab.experiment.DataSettings.load` (:func:`dllab.data.load_dataset`, which downloads
-MNIST and friends when needed, checking ``cancel`` between chunks) and turns its progress callback into a
-signal, at most about 20 times a second.
+MNIST and friends when needed, checking ``cancel`` between chunks, and decodes an image folder, checking it
+between files) and turns its progress callback into a signal, at most about 20 times a second.
 Only one load runs at a time; starting another cancels the one before, whose result is then ignored. A load
 that fails hands its exception to the GUI thread (:attr:`DatasetLoader.failed`), which tells a user's bad
 file (a :class:`~dllab.errors.DllabError` or an ``OSError``) from a bug.
@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from dllab.data import Dataset, DownloadCancelled
+from dllab.data import Dataset, LoadCancelled
 from dllab.experiment import DataSettings
 
 PROGRESS_INTERVAL_S = 0.05
@@ -25,13 +25,15 @@ PROGRESS_INTERVAL_S = 0.05
 
 @dataclass(frozen=True)
 class LoadRequest:
-    """What to load: a built-in name or a path, and the options of generated sets."""
+    """What to load: a built-in name or a path, the options of generated sets and of image folders."""
 
     source: str
     n_samples: int | None = None
     noise: float | None = None
     n_classes: int | None = None
     seed: int = 0
+    image_color: str = "auto"
+    image_size: tuple[int, int] | None = None
     fit_network: bool = True
     """Whether the network should follow the dataset once it is loaded (False at start-up)."""
 
@@ -44,6 +46,8 @@ def run_request(request: LoadRequest, progress: Any = None, cancel: Any = None) 
         n_samples=request.n_samples,
         noise=request.noise,
         n_classes=request.n_classes,
+        image_color=request.image_color,
+        image_size=request.image_size,
     )
     return settings.load(progress=progress, cancel=cancel)
 
@@ -73,7 +77,7 @@ class _LoadJob(QObject):
     def run(self) -> None:
         try:
             dataset = run_request(self._request, progress=self._report, cancel=self._cancel.is_set)
-        except DownloadCancelled:
+        except LoadCancelled:
             self.cancelled.emit()
         except Exception as exc:  # the GUI thread tells a bad file from a bug; the thread must end cleanly
             self.failed.emit(exc)
@@ -152,7 +156,8 @@ class DatasetLoader(QObject):
             self.loaded.emit(request, dataset)
 
     def cancel(self) -> None:
-        """Cancel the load in progress (a download stops between chunks; nothing partial is kept)."""
+        """Cancel the load in progress (a download stops between chunks, an image folder between files;
+        nothing partial is kept)."""
         if self._cancel is not None:
             self._cancel.set()
 

@@ -1,4 +1,5 @@
-"""The Data panel: which dataset (built in, downloaded, or a local file or folder), how it is split (validation
+"""The Data panel: which dataset (built in, downloaded, or a local file or folder: IDX files, an image folder of
+one subfolder per class, an .npz or a .csv), how it is split (validation
 and train-dev), subset, normalised and augmented, whether dev and test are drawn from a shifted distribution
 (data mismatch, and the share of shifted training images that remedies it), and a preview of its samples.
 
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dllab.data import DATASET_NAMES, SHIFTS, Dataset, dataset_info
+from dllab.data import DATASET_NAMES, IMAGE_COLORS, SHIFTS, Dataset, dataset_info
 from ui.commands import fit_network_to_dataset
 from ui.common import dialogs
 from ui.common.formatting import bytes_text, shape_text
@@ -42,6 +43,9 @@ from ui.data.sample_preview import SamplePreview
 from ui.state import AppState
 
 LOCAL_SOURCE = "__local__"
+IMAGE_FOLDER_SOURCE = "__image_folder__"
+#: How an image folder's images are converted, as the Data panel names it.
+IMAGE_COLOR_TITLES = {"auto": "As the images are", "grayscale": "Grayscale", "rgb": "RGB"}
 #: The dev shifts as the Data panel names them.
 SHIFT_TITLES = {"none": "Same as training", "noise": "Noisy", "rotation": "Rotated", "invert": "Inverted"}
 NORMALIZATION_TITLES = {
@@ -58,7 +62,7 @@ LOCAL_FILTERS = "Datasets (*.npz *.csv);;NumPy archives (*.npz);;CSV tables (*.c
 
 
 def dataset_summary(dataset: Dataset) -> str:
-    """One line about a loaded dataset: sizes, shape, classes."""
+    """One line about a loaded dataset: sizes, shape, classes, and what its loader noted (files skipped)."""
     parts = [
         f"{len(dataset.x_train):,} training and {len(dataset.x_test):,} test samples",
         f"each {shape_text(dataset.input_shape)}",
@@ -67,7 +71,8 @@ def dataset_summary(dataset: Dataset) -> str:
         parts.append(f"{dataset.num_classes} classes")
     else:
         parts.append(f"regression with {dataset.num_outputs} target{'s' if dataset.num_outputs != 1 else ''}")
-    return ", ".join(parts) + "."
+    notes = [note[:1].upper() + note[1:] + ("" if note.endswith(".") else ".") for note in dataset.notes]
+    return " ".join([", ".join(parts) + ".", *notes])
 
 
 class DataPanel(QScrollArea):
@@ -96,7 +101,7 @@ class DataPanel(QScrollArea):
         local.setContentsMargins(0, 0, 0, 0)
         local.setSpacing(6)
         self.path_edit = QLineEdit(self.local_row)
-        self.path_edit.setPlaceholderText("An .npz or .csv file, or a folder of IDX files")
+        self.path_edit.setPlaceholderText("An .npz or .csv file, a folder of IDX files, or an image folder")
         self.path_edit.returnPressed.connect(self._on_load_button_clicked)
         self.file_button = QToolButton(self.local_row)
         self.file_button.setIcon(action_icon("open"))
@@ -104,12 +109,37 @@ class DataPanel(QScrollArea):
         self.file_button.clicked.connect(self._on_file_button_clicked)
         self.folder_button = QToolButton(self.local_row)
         self.folder_button.setIcon(action_icon("folder"))
-        self.folder_button.setToolTip("Choose a folder of IDX files (MNIST layout)")
+        self.folder_button.setToolTip(
+            "Choose a folder: IDX files (MNIST layout), or images in one subfolder per class"
+        )
         self.folder_button.clicked.connect(self._on_folder_button_clicked)
         local.addWidget(self.path_edit, 1)
         local.addWidget(self.file_button)
         local.addWidget(self.folder_button)
         layout.addWidget(self.local_row)
+
+        self.image_host, image_form = form_host(body)
+        self.image_color_combo = QComboBox(self.image_host)
+        for color in IMAGE_COLORS:
+            self.image_color_combo.addItem(IMAGE_COLOR_TITLES[color], color)
+        self.image_color_combo.setToolTip(
+            "An image folder's images as one grey channel or three colour channels; 'As the images are' "
+            "takes grayscale when every image is grey."
+        )
+        self.image_color_combo.activated.connect(self._on_image_option_changed)
+        self.image_size_spin = QSpinBox(self.image_host)
+        self.image_size_spin.setRange(0, 512)
+        self.image_size_spin.setSpecialValueText("Most common")
+        self.image_size_spin.setSuffix(" px")
+        self.image_size_spin.setKeyboardTracking(False)
+        self.image_size_spin.setToolTip(
+            "The side every image of an image folder is resized to; 'Most common' keeps the size most images "
+            "have (28×28 for MNIST digits)."
+        )
+        self.image_size_spin.valueChanged.connect(self._on_image_option_changed)
+        image_form.addRow("Image colour", self.image_color_combo)
+        image_form.addRow("Image size", self.image_size_spin)
+        layout.addWidget(self.image_host)
 
         self.generated_host, generated = form_host(body)
         self.samples_spin = QSpinBox(self.generated_host)
@@ -325,6 +355,8 @@ class DataPanel(QScrollArea):
             noise=settings.noise if generated else None,
             n_classes=settings.n_classes if generated and dataset_info(source).variable_classes else None,
             seed=settings.generator_seed,
+            image_color=settings.image_color,
+            image_size=settings.image_size,
             fit_network=fit_network,
         )
         if source in DATASET_NAMES and dataset_info(source).kind == "2d":
@@ -375,6 +407,12 @@ class DataPanel(QScrollArea):
                 )
         self.source_combo.insertSeparator(self.source_combo.count())
         self.source_combo.addItem("Local file or folder…", LOCAL_SOURCE)
+        self.source_combo.addItem("Image folder…", IMAGE_FOLDER_SOURCE)
+        self.source_combo.setItemData(
+            self.source_combo.count() - 1,
+            "A folder of images, one subfolder per class (PNG, JPEG, BMP or GIF)",
+            Qt.ItemDataRole.ToolTipRole,
+        )
 
     def _is_local(self) -> bool:
         return self.source_combo.currentData() == LOCAL_SOURCE
@@ -398,6 +436,12 @@ class DataPanel(QScrollArea):
 
     def _on_source_combo_activated(self, row: int) -> None:
         source = self.source_combo.itemData(row)
+        if source == IMAGE_FOLDER_SOURCE:
+            with QSignalBlocker(self.source_combo):
+                self.source_combo.setCurrentIndex(self.source_combo.findData(LOCAL_SOURCE))
+            self._show_source_controls()
+            self.choose_image_folder()
+            return
         if source == LOCAL_SOURCE:
             self._show_source_controls()
             self.path_edit.setFocus()
@@ -409,14 +453,16 @@ class DataPanel(QScrollArea):
         source = self._state.data_settings.source
         info = dataset_info(source) if not local and source in DATASET_NAMES else None
         self.local_row.setVisible(local)
+        self.image_host.setVisible(local)
         self.generated_host.setVisible(info is not None and info.default_samples is not None)
         variable = info is not None and info.variable_classes
         self.classes_spin.setVisible(variable)
         self.classes_label.setVisible(variable)
         if local:
             self.description.setText(
-                "A folder of MNIST-style IDX files, an .npz archive with x_train, y_train (and x_test, "
-                "y_test), or a .csv table with a label column."
+                "A folder of MNIST-style IDX files, an image folder (one subfolder of PNG, JPEG, BMP or GIF "
+                "files per class, optionally inside train/ and test/), an .npz archive with x_train, y_train "
+                "(and x_test, y_test), or a .csv table with a label column."
             )
             self.load_button.setText("Load")
         elif info is not None:
@@ -444,10 +490,25 @@ class DataPanel(QScrollArea):
             self.load()
 
     def _on_folder_button_clicked(self) -> None:
-        path = dialogs.get_directory(self, "Open a folder of IDX files", self._start_dir())
+        path = dialogs.get_directory(self, "Open a folder of IDX files or of images", self._start_dir())
         if path is not None:
             self.path_edit.setText(str(path))
             self.load()
+
+    def choose_image_folder(self) -> None:
+        """Ask for an image folder (one subfolder per class) and load it."""
+        path = dialogs.get_directory(
+            self, "Open an image folder (one subfolder per class)", self._start_dir()
+        )
+        if path is not None:
+            self.path_edit.setText(str(path))
+            self.load()
+
+    def _on_image_option_changed(self) -> None:
+        side = self.image_size_spin.value()
+        self._state.set_data_settings(
+            image_color=self.image_color_combo.currentData(), image_size=(side, side) if side else None
+        )
 
     def _start_dir(self) -> str:
         text = self.path_edit.text().strip()
@@ -514,7 +575,7 @@ class DataPanel(QScrollArea):
 
     def _on_loader_cancelled(self, request: LoadRequest) -> None:
         self._end_loading()
-        self.status.setText("Download cancelled; nothing was kept.")
+        self.status.setText("Loading cancelled; nothing was kept.")
         self._state.post_message(f"Loading {_source_title(request.source)} was cancelled.")
         self.load_finished.emit(False)
 
@@ -544,11 +605,14 @@ class DataPanel(QScrollArea):
                 spin.setValue(value)
         with QSignalBlocker(self.flip_check):
             self.flip_check.setChecked(s.flip)
+        with QSignalBlocker(self.image_size_spin):
+            self.image_size_spin.setValue(s.image_size[0] if s.image_size else 0)
         self.shift_mix_spin.setEnabled(s.dev_shift != "none")
         for combo, value in (
             (self.subset_mode, s.subset_mode),
             (self.normalization_combo, s.normalization),
             (self.dev_shift_combo, s.dev_shift),
+            (self.image_color_combo, s.image_color),
         ):
             with QSignalBlocker(combo):
                 combo.setCurrentIndex(max(0, combo.findData(value)))

@@ -10,7 +10,7 @@ import pytest
 from dllab import experiment as experiment_module  # the loader loads through DataSettings.load here
 from dllab.data import DatasetError, DownloadCancelled
 from ui.common.paths import example_networks
-from ui.data.panel import LOCAL_SOURCE
+from ui.data.panel import IMAGE_FOLDER_SOURCE, LOCAL_SOURCE
 
 
 def example(name: str):
@@ -209,3 +209,48 @@ def test_data_mismatch_is_made_on_images_and_the_splits_leave_data_to_train_on(w
     combo.activated.emit(combo.currentIndex())
     assert window.state.data_settings.dev_shift == "none" and not panel.shift_mix_spin.isEnabled()
     assert not preview.shifted.isVisibleTo(panel)
+
+
+def _digit_folder(root, mnist_dir, per_class: int = 20):
+    """A folder of real MNIST digits as PNG files, one subfolder per digit, and a file that is no image."""
+    import numpy as np
+    from PIL import Image
+
+    from dllab.data.idx import load_idx_folder
+
+    mnist = load_idx_folder(mnist_dir)
+    for digit in range(10):
+        folder = root / str(digit)
+        folder.mkdir(parents=True)
+        for i, row in enumerate(np.flatnonzero(mnist.y_test == digit)[:per_class]):
+            Image.fromarray(mnist.x_test[row, 0]).save(folder / f"{i:03d}.png")
+    (root / "7" / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_an_image_folder_from_the_source_list(window, qtbot, mnist_dir, fake_dialogs, tmp_path):
+    panel = window.data_panel
+    root = _digit_folder(tmp_path / "my-digits", mnist_dir)
+    combo = panel.source_combo
+    fake_dialogs.directories.append(root)
+    with qtbot.waitSignal(panel.load_finished, timeout=30_000) as finished:
+        combo.setCurrentIndex(combo.findData(IMAGE_FOLDER_SOURCE))
+        combo.activated.emit(combo.currentIndex())
+    assert finished.args == [True]
+    assert combo.currentData() == LOCAL_SOURCE and panel.image_host.isVisibleTo(panel)
+    dataset = window.state.dataset
+    assert dataset.input_shape == (1, 28, 28) and dataset.class_names == [str(d) for d in range(10)]
+    assert len(dataset.x_train) + len(dataset.x_test) == 200
+    assert window.state.layers[-1]["units"] == 10
+    status = panel.status.text()
+    assert "160 training and 40 test samples" in status
+    assert "Skipped 1 of 201 files that are not readable images: 7/notes.txt" in status
+    # A chosen size and colour are data settings, and the next load uses them.
+    panel.image_size_spin.setValue(14)
+    panel.image_color_combo.setCurrentIndex(panel.image_color_combo.findData("rgb"))
+    panel.image_color_combo.activated.emit(panel.image_color_combo.currentIndex())
+    assert window.state.data_settings.image_size == (14, 14)
+    assert window.state.data_settings.image_color == "rgb"
+    with qtbot.waitSignal(panel.load_finished, timeout=30_000):
+        panel.load_button.click()
+    assert window.state.dataset.input_shape == (3, 14, 14)
