@@ -275,6 +275,13 @@ _FIELD_CHECKS = {
 }
 
 
+def metadata_problem(field: str, value: Any) -> str | None:
+    """What is wrong with a model's ``preprocessing``, ``class_names`` or ``training_summary`` (a phrase after
+    "has"), or None; the same checks for a model file and an ONNX file's metadata."""
+    check = _FIELD_CHECKS.get(field)
+    return None if check is None else check(value)
+
+
 # --- reading ---------------------------------------------------------------------------------------------
 
 

@@ -306,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate a model on a data set's test split",
         description="Loss, accuracy, confusion matrix and per-class accuracy of a model file.",
     )
-    p.add_argument("model", metavar="MODEL", help="a model file (.dllab.npz)")
+    p.add_argument(
+        "model", metavar="MODEL", help="a model file (.dllab.npz) or an ONNX file the lab exported (.onnx)"
+    )
     _add_data_args(p, required=False)
     _add_split_arg(p)
     p.add_argument(
@@ -323,7 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Accuracy, time and memory of a model file in each precision, on a data set's test split "
         "(the book's section 8.3.4).",
     )
-    p.add_argument("model", metavar="MODEL", help="a model file (.dllab.npz)")
+    p.add_argument(
+        "model", metavar="MODEL", help="a model file (.dllab.npz) or an ONNX file the lab exported (.onnx)"
+    )
     _add_data_args(p, required=False)
     _add_split_arg(p)
     p.add_argument(
@@ -345,10 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "info",
-        help="describe a model file",
-        description="Network summary, preprocessing, classes and training summary of a model file.",
+        help="describe a model file or an ONNX file",
+        description="Network summary, preprocessing, classes and training summary of a model file; inputs, "
+        "outputs, operators and parameter count of an ONNX file.",
     )
-    p.add_argument("model", metavar="MODEL", help="a model file (.dllab.npz)")
+    p.add_argument("model", metavar="MODEL", help="a model file (.dllab.npz) or any ONNX file (.onnx)")
     p.set_defaults(handler=info_command)
 
     p = sub.add_parser(

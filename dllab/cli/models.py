@@ -19,6 +19,7 @@ from dllab.gradcheck import gradcheck
 from dllab.io import ModelFileError, load, read_model_info
 from dllab.metrics import Evaluation, evaluate
 from dllab.model import Sequential, build
+from dllab.onnx_import import describe_onnx, is_onnx_path, load_model
 from dllab.precision import FLOAT16_METHOD, at_precision
 from dllab.spec import SpecError, read_spec
 
@@ -101,9 +102,9 @@ def _evaluation_data(model: Sequential, args: argparse.Namespace) -> tuple[Datas
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    """``dllab evaluate``: a model file's loss, accuracy and confusion matrix on a data set (``--dtype``: in
-    that precision)."""
-    model = load(args.model)
+    """``dllab evaluate``: a model file's (or an ONNX file's) loss, accuracy and confusion matrix on a data set
+    (``--dtype``: in that precision)."""
+    model = load_model(args.model)
     if args.dtype is not None:
         model = at_precision(model, args.dtype)
     dataset, x, y = _evaluation_data(model, args)
@@ -124,7 +125,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def precision_command(args: argparse.Namespace) -> int:
     """``dllab precision``: a model file evaluated in float64, float32 and float16 side by side."""
-    model = load(args.model)
+    model = load_model(args.model)
     dataset, x, y = _evaluation_data(model, args)
     steps = precision_steps(model, x, y, batch_size=args.batch_size)
     print(
@@ -187,7 +188,11 @@ def _printable_lines(text: str) -> str:
 
 
 def info_command(args: argparse.Namespace) -> int:
-    """``dllab info``: summary, preprocessing, classes and training summary of a model file."""
+    """``dllab info``: summary, preprocessing, classes and training summary of a model file; inputs, outputs,
+    operators and parameter count of an ONNX file."""
+    if is_onnx_path(args.model):
+        print(_printable_lines("\n".join(describe_onnx(args.model).lines())))
+        return EXIT_OK
     info = read_model_info(args.model)
     try:
         model = build(info["spec"], seed=0)

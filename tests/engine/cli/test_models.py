@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dllab
@@ -89,3 +91,74 @@ def test_precision_refuses_a_bad_batch_size_in_one_line(spiral_model: Path) -> N
         2,
         "",
     ) and err == "dllab: error: the batch size must be a whole number of at least 1, got 0\n"
+
+
+def test_info_describes_an_onnx_file_and_evaluate_takes_the_lab_s_export(
+    spiral_model: Path, tmp_path
+) -> None:
+    onnx_file = tmp_path / "spiral.onnx"
+    assert _run("export", str(spiral_model), "--onnx", str(onnx_file))[0] == 0
+    code, out, err = _run("info", str(onnx_file))
+    assert code == 0, err
+    params = dllab.load(spiral_model).param_count
+    assert "input: float32 [batch, 2]" in out and "output: float32 [batch, 3]" in out
+    assert "operators (6 nodes): Gemm ×3, Relu ×2, Softmax" in out
+    assert f"parameters: {params:,}" in out
+    code, from_onnx, err = _run("evaluate", str(onnx_file), "--data", "spiral")
+    assert code == 0, err
+    plain = _run("evaluate", str(spiral_model), "--data", "spiral")[1]
+    assert from_onnx.split("\n", 1)[1] == plain.split("\n", 1)[1]
+
+
+def test_evaluate_names_the_operators_of_a_foreign_file_it_cannot_map(tmp_path) -> None:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Resize", ["x"], ["y"])],
+        "foreign",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    path = tmp_path / "foreign.onnx"
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    code, _, err = _run("evaluate", str(path), "--data", "spiral")
+    assert code == 2
+    assert err.strip().endswith("has operators dllab cannot map to its layers: Resize")
+    assert err.count("\n") == 1
+
+
+def test_train_and_evaluate_on_an_image_folder(tmp_path) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "bars"
+    for label, axis in (("rows", 0), ("columns", 1)):
+        (root / label).mkdir(parents=True)
+        for i in range(30):
+            pixels = rng.integers(0, 60, (12, 12), dtype=np.uint8)
+            index = [slice(None), slice(None)]
+            index[axis] = slice(4 + i % 4, 6 + i % 4)
+            pixels[tuple(index)] = 250
+            Image.fromarray(pixels).save(root / label / f"{i:02d}.png")
+    (root / "rows" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    network = tmp_path / "net.json"
+    layers = [
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 16},
+        {"type": "ReLU"},
+        {"type": "Dense", "units": 2},
+    ]
+    network.write_text(json.dumps({"name": "bars", "input_shape": [1, 8, 8], "layers": layers}))
+    out = tmp_path / "run"
+    code, _, err = _run(
+        "train", str(network), "--data", str(root), "--image-size", "8", "--optimizer", "adam", "--lr", "0.01",
+        "--epochs", "15", "--batch-size", "16", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Skipped 1 of 61 files that are not readable images: rows/broken.png" in err
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["image_size"] == [8, 8] and config["data"]["dataset"] == str(root)
+    code, report, err = _run("evaluate", str(out / "model_final.dllab.npz"), "--data", str(root))
+    assert code == 0, err
+    assert "bars test split, 12 samples" in report
+    assert _accuracy(report) >= 0.9
