@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
             "Open &Model…",
             self._reporting_errors("Cannot open model", self.documents.open_model),
             "Ctrl+Shift+O",
-            tip="Open a trained model (.dllab.npz)",
+            tip="Open a trained model (.dllab.npz) or an ONNX model (.onnx)",
         )
         self.import_book_action = self._action(
             "Import &Book Weights…",

@@ -684,3 +684,21 @@ def test_a_run_config_opens_as_the_whole_experiment(window, qtbot, fake_dialogs,
         restored.training.make_optimizer().get_config() == experiment.training.make_optimizer().get_config()
     )
     assert {**restored.training.to_dict(), "optimizer_options": {}} == experiment.training.to_dict()
+
+
+def test_an_exported_onnx_model_opens_with_its_network_and_weights(window, fake_dialogs, tmp_path):
+    model = dllab.build(window.state.spec_copy(), seed=3)
+    window.state.set_model(model)
+    fake_dialogs.save_paths.append(tmp_path / "spiral.onnx")
+    assert window.documents.export_model_onnx(), fake_dialogs.errors()
+    window.state.set_model(None)
+    fake_dialogs.open_paths.append(tmp_path / "spiral.onnx")
+    assert window.documents.open_model(), fake_dialogs.errors()
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(4, 2)
+    np.testing.assert_array_equal(window.state.model.predict(x), model.predict(x))
+    assert window.state.spec == model.spec
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    fake_dialogs.open_paths.append(tmp_path / "junk.onnx")
+    assert not window.documents.open_model()
+    title, message = fake_dialogs.errors()[-1]
+    assert title == "Cannot open model" and "junk.onnx' is not an ONNX model" in message

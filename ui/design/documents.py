@@ -49,7 +49,9 @@ from ui.state import AppState
 
 AUTOSAVE_DELAY_MS = 1500
 NETWORK_FILTERS = "dllab designs, networks and run configs (*.json);;All files (*)"
-MODEL_FILTERS = "dllab models (*.dllab.npz *.npz);;All files (*)"
+MODEL_FILTERS = (
+    "Models (*.dllab.npz *.npz *.onnx);;dllab models (*.dllab.npz *.npz);;ONNX models (*.onnx);;All files (*)"
+)
 BOOK_WEIGHTS_FILTERS = "Weights of Deep Learning from Scratch (*.pkl);;All files (*)"
 
 
@@ -274,10 +276,15 @@ class DocumentController(QObject):
         return open_file(path, ask=False) if path is not None else False
 
     def open_model_file(self, path: Path, *, ask: bool = True) -> bool:
-        """Load the model in ``path``; on failure say why in one sentence and change nothing."""
-        return self._open_model_with(
-            path, ask, "Cannot open model", _engine_function("load", "io"), "Opened model"
-        )
+        """Load the model in ``path`` (a ``.dllab.npz`` model file, or an ``.onnx`` file the lab exported or whose
+        operators map onto its layers); on failure say why in one sentence and change nothing."""
+
+        def read(file: Path) -> Any:
+            if Path(file).suffix.lower() == ".onnx":
+                return _engine_function("load_onnx", "onnx_import")(file)
+            return _engine_function("load", "io")(file)
+
+        return self._open_model_with(path, ask, "Cannot open model", read, "Opened model")
 
     def import_book_weights(self) -> bool:
         """Ask for a weights file that "Deep Learning from Scratch" publishes (``.pkl``) and open it as a model."""
