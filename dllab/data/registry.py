@@ -216,6 +216,15 @@ def _load_known(
         raise DatasetError(f"{exc} (delete the damaged file to download it again)") from None
 
 
+def _has_subfolders(folder: Path) -> bool:
+    """Whether a folder holds a (not hidden) folder: an image folder, whose errors say what is wrong with it."""
+    try:
+        with os.scandir(folder) as entries:
+            return any(not e.name.startswith(".") and e.is_dir(follow_symlinks=False) for e in entries)
+    except OSError:
+        return False
+
+
 def _class_names_for_folder(folder: Path) -> list[str] | None:
     lowered = folder.name.lower()
     if "fashion" in lowered:
@@ -293,7 +302,7 @@ def load_dataset(
     except (OSError, ValueError):  # absent, a name too long, a NUL character
         mode = None
     if mode is not None and stat.S_ISDIR(mode):
-        if not _has_files(path) and looks_like_image_folder(path):
+        if not _has_files(path) and (looks_like_image_folder(path) or _has_subfolders(path)):
             return load_image_folder(
                 path,
                 color=image_color,

@@ -274,3 +274,12 @@ def test_a_folder_of_mnist_pngs_trains_as_the_idx_arrays_do(mnist_image_folder, 
     from_folder, from_idx = accuracy(folder), accuracy(idx)
     assert from_folder == from_idx
     assert from_folder > 0.8
+
+
+def test_a_folder_of_class_folders_without_images_says_what_it_lacks(tmp_path):
+    root = tmp_path / "scans"
+    for label in ("a", "b"):
+        (root / label).mkdir(parents=True)
+        (root / label / "scan.tif").write_bytes(b"II*\0 not really")
+    with pytest.raises(DatasetError, match=r"class folder 'a' holds no readable images \(skipped 2 of 2 files"):
+        load_dataset(root)
