@@ -281,5 +281,7 @@ def test_a_folder_of_class_folders_without_images_says_what_it_lacks(tmp_path):
     for label in ("a", "b"):
         (root / label).mkdir(parents=True)
         (root / label / "scan.tif").write_bytes(b"II*\0 not really")
-    with pytest.raises(DatasetError, match=r"class folder 'a' holds no readable images \(skipped 2 of 2 files"):
+    with pytest.raises(
+        DatasetError, match=r"class folder 'a' holds no readable images \(skipped 2 of 2 files"
+    ):
         load_dataset(root)
