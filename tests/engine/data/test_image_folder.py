@@ -144,11 +144,13 @@ def test_bad_files_are_skipped_and_listed_in_one_line(tmp_path):
     (root / "class2" / "bomb.png").write_bytes(_bomb_png())
     (root / "class2" / "link.png").symlink_to(root / "class0" / "000.png")
     (root / "class2" / ".DS_Store").write_bytes(b"\0\0")
+    os.mkfifo(root / "class2" / "pipe.png")  # reading it would block forever
     dataset = load_image_folder(root)
     assert len(dataset.x_train) + len(dataset.x_test) == 30
     (note,) = dataset.notes
     assert "\n" not in note
-    assert note.startswith("skipped 5 of 35 files that are not readable images: ")
+    assert note.startswith("skipped 6 of 36 files that are not readable images: ")
+    assert note.endswith("; and 1 more")
     assert "class0/truncated.png (truncated)" in note
     assert "class1/notes.txt (not a PNG, JPEG, BMP or GIF image)" in note
     assert "class2/link.png (a link, not followed)" in note
