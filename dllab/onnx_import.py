@@ -95,6 +95,8 @@ class OnnxDescription:
     parameter_count: int
     metadata: dict[str, str] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
+    #: Why the file does not open as a dllab model (the problem of :func:`load_onnx`), or "" when it does.
+    not_a_model: str = ""
 
     def lines(self) -> list[str]:
         """The description as lines of text (what ``dllab info`` prints)."""
@@ -118,10 +120,13 @@ class OnnxDescription:
             + ", ".join(f"{op} ×{n}" if n > 1 else op for op, n in sorted(self.operators.items())),
             f"parameters: {self.parameter_count:,} (the values of the file's initializers)",
         ]
-        if "dllab.spec" in self.metadata:
-            lines.append("exported by dllab: opens as a model (File ▸ Open, dllab evaluate)")
-        elif self.unmapped:
-            lines.append(f"operators dllab cannot map to its layers: {', '.join(self.unmapped)}")
+        origin = (
+            "exported by dllab" if "dllab.spec" in self.metadata else "its operators map onto dllab's layers"
+        )
+        if not self.not_a_model:
+            lines.append(f"{origin}: opens as a model (File ▸ Open Model, dllab evaluate)")
+        else:
+            lines.append(f"does not open as a dllab model: it {self.not_a_model}")
         return lines
 
 
@@ -189,6 +194,11 @@ def describe_onnx(path: str | os.PathLike[str]) -> OnnxDescription:
     model = read_onnx(path)
     graph = model.graph
     initialized = {t.name for t in graph.initializer}
+    try:
+        _model_of(model, Path(path))
+        not_a_model = ""
+    except ModelFileError as exc:
+        not_a_model = exc.problem
     operators = Counter(
         node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
         for node in graph.node
@@ -205,6 +215,7 @@ def describe_onnx(path: str | os.PathLike[str]) -> OnnxDescription:
         parameter_count=sum(int(np.prod(t.dims, dtype=np.int64)) for t in graph.initializer),
         metadata={p.key: p.value for p in model.metadata_props},
         unmapped=sorted(op for op in operators if op not in MAPPED_OPERATORS),
+        not_a_model=not_a_model,
     )
 
 
@@ -218,14 +229,15 @@ def load_onnx(path: str | os.PathLike[str]) -> Sequential:
         not a chain of layers, or holds weights that do not fit the network.
     """
     path = Path(path)
-    model = read_onnx(path)
+    return _model_of(read_onnx(path), path)
+
+
+def _model_of(model: onnx.ModelProto, path: Path) -> Sequential:
     metadata = {p.key: p.value for p in model.metadata_props}
     arrays = _initializers(model, path)
     if "dllab.spec" in metadata:
-        result = _from_dllab_export(model, metadata, arrays, path)
-    else:
-        result = _from_chain(model, arrays, path)
-    return result
+        return _from_dllab_export(model, metadata, arrays, path)
+    return _from_chain(model, arrays, path)
 
 
 def _initializers(model: onnx.ModelProto, path: Path) -> dict[str, np.ndarray]:

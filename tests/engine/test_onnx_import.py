@@ -152,6 +152,9 @@ def test_matmul_and_add_become_a_dense_layer(tmp_path):
         {"w": w, "b": b},
     )
     model = load_onnx(path)
+    assert (
+        describe_onnx(path).lines()[-1].startswith("its operators map onto dllab's layers: opens as a model")
+    )
     x = rng.normal(size=(2, 4)).astype(np.float32)
     z = x @ w.astype(np.float32) + b.astype(np.float32)
     expected = np.exp(z - z.max(axis=1, keepdims=True))
@@ -174,7 +177,12 @@ def test_operators_that_cannot_be_mapped_are_named_in_one_sentence(tmp_path):
     assert (
         message.endswith("has operators dllab cannot map to its layers: Concat, Sin") and "\n" not in message
     )
-    assert describe_onnx(path).unmapped == ["Concat", "Sin"]
+    info = describe_onnx(path)
+    assert info.unmapped == ["Concat", "Sin"]
+    assert (
+        info.lines()[-1]
+        == "does not open as a dllab model: it has operators dllab cannot map to its layers: Concat, Sin"
+    )
 
 
 def test_a_branching_graph_is_refused(tmp_path):
