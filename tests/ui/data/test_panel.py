@@ -254,3 +254,29 @@ def test_an_image_folder_from_the_source_list(window, qtbot, mnist_dir, fake_dia
     with qtbot.waitSignal(panel.load_finished, timeout=30_000):
         panel.load_button.click()
     assert window.state.dataset.input_shape == (3, 14, 14)
+
+
+def test_reading_an_image_folder_shows_progress_and_can_be_cancelled(
+    window, qtbot, monkeypatch, mnist_dir, tmp_path
+):
+    from dllab.data import data_root, image_folder
+
+    root = _digit_folder(tmp_path / "slow-digits", mnist_dir)
+    real_open = image_folder._open_image
+
+    def slow_open(file):
+        threading.Event().wait(0.02)
+        return real_open(file)
+
+    monkeypatch.setattr(image_folder, "_open_image", slow_open)
+    panel = window.data_panel
+    panel.select_source(str(root))
+    panel.load_button.click()
+    qtbot.waitUntil(lambda: panel.progress.maximum() == 1000 and panel.progress.value() > 0, timeout=10_000)
+    assert "Reading images (201 files)" in panel.status.text()
+    with qtbot.waitSignal(panel.load_finished, timeout=10_000) as finished:
+        panel.cancel_button.click()
+    assert finished.args == [False]
+    assert panel.status.text() == "Loading cancelled; nothing was kept."
+    assert window.state.dataset.name == "spiral"
+    assert not (data_root() / image_folder.CACHE_FOLDER).exists()
