@@ -21,16 +21,14 @@ cannot be read, is a link (links are not followed), is larger than :data:`MAX_FI
 What cannot make a data set (no class folders, a single class, a class without readable images, more images
 than :data:`MAX_IMAGE_FILES` or more bytes than :data:`MAX_DATA_BYTES`) raises `DatasetError`.
 
-The decoded images are cached in the user's cache folder (``<data root>/image-folders``, see
-`dllab.data.download.data_root`), one file per folder and options, keyed by every file's path, size and
-modification time: a second load of an unchanged folder reads one array instead of decoding every image.
+The decoded images are cached in the user's cache folder (`dllab.data.image_cache`), keyed by every file's
+path, size and modification time: a second load of an unchanged folder reads one array instead of decoding
+every image.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import os
 import stat
 import struct
@@ -44,11 +42,12 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from dllab.data.dataset import Dataset, DatasetError, LoadCancelled
-from dllab.data.download import CancelCheck, ProgressCallback, cancel_check, data_root
+from dllab.data.download import CancelCheck, ProgressCallback, cancel_check
+from dllab.data.image_cache import cache_file, listing_key, read_cached, write_cached
 from dllab.data.local import LOCAL_TEST_FRACTION
 from dllab.data.split import stratified_split
 from dllab.errors import DamagedFileError, quote
-from dllab.files import atomic_write, open_regular, read_npz
+from dllab.files import open_regular
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PilImage
@@ -76,9 +75,6 @@ DECODED_BUDGET_BYTES = 512 * 2**20
 MAX_DATA_BYTES = 4 * 2**30
 #: Files named in the summary of skipped files; the rest are counted.
 NAMED_SKIPS = 5
-#: Changes when the cache's content changes, so older caches are decoded again.
-CACHE_VERSION = 1
-CACHE_FOLDER = "image-folders"
 
 _GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 _SPLIT_NAMES = ("train", "test")
@@ -193,15 +189,17 @@ def load_image_folder(
     if not root.is_dir():
         raise DatasetError(f"{root}: is not a folder of class subfolders of images")
     scan = _scan(root)
-    key = _cache_key(scan)
-    cache = _cache_path(root, color, wanted, cache_dir)
-    cached = _read_cache(cache, key) if use_cache else None
+    key = listing_key(
+        scan.class_names, [(f.shown, f.size, f.mtime_ns, f.test) for f in scan.files], scan.skipped
+    )
+    cache = cache_file(root, color, wanted, cache_dir)
+    cached = read_cached(cache, key) if use_cache else None
     if cached is not None:
         x, y, test, skipped = cached
     else:
         x, y, test, skipped = _decode_all(root, scan, color, wanted, progress, stop)
         if use_cache:
-            _write_cache(cache, key, x, y, test, scan.class_names, skipped)
+            write_cached(cache, key, x, y, test, skipped)
     files = len(scan.files) + len(scan.skipped)
     return _dataset(root, scan.class_names, x, y, test, skipped, files, seed, test_fraction)
 
@@ -555,67 +553,6 @@ def _dataset(
         source=str(root),
         notes=(summary,) if summary else (),
     )
-
-
-# --- the cache ---------------------------------------------------------------------------------------------
-
-
-def _cache_key(scan: _Scan) -> str:
-    listing = [CACHE_VERSION, scan.class_names, [(f.shown, f.size, f.mtime_ns, f.test) for f in scan.files]]
-    listing.append(scan.skipped)
-    return hashlib.sha256(json.dumps(listing).encode()).hexdigest()
-
-
-def _cache_path(
-    root: Path, color: str, size: tuple[int, int] | None, cache_dir: str | os.PathLike[str] | None
-) -> Path:
-    ident = hashlib.sha256(json.dumps([str(root), color, size]).encode()).hexdigest()[:32]
-    return data_root(cache_dir) / CACHE_FOLDER / f"{ident}.npz"
-
-
-def _read_cache(
-    path: Path, key: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, str]]] | None:
-    """The cached images when the cache holds those of the folder as it is now; None otherwise."""
-    try:
-        if not path.is_file():
-            return None
-        arrays = read_npz(path)
-        if str(arrays["key"].reshape(-1)[0]) != key:
-            return None
-        x, y, test = arrays["x"], arrays["y"], arrays["test"]
-        shown, why = arrays["skipped_files"].astype(str).tolist(), arrays["skipped_why"].astype(str).tolist()
-        if x.dtype != np.uint8 or x.ndim != 4 or not len(x) == len(y) == len(test) or len(shown) != len(why):
-            return None
-        return x, y.astype(np.int64), test.astype(bool), list(zip(shown, why, strict=True))
-    except (DamagedFileError, OSError, KeyError, IndexError, ValueError):
-        return None
-
-
-def _write_cache(
-    path: Path,
-    key: str,
-    x: np.ndarray,
-    y: np.ndarray,
-    test: np.ndarray,
-    class_names: list[str],
-    skipped: list[tuple[str, str]],
-) -> None:
-    """Keep the decoded images for the next load; a cache that cannot be written is only a slower next load."""
-    arrays = {
-        "key": np.array([key]),
-        "x": x,
-        "y": y,
-        "test": test,
-        "class_names": np.array(class_names, dtype=str),
-        "skipped_files": np.array([s for s, _ in skipped], dtype=str),
-        "skipped_why": np.array([w for _, w in skipped], dtype=str),
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda file: np.savez(file, **arrays))
-    except OSError:
-        pass
 
 
 __all__ = [

@@ -13,7 +13,15 @@ import pytest
 from PIL import Image
 
 import dllab
-from dllab.data import DatasetError, LoadCancelled, data_root, image_folder, load_dataset, prepare
+from dllab.data import (
+    DatasetError,
+    LoadCancelled,
+    data_root,
+    image_cache,
+    image_folder,
+    load_dataset,
+    prepare,
+)
 from dllab.data.idx import load_idx_folder
 from dllab.data.image_folder import load_image_folder, looks_like_image_folder
 from dllab.experiment import DataSettings
@@ -183,36 +191,6 @@ def test_a_single_class_an_empty_class_and_no_classes_are_clear_errors(tmp_path)
         load_image_folder(tmp_path / "none")
 
 
-def test_the_second_load_reads_the_cache_and_a_changed_file_is_decoded_again(tmp_path, monkeypatch):
-    root = _grey_folder(tmp_path / "greys")
-    first = load_image_folder(root)
-    (cache,) = (data_root() / image_folder.CACHE_FOLDER).iterdir()
-    assert cache.suffix == ".npz"
-
-    def no_decoding(*args, **kwargs):
-        raise AssertionError("decoded although the cache holds the images")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(image_folder, "_decode_all", no_decoding)
-        second = load_image_folder(root)
-    assert np.array_equal(first.x_train, second.x_train)
-    assert np.array_equal(first.y_test, second.y_test)
-    changed = root / "class1" / "000.png"
-    _save(changed, np.full((8, 8), 7, np.uint8))
-    os.utime(changed, ns=(1, 1))
-    third = load_image_folder(root)
-    everything = np.concatenate([third.x_train, third.x_test])
-    assert any((x == 7).all() for x in everything)
-
-
-def test_a_damaged_cache_is_decoded_again(tmp_path):
-    root = _grey_folder(tmp_path / "greys")
-    load_image_folder(root)
-    (cache,) = (data_root() / image_folder.CACHE_FOLDER).iterdir()
-    cache.write_bytes(b"garbage")
-    assert len(load_image_folder(root).x_train) == 24
-
-
 def test_progress_is_reported_and_cancel_keeps_nothing(tmp_path):
     root = _grey_folder(tmp_path / "greys")
     reports = []
@@ -222,7 +200,7 @@ def test_progress_is_reported_and_cancel_keeps_nothing(tmp_path):
     other = _grey_folder(tmp_path / "other")
     with pytest.raises(LoadCancelled, match="cancelled"):
         load_image_folder(other, cancel=lambda: True)
-    assert len(list((data_root() / image_folder.CACHE_FOLDER).iterdir())) == 1
+    assert len(list((data_root() / image_cache.CACHE_FOLDER).iterdir())) == 1
 
 
 def test_load_dataset_and_data_settings_take_an_image_folder(tmp_path):

@@ -259,7 +259,7 @@ def test_an_image_folder_from_the_source_list(window, qtbot, mnist_dir, fake_dia
 def test_reading_an_image_folder_shows_progress_and_can_be_cancelled(
     window, qtbot, monkeypatch, mnist_dir, tmp_path
 ):
-    from dllab.data import data_root, image_folder
+    from dllab.data import data_root, image_cache, image_folder
 
     root = _digit_folder(tmp_path / "slow-digits", mnist_dir)
     real_open = image_folder._open_image
@@ -279,4 +279,4 @@ def test_reading_an_image_folder_shows_progress_and_can_be_cancelled(
     assert finished.args == [False]
     assert panel.status.text() == "Loading cancelled; nothing was kept."
     assert window.state.dataset.name == "spiral"
-    assert not (data_root() / image_folder.CACHE_FOLDER).exists()
+    assert not (data_root() / image_cache.CACHE_FOLDER).exists()
