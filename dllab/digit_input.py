@@ -129,8 +129,8 @@ def render_strokes(
         for (x0, y0), (x1, y1) in zip(starts, ends, strict=True):
             lo_x, hi_x = min(x0, x1) - radius - feather, max(x0, x1) + radius + feather
             lo_y, hi_y = min(y0, y1) - radius - feather, max(y0, y1) + radius + feather
-            cols = slice(max(int(lo_x * pixels), 0), min(int(math.ceil(hi_x * pixels)), pixels))
-            rows = slice(max(int(lo_y * pixels), 0), min(int(math.ceil(hi_y * pixels)), pixels))
+            cols = slice(max(int(lo_x * pixels), 0), min(math.ceil(hi_x * pixels), pixels))
+            rows = slice(max(int(lo_y * pixels), 0), min(math.ceil(hi_y * pixels), pixels))
             if cols.start >= cols.stop or rows.start >= rows.stop:
                 continue
             qx, qy = px[rows, cols], py[rows, cols]
@@ -281,7 +281,7 @@ class InputReading:
     def hidden_activations(self) -> list[tuple[str, np.ndarray]]:
         """The outputs of the activation layers that give vectors, before the last layer (the hidden units)."""
         found = []
-        for k, (name, type_name, out) in enumerate(self.outputs[:-1]):
+        for k, (_name, type_name, out) in enumerate(self.outputs[:-1]):
             if out.ndim == 1 and k > 0 and LAYER_TYPES[type_name].category == "Activation":
                 found.append((f"{self.outputs[k - 1][0]} → {type_name}", out))
         return found

@@ -74,7 +74,7 @@ def test_a_fitted_drawing_has_its_mass_at_the_centre_and_fills_the_box() -> None
             21,
             22,
         )  # the box, give or take a fringe
-        assert 0 <= fitted.min() and fitted.max() <= 1
+        assert fitted.min() >= 0 and fitted.max() <= 1
 
 
 def test_a_narrow_stroke_keeps_its_aspect_ratio() -> None:
