@@ -59,6 +59,7 @@ from ui.experiments.distributions_view import DistributionsView
 from ui.experiments.precision_view import PrecisionView
 from ui.experiments.search_view import SearchView
 from ui.experiments.transfer_dialog import TransferDialog
+from ui.inspect.draw_view import DrawView
 from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training.controller import TrainingController
@@ -360,6 +361,8 @@ class MainWindow(QMainWindow):
         self.training.run_started.connect(self._on_training_run_started)
         self.training.run_ended.connect(self._on_training_run_ended)
         self.window_closing.connect(self.training.shutdown)
+        self.draw_view = DrawView(self.state, self.views)
+        self.add_view(self.draw_view, "Draw", tip="Draw a digit and watch the current model read it")
         self.playground_view = PlaygroundView()
         self.add_view(self.playground_view, "Playground", tip="Optimizer playground")
         self.compare_view = CompareView(self.state, parent=self.views)
