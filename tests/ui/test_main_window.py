@@ -62,6 +62,7 @@ def test_docks_have_stable_names_and_view_menu_toggles(window):
         "Filters",
         "Boundary",
         "Evaluation",
+        "Draw",
         "Playground",
         "Compare",
         "Search",

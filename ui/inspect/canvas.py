@@ -28,7 +28,7 @@ class DrawingCanvas(QWidget):
         self.setObjectName("drawingCanvas")
         self.strokes: list[list[tuple[float, float]]] = []
         self._drawing = False
-        self.setMinimumSize(QSize(160, 160))
+        self.setMinimumSize(QSize(100, 100))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw with the left mouse button")

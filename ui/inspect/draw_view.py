@@ -32,6 +32,7 @@ from dllab.digit_input import (
     prepare_drawing,
     read_input,
 )
+from dllab.model import Sequential
 from ui.common.widgets import hint_label, section_title
 from ui.inspect.canvas import DrawingCanvas
 from ui.inspect.pictures import ProbabilityBars, TileGrid
@@ -71,34 +72,32 @@ class DrawView(QWidget):
         self.clear_button.clicked.connect(self.canvas.clear)
         self.undo_button.clicked.connect(self.canvas.undo_stroke)
         buttons = QHBoxLayout()
-        buttons.addWidget(section_title("Your drawing", self))
-        buttons.addStretch(1)
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.clear_button)
+        buttons.addStretch(1)
         left = QVBoxLayout()
         left.addLayout(buttons)
         left.addWidget(self.canvas, 1)
 
         self.input_tiles = TileGrid(self, tile_size=168, columns=1)
-        self.input_tiles.setFixedWidth(172)
+        self.input_tiles.setMaximumWidth(172)
         self.input_caption = hint_label("", self)
         self.prediction_label = QLabel(self)
         self.prediction_label.setObjectName("drawPrediction")
         self.prediction_label.setTextFormat(Qt.TextFormat.RichText)
         self.bars = ProbabilityBars(self)
         middle = QVBoxLayout()
-        middle.addWidget(section_title("As the network sees it", self))
+        middle.addWidget(_wrapped(section_title("As the network sees it", self)))
         middle.addWidget(self.input_tiles)
         middle.addWidget(self.input_caption)
         middle.addSpacing(8)
-        middle.addWidget(section_title("Class probabilities", self))
+        middle.addWidget(_wrapped(section_title("Class probabilities", self)))
         middle.addWidget(self.prediction_label)
         middle.addWidget(self.bars, 1)
 
-        self.maps_title = section_title("First convolution's feature maps", self)
-        self.maps_title.setWordWrap(True)
+        self.maps_title = _wrapped(section_title("First convolution's feature maps", self))
         self.map_tiles = TileGrid(self, tile_size=46)
-        self.activations_title = section_title("Hidden activations", self)
+        self.activations_title = _wrapped(section_title("Hidden activations", self))
         self.activation_tiles = TileGrid(self, tile_size=360, columns=1, min_tile_height=22)
         right_host = QWidget(self)
         right = QVBoxLayout(right_host)
@@ -114,6 +113,7 @@ class DrawView(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(right_host)
+        scroll.setMinimumWidth(80)
 
         self.content = QWidget(self)
         body = QGridLayout(self.content)
@@ -155,13 +155,19 @@ class DrawView(QWidget):
         self._on_state_model_changed()
 
     @property
+    def model(self) -> Sequential | None:
+        """The app's current model (trained here or opened), when it is a dllab model."""
+        model = self._state.model
+        return model if isinstance(model, Sequential) else None
+
+    @property
     def problem(self) -> str | None:
         """Why the current model cannot read a drawing (None: it can)."""
-        return drawing_problem(self._state.model)
+        return drawing_problem(self.model)
 
     def _on_state_model_changed(self) -> None:
         problem = self.problem
-        model = self._state.model
+        model = self.model
         if problem is not None:
             self.placeholder.setText(problem)
             self.stack.setCurrentWidget(self.placeholder)
@@ -188,8 +194,8 @@ class DrawView(QWidget):
         self._timer.stop()
         self.undo_button.setEnabled(bool(self.canvas.strokes))
         self.clear_button.setEnabled(bool(self.canvas.strokes))
-        model = self._state.model
-        if self.problem is not None:
+        model = self.model
+        if model is None or self.problem is not None:
             return
         self.prepared = prepare_drawing(self.canvas.strokes, model)
         names = list(model.class_names) or [str(k) for k in range(int(np.prod(model.output_shape)))]
@@ -248,3 +254,8 @@ class DrawView(QWidget):
         has_hidden = bool(self.activation_tiles.tiles)
         self.activations_title.setVisible(has_hidden)
         self.activation_tiles.setVisible(has_hidden)
+
+
+def _wrapped(label: QLabel) -> QLabel:
+    label.setWordWrap(True)
+    return label

@@ -94,7 +94,7 @@ class TileGrid(QWidget):
         return QSize(int(columns * (tile_w + 4)), int(rows * (tile_h + 4 + self.caption_height())) + 2)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(min(self.tile_size, 120), 0)
+        return QSize(min(self.tile_size, 40), 0)
 
     def hasHeightForWidth(self) -> bool:
         return True
