@@ -60,6 +60,7 @@ from ui.experiments.precision_view import PrecisionView
 from ui.experiments.search_view import SearchView
 from ui.experiments.transfer_dialog import TransferDialog
 from ui.inspect.draw_view import DrawView
+from ui.inspect.unit_dialog import UnitDialog
 from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training.controller import TrainingController
@@ -361,6 +362,8 @@ class MainWindow(QMainWindow):
         self.training.run_started.connect(self._on_training_run_started)
         self.training.run_ended.connect(self._on_training_run_ended)
         self.window_closing.connect(self.training.shutdown)
+        self.unit_dialog = UnitDialog(self.state, self)
+        self.architecture_view.unit_clicked.connect(self.unit_dialog.show_unit)
         self.draw_view = DrawView(self.state, self.views)
         self.add_view(self.draw_view, "Draw", tip="Draw a digit and watch the current model read it")
         self.playground_view = PlaygroundView()
