@@ -17,7 +17,6 @@ model, in inference form: batch normalisation with its running statistics, dropo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,7 +263,3 @@ def inspect_unit(
         window=window,
     )
 
-
-def unit_count(model: Sequential, layer_index: int) -> int:
-    """How many units layer ``layer_index`` has (every position of every channel for a convolution)."""
-    return math.prod(model.layers[layer_index].output_shape or ())

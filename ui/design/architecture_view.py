@@ -91,6 +91,7 @@ class ArchitectureView(QWidget):
             None  # layout, scale, dx, dy of the last paint
         )
         self.setToolTip("Click a Dense or Conv2D block to look inside one of its units for one sample")
+        self.setMouseTracking(True)
         state.network_changed.connect(self.update)
 
     def tensors(self) -> list[_Tensor]:
@@ -132,6 +133,11 @@ class ArchitectureView(QWidget):
             along = fx if layout.vertical else fy
             return tensor.layer, (int(along * units),)
         return None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        over_unit = self.unit_at(event.position()) is not None
+        self.setCursor(Qt.CursorShape.PointingHandCursor if over_unit else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:

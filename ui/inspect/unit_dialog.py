@@ -81,25 +81,6 @@ def unit_html(found: UnitInspection, class_names: list[str]) -> str:
         f"a = {written}{f' + … ({more} more terms)' if more else ''} + {_signed(found.bias)}<br>"
         f"&nbsp;&nbsp;= {number(float(flat.sum()))} + {_signed(found.bias)} = <b>{number(found.weighted_sum)}</b></p>"
     )
-    if found.layer_type == "Conv2D" and shape[0] <= GRID_CHANNELS and shape[1] * shape[2] <= 49:
-        parts.append(_window_grids(found))
-    rows = "".join(
-        f"<tr><td>{_index_text(np.unravel_index(k, shape))}</td><td align=right>{number(float(found.inputs.reshape(-1)[k]))}</td>"
-        f"<td align=right>{number(float(found.weights.reshape(-1)[k]))}</td><td align=right>{number(float(flat[k]))}</td>"
-        f"<td align=right>{number(float(found.weight_gradients.reshape(-1)[k]))}</td></tr>"
-        for k in listed
-    )
-    if flat.size > len(listed):
-        rows += (
-            f"<tr><td colspan=3>the other {flat.size - len(listed)} terms</td><td align=right>{number(rest)}</td>"
-            "<td></td></tr>"
-        )
-    parts.append(
-        "<p><b>The largest terms</b></p><table cellspacing=0 cellpadding=3>"
-        "<tr><th align=left>input</th><th align=right>x<sub>i</sub></th><th align=right>w<sub>i</sub></th>"
-        "<th align=right>x<sub>i</sub>·w<sub>i</sub></th><th align=right>∂L/∂w<sub>i</sub></th></tr>"
-        f"{rows}</table>"
-    )
     value = "a"
     steps = []
     for step in found.after:
@@ -126,7 +107,26 @@ def unit_html(found: UnitInspection, class_names: list[str]) -> str:
         f"{probability}), flowing back from the output:<br>{chain}"
         f"∂L/∂a = <b>{number(found.sum_gradient)}</b><br>"
         f"∂L/∂b = ∂L/∂a = {number(found.sum_gradient)}; ∂L/∂w<sub>i</sub> = x<sub>i</sub> · ∂L/∂a (the last "
-        "column). Gradient descent moves each weight against its gradient.</p>"
+        "column of the table below). Gradient descent moves each weight against its gradient.</p>"
+    )
+    if found.layer_type == "Conv2D" and shape[0] <= GRID_CHANNELS and shape[1] * shape[2] <= 49:
+        parts.append(_window_grids(found))
+    rows = "".join(
+        f"<tr><td>{_index_text(np.unravel_index(k, shape))}</td><td align=right>{number(float(found.inputs.reshape(-1)[k]))}</td>"
+        f"<td align=right>{number(float(found.weights.reshape(-1)[k]))}</td><td align=right>{number(float(flat[k]))}</td>"
+        f"<td align=right>{number(float(found.weight_gradients.reshape(-1)[k]))}</td></tr>"
+        for k in listed
+    )
+    if flat.size > len(listed):
+        rows += (
+            f"<tr><td colspan=3>the other {flat.size - len(listed)} terms</td><td align=right>{number(rest)}</td>"
+            "<td></td></tr>"
+        )
+    parts.append(
+        "<p><b>The largest terms</b></p><table cellspacing=0 cellpadding=3>"
+        "<tr><th align=left>input</th><th align=right>x<sub>i</sub></th><th align=right>w<sub>i</sub></th>"
+        "<th align=right>x<sub>i</sub>·w<sub>i</sub></th><th align=right>∂L/∂w<sub>i</sub></th></tr>"
+        f"{rows}</table>"
     )
     return "".join(parts)
 
@@ -218,9 +218,13 @@ class UnitDialog(QDialog):
 
     # --- choosing -----------------------------------------------------------------------------------------------
 
-    def show_unit(self, layer_index: int, unit: tuple[int, ...]) -> None:
-        """Show unit ``unit`` of layer ``layer_index`` (as the Architecture view numbers them) and raise the dialog."""
+    def show_unit(self, layer_index: int, unit: tuple[int, ...], sample: int | None = None) -> None:
+        """Show unit ``unit`` of layer ``layer_index`` (as the Architecture view numbers them) for test sample
+        ``sample`` (None: the one chosen) and raise the dialog."""
         self._fill_layers()
+        if sample is not None:
+            with QSignalBlocker(self.sample_spin):
+                self.sample_spin.setValue(sample)
         if layer_index in self._layers:
             with QSignalBlocker(self.layer_combo):
                 self.layer_combo.setCurrentIndex(self._layers.index(layer_index))
