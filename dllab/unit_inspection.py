@@ -262,4 +262,3 @@ def inspect_unit(
         receptive_field=field,
         window=window,
     )
-
