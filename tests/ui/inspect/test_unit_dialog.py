@@ -48,7 +48,7 @@ def _model() -> dllab.Sequential:
 
 
 @pytest.fixture
-def window(qtbot):
+def diagram(qtbot):
     state = AppState(SPEC)
     view = ArchitectureView(state)
     dialog = UnitDialog(state)
@@ -69,8 +69,8 @@ def _block_point(view: ArchitectureView, producer: str, fx: float, fy: float) ->
     )
 
 
-def test_a_click_on_a_block_names_the_unit_under_the_mouse(window) -> None:
-    _, view, _ = window
+def test_a_click_on_a_block_names_the_unit_under_the_mouse(diagram) -> None:
+    _, view, _ = diagram
     assert view.unit_at(_block_point(view, "Conv2D", 0.05, 0.95)) == (0, (0, 9, 0))  # 10 x 10 maps
     assert view.unit_at(_block_point(view, "Conv2D", 0.95, 0.05)) == (0, (0, 0, 9))
     assert view.orientation == "horizontal"  # Dense bars stand upright: units from top to bottom
@@ -82,8 +82,8 @@ def test_a_click_on_a_block_names_the_unit_under_the_mouse(window) -> None:
     assert view.unit_at(QPointF(pool.center().x() * scale + dx, pool.center().y() * scale + dy)) is None
 
 
-def test_without_a_model_or_data_the_dialog_says_what_is_needed(qtbot, window) -> None:
-    state, view, dialog = window
+def test_without_a_model_or_data_the_dialog_says_what_is_needed(qtbot, diagram) -> None:
+    state, view, dialog = diagram
     QTest.mouseClick(
         view,
         Qt.MouseButton.LeftButton,
@@ -100,8 +100,8 @@ def test_without_a_model_or_data_the_dialog_says_what_is_needed(qtbot, window) -
     assert dialog.inspection is None and "not the model's" in dialog.problem_label.text()
 
 
-def test_the_clicked_unit_is_written_out_with_the_engines_numbers(qtbot, window) -> None:
-    state, view, dialog = window
+def test_the_clicked_unit_is_written_out_with_the_engines_numbers(qtbot, diagram) -> None:
+    state, view, dialog = diagram
     model, dataset = _model(), _dataset()
     state.set_model(model)
     state.set_dataset(dataset)
@@ -130,3 +130,23 @@ def test_the_clicked_unit_is_written_out_with_the_engines_numbers(qtbot, window)
     assert found.receptive_field is None and dialog.sample_tiles.highlight is None
     assert [step.type_name for step in found.after] == ["Tanh"]
     assert number(found.sum_gradient) in dialog.text.toPlainText()
+
+
+def test_the_window_opens_a_unit_from_the_architecture_view_and_has_a_draw_tab(qtbot, window) -> None:
+    """The spiral MLP of the window's start, its model made from the design: a click on its first Dense bar
+    shows that unit for a spiral test sample; the Draw tab says why a 2D model takes no drawing."""
+    state = window.state
+    state.set_model(dllab.build(state.spec, seed=0))
+    view = window.architecture_view
+    window.views.setCurrentWidget(view)
+    view.grab()
+    point = _block_point(view, "Dense", 0.5, 0.5)
+    QTest.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point.toPoint())
+    dialog = window.unit_dialog
+    assert dialog.isVisible() and dialog.inspection is not None
+    assert dialog.inspection.layer_type == "Dense" and dialog.inspection.inputs.shape == (2,)
+    assert dialog.sample_tiles.isHidden()  # the spiral's samples are points, not images
+    tabs = [window.views.tabText(i) for i in range(window.views.count())]
+    assert "Draw" in tabs
+    assert "single-channel image" in window.draw_view.placeholder.text()
+    dialog.close()
