@@ -187,8 +187,8 @@ def inspect_unit(
     x
         The sample as the network takes it (normalised).
     label
-        Its class index (or target row); None takes the class the model predicts, so the gradient shows what
-        would make the model surer of its own answer.
+        Its class index (or target row for a regression); None takes the class the model predicts, so the
+        gradient shows what would make the model surer of its own answer.
     layer_index, unit
         A Dense or Conv2D layer and ``(j,)`` or ``(channel, row, column)`` in its output.
 
@@ -207,6 +207,8 @@ def inspect_unit(
         outputs = _forward(work.layers, sample)
         probabilities = work.loss.output(outputs[-1])[0]
         if label is None:
+            if work.loss.name == "mse":
+                raise ValueError("A regression sample needs its target to give a loss and a gradient.")
             label = int(np.argmax(probabilities)) if probabilities.size > 1 else int(probabilities[0] > 0.5)
         target = np.asarray(label)[None] if np.ndim(label) == 0 else np.asarray(label, dtype=np.float64)[None]
         loss = float(work.loss.forward(outputs[-1], target))

@@ -162,3 +162,35 @@ def test_the_model_is_left_as_it_was(model, sample) -> None:
     inspect_unit(model, sample, 1, 0, (0, 3, 3))
     for key, value in model.get_weights().items():
         np.testing.assert_array_equal(value, before[key])
+
+
+@pytest.mark.parametrize(
+    ("loss", "label"), [("mse", np.array([0.3, -1.2])), ("sigmoid_binary_cross_entropy", 1)]
+)
+def test_other_losses_give_the_gradient_of_their_own_loss(loss, label) -> None:
+    spec = {
+        "input_shape": [3],
+        "layers": [
+            {"type": "Dense", "units": 4},
+            {"type": "ELU"},
+            {"type": "Dense", "units": 2 if loss == "mse" else 1},
+        ],
+        "loss": loss,
+    }
+    model = dllab.build(spec, seed=5, dtype=np.float64)
+    x = np.array([[0.4, -1.0, 2.0]])
+    found = inspect_unit(model, x, label, 0, (2,))
+    target = label[None] if loss == "mse" else np.array([label])
+
+    def loss_with_output(c: float) -> float:
+        h = model.layers[0].forward(x, False).copy()
+        h[0, 2] += c
+        for layer in model.layers[1:]:
+            h = layer.forward(h, False)
+        return model.loss.forward(h, target)
+
+    assert found.sum_gradient == pytest.approx(numerical_diff(loss_with_output, 0.0, 1e-6), rel=1e-6)
+    assert found.sum_gradient != 0
+    if loss == "mse":
+        with pytest.raises(ValueError, match="needs its target"):
+            inspect_unit(model, x, None, 0, (2,))

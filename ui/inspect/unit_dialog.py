@@ -320,8 +320,8 @@ class UnitDialog(QDialog):
                         "was trained on in the Data panel."
                     )
                 else:
-                    label = dataset.y_test[k] if dataset.task == "classification" else None
-                    label = int(label) if label is not None and np.ndim(label) == 0 else None
+                    label = dataset.y_test[k]  # a class index, or a regression target's row
+                    label = int(label) if np.ndim(label) == 0 and dataset.task == "classification" else label
                     self.inspection = inspect_unit(model, x, label, layer_index, unit)
                     self._show(dataset.x_test[k], dataset.class_names or list(model.class_names), k)
         self.problem_label.setText(problem or "")
