@@ -10,6 +10,8 @@ single-channel image, and says in one sentence why not otherwise.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -38,7 +40,7 @@ from ui.inspect.canvas import DrawingCanvas
 from ui.inspect.pictures import ProbabilityBars, TileGrid
 from ui.state import AppState
 
-#: The shortest time between two forward passes while a stroke grows.
+#: The shortest time between two forward passes while a stroke grows (longer for a model slower than half of it).
 UPDATE_MS = 40
 #: Feature maps shown at the most.
 MAX_MAPS = 32
@@ -197,6 +199,7 @@ class DrawView(QWidget):
         model = self.model
         if model is None or self.problem is not None:
             return
+        started = time.perf_counter()
         self.prepared = prepare_drawing(self.canvas.strokes, model)
         names = list(model.class_names) or [str(k) for k in range(int(np.prod(model.output_shape)))]
         self.input_tiles.set_tiles([self.prepared.ink], value_range=(0.0, 1.0))
@@ -211,6 +214,8 @@ class DrawView(QWidget):
             return
         self.reading = read_input(model, self.prepared.x)
         self.forward_passes += 1
+        # A large model takes longer than the stroke's pace: wait twice the update's time, so the mouse keeps up.
+        self._timer.setInterval(max(UPDATE_MS, round(2000 * (time.perf_counter() - started))))
         low, high = ink_range(model.preprocessing)
         row, col = centre_of_mass(self.prepared.ink)
         kind = (model.preprocessing or {}).get("kind", "none")
