@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from screens import MNIST_DIR, Screens, parse_args
 
-#: The book's trained SimpleConvNet (chapter 7), for the Draw view and the look inside one unit.
+#: The book's trained SimpleConvNet (chapter 7), for the Draw panel and the look inside one unit.
 BOOK_CONVNET = MNIST_DIR.parent / "book-weights" / "ch07_params.pkl"
 #: A 7 drawn in two strokes (the bar and the stem, then the cross bar), as fractions of the canvas.
 SEVEN = [
@@ -88,10 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         window = new_window(focus_views=True)
         window.documents.import_book_weights_file(BOOK_CONVNET, ask=False)
         load_images(window)
-        window.draw_view.canvas.strokes = [list(stroke) for stroke in SEVEN]
-        window.draw_view.refresh()
-        window.views.setCurrentWidget(window.draw_view)
-        save(window, "view_draw")
+        window.draw_panel.canvas.strokes = [list(stroke) for stroke in SEVEN]
+        window.dock_draw.raise_()
+        window.resizeDocks([window.dock_draw], [920], Qt.Orientation.Horizontal)
+        window.views.setCurrentWidget(window.architecture_view)
+        screens.settle(window)
+        window.draw_panel.refresh()
+        save(window, "draw_panel")
         window.views.setCurrentWidget(window.architecture_view)
         # A test digit the model reads right but not surely (so the gradient is not vanishingly small), and
         # the position where one channel of the first convolution answers it most strongly.

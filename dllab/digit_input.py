@@ -13,7 +13,7 @@ falls on the field's centre. A digit drawn with the mouse meets a trained model 
 
 :func:`read_input` then runs one forward pass and gives the class probabilities and every layer's output.
 :func:`drawing_problem` says, in one sentence, why a model cannot take a drawing (no single-channel image
-input). Everything here is numpy; the desktop app's Draw view only shows it.
+input). Everything here is numpy; the desktop app's Draw panel only shows it.
 """
 
 from __future__ import annotations

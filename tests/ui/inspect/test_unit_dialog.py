@@ -132,9 +132,9 @@ def test_the_clicked_unit_is_written_out_with_the_engines_numbers(qtbot, diagram
     assert number(found.sum_gradient) in dialog.text.toPlainText()
 
 
-def test_the_window_opens_a_unit_from_the_architecture_view_and_has_a_draw_tab(qtbot, window) -> None:
+def test_the_window_opens_a_unit_from_the_architecture_view_and_has_a_draw_panel(qtbot, window) -> None:
     """The spiral MLP of the window's start, its model made from the design: a click on its first Dense bar
-    shows that unit for a spiral test sample; the Draw tab says why a 2D model takes no drawing."""
+    shows that unit for a spiral test sample; the Draw panel says why a 2D model takes no drawing."""
     state = window.state
     state.set_model(dllab.build(state.spec, seed=0))
     view = window.architecture_view
@@ -146,7 +146,6 @@ def test_the_window_opens_a_unit_from_the_architecture_view_and_has_a_draw_tab(q
     assert dialog.isVisible() and dialog.inspection is not None
     assert dialog.inspection.layer_type == "Dense" and dialog.inspection.inputs.shape == (2,)
     assert dialog.sample_tiles.isHidden()  # the spiral's samples are points, not images
-    tabs = [window.views.tabText(i) for i in range(window.views.count())]
-    assert "Draw" in tabs
-    assert "single-channel image" in window.draw_view.placeholder.text()
+    assert window.dock_draw.widget() is window.draw_panel
+    assert "single-channel image" in window.draw_panel.placeholder.text()
     dialog.close()

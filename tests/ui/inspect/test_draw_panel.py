@@ -1,4 +1,4 @@
-"""The Draw view: strokes drawn with the mouse on the canvas, prepared like MNIST and read live by the model."""
+"""The Draw panel: strokes drawn with the mouse on the canvas, prepared like MNIST and read live by the model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 
 import dllab
 from dllab.digit_input import centre_of_mass, prepare_drawing, read_input
-from ui.inspect.draw_view import DrawView
+from ui.inspect.draw_panel import DrawPanel
 from ui.state import AppState
 
 SMALL_CONV = {
@@ -38,7 +38,7 @@ def _line(a: tuple[float, float], b: tuple[float, float], n: int = 10) -> list[t
     return [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for t in np.linspace(0, 1, n)]
 
 
-def _stroke(qtbot, view: DrawView, points: list[tuple[float, float]]) -> None:
+def _stroke(qtbot, view: DrawPanel, points: list[tuple[float, float]]) -> None:
     canvas = view.canvas
     positions = [canvas.to_widget(x, y).toPoint() for x, y in points]
     QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, positions[0])
@@ -48,9 +48,9 @@ def _stroke(qtbot, view: DrawView, points: list[tuple[float, float]]) -> None:
 
 
 @pytest.fixture
-def view(qtbot) -> DrawView:
+def view(qtbot) -> DrawPanel:
     state = AppState()
-    view = DrawView(state)
+    view = DrawPanel(state)
     qtbot.addWidget(view)
     view.resize(1100, 600)
     view.show()
@@ -60,7 +60,7 @@ def view(qtbot) -> DrawView:
 
 def test_without_an_image_model_it_says_why(qtbot) -> None:
     state = AppState()
-    view = DrawView(state)
+    view = DrawPanel(state)
     qtbot.addWidget(view)
     assert view.stack.currentWidget() is view.placeholder
     assert "no trained model" in view.placeholder.text()
@@ -68,7 +68,7 @@ def test_without_an_image_model_it_says_why(qtbot) -> None:
     assert view.stack.currentWidget() is view.placeholder
     assert "single-channel image" in view.placeholder.text()
     state.set_model(_model())
-    assert view.stack.currentWidget() is view.content
+    assert view.stack.currentWidget() is view.scroll
 
 
 def test_strokes_drawn_with_the_mouse_are_prepared_centred_and_read(qtbot, view) -> None:
@@ -134,3 +134,21 @@ def test_a_multilayer_perceptron_of_flat_images_reads_drawings_too(qtbot, view) 
     assert view.reading.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
     assert view.prepared.x.shape == (1, 784)
     assert not view.map_tiles.isVisible() and len(view.activation_tiles.tiles) == 1
+
+
+def test_narrow_it_stacks_the_drawing_above_the_reading_and_wide_it_sets_them_side_by_side(
+    qtbot, view
+) -> None:
+    def top_left(widget):
+        return widget.mapTo(view, widget.rect().topLeft())
+
+    def bottom_right(widget):
+        return widget.mapTo(view, widget.rect().bottomRight())
+
+    view.resize(400, 860)
+    qtbot.waitUntil(lambda: view.wide is False and top_left(view.bars).y() > bottom_right(view.canvas).y())
+    assert view.canvas.height() == 280 and view.canvas.width() > 300
+    assert top_left(view.bars).x() > bottom_right(view.input_tiles).x()  # the input beside the probabilities
+    view.resize(1100, 600)
+    qtbot.waitUntil(lambda: view.wide is True and top_left(view.bars).x() > bottom_right(view.canvas).x())
+    assert top_left(view.map_tiles).x() > bottom_right(view.bars).x()

@@ -1,10 +1,11 @@
-"""The Draw view: draw a digit with the mouse and watch the trained model read it.
+"""The Draw panel: draw a digit with the mouse and watch the trained model read it.
 
 The strokes are prepared as MNIST's digits were (:func:`dllab.digit_input.prepare_drawing`: the bounding box to
 20 x 20, the centre of mass at the centre of 28 x 28, the model's own normalisation) and shown as the network
 sees them; while the stroke grows, one forward pass (:func:`dllab.digit_input.read_input`) at most every
 :data:`UPDATE_MS` milliseconds gives the class probabilities, the first convolution's feature maps and the
-hidden layers' activations. It works with the app's current model (trained here or opened) when that takes a
+hidden layers' activations, in three columns when the panel is wide and one above the other when it is narrow
+(docked beside the views). It works with the app's current model (trained here or opened) when that takes a
 single-channel image, and says in one sentence why not otherwise.
 """
 
@@ -14,8 +15,9 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
-    QGridLayout,
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -42,6 +44,8 @@ from ui.state import AppState
 
 #: The shortest time between two forward passes while a stroke grows (longer for a model slower than half of it).
 UPDATE_MS = 40
+#: From this width on, the panel's three columns stand side by side.
+WIDE = 860
 #: Feature maps shown at the most.
 MAX_MAPS = 32
 
@@ -51,12 +55,12 @@ HINT = (
 )
 
 
-class DrawView(QWidget):
+class DrawPanel(QWidget):
     """Draw, see the input as the network does, and read the model's probabilities and activations live."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("drawView")
+        self.setObjectName("drawPanel")
         self._state = state
         self.prepared: PreparedDrawing | None = None
         self.reading: InputReading | None = None
@@ -77,25 +81,32 @@ class DrawView(QWidget):
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.clear_button)
         buttons.addStretch(1)
-        left = QVBoxLayout()
+        left_host = QWidget(self)
+        left = QVBoxLayout(left_host)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(buttons)
         left.addWidget(self.canvas, 1)
 
         self.input_tiles = TileGrid(self, tile_size=168, columns=1)
-        self.input_tiles.setMaximumWidth(172)
         self.input_caption = hint_label("", self)
         self.prediction_label = QLabel(self)
         self.prediction_label.setObjectName("drawPrediction")
         self.prediction_label.setTextFormat(Qt.TextFormat.RichText)
         self.bars = ProbabilityBars(self)
-        middle = QVBoxLayout()
-        middle.addWidget(_wrapped(section_title("As the network sees it", self)))
-        middle.addWidget(self.input_tiles)
-        middle.addWidget(self.input_caption)
-        middle.addSpacing(8)
-        middle.addWidget(_wrapped(section_title("Class probabilities", self)))
-        middle.addWidget(self.prediction_label)
-        middle.addWidget(self.bars, 1)
+        seen = QVBoxLayout()
+        seen.addWidget(_wrapped(section_title("As the network sees it", self)))
+        seen.addWidget(self.input_tiles)
+        seen.addWidget(self.input_caption)
+        seen.addStretch(1)
+        read = QVBoxLayout()
+        read.addWidget(_wrapped(section_title("Class probabilities", self)))
+        read.addWidget(self.prediction_label)
+        read.addWidget(self.bars, 1)
+        middle_host = QWidget(self)
+        self.middle = QBoxLayout(QBoxLayout.Direction.TopToBottom, middle_host)
+        self.middle.setContentsMargins(0, 0, 0, 0)
+        self.middle.addLayout(seen)
+        self.middle.addLayout(read, 1)
 
         self.maps_title = _wrapped(section_title("First convolution's feature maps", self))
         self.map_tiles = TileGrid(self, tile_size=46)
@@ -103,30 +114,27 @@ class DrawView(QWidget):
         self.activation_tiles = TileGrid(self, tile_size=360, columns=1, min_tile_height=22)
         right_host = QWidget(self)
         right = QVBoxLayout(right_host)
-        right.setContentsMargins(0, 0, 8, 0)
+        right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.maps_title)
         right.addWidget(self.map_tiles)
         right.addSpacing(8)
         right.addWidget(self.activations_title)
         right.addWidget(self.activation_tiles)
         right.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(right_host)
-        scroll.setMinimumWidth(80)
 
         self.content = QWidget(self)
-        body = QGridLayout(self.content)
-        body.setContentsMargins(12, 4, 12, 12)
-        body.setHorizontalSpacing(18)
-        body.addLayout(left, 0, 0)
-        body.addLayout(middle, 0, 1)
-        body.addWidget(scroll, 0, 2)
-        body.setColumnStretch(0, 3)
-        body.setColumnStretch(1, 2)
-        body.setColumnStretch(2, 3)
+        self.body = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.content)
+        self.body.setContentsMargins(12, 4, 12, 12)
+        self.body.setSpacing(18)
+        for host in (left_host, middle_host, right_host):
+            self.body.addWidget(host)
+        self.columns = (left_host, middle_host, right_host)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self.content)
+        self.wide: bool | None = None
 
         self.placeholder = QLabel(self)
         self.placeholder.setObjectName("emptyState")
@@ -135,7 +143,7 @@ class DrawView(QWidget):
         self.placeholder.setMargin(40)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.placeholder)
-        self.stack.addWidget(self.content)
+        self.stack.addWidget(self.scroll)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -156,6 +164,33 @@ class DrawView(QWidget):
         state.model_changed.connect(self._on_state_model_changed)
         self._on_state_model_changed()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.arrange(event.size().width())
+
+    def arrange(self, width: int) -> None:
+        """Three columns side by side when ``width`` allows (:data:`WIDE`), else one above the other, the drawing
+        on top and the input beside the probabilities."""
+        wide = width >= WIDE
+        canvas_side = min(max(width - 40, 120), 280)
+        if wide:
+            self.canvas.setMinimumHeight(100)
+            self.canvas.setMaximumHeight(16777215)
+        else:
+            self.canvas.setFixedHeight(canvas_side)
+        if wide == self.wide:
+            return
+        self.wide = wide
+        self.body.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+        self.middle.setDirection(
+            QBoxLayout.Direction.TopToBottom if wide else QBoxLayout.Direction.LeftToRight
+        )
+        for k, stretch in enumerate((3, 2, 3) if wide else (0, 0, 1)):
+            self.body.setStretch(k, stretch)
+        self.input_tiles.tile_size = 168 if wide else 112
+        self.input_tiles.setFixedWidth(self.input_tiles.tile_size + 4)
+        self.input_tiles.updateGeometry()
+
     @property
     def model(self) -> Sequential | None:
         """The app's current model (trained here or opened), when it is a dllab model."""
@@ -175,7 +210,7 @@ class DrawView(QWidget):
             self.stack.setCurrentWidget(self.placeholder)
             self.status_label.setText("")
             return
-        self.stack.setCurrentWidget(self.content)
+        self.stack.setCurrentWidget(self.scroll)
         summary = model.training_summary or {}
         data = summary.get("dataset") or summary.get("data") or ""
         self.status_label.setText(
