@@ -12,6 +12,7 @@ single-channel image, and says in one sentence why not otherwise.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -212,10 +213,11 @@ class DrawPanel(QWidget):
             return
         self.stack.setCurrentWidget(self.scroll)
         summary = model.training_summary or {}
-        data = summary.get("dataset") or summary.get("data") or ""
+        data = summary.get("dataset") or ""
+        data = Path(data).name if isinstance(data, str) else ""  # a local data set by its folder's name
         self.status_label.setText(
             f"Model: {model.name}, {model.param_count:,} parameters"
-            + (f", trained on {data}" if isinstance(data, str) and data else "")
+            + (f", trained on {data}" if data else "")
             + "."
         )
         self.refresh()
