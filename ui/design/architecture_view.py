@@ -87,9 +87,8 @@ class ArchitectureView(QWidget):
         self.setMinimumSize(QSize(240, 200))
         self.orientation = "horizontal"
         """How the last paint laid the diagram out: ``"horizontal"`` or ``"vertical"`` (whichever is larger)."""
-        self._placed: tuple[_Layout, float, float, float] | None = (
-            None  # layout, scale, dx, dy of the last paint
-        )
+        # The last paint's layout, scale and offset, for finding the block under the mouse.
+        self._placed: tuple[_Layout, float, float, float] | None = None
         self.setToolTip("Click a Dense or Conv2D block to look inside one of its units for one sample")
         self.setMouseTracking(True)
         state.network_changed.connect(self.update)
