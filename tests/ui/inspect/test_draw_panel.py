@@ -38,8 +38,8 @@ def _line(a: tuple[float, float], b: tuple[float, float], n: int = 10) -> list[t
     return [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for t in np.linspace(0, 1, n)]
 
 
-def _stroke(qtbot, view: DrawPanel, points: list[tuple[float, float]]) -> None:
-    canvas = view.canvas
+def _stroke(qtbot, panel: DrawPanel, points: list[tuple[float, float]]) -> None:
+    canvas = panel.canvas
     positions = [canvas.to_widget(x, y).toPoint() for x, y in points]
     QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, positions[0])
     for position in positions[1:]:
@@ -48,107 +48,109 @@ def _stroke(qtbot, view: DrawPanel, points: list[tuple[float, float]]) -> None:
 
 
 @pytest.fixture
-def view(qtbot) -> DrawPanel:
+def panel(qtbot) -> DrawPanel:
     state = AppState()
-    view = DrawPanel(state)
-    qtbot.addWidget(view)
-    view.resize(1100, 600)
-    view.show()
+    panel = DrawPanel(state)
+    qtbot.addWidget(panel)
+    panel.resize(1100, 600)
+    panel.show()
     state.set_model(_model())
-    return view
+    return panel
 
 
 def test_without_an_image_model_it_says_why(qtbot) -> None:
     state = AppState()
-    view = DrawPanel(state)
-    qtbot.addWidget(view)
-    assert view.stack.currentWidget() is view.placeholder
-    assert "no trained model" in view.placeholder.text()
+    panel = DrawPanel(state)
+    qtbot.addWidget(panel)
+    assert panel.stack.currentWidget() is panel.placeholder
+    assert "no trained model" in panel.placeholder.text()
     state.set_model(dllab.build({"input_shape": [2], "layers": [{"type": "Dense", "units": 3}]}))
-    assert view.stack.currentWidget() is view.placeholder
-    assert "single-channel image" in view.placeholder.text()
+    assert panel.stack.currentWidget() is panel.placeholder
+    assert "single-channel image" in panel.placeholder.text()
     state.set_model(_model())
-    assert view.stack.currentWidget() is view.scroll
+    assert panel.stack.currentWidget() is panel.scroll
 
 
-def test_strokes_drawn_with_the_mouse_are_prepared_centred_and_read(qtbot, view) -> None:
-    _stroke(qtbot, view, _line((0.2, 0.2), (0.8, 0.2)) + _line((0.8, 0.2), (0.45, 0.9))[1:])
-    assert len(view.canvas.strokes) == 1 and len(view.canvas.strokes[0]) > 10
-    prepared = view.prepared
+def test_strokes_drawn_with_the_mouse_are_prepared_centred_and_read(qtbot, panel) -> None:
+    _stroke(qtbot, panel, _line((0.2, 0.2), (0.8, 0.2)) + _line((0.8, 0.2), (0.45, 0.9))[1:])
+    assert len(panel.canvas.strokes) == 1 and len(panel.canvas.strokes[0]) > 10
+    prepared = panel.prepared
     assert prepared is not None and prepared.ink.shape == (28, 28)
     row, col = centre_of_mass(prepared.ink)
     assert row == pytest.approx(14, abs=0.5) and col == pytest.approx(14, abs=0.5)
-    reading = view.reading
+    reading = panel.reading
     assert reading.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
     # the numbers shown are the engine's for the same strokes
-    expected = read_input(view._state.model, prepare_drawing(view.canvas.strokes, view._state.model).x)
+    expected = read_input(panel._state.model, prepare_drawing(panel.canvas.strokes, panel._state.model).x)
     np.testing.assert_allclose(reading.probabilities, expected.probabilities, rtol=1e-6)
-    np.testing.assert_allclose(view.bars.probabilities, reading.probabilities)
+    np.testing.assert_allclose(panel.bars.probabilities, reading.probabilities)
     best = int(np.argmax(reading.probabilities))
-    assert f"digit {best}" in view.prediction_label.text()
-    assert len(view.map_tiles.tiles) == 6 and view.map_tiles.tiles[0].shape == (24, 24)
-    assert len(view.activation_tiles.tiles) == 1 and view.activation_tiles.tiles[0].shape == (20,)
-    assert f"({row:.1f}, {col:.1f})" in view.input_caption.text()
+    assert f"digit {best}" in panel.prediction_label.text()
+    assert len(panel.map_tiles.tiles) == 6 and panel.map_tiles.tiles[0].shape == (24, 24)
+    assert len(panel.activation_tiles.tiles) == 1 and panel.activation_tiles.tiles[0].shape == (20,)
+    assert f"({row:.1f}, {col:.1f})" in panel.input_caption.text()
 
 
-def test_probabilities_follow_the_stroke_as_it_grows(qtbot, view) -> None:
-    canvas = view.canvas
+def test_probabilities_follow_the_stroke_as_it_grows(qtbot, panel) -> None:
+    canvas = panel.canvas
     points = [canvas.to_widget(x, y).toPoint() for x, y in _line((0.5, 0.1), (0.5, 0.9), 20)]
     QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
-    passes = view.forward_passes
+    passes = panel.forward_passes
     for point in points[1:8]:
         QTest.mouseMove(canvas, point)
-    qtbot.waitUntil(lambda: view.forward_passes > passes, timeout=2000)  # while the mouse is still down
-    first = view.prepared.ink.copy()
+    qtbot.waitUntil(lambda: panel.forward_passes > passes, timeout=2000)  # while the mouse is still down
+    first = panel.prepared.ink.copy()
     for point in points[8:]:
         QTest.mouseMove(canvas, point)
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1])
-    assert view.forward_passes <= passes + 4  # throttled: not one pass per mouse move
-    assert not np.allclose(view.prepared.ink, first)
+    assert panel.forward_passes <= passes + 4  # throttled: not one pass per mouse move
+    assert not np.allclose(panel.prepared.ink, first)
 
 
-def test_undo_stroke_and_clear(qtbot, view) -> None:
-    _stroke(qtbot, view, _line((0.3, 0.3), (0.7, 0.3)))
-    one = view.reading.probabilities.copy()
-    _stroke(qtbot, view, _line((0.5, 0.3), (0.5, 0.9)))
-    assert len(view.canvas.strokes) == 2
-    assert not np.allclose(view.reading.probabilities, one)
-    qtbot.mouseClick(view.undo_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: np.allclose(view.reading.probabilities, one), timeout=2000)
-    assert len(view.canvas.strokes) == 1
-    qtbot.mouseClick(view.clear_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.reading is None, timeout=2000)
-    assert view.canvas.strokes == [] and not view.prepared.has_ink
-    assert not view.undo_button.isEnabled() and "Nothing drawn" in view.input_caption.text()
+def test_undo_stroke_and_clear(qtbot, panel) -> None:
+    _stroke(qtbot, panel, _line((0.3, 0.3), (0.7, 0.3)))
+    one = panel.reading.probabilities.copy()
+    _stroke(qtbot, panel, _line((0.5, 0.3), (0.5, 0.9)))
+    assert len(panel.canvas.strokes) == 2
+    assert not np.allclose(panel.reading.probabilities, one)
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: np.allclose(panel.reading.probabilities, one), timeout=2000)
+    assert len(panel.canvas.strokes) == 1
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.reading is None, timeout=2000)
+    assert panel.canvas.strokes == [] and not panel.prepared.has_ink
+    assert not panel.undo_button.isEnabled() and "Nothing drawn" in panel.input_caption.text()
 
 
-def test_a_multilayer_perceptron_of_flat_images_reads_drawings_too(qtbot, view) -> None:
+def test_a_multilayer_perceptron_of_flat_images_reads_drawings_too(qtbot, panel) -> None:
     mlp = _model(
         {
             "input_shape": [784],
             "layers": [{"type": "Dense", "units": 30}, {"type": "Sigmoid"}, {"type": "Dense", "units": 10}],
         }
     )
-    view._state.set_model(mlp)
-    _stroke(qtbot, view, _line((0.5, 0.1), (0.5, 0.9)))
-    assert view.reading.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
-    assert view.prepared.x.shape == (1, 784)
-    assert not view.map_tiles.isVisible() and len(view.activation_tiles.tiles) == 1
+    panel._state.set_model(mlp)
+    _stroke(qtbot, panel, _line((0.5, 0.1), (0.5, 0.9)))
+    assert panel.reading.probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+    assert panel.prepared.x.shape == (1, 784)
+    assert not panel.map_tiles.isVisible() and len(panel.activation_tiles.tiles) == 1
 
 
 def test_narrow_it_stacks_the_drawing_above_the_reading_and_wide_it_sets_them_side_by_side(
-    qtbot, view
+    qtbot, panel
 ) -> None:
     def top_left(widget):
-        return widget.mapTo(view, widget.rect().topLeft())
+        return widget.mapTo(panel, widget.rect().topLeft())
 
     def bottom_right(widget):
-        return widget.mapTo(view, widget.rect().bottomRight())
+        return widget.mapTo(panel, widget.rect().bottomRight())
 
-    view.resize(400, 860)
-    qtbot.waitUntil(lambda: view.wide is False and top_left(view.bars).y() > bottom_right(view.canvas).y())
-    assert view.canvas.height() == 280 and view.canvas.width() > 300
-    assert top_left(view.bars).x() > bottom_right(view.input_tiles).x()  # the input beside the probabilities
-    view.resize(1100, 600)
-    qtbot.waitUntil(lambda: view.wide is True and top_left(view.bars).x() > bottom_right(view.canvas).x())
-    assert top_left(view.map_tiles).x() > bottom_right(view.bars).x()
+    panel.resize(400, 860)
+    qtbot.waitUntil(lambda: panel.wide is False and top_left(panel.bars).y() > bottom_right(panel.canvas).y())
+    assert panel.canvas.height() == 280 and panel.canvas.width() > 300
+    assert (
+        top_left(panel.bars).x() > bottom_right(panel.input_tiles).x()
+    )  # the input beside the probabilities
+    panel.resize(1100, 600)
+    qtbot.waitUntil(lambda: panel.wide is True and top_left(panel.bars).x() > bottom_right(panel.canvas).x())
+    assert top_left(panel.map_tiles).x() > bottom_right(panel.bars).x()
