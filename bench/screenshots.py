@@ -9,7 +9,15 @@ generated shapes set otherwise.
 
 from __future__ import annotations
 
-from screens import Screens, parse_args
+from screens import MNIST_DIR, Screens, parse_args
+
+#: The book's trained SimpleConvNet (chapter 7), for the Draw panel and the look inside one unit.
+BOOK_CONVNET = MNIST_DIR.parent / "book-weights" / "ch07_params.pkl"
+#: A 7 drawn in two strokes (the bar and the stem, then the cross bar), as fractions of the canvas.
+SEVEN = [
+    [(0.25, 0.2), (0.5, 0.2), (0.75, 0.2), (0.62, 0.45), (0.45, 0.85)],
+    [(0.42, 0.5), (0.7, 0.5)],
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,9 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     screens = Screens(args.out, args.size)
     new_window, load_images, close = screens.new_window, screens.load_images, screens.close
 
+    import numpy as np
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QDragMoveEvent
 
+    from dllab.data import model_inputs
     from ui.commands import InsertLayerCommand
     from ui.common.paths import example_networks
     from ui.main_window import MainWindow
@@ -71,6 +81,37 @@ def main(argv: list[str] | None = None) -> int:
     window.views.setCurrentWidget(window.dataset_view)
     save(window, "data_augmentation")
     close(window)
+
+    # Draw and predict, and inside one prediction: the book's trained SimpleConvNet reads a drawn 7, and one
+    # unit of its first convolution for a test digit, with its receptive field.
+    if BOOK_CONVNET.is_file() and screens.have_mnist:
+        window = new_window(focus_views=True)
+        window.documents.import_book_weights_file(BOOK_CONVNET, ask=False)
+        load_images(window)
+        window.draw_panel.canvas.strokes = [list(stroke) for stroke in SEVEN]
+        window.dock_draw.raise_()
+        window.resizeDocks([window.dock_draw], [920], Qt.Orientation.Horizontal)
+        window.views.setCurrentWidget(window.architecture_view)
+        screens.settle(window)
+        window.draw_panel.refresh()
+        save(window, "draw_panel")
+        window.views.setCurrentWidget(window.architecture_view)
+        # A test digit the model reads right but not surely (so the gradient is not vanishingly small), and
+        # the position where one channel of the first convolution answers it most strongly.
+        model, dataset = window.state.model, window.state.dataset
+        x = model_inputs(dataset.x_test[:300], model.preprocessing, model.input_shape)
+        probabilities = model.predict(x)
+        right = probabilities.argmax(axis=1) == dataset.y_test[:300]
+        sample = int(np.argmin(np.where(right, probabilities.max(axis=1), 2.0)))
+        maps = model.activations(x[sample : sample + 1])[1][0, 3]
+        row, col = np.unravel_index(int(np.argmax(maps)), maps.shape)
+        window.unit_dialog.show_unit(0, (3, int(row), int(col)), sample)
+        screens.settle(window)
+        path = screens.out / "unit_inside.png"
+        window.unit_dialog.grab().save(str(path))
+        print(f"wrote {path}")
+        window.unit_dialog.close()
+        close(window)
 
     window = new_window("dark")
     window.state.set_current_layer(0)

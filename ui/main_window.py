@@ -59,6 +59,8 @@ from ui.experiments.distributions_view import DistributionsView
 from ui.experiments.precision_view import PrecisionView
 from ui.experiments.search_view import SearchView
 from ui.experiments.transfer_dialog import TransferDialog
+from ui.inspect.draw_panel import DrawPanel
+from ui.inspect.unit_dialog import UnitDialog
 from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training.controller import TrainingController
@@ -360,6 +362,8 @@ class MainWindow(QMainWindow):
         self.training.run_started.connect(self._on_training_run_started)
         self.training.run_ended.connect(self._on_training_run_ended)
         self.window_closing.connect(self.training.shutdown)
+        self.unit_dialog = UnitDialog(self.state, self)
+        self.architecture_view.unit_clicked.connect(self.unit_dialog.show_unit)
         self.playground_view = PlaygroundView()
         self.add_view(self.playground_view, "Playground", tip="Optimizer playground")
         self.compare_view = CompareView(self.state, parent=self.views)
@@ -410,6 +414,7 @@ class MainWindow(QMainWindow):
         self.data_panel = DataPanel(self.state, self)
         self.training_panel = TrainingPanel(self.state, self, controller=self.training)
         self.runs_panel = RunsPanel(self)
+        self.draw_panel = DrawPanel(self.state, self)
 
         self.dock_palette = self._dock("Layers", "dock_palette", self.palette_panel, left, "Ctrl+1")
         self.dock_network = self._dock("Network", "dock_network", self.network_panel, left, "Ctrl+2")
@@ -417,10 +422,12 @@ class MainWindow(QMainWindow):
         self.dock_data = self._dock("Data", "dock_data", self.data_panel, right, "Ctrl+4")
         self.dock_training = self._dock("Training", "dock_training", self.training_panel, right, "Ctrl+5")
         self.dock_runs = self._dock("Runs", "dock_runs", self.runs_panel, right, "Ctrl+6")
+        self.dock_draw = self._dock("Draw", "dock_draw", self.draw_panel, right, "Ctrl+7")
         self.splitDockWidget(self.dock_palette, self.dock_network, Qt.Orientation.Horizontal)
         self.splitDockWidget(self.dock_inspector, self.dock_training, Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.dock_training, self.dock_data)
         self.tabifyDockWidget(self.dock_data, self.dock_runs)
+        self.tabifyDockWidget(self.dock_runs, self.dock_draw)
         self.dock_training.raise_()
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.focus_action)
@@ -455,6 +462,7 @@ class MainWindow(QMainWindow):
             self.dock_data,
             self.dock_training,
             self.dock_runs,
+            self.dock_draw,
         ]
 
     def _connect_state(self) -> None:

@@ -25,7 +25,15 @@ from ui.common.paths import EXPERIMENTS_DIR, autosave_path, example_networks
 from ui.design import autosave
 from ui.main_window import MainWindow, _menu_actions
 
-DOCKS = ["dock_palette", "dock_network", "dock_inspector", "dock_data", "dock_training", "dock_runs"]
+DOCKS = [
+    "dock_palette",
+    "dock_network",
+    "dock_inspector",
+    "dock_data",
+    "dock_training",
+    "dock_runs",
+    "dock_draw",
+]
 
 
 def make_dirty(window) -> None:
@@ -43,6 +51,7 @@ def test_docks_have_stable_names_and_view_menu_toggles(window):
         "dock_data": "Data",
         "dock_training": "Training",
         "dock_runs": "Runs",
+        "dock_draw": "Draw",
     }
     view_actions = window.view_menu.actions()
     for dock in docks:

@@ -4,6 +4,10 @@ Each layer that changes the shape produces a new tensor, drawn to scale on a log
 (height from the image size, depth from the channels), vectors as bars. Layers that keep the shape
 (activations, batch normalisation, dropout) are small labels on the arrow between tensors. Shapes come from
 the engine's analysis; the diagram stops, in red, at a layer the engine cannot build.
+
+A click on a Dense or Conv2D block emits :attr:`ArchitectureView.unit_clicked` with the layer's index and the unit
+under the mouse (``(j,)`` along a Dense bar, ``(0, row, column)`` on a convolution's face), so the window can show
+what that unit computes for one sample.
 """
 
 from __future__ import annotations
@@ -11,8 +15,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui.common import theme
@@ -35,6 +49,7 @@ class _Tensor:
     params: int = 0
     passes: list[str] = field(default_factory=list)  # shape-keeping layers applied after it
     glyph: float = 1.0  # drawing scale of the block (text keeps its size)
+    layer: int = -1  # index of the layer that made it, -1 for the input
 
     def size(self, vertical: bool = False) -> tuple[float, float, float]:
         """Width of the front face, its height, and the depth of the block (0 for a vector).
@@ -54,8 +69,15 @@ class _Tensor:
         return (length, thickness, 0.0) if vertical else (max(8.0, 16.0 * g), length, 0.0)
 
 
+#: The blocks whose units a click can open: layers with weights and a bias per unit.
+UNIT_PRODUCERS = ("Dense", "Conv2D")
+
+
 class ArchitectureView(QWidget):
     """Draws the state's network; repaints when it changes."""
+
+    unit_clicked = Signal(int, object)
+    """A unit's block was clicked: the layer's index and the unit, ``(j,)`` or ``(channel, row, column)``."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +87,10 @@ class ArchitectureView(QWidget):
         self.setMinimumSize(QSize(240, 200))
         self.orientation = "horizontal"
         """How the last paint laid the diagram out: ``"horizontal"`` or ``"vertical"`` (whichever is larger)."""
+        # The last paint's layout, scale and offset, for finding the block under the mouse.
+        self._placed: tuple[_Layout, float, float, float] | None = None
+        self.setToolTip("Click a Dense or Conv2D block to look inside one of its units for one sample")
+        self.setMouseTracking(True)
         state.network_changed.connect(self.update)
 
     def tensors(self) -> list[_Tensor]:
@@ -73,7 +99,7 @@ class ArchitectureView(QWidget):
         if analysis.input_shape is None:
             return []
         tensors = [_Tensor(tuple(analysis.input_shape), "")]
-        for info in analysis.layers:
+        for index, info in enumerate(analysis.layers):
             previous = tensors[-1]
             learned_map = info.type_name in ("Dense", "Conv2D")  # a new tensor even when the shape stays
             keeps_shape = tuple(info.output_shape or ()) == previous.shape and not learned_map
@@ -81,8 +107,44 @@ class ArchitectureView(QWidget):
                 previous.passes.append(info.type_name)
                 previous.params += info.param_count  # BatchNorm's gamma and beta
             else:
-                tensors.append(_Tensor(tuple(info.output_shape or ()), info.type_name, info.param_count))
+                tensors.append(
+                    _Tensor(tuple(info.output_shape or ()), info.type_name, info.param_count, layer=index)
+                )
         return tensors
+
+    def unit_at(self, position: QPointF) -> tuple[int, tuple[int, ...]] | None:
+        """The layer and unit under ``position`` (widget pixels) in the last painted diagram, or None."""
+        if self._placed is None:
+            return None
+        layout, scale, dx, dy = self._placed
+        x, y = (position.x() - dx) / scale, (position.y() - dy) / scale
+        for item in layout.items:
+            tensor, front = item.tensor, item.front
+            if tensor.producer not in UNIT_PRODUCERS or tensor.layer < 0:
+                continue
+            if not front.adjusted(-3, -3, 3, 3).contains(QPointF(x, y)):
+                continue
+            fx = min(max((x - front.left()) / max(front.width(), 1e-9), 0.0), 0.999999)
+            fy = min(max((y - front.top()) / max(front.height(), 1e-9), 0.0), 0.999999)
+            if len(tensor.shape) == 3:
+                return tensor.layer, (0, int(fy * tensor.shape[1]), int(fx * tensor.shape[2]))
+            units = math.prod(tensor.shape)
+            along = fx if layout.vertical else fy
+            return tensor.layer, (int(along * units),)
+        return None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        over_unit = self.unit_at(event.position()) is not None
+        self.setCursor(Qt.CursorShape.PointingHandCursor if over_unit else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            found = self.unit_at(event.position())
+            if found is not None:
+                self.unit_clicked.emit(*found)
+                return
+        super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         colors = theme.colors()
@@ -112,10 +174,10 @@ class ArchitectureView(QWidget):
             tensor.glyph = chosen[0]
         layout, scale = chosen[1], max(chosen[2], _MIN_SCALE)
         self.orientation = "vertical" if layout.vertical else "horizontal"
-        painter.translate(
-            max(0.0, (self.width() - layout.width * scale) / 2),
-            max(0.0, (self.height() - layout.height * scale) / 2),
-        )
+        dx = max(0.0, (self.width() - layout.width * scale) / 2)
+        dy = max(0.0, (self.height() - layout.height * scale) / 2)
+        self._placed = (layout, scale, dx, dy)
+        painter.translate(dx, dy)
         painter.scale(scale, scale)
         painter.setFont(fonts.normal)
         painter.setPen(colors.secondary_text)
