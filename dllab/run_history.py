@@ -32,6 +32,7 @@ from dllab.errors import quote
 from dllab.experiments.comparison_results import VariantResult
 from dllab.files import _process_alive, atomic_write
 from dllab.runs import CLAIM_FILE, SUMMARY_FILE, Run, RunError, RunInfo, list_runs, runs_root
+from dllab.text import format_duration
 from dllab.trainer import EpochEnded
 
 #: The file in a run folder holding the user's title and tags.
@@ -489,7 +490,7 @@ def describe_run(run: Run) -> list[tuple[str, str]]:
     lines.append(("Ended", ended))
     elapsed = summary.get("elapsed")
     if isinstance(elapsed, int | float) and not isinstance(elapsed, bool) and math.isfinite(elapsed):
-        lines.append(("Time", f"{elapsed:.1f} s"))
+        lines.append(("Time", format_duration(elapsed, unit=" s", tenths_below=10)))
     return lines
 
 
