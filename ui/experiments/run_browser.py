@@ -22,15 +22,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeyEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QIcon, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -49,7 +47,6 @@ from dllab.run_history import (
     RunLabels,
     clean_title,
     data_name,
-    describe_run,
     filter_runs,
     networks_and_data,
     parse_tags,
@@ -62,6 +59,7 @@ from ui.common import dialogs, theme
 from ui.common.view import TrainingView, series_color
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap, tool_button, vertical_splitter
 from ui.experiments.compare_plots import ComparisonPlots, percent_text
+from ui.experiments.run_details import RunEvaluation, RunSettingsTable
 
 #: The run table's columns.
 COLUMNS = ("Run", "Tags", "Started", "Network", "Data", "Status", "Epochs", "Best val. acc.", "Test acc.")
@@ -76,69 +74,6 @@ def started_text(started: str) -> str:
         return datetime.fromisoformat(started).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return started
-
-
-def confusion_rows(summary: dict[str, Any] | None) -> tuple[list[str], np.ndarray] | None:
-    """The class names and the confusion matrix (true classes in rows) a run's summary records, or None when
-    it records none or a damaged one."""
-    if not summary:
-        return None
-    matrix = summary.get("confusion_matrix")
-    try:
-        counts = np.asarray(matrix, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    if (
-        counts.ndim != 2
-        or counts.shape[0] != counts.shape[1]
-        or not counts.size
-        or not np.isfinite(counts).all()
-    ):
-        return None
-    names = summary.get("class_names")
-    if not isinstance(names, list) or len(names) != len(counts):
-        names = [str(k) for k in range(len(counts))]
-    return [str(n) for n in names], counts
-
-
-class ConfusionTable(ResultsTable):
-    """A confusion matrix as a table: a row per true class, a column per predicted class and each class's
-    accuracy, the cells shaded by their share of the row."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(("true \\ predicted",), numeric=(), stretch=0, parent=parent)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.setAlternatingRowColors(False)
-
-    def show_matrix(self, names: Sequence[str], counts: np.ndarray) -> None:
-        """Fill the table with ``counts`` (true classes in rows) of the classes ``names``."""
-        k = len(names)
-        self.clear()
-        self.setColumnCount(k + 2)
-        self.setRowCount(k)
-        self.setHorizontalHeaderLabels(["true \\ predicted", *names, "accuracy"])
-        accent = QColor(theme.colors().accent)
-        for i in range(k):
-            total = counts[i].sum()
-            self.setItem(i, 0, QTableWidgetItem(names[i]))
-            for j in range(k):
-                item = QTableWidgetItem(f"{int(counts[i, j]):,}")
-                item.setTextAlignment(RIGHT_ALIGNED)
-                share = counts[i, j] / total if total else 0.0
-                shade = QColor(accent)
-                shade.setAlpha(round(25 + 180 * share) if counts[i, j] else 0)
-                item.setBackground(shade)
-                item.setToolTip(
-                    f"{int(counts[i, j]):,} {names[i]} predicted as {names[j]} ({share:.1%} of them)"
-                )
-                self.setItem(i, j + 1, item)
-            accuracy = QTableWidgetItem(percent_text(counts[i, i] / total if total else math.nan))
-            accuracy.setTextAlignment(RIGHT_ALIGNED)
-            self.setItem(i, k + 1, accuracy)
-        header = self.horizontalHeader()
-        header.setStretchLastSection(False)
-        for column in range(k + 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 
 
 class RunBrowserView(TrainingView):
@@ -259,20 +194,11 @@ class RunBrowserView(TrainingView):
         self.tabs = QTabWidget(host)
         self.tabs.setDocumentMode(True)
         self.plots = ComparisonPlots(self, self.tabs)
-        self.settings_table = ResultsTable(("Setting", "Value"), numeric=(), stretch=1, parent=self.tabs)
-        self.settings_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        evaluation = QWidget(self.tabs)
-        self.evaluation_label = QLabel(evaluation)
-        self.evaluation_label.setWordWrap(True)
-        self.evaluation_label.setTextFormat(Qt.TextFormat.RichText)
-        self.confusion_table = ConfusionTable(evaluation)
-        box = QVBoxLayout(evaluation)
-        box.setContentsMargins(12, 8, 12, 8)
-        box.addWidget(self.evaluation_label)
-        box.addWidget(self.confusion_table, 1)
+        self.settings_table = RunSettingsTable(self.tabs)
+        self.evaluation = RunEvaluation(self.tabs)
         self.tabs.addTab(self.plots, "Curves")
         self.tabs.addTab(self.settings_table, "Settings")
-        self.tabs.addTab(evaluation, "Evaluation")
+        self.tabs.addTab(self.evaluation, "Evaluation")
 
         layout = QVBoxLayout(host)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -465,43 +391,9 @@ class RunBrowserView(TrainingView):
             self.set_status("Select runs to overlay their curves." if self.shown else "")
 
     def _show_details(self, entry: RunEntry | None) -> None:
-        run = self.current
-        rows: list[tuple[str, str]] = []
-        if entry is not None and run is not None:
-            rows = [("Run", f"{entry.title} ({run.name})" if entry.labels.title else run.name)]
-            if entry.labels.tags:
-                rows.append(("Tags", ", ".join(entry.labels.tags)))
-            rows += describe_run(run)
-        self.settings_table.setRowCount(len(rows))
-        for row, cells in enumerate(rows):
-            for column, text in enumerate(cells):
-                self.settings_table.setItem(row, column, QTableWidgetItem(text))
-        summary = run.summary if run is not None else None
-        matrix = confusion_rows(summary)
-        if run is None:
-            text = "Select a run to see how it did on the test set."
-        elif not summary:
-            text = f"<b>{entry.title if entry else run.name}</b> has no results yet: it is still training, or it ended abruptly."
-        elif summary.get("test_accuracy") is None:
-            text = f"<b>{entry.title if entry else run.name}</b> ended before the test set was evaluated."
-        else:
-            parts = [f"test accuracy <b>{percent_text(float(summary['test_accuracy']))}</b>"]
-            if isinstance(summary.get("test_loss"), int | float):
-                parts.append(f"test loss {summary['test_loss']:.4g}")
-            if isinstance(summary.get("test_samples"), int):
-                parts.append(f"{summary['test_samples']:,} test samples")
-            if summary.get("best_epoch") is not None:
-                parts.append(f"best epoch {summary['best_epoch']}")
-            text = f"<b>{entry.title if entry else run.name}</b>: " + " · ".join(parts)
-            if matrix is not None:
-                text += "<br>Confusion matrix on the test set: a row per true class, the diagonal is right."
-        self.evaluation_label.setText(text)
-        if matrix is None:
-            self.confusion_table.setRowCount(0)
-            self.confusion_table.hide()
-        else:
-            self.confusion_table.show_matrix(*matrix)
-            self.confusion_table.show()
+        run = self.current if entry is not None else None
+        self.settings_table.show_run(entry, run)
+        self.evaluation.show_run(entry, run)
 
     def redraw(self) -> None:
         self.plots.redraw(self.results)

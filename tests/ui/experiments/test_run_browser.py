@@ -103,15 +103,12 @@ def test_two_real_runs_overlay_in_one_plot_against_steps_or_time(qtbot, view: Ru
 def test_a_run_shows_its_settings_evaluation_and_confusion_matrix(qtbot, view: RunBrowserView, runs) -> None:
     spiral = runs[1]
     click_row(qtbot, view, 0)
-    settings = {
-        view.settings_table.item(r, 0).text(): view.settings_table.item(r, 1).text()
-        for r in range(view.settings_table.rowCount())
-    }
+    settings = view.settings_table.values()
     assert settings["Network"] == "SpiralNet: Dense → ReLU → Dense"
     assert settings["Optimizer"] == "adam" and settings["Epochs"] == "3"
     summary = open_run(spiral).summary
-    assert f"{summary['test_accuracy'] * 100:.1f} %" in view.evaluation_label.text()
-    table = view.confusion_table
+    assert f"{summary['test_accuracy'] * 100:.1f} %" in view.evaluation.label.text()
+    table = view.evaluation.confusion_table
     assert table.rowCount() == 3 and table.columnCount() == 5
     counts = [[int(table.item(i, j + 1).text().replace(",", "")) for j in range(3)] for i in range(3)]
     assert counts == summary["confusion_matrix"]
