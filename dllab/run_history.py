@@ -440,6 +440,22 @@ def run_result(run: Run, index: int = 0, label: str | None = None) -> VariantRes
     return result
 
 
+def run_label(run: Run, labels: RunLabels) -> str:
+    """What a run is called in a legend: the user's title, else its network, optimizer, learning rate and
+    start time (``"SpiralMLP · adam, lr 0.01 · 14:25:01"``), which tell runs apart where folder names do not."""
+    if labels.title:
+        return labels.title
+    training = run.config.get("training") if isinstance(run.config.get("training"), dict) else {}
+    parts = [run.network_name or run.name]
+    optimizer, lr = training.get("optimizer"), training.get("lr")
+    if isinstance(optimizer, str) and optimizer:
+        parts.append(f"{optimizer}, lr {_setting_text(lr)}" if isinstance(lr, int | float) else optimizer)
+    started = str(run.config.get("started", ""))
+    if "T" in started:
+        parts.append(started.split("T", 1)[1][:8])
+    return " · ".join(parts)
+
+
 def result_seconds(result: VariantResult) -> tuple[np.ndarray, np.ndarray]:
     """The seconds into the run of each mini-batch and of each epoch's end of ``result``."""
     epoch_steps = [e.step for e in result.epochs]

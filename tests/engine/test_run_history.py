@@ -27,6 +27,7 @@ from dllab.run_history import (
     restore_run,
     result_seconds,
     run_history,
+    run_label,
     run_result,
     step_seconds,
     tag_run,
@@ -194,6 +195,13 @@ def test_a_recorded_run_becomes_the_result_that_comparison_plots_draw(runs: Path
     seconds, epoch_seconds = result_seconds(result)
     np.testing.assert_array_equal(epoch_seconds, run.metrics["elapsed"])
     assert np.all(np.diff(seconds) >= 0) and seconds[-1] == pytest.approx(epoch_seconds[-1])
+
+
+def test_a_run_is_called_by_its_title_or_its_settings_and_start(runs: Path) -> None:
+    run = open_run(runs / "20250101-100000-TinySpiral")
+    assert run_label(run, RunLabels("Mine")) == "Mine"
+    started = run.config["started"].split("T")[1][:8]
+    assert run_label(run, RunLabels()) == f"TinySpiral · adam, lr 0.02 · {started}"
 
 
 def test_step_seconds_interpolates_between_epoch_ends() -> None:

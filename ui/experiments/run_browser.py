@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QKeyEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,6 +51,7 @@ from dllab.run_history import (
     networks_and_data,
     parse_tags,
     run_history,
+    run_label,
     run_result,
 )
 from dllab.runs import CONFIG_FILE, Run, open_run, runs_root
@@ -140,6 +141,7 @@ class RunBrowserView(TrainingView):
 
         self.table = ResultsTable(COLUMNS, numeric=range(6, len(COLUMNS)), stretch=0, parent=host)
         self.table.setObjectName("runTable")
+        self.table.setIconSize(QSize(26, 14))
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.table.itemActivated.connect(self._on_table_item_activated)
@@ -363,7 +365,7 @@ class RunBrowserView(TrainingView):
             if run is None:
                 continue
             try:
-                self.results.append(run_result(run, len(self.results), entry.title))
+                self.results.append(run_result(run, len(self.results), run_label(run, entry.labels)))
             except DllabError as error:
                 self.set_status(f"Cannot show {entry.title}: {dialogs.error_sentence(error)}")
         self.plots.set_runs(self.results, {})

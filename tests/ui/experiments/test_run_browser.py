@@ -82,7 +82,10 @@ def test_two_real_runs_overlay_in_one_plot_against_steps_or_time(qtbot, view: Ru
         ex, ey = items.line.getData()
         np.testing.assert_array_equal(ey, run.metrics["val_accuracy"] * 100)
         np.testing.assert_allclose(ex, run.metrics["epoch"])  # whole epochs
-    assert [label.text for _, label in view.plots.legend.items] == [spiral.name, moons.name]
+    legend = [label.text for _, label in view.plots.legend.items]
+    assert legend[0].startswith("SpiralNet · adam, lr 0.02 · ") and legend[1].startswith(
+        "MoonsNet · sgd, lr 0.02"
+    )
     assert "2 runs overlaid" in view.status_label.text()
 
     view.plots.time_check.setChecked(True)
