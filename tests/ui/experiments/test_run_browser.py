@@ -198,3 +198,21 @@ def test_the_runs_panel_opens_a_run_in_the_view_and_its_design_comes_back(qtbot,
     qtbot.waitUntil(lambda: window.state.dataset is not None and window.state.dataset.name == "moons")
     browser.rename(browser.shown[0], "Moons with SGD")
     assert panel.list.item(0).text().startswith("Moons with SGD\n")  # the panel follows
+
+
+def test_in_the_window_the_run_table_takes_delete_and_undo_from_the_design(qtbot, window) -> None:
+    moons = record("moons", "sgd", "MoonsNet", 2)
+    window.palette_panel.layer_activated.emit("ReLU")  # a design edit on the design's undo stack
+    layers = len(window.state.layers)
+    assert window.state.undo_stack.canUndo()
+    browser = window.run_browser
+    assert browser.show_run(moons)
+    window.views.setCurrentWidget(browser)
+    browser.table.setFocus()
+    qtbot.waitUntil(browser.table.hasFocus)
+    qtbot.keyClick(browser.table, Qt.Key.Key_Delete)  # not the window's Delete Layer
+    assert not moons.exists() and len(window.state.layers) == layers
+    assert window.runs_panel.stack.currentWidget() is window.runs_panel.empty  # the panel follows
+    qtbot.keyClick(browser.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # not the design's Undo
+    assert moons.is_dir() and len(window.state.layers) == layers and window.state.undo_stack.canUndo()
+    assert len(window.runs_panel.runs) == 1
