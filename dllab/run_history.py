@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dllab.errors import quote
+from dllab.errors import quote, reading
 from dllab.experiments.comparison_results import VariantResult
-from dllab.files import _process_alive, atomic_write
+from dllab.files import _process_alive, atomic_write, open_regular
 from dllab.runs import CLAIM_FILE, SUMMARY_FILE, Run, RunError, RunInfo, list_runs, runs_root
 from dllab.text import format_duration
 from dllab.trainer import EpochEnded
@@ -38,6 +38,8 @@ from dllab.trainer import EpochEnded
 #: The file in a run folder holding the user's title and tags.
 LABELS_FILE = "labels.json"
 LABELS_FORMAT = "dllab.run-labels/1"
+#: The largest ``labels.json`` that is read, in bytes.
+LABELS_FILE_LIMIT = 2**16
 #: The folder inside the runs root that deleted runs are moved to.
 TRASH_FOLDER = ".trash"
 #: The longest title and tag, and the most tags a run has.
@@ -101,11 +103,12 @@ def read_labels(folder: str | os.PathLike[str]) -> RunLabels:
     path = Path(folder) / LABELS_FILE
     if not path.exists():
         return RunLabels()
+    with reading(lambda problem: RunError(f"{path}: {problem}")), open_regular(path) as file:
+        raw = file.read(LABELS_FILE_LIMIT + 1)
+    if len(raw) > LABELS_FILE_LIMIT:
+        raise RunError(f"{path}: damaged (larger than the {LABELS_FILE_LIMIT:,} bytes it may have)")
     try:
-        text = path.read_bytes()[: 2**20].decode("utf-8")
-        document = json.loads(text)
-    except OSError as exc:
-        raise RunError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise RunError(f"{path}: damaged (not a JSON document)") from None
     if not isinstance(document, dict) or document.get("format") != LABELS_FORMAT:

@@ -112,6 +112,9 @@ def test_labels_that_are_too_long_or_damaged_give_one_sentence(root: Path) -> No
     (folder / LABELS_FILE).write_text("[1, 2", encoding="utf-8")
     with pytest.raises(RunError, match="not a JSON document"):
         read_labels(folder)
+    (folder / LABELS_FILE).write_text(" " * 70_000 + "{}", encoding="utf-8")
+    with pytest.raises(RunError, match="larger than the 65,536 bytes"):
+        read_labels(folder)
 
 
 def test_history_is_newest_first_and_filters_by_network_data_metric_and_words(root: Path) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QKeyEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QIcon, QKeyEvent, QKeySequence, QShowEvent, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -206,7 +206,8 @@ class RunBrowserView(TrainingView):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(vertical_splitter(top, self.tabs, host, stretch=(2, 3)))
         self.set_content(host)
-        self.refresh()
+        #: Whether the runs folder may have changed since it was last read (it is read when the view shows).
+        self.stale = True
 
     # --- the list -------------------------------------------------------------------------------------------
 
@@ -216,7 +217,20 @@ class RunBrowserView(TrainingView):
         return runs_root()
 
     def refresh(self) -> None:
-        """Read the runs folder again, keeping the filter and the selection where the runs still exist."""
+        """Read the runs folder again, keeping the filter and the selection where the runs still exist; while
+        the view is hidden, only note that it must (the window need not read every run at start-up)."""
+        if not self.isVisible():
+            self.stale = True
+            return
+        self._reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if self.stale:
+            self._reload()
+        super().showEvent(event)
+
+    def _reload(self) -> None:
+        self.stale = False
         selected = [entry.path for entry in self.selected_entries()]
         self._runs.clear()
         try:
@@ -321,7 +335,7 @@ class RunBrowserView(TrainingView):
         cleared when it hides the run, selected, its curves in front. False when it is not a run of the runs
         folder."""
         path = Path(path)
-        self.refresh()
+        self._reload()
         if path not in (entry.path for entry in self.entries):
             return False
         if path not in (entry.path for entry in self.shown):
