@@ -261,3 +261,17 @@ def trash_run_command(folder: Path, root: Path, changed: Callable[[str | None], 
         restore_run(trashed.pop(), root, name=Path(folder).name)
 
     return RunEditCommand(f"Delete run {Path(folder).name}", apply, revert, changed)
+
+
+def restore_run_command(trashed: Path, root: Path, changed: Callable[[str | None], None]) -> RunEditCommand:
+    """A command moving a run back from the trash of its runs folder (:func:`dllab.run_history.restore_run`),
+    deleted in this session or an earlier one; undo moves it into the trash again."""
+    restored: list[Path] = []
+
+    def apply() -> None:
+        restored.append(restore_run(trashed, root))
+
+    def revert() -> None:
+        trash_run(restored.pop(), root)
+
+    return RunEditCommand(f"Restore run {Path(trashed).name}", apply, revert, changed)

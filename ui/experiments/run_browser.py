@@ -53,9 +53,10 @@ from dllab.run_history import (
     run_history,
     run_label,
     run_result,
+    trashed_runs,
 )
 from dllab.runs import CONFIG_FILE, Run, open_run, runs_root
-from ui.commands import RunEditCommand, label_run, trash_run_command
+from ui.commands import RunEditCommand, label_run, restore_run_command, trash_run_command
 from ui.common import dialogs, theme
 from ui.common.view import TrainingView, series_color
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap, tool_button, vertical_splitter
@@ -162,6 +163,9 @@ class RunBrowserView(TrainingView):
         self.delete_button.setToolTip(
             "Move the selected runs to the trash in the runs folder (Del; Undo restores)"
         )
+        self.trash_button = tool_button("Trash…", host)
+        self.trash_button.setToolTip("Restore a run deleted earlier, from the trash in the runs folder")
+        self.trash_button.clicked.connect(self._on_trash_button_clicked)
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
         self.undo_button = tool_button("Undo", host)
@@ -182,6 +186,7 @@ class RunBrowserView(TrainingView):
         for button in (self.rename_button, self.tags_button, self.delete_button):
             actions.addWidget(button)
         actions.addStretch(1)
+        actions.addWidget(self.trash_button)
         actions.addWidget(self.undo_button)
         actions.addWidget(self.redo_button)
 
@@ -468,6 +473,14 @@ class RunBrowserView(TrainingView):
             )
         return moved
 
+    def restore(self, trashed: Path) -> bool:
+        """Move the run ``trashed`` back from the trash and select it, as one undo step."""
+        command = restore_run_command(trashed, self.root, self._on_run_edited)
+        if not self._push(command):
+            return False
+        self.show_run(self.root / Path(trashed).name)
+        return True
+
     def delete_selected(self) -> int:
         """Delete the selected runs (the Delete button and key)."""
         return self.delete(self.selected_entries())
@@ -498,6 +511,17 @@ class RunBrowserView(TrainingView):
         )
         if ok:
             self.set_tags(entry, tags)
+
+    def _on_trash_button_clicked(self) -> None:
+        trashed = {path.name: path for path in trashed_runs(self.root)}
+        if not trashed:
+            dialogs.show_info(self, "Trash", "The trash is empty: no run has been deleted.")
+            return
+        name, ok = QInputDialog.getItem(
+            self, "Restore run", "Restore a run from the trash:", sorted(trashed, reverse=True), 0, False
+        )
+        if ok and name:
+            self.restore(trashed[name])
 
     def _on_open_design_button_clicked(self) -> None:
         entry = self._only_selected()

@@ -144,6 +144,12 @@ def test_rename_tag_and_delete_are_undone_and_redone(qtbot, view: RunBrowserView
     qtbot.mouseClick(view.redo_button, Qt.MouseButton.LeftButton)
     assert not moons.exists() and trashed.is_dir()
 
+    view.undo_stack.clear()  # as after quitting: the trash still has the run
+    assert view.restore(trashed)
+    assert moons.is_dir() and [e.path for e in view.selected_entries()] == [moons]
+    view.undo_stack.undo()
+    assert not moons.exists() and trashed.is_dir()
+
 
 def test_a_failed_edit_changes_nothing_and_says_why(qtbot, view: RunBrowserView, runs, fake_dialogs) -> None:
     assert not view.rename(view.shown[0], "x" * 200)
