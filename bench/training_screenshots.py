@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     def runs_view(window: MainWindow) -> None:
         """The Runs view with the three newest runs overlaid, the newest named and tagged (``view_runs.png``)."""
         browser = window.run_browser
-        browser.refresh()
+        window.views.setCurrentWidget(browser)  # it reads the runs folder when shown
         newest = browser.shown[:3]
         browser.rename(newest[0], "Adam, lr 0.01")
         browser.set_tags(browser.shown[0], "baseline, adam")

@@ -58,6 +58,7 @@ from dllab.run_history import (
 from dllab.runs import CONFIG_FILE, Run, open_run, runs_root
 from ui.commands import RunEditCommand, label_run, restore_run_command, trash_run_command
 from ui.common import dialogs, theme
+from ui.common.icons import action_icon
 from ui.common.view import TrainingView, series_color
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap, tool_button, vertical_splitter
 from ui.experiments.compare_plots import ComparisonPlots, percent_text
@@ -166,12 +167,18 @@ class RunBrowserView(TrainingView):
         self.trash_button = tool_button("Trash…", host)
         self.trash_button.setToolTip("Restore a run deleted earlier, from the trash in the runs folder")
         self.trash_button.clicked.connect(self._on_trash_button_clicked)
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.undo_button = tool_button("Undo", host)
-        self.undo_button.setDefaultAction(self.undo_action)
-        self.redo_button = tool_button("Redo", host)
-        self.redo_button.setDefaultAction(self.redo_action)
+        # Short buttons (what they undo in the tooltip), so a long run name never widens the view.
+        self.undo_button = tool_button("Undo", host, action_icon("undo"))
+        self.redo_button = tool_button("Redo", host, action_icon("redo"))
+        self.undo_button.clicked.connect(self.undo_stack.undo)
+        self.redo_button.clicked.connect(self.undo_stack.redo)
+        for signal in (
+            self.undo_stack.indexChanged,
+            self.undo_stack.canUndoChanged,
+            self.undo_stack.canRedoChanged,
+        ):
+            signal.connect(self._on_undo_stack_index_changed)
+        self._on_undo_stack_index_changed()
         self.open_design_button.clicked.connect(self._on_open_design_button_clicked)
         self.open_model_button.clicked.connect(self._on_open_model_button_clicked)
         self.rename_button.clicked.connect(self._on_rename_button_clicked)
@@ -543,6 +550,15 @@ class RunBrowserView(TrainingView):
             )
             return
         self.model_open_requested.emit(model)
+
+    def _on_undo_stack_index_changed(self, *_: Any) -> None:
+        stack = self.undo_stack
+        for button, can, text, verb in (
+            (self.undo_button, stack.canUndo(), stack.undoText(), "Undo"),
+            (self.redo_button, stack.canRedo(), stack.redoText(), "Redo"),
+        ):
+            button.setEnabled(can)
+            button.setToolTip(f"{verb}: {text}" if can else f"Nothing to {verb.lower()} among the runs")
 
     def _on_table_selection_changed(self) -> None:
         self._show_selection()

@@ -126,6 +126,8 @@ def test_rename_tag_and_delete_are_undone_and_redone(qtbot, view: RunBrowserView
     assert view.set_tags(view.shown[0], "baseline, adam")
     assert view.table.item(0, 1).text() == "baseline, adam"
     assert view.undo_stack.count() == 2
+    assert view.undo_button.isEnabled() and not view.redo_button.isEnabled()
+    assert view.undo_button.toolTip() == "Undo: Tag run Adam baseline" and view.undo_button.text() == "Undo"
 
     click_row(qtbot, view, 0)
     qtbot.keyClick(view.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the tags go
