@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -120,7 +121,10 @@ class RunBrowserView(TrainingView):
         self.metric_combo = QComboBox(host)
         self.metric_combo.addItem("Any result", ANY)
         for key, name in FILTER_METRICS.items():
-            self.metric_combo.addItem(f"{name[0].upper()}{name[1:]} ≥", key)
+            self.metric_combo.addItem(f"{name.replace('best validation', 'Val.').capitalize()} ≥", key)
+            self.metric_combo.setItemData(
+                self.metric_combo.count() - 1, f"Runs with a {name} of at least", Qt.ItemDataRole.ToolTipRole
+            )
         self.minimum_spin = QDoubleSpinBox(host)
         self.minimum_spin.setRange(0.0, 100.0)
         self.minimum_spin.setDecimals(1)
@@ -149,7 +153,7 @@ class RunBrowserView(TrainingView):
         self.table.itemActivated.connect(self._on_table_item_activated)
         self.table.installEventFilter(self)
 
-        self.open_design_button = tool_button("Open design", host)
+        self.open_design_button = tool_button("Open design", host, action_icon("open"))
         self.open_design_button.setToolTip(
             "Make this run's network, data and training settings the design again (as File ▸ Open of its "
             "config.json), to repeat or vary it"
@@ -160,7 +164,7 @@ class RunBrowserView(TrainingView):
         self.rename_button.setToolTip("Give the run a name of your own (F2); its folder keeps its name")
         self.tags_button = tool_button("Tags…", host)
         self.tags_button.setToolTip("Tag the run (comma-separated) to find it again with the filter")
-        self.delete_button = tool_button("Delete", host)
+        self.delete_button = tool_button("Delete", host, action_icon("delete"))
         self.delete_button.setToolTip(
             "Move the selected runs to the trash in the runs folder (Del; Undo restores)"
         )
@@ -168,8 +172,10 @@ class RunBrowserView(TrainingView):
         self.trash_button.setToolTip("Restore a run deleted earlier, from the trash in the runs folder")
         self.trash_button.clicked.connect(self._on_trash_button_clicked)
         # Short buttons (what they undo in the tooltip), so a long run name never widens the view.
-        self.undo_button = tool_button("Undo", host, action_icon("undo"))
-        self.redo_button = tool_button("Redo", host, action_icon("redo"))
+        self.undo_button = QToolButton(host)
+        self.undo_button.setIcon(action_icon("undo"))
+        self.redo_button = QToolButton(host)
+        self.redo_button.setIcon(action_icon("redo"))
         self.undo_button.clicked.connect(self.undo_stack.undo)
         self.redo_button.clicked.connect(self.undo_stack.redo)
         for signal in (
@@ -187,9 +193,6 @@ class RunBrowserView(TrainingView):
         actions = QHBoxLayout()
         actions.setContentsMargins(12, 0, 12, 0)
         actions.setSpacing(4)
-        for button in (self.open_design_button, self.open_model_button):
-            actions.addWidget(button)
-        actions.addSpacing(12)
         for button in (self.rename_button, self.tags_button, self.delete_button):
             actions.addWidget(button)
         actions.addStretch(1)
@@ -207,6 +210,13 @@ class RunBrowserView(TrainingView):
 
         self.tabs = QTabWidget(host)
         self.tabs.setDocumentMode(True)
+        corner = QWidget(self.tabs)  # what to do with the run shown, beside its tabs
+        corner_box = QHBoxLayout(corner)
+        corner_box.setContentsMargins(0, 0, 12, 0)
+        corner_box.setSpacing(4)
+        corner_box.addWidget(self.open_design_button)
+        corner_box.addWidget(self.open_model_button)
+        self.tabs.setCornerWidget(corner, Qt.Corner.TopRightCorner)
         self.plots = ComparisonPlots(self, self.tabs)
         self.settings_table = RunSettingsTable(self.tabs)
         self.evaluation = RunEvaluation(self.tabs)
