@@ -179,8 +179,18 @@ class RunsPanel(QWidget):
             return True
         return False
 
+    def show_run(self, info: RunInfo) -> bool:
+        """Ask for the run ``info`` in the Runs view (what double-clicking it does); False, and what is wrong
+        in a dialog, when its folder is damaged."""
+        with dialogs.report_user_errors(self, "Cannot open run"):
+            if info.status == "damaged":
+                open_run(info.path)  # the engine's sentence (unless it was mended meanwhile)
+            self.run_open_requested.emit(info.path)
+            return True
+        return False
+
     def _on_list_item_activated(self, item: QListWidgetItem) -> None:
-        self.run_open_requested.emit(item.data(Qt.ItemDataRole.UserRole).path)
+        self.show_run(item.data(Qt.ItemDataRole.UserRole))
 
     def _current_info(self) -> RunInfo | None:
         item = self.list.currentItem()
@@ -189,7 +199,7 @@ class RunsPanel(QWidget):
     def _on_show_action_triggered(self) -> None:
         info = self._current_info()
         if info is not None:
-            self.run_open_requested.emit(info.path)
+            self.show_run(info)
 
     def _on_open_model_action_triggered(self) -> None:
         info = self._current_info()
