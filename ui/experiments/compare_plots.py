@@ -119,9 +119,13 @@ class ComparisonPlots(QWidget):
     ----------
     view
         The view whose drawing cost the canvases count towards.
+    time_option
+        Offer "Against time" (the runs' curves against the seconds since each started).
     """
 
-    def __init__(self, view: TrainingView, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, view: TrainingView, parent: QWidget | None = None, *, time_option: bool = False
+    ) -> None:
         super().__init__(parent)
         self._view = view
         self.overlay = view.canvas(self)
@@ -157,6 +161,7 @@ class ComparisonPlots(QWidget):
             "(fewer steps are not always less time)."
         )
         self.time_check.toggled.connect(self._on_time_check_toggled)
+        self.time_check.setVisible(time_option)
         bar = QHBoxLayout()
         bar.setContentsMargins(12, 0, 12, 0)
         bar.setSpacing(4)

@@ -139,7 +139,6 @@ class RunBrowserView(TrainingView):
         filters.addWidget(self.search_edit, 2)
         for widget in (self.network_combo, self.data_combo, self.metric_combo, self.minimum_spin):
             filters.addWidget(widget)
-        filters.addWidget(self.count_label, 1)
         self.search_edit.textChanged.connect(self._on_filter_changed)
         for combo in (self.network_combo, self.data_combo, self.metric_combo):
             combo.currentIndexChanged.connect(self._on_filter_changed)
@@ -195,7 +194,8 @@ class RunBrowserView(TrainingView):
         actions.setSpacing(4)
         for button in (self.rename_button, self.tags_button, self.delete_button):
             actions.addWidget(button)
-        actions.addStretch(1)
+        actions.addSpacing(8)
+        actions.addWidget(self.count_label, 1)
         actions.addWidget(self.trash_button)
         actions.addWidget(self.undo_button)
         actions.addWidget(self.redo_button)
@@ -217,7 +217,8 @@ class RunBrowserView(TrainingView):
         corner_box.addWidget(self.open_design_button)
         corner_box.addWidget(self.open_model_button)
         self.tabs.setCornerWidget(corner, Qt.Corner.TopRightCorner)
-        self.plots = ComparisonPlots(self, self.tabs)
+        self.plots = ComparisonPlots(self, self.tabs, time_option=True)
+        self.plots.grid_button.hide()  # small multiples need a comparison's factors
         self.settings_table = RunSettingsTable(self.tabs)
         self.evaluation = RunEvaluation(self.tabs)
         self.tabs.addTab(self.plots, "Curves")
