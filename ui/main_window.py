@@ -367,15 +367,10 @@ class MainWindow(QMainWindow):
         self.search_view = SearchView(self.state, self.views)
         self.distributions_view = DistributionsView(parent=self.views)
         self.precision_view = PrecisionView(self.state, self.views)
-        self.run_browser = RunBrowserView(self.views)
-        for view in (
-            self.compare_view,
-            self.search_view,
-            self.distributions_view,
-            self.precision_view,
-            self.run_browser,
-        ):
+        for view in (self.compare_view, self.search_view, self.distributions_view, self.precision_view):
             self._add_training_view(view)
+        self.run_browser = RunBrowserView(self.views)
+        self._add_training_view(self.run_browser)
         self.window_closing.connect(self.compare_view.shutdown)
         self.window_closing.connect(self.search_view.shutdown)
         self.window_closing.connect(self.precision_view.shutdown)
