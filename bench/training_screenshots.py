@@ -4,7 +4,8 @@
 
 Trains for real, offscreen, with a temporary DLLAB_HOME (your settings and runs are never touched):
 
-- the spiral with the SpiralMLP example: curves, decision boundary;
+- the spiral with the SpiralMLP example: curves, decision boundary; then three optimizers on it, overlaid in
+  the Runs view;
 - MNIST (from the dataset cache, linked to the real files beside the project when they are there, else the
   generated shapes set) with the book's SimpleConvNet, its filters initialised with standard deviation 0.01 as
   in the book: filters before and after, feature maps, evaluation;
@@ -89,6 +90,16 @@ def main(argv: list[str] | None = None) -> int:
         settle(window, 0.2)
         grab(window, name)
 
+    def runs_view(window: MainWindow) -> None:
+        """The Runs view with the three newest runs overlaid, the newest named and tagged (``view_runs.png``)."""
+        browser = window.run_browser
+        window.views.setCurrentWidget(browser)  # it reads the runs folder when shown
+        newest = browser.shown[:3]
+        browser.rename(newest[0], "Adam, lr 0.01")
+        browser.set_tags(browser.shown[0], "baseline, adam")
+        browser.select_runs([entry.path for entry in newest])
+        save(window, browser, "runs")
+
     def load_images(window: MainWindow, subset: int) -> None:
         screens.load_images(window, 0.5)
         window.state.set_data_settings(subset=subset, normalization="scale")
@@ -98,6 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     train(window, epochs=150, batch_size=32, lr=0.01)
     save(window, window.curves_view, "curves")
     save(window, window.boundary_view, "boundary")
+    close(window)
+
+    # The Runs view: the spiral trained with three optimizers, named and tagged, overlaid.
+    window = new_window()
+    for optimizer, lr in (("sgd", 0.1), ("momentum", 0.05), ("adam", 0.01)):
+        train(window, optimizer=optimizer, epochs=60, batch_size=32, lr=lr)
+    runs_view(window)
     close(window)
 
     # SimpleConvNet on MNIST: filters, feature maps, evaluation.

@@ -3,16 +3,24 @@
 Each command calls :class:`ui.state.AppState` edit methods in ``redo`` and their inverse in ``undo``
 (as orange-canvas-core does: ``redo: add_node``, ``undo: remove_node``), and moves the selection to the
 layer it touched so the user sees what changed.
+
+The edits of past runs (a title, tags, a move to the trash) are commands too, :class:`RunEditCommand`, kept on
+the run browser's own stack: they change run folders, not the design, so they neither mark the design unsaved
+nor vanish when another design is opened.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from dllab.errors import DllabError, error_sentence
 from dllab.fit import fit_network
+from dllab.run_history import RunLabels, read_labels, restore_run, trash_run, write_labels
 from ui.common.formatting import humanize
 from ui.state import AppState
 
@@ -178,3 +186,92 @@ def fit_network_to_dataset(state: AppState) -> list[str]:
     state.undo_stack.push(ReplaceSpecCommand(state, new, f"Fit network to {title}"))
     state.post_message(f"Fitted the network to {title}: {note}. Edit ▸ Undo reverts it.")
     return note.split("; ")
+
+
+class RunEditCommand(QUndoCommand):
+    """An edit of a past run's folder, undoable (see the module).
+
+    An edit that fails (the folder went away, a run of that name came back, the disk refused) changes nothing,
+    leaves its sentence in :attr:`error`, tells ``changed`` and is dropped from the stack.
+
+    Parameters
+    ----------
+    text
+        What the Undo button says, e.g. ``"Delete run 20250107-142501-SpiralMLP"``.
+    apply, revert
+        Make the edit, take it back (each may raise a :class:`dllab.errors.DllabError`).
+    changed
+        Called after every redo and undo, with the error sentence or None (to list the runs again).
+    """
+
+    def __init__(
+        self,
+        text: str,
+        apply: Callable[[], Any],
+        revert: Callable[[], Any],
+        changed: Callable[[str | None], None],
+    ) -> None:
+        super().__init__(text)
+        self._apply, self._revert, self._changed = apply, revert, changed
+        #: Why the last redo or undo failed (one sentence), or None.
+        self.error: str | None = None
+
+    def redo(self) -> None:
+        self._attempt(self._apply)
+
+    def undo(self) -> None:
+        self._attempt(self._revert)
+
+    def _attempt(self, action: Callable[[], Any]) -> None:
+        try:
+            action()
+            self.error = None
+        except DllabError as exc:
+            self.error = error_sentence(exc)
+            self.setObsolete(True)
+        self._changed(self.error)
+
+
+def label_run(
+    folder: Path, labels: RunLabels, text: str, changed: Callable[[str | None], None]
+) -> RunEditCommand:
+    """A command giving a run a new title and tags (:func:`dllab.run_history.write_labels`); undo gives the old
+    ones back.
+
+    Raises
+    ------
+    dllab.runs.RunError
+        When the run's labels cannot be read now (no command is made).
+    """
+    before = read_labels(folder)
+    return RunEditCommand(
+        text, lambda: write_labels(folder, labels), lambda: write_labels(folder, before), changed
+    )
+
+
+def trash_run_command(folder: Path, root: Path, changed: Callable[[str | None], None]) -> RunEditCommand:
+    """A command moving a run into the trash of its runs folder (:func:`dllab.run_history.trash_run`); undo
+    moves it back under its own name."""
+    trashed: list[Path] = []
+
+    def apply() -> None:
+        trashed.append(trash_run(folder, root))
+
+    def revert() -> None:
+        restore_run(trashed.pop(), root, name=Path(folder).name)
+
+    return RunEditCommand(f"Delete run {Path(folder).name}", apply, revert, changed)
+
+
+def restore_run_command(trashed: Path, root: Path, changed: Callable[[str | None], None]) -> RunEditCommand:
+    """A command moving a run back from the trash of its runs folder (:func:`dllab.run_history.restore_run`),
+    deleted in this session or an earlier one; undo moves it into the trash again."""
+    restored: list[Path] = []
+
+    def apply() -> None:
+        restored.append(restore_run(trashed, root))
+
+    def revert() -> None:
+        trash_run(restored.pop(), root)
+
+    return RunEditCommand(f"Restore run {Path(trashed).name}", apply, revert, changed)

@@ -57,6 +57,7 @@ from ui.design.palette import LayerPalette
 from ui.experiments.compare_view import CompareView
 from ui.experiments.distributions_view import DistributionsView
 from ui.experiments.precision_view import PrecisionView
+from ui.experiments.run_browser import RunBrowserView
 from ui.experiments.search_view import SearchView
 from ui.experiments.transfer_dialog import TransferDialog
 from ui.inspect.draw_panel import DrawPanel
@@ -372,6 +373,8 @@ class MainWindow(QMainWindow):
         self.precision_view = PrecisionView(self.state, self.views)
         for view in (self.compare_view, self.search_view, self.distributions_view, self.precision_view):
             self._add_training_view(view)
+        self.run_browser = RunBrowserView(self.views)
+        self._add_training_view(self.run_browser)
         self.window_closing.connect(self.compare_view.shutdown)
         self.window_closing.connect(self.search_view.shutdown)
         self.window_closing.connect(self.precision_view.shutdown)
@@ -442,6 +445,10 @@ class MainWindow(QMainWindow):
 
         self.palette_panel.layer_activated.connect(self._on_palette_layer_activated)
         self.runs_panel.model_open_requested.connect(self._on_runs_panel_model_open_requested)
+        self.runs_panel.run_open_requested.connect(self._on_runs_panel_run_open_requested)
+        self.run_browser.model_open_requested.connect(self._on_runs_panel_model_open_requested)
+        self.run_browser.design_open_requested.connect(self.documents.open_network_file)
+        self.run_browser.runs_changed.connect(self.runs_panel.refresh)
         view = self.network_panel.view
         for action in (self.duplicate_action, self.delete_action):
             view.addAction(action)
@@ -630,6 +637,10 @@ class MainWindow(QMainWindow):
         with dialogs.report_user_errors(self, "Cannot open model"):
             self.documents.open_model_file(path)
 
+    def _on_runs_panel_run_open_requested(self, path: Path) -> None:
+        if self.run_browser.show_run(path):
+            self.views.setCurrentWidget(self.run_browser)
+
     def _on_clear_recent_triggered(self) -> None:
         settings.clear_recent_files()
         self._rebuild_recent_menu()
@@ -777,6 +788,7 @@ class MainWindow(QMainWindow):
 
     def _on_training_run_ended(self, status: str, message: str) -> None:
         self.runs_panel.refresh()
+        self.run_browser.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

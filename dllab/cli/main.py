@@ -372,8 +372,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=gradcheck_command)
 
-    p = sub.add_parser("runs", help="list past training runs", description="List the recorded training runs.")
+    p = sub.add_parser(
+        "runs",
+        help="list, find, rename, tag and delete past training runs",
+        description="List the recorded training runs, oldest first, or those a filter keeps; give a run a name "
+        "or tags of your own, move it to the trash in the runs folder, or restore it from there.",
+    )
     p.add_argument("--root", metavar="FOLDER", help="the folder of runs (default: the dllab runs folder)")
+    f = p.add_argument_group("filters")
+    f.add_argument("--find", metavar="WORDS", help="runs whose name, folder or tags hold every word")
+    f.add_argument("--network", metavar="NAME", help="runs of this network")
+    f.add_argument("--data", metavar="NAME", help="runs on this data set")
+    f.add_argument(
+        "--min-test-accuracy",
+        type=float,
+        metavar="A",
+        help="runs with a test accuracy of at least A (0 to 1)",
+    )
+    e = p.add_argument_group("edits (one at a time)").add_mutually_exclusive_group()
+    e.add_argument(
+        "--rename", nargs=2, metavar=("RUN", "NAME"), help="name the run (an empty NAME: its folder's)"
+    )
+    e.add_argument("--tags", nargs=2, metavar=("RUN", "TAGS"), help="set the run's tags, separated by commas")
+    e.add_argument("--delete", metavar="RUN", help="move the run to the trash in the runs folder")
+    e.add_argument("--restore", metavar="RUN", help="move the run back from the trash")
     p.set_defaults(handler=runs_command)
 
     p = sub.add_parser(

@@ -32,11 +32,22 @@ from dllab.experiment import DataSettings, Experiment, read_experiment, read_net
 from dllab.experiments.variants import BOOK_LEARNING_RATES
 from dllab.io import read_model_info
 from dllab.option_strings import parse_augment, parse_named_options
+from dllab.run_history import (
+    RunFilter,
+    data_name,
+    filter_runs,
+    read_labels,
+    rename_run,
+    restore_run,
+    run_history,
+    tag_run,
+    trash_folder,
+    trash_run,
+)
 from dllab.runs import (
     RunRecorder,
     check_folder_free,
     claim_folder,
-    list_runs,
     new_run_folder,
     runs_root,
 )
@@ -367,29 +378,65 @@ def _shift_part(prepared: PreparedData) -> str:
 
 
 def runs_command(args: argparse.Namespace) -> int:
-    """``dllab runs``: list the recorded runs as a table."""
+    """``dllab runs``: list the recorded runs as a table (those the filters keep), or rename, tag, delete or
+    restore one."""
     root = Path(args.root).expanduser() if args.root else runs_root()
-    infos = list_runs(root)
-    if not infos:
+    if args.rename or args.tags or args.delete or args.restore:
+        return _edit_run(args, root)
+    entries = list(reversed(run_history(root)))
+    shown = filter_runs(
+        entries,
+        RunFilter(
+            text=args.find or "",
+            network=args.network or "",
+            dataset=args.data or "",
+            metric="test_accuracy" if args.min_test_accuracy is not None else "",
+            minimum=args.min_test_accuracy or 0.0,
+        ),
+    )
+    if not entries:
         print(f"no runs in {root}")
         return EXIT_OK
-    rows = [("run", "network", "data", "status", "epochs", "best val acc", "test acc")]
-    for r in infos:
-        data = Path(r.dataset).name if ("/" in r.dataset or "\\" in r.dataset) else r.dataset
+    rows = [("run", "network", "data", "status", "name", "tags", "epochs", "best val acc", "test acc")]
+    for entry in shown:
+        r = entry.info
         rows.append(
             (
                 r.name,
                 r.network,
-                data,
+                data_name(r.dataset),
                 r.status,
+                entry.labels.title,
+                ", ".join(entry.labels.tags),
                 str(r.epochs),
                 format_metric(r.best_val_accuracy if r.best_val_accuracy is not None else math.nan),
                 format_metric(r.test_accuracy if r.test_accuracy is not None else math.nan),
             )
         )
-    print_table(rows, 4, sys.stdout)
-    print(f"{len(infos)} runs in {root}")
-    for r in infos:
-        if r.error:
-            print(f"damaged: {r.error}", file=sys.stderr)
+    print_table(rows, 6, sys.stdout)
+    kept = f"{len(shown)} of {len(entries)}" if len(shown) != len(entries) else f"{len(entries)}"
+    print(f"{kept} runs in {root}")
+    for entry in shown:
+        if entry.info.error:
+            print(f"damaged: {entry.info.error}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _edit_run(args: argparse.Namespace, root: Path) -> int:
+    """The edit ``dllab runs`` was asked for; RunError (a sentence) when it cannot be made."""
+    if args.restore:
+        folder = restore_run(trash_folder(root) / Path(args.restore).name, root)
+        print(f"restored {folder}")
+        return EXIT_OK
+    name = (args.rename or args.tags or [args.delete])[0]
+    folder = root / Path(name).name
+    if args.rename:
+        rename_run(folder, args.rename[1])
+        print(f"{folder.name}: named {read_labels(folder).title or 'by its folder'}")
+    elif args.tags:
+        tag_run(folder, args.tags[1])
+        print(f"{folder.name}: tags {', '.join(read_labels(folder).tags) or 'none'}")
+    else:
+        trashed = trash_run(folder, root)
+        print(f"moved {folder.name} to {trashed.parent} (dllab runs --restore {folder.name} brings it back)")
     return EXIT_OK

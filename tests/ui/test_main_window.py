@@ -76,6 +76,7 @@ def test_docks_have_stable_names_and_view_menu_toggles(window):
         "Search",
         "Init",
         "Precision",
+        "Runs",
     ]
     assert window.views.tabToolTip(tabs.index("Weights")) == "Weights & gradients"
     assert window.views.tabToolTip(tabs.index("Search")) == "Hyperparameter search"
@@ -573,8 +574,12 @@ def test_runs_panel_lists_runs_or_says_there_are_none(window):
         mp.setattr(window.documents, "open_model_file", lambda path, ask=True: opened.append(path))
         panel.model_open_requested.disconnect()
         panel.model_open_requested.connect(window.documents.open_model_file)
-        panel.list.itemActivated.emit(panel.list.item(0))
+        panel.list.setCurrentRow(0)
+        panel.open_model_action.trigger()  # the run's context menu
         assert opened == [recorder.folder / "model_final.dllab.npz"]
+    panel.list.itemActivated.emit(panel.list.item(0))  # double-click: the run in the Runs view
+    assert window.views.currentWidget() is window.run_browser
+    assert [e.path for e in window.run_browser.selected_entries()] == [recorder.folder]
 
 
 def test_main_hands_arguments_to_the_cli_before_any_qt_import(monkeypatch, capsys):

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from dllab.experiments.compare import VariantResult
 from dllab.experiments.comparison_figures import AccuracyCurves
 from dllab.experiments.variants import describe_setting
+from dllab.run_history import result_seconds
 from ui.common import theme
 from ui.common.formatting import duration_text
 from ui.common.view import PlotCanvas, TrainingView, series_color, style_plot
@@ -81,9 +82,11 @@ class AccuracyItems:
         self.line = plot.plot([], [], pen=pg.mkPen(color, width=2.2), name=name, connect="finite")
         self.marked = plot.plot([], [], pen=None, connect="finite")
 
-    def show(self, curves: AccuracyCurves, result: VariantResult) -> None:
-        """Draw ``result`` as ``curves`` decides (accuracy in %)."""
-        xs, line, marked = curves.series(result)
+    def show(self, curves: AccuracyCurves, result: VariantResult, xs: np.ndarray | None = None) -> None:
+        """Draw ``result`` as ``curves`` decides (accuracy in %), against its epochs or the x values ``xs``
+        given, one per epoch."""
+        epochs, line, marked = curves.series(result)
+        xs = epochs if xs is None else xs
         many = len(xs) > MARKER_LIMIT
         self.line.setData(
             xs,
@@ -116,10 +119,15 @@ class ComparisonPlots(QWidget):
     ----------
     view
         The view whose drawing cost the canvases count towards.
+    time_option
+        Offer "Against time" (the runs' curves against the seconds since each started).
     """
 
-    def __init__(self, view: TrainingView, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, view: TrainingView, parent: QWidget | None = None, *, time_option: bool = False
+    ) -> None:
         super().__init__(parent)
+        self._view = view
         self.overlay = view.canvas(self)
         self.loss_plot = _plot(self.overlay, 0, 0)
         self.accuracy_plot = _plot(self.overlay, 0, 1)
@@ -147,6 +155,13 @@ class ComparisonPlots(QWidget):
         self.log_check = QCheckBox("Log-scale loss", self)
         self.log_check.setToolTip("Show the loss on a logarithmic axis (runs far apart become comparable).")
         self.log_check.toggled.connect(self._on_log_check_toggled)
+        self.time_check = QCheckBox("Against time", self)
+        self.time_check.setToolTip(
+            "Draw the curves against the seconds since each run started instead of mini-batches and epochs "
+            "(fewer steps are not always less time)."
+        )
+        self.time_check.toggled.connect(self._on_time_check_toggled)
+        self.time_check.setVisible(time_option)
         bar = QHBoxLayout()
         bar.setContentsMargins(12, 0, 12, 0)
         bar.setSpacing(4)
@@ -154,6 +169,7 @@ class ComparisonPlots(QWidget):
         bar.addWidget(self.grid_button)
         bar.addSpacing(12)
         bar.addWidget(self.log_check)
+        bar.addWidget(self.time_check)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -236,9 +252,17 @@ class ComparisonPlots(QWidget):
     def redraw(self, results: Sequence[VariantResult]) -> None:
         """Draw the runs' curves as they are now."""
         curves = AccuracyCurves.choose(results)
+        timed = self.time_check.isChecked()
+        last_second = 0.0
         for r, curve, items in zip(results, self.loss_curves, self.accuracy_items, strict=False):
-            curve.setData(np.asarray(r.steps, dtype=np.float64), r.smoothed_losses())
-            items.show(curves, r)
+            if timed:
+                step_x, epoch_x = result_seconds(r)
+                finite = epoch_x[np.isfinite(epoch_x)]
+                last_second = max(last_second, float(finite.max()) if finite.size else 0.0)
+            else:
+                step_x, epoch_x = np.asarray(r.steps, dtype=np.float64), None
+            curve.setData(step_x, r.smoothed_losses())
+            items.show(curves, r, epoch_x)
             grid = self.grid_items.get(r.index)
             if grid is not None:
                 grid.show(curves, r)
@@ -247,7 +271,15 @@ class ComparisonPlots(QWidget):
         for plot in [self.accuracy_plot, *self.grid_plots[:1]]:
             plot.setYRange(low * 100, high * 100, padding=0.02)
             plot.setXRange(x_low, x_high, padding=0.02)
-        style_plot(self.accuracy_plot, left=f"{curves.title} (%)", bottom="epoch")
+        if timed:  # the seconds of the longest run, in both plots
+            for plot in (self.loss_plot, self.accuracy_plot):
+                plot.setXRange(0.0, last_second or 1.0, padding=0.02)
+        else:
+            self.loss_plot.enableAutoRange(x=True)
+        style_plot(
+            self.loss_plot, left="training loss (smoothed)", bottom="seconds" if timed else "mini-batch"
+        )
+        style_plot(self.accuracy_plot, left=f"{curves.title} (%)", bottom="seconds" if timed else "epoch")
         for plot in self.grid_plots:
             plot.setLabel("left", f"{curves.title.split(' (')[0]} (%)")
 
@@ -266,6 +298,9 @@ class ComparisonPlots(QWidget):
 
     def _on_log_check_toggled(self, checked: bool) -> None:
         self.loss_plot.setLogMode(x=False, y=checked)
+
+    def _on_time_check_toggled(self, _checked: bool) -> None:
+        self._view.request_redraw()
 
 
 #: The results table's columns.

@@ -2,9 +2,10 @@
 
 Run folders are read by the engine (:func:`dllab.runs.list_runs` and :func:`dllab.runs.open_run`), the same
 code behind ``dllab runs``, so the panel and the command line always agree. Each line says when the run
-started, which network on which data, how it ended and its best accuracies; double-clicking a run opens its
-final model (or its best one), and a damaged run folder says what is wrong with it in a dialog, as the
-engine's sentence. With no runs yet the panel says how to make one. The training controller refreshes the list
+started, which network on which data, how it ended and its best accuracies, under the name and tags the user
+gave it (:mod:`dllab.run_history`); double-clicking a run opens it in the Runs view (its curves, settings and
+evaluation), and its context menu opens its final model (or its best one). A damaged run folder says what is
+wrong with it in a dialog, as the engine's sentence. With no runs yet the panel says how to make one. The training controller refreshes the list
 when a run starts and ends.
 """
 
@@ -15,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dllab.runs import RunInfo, list_runs, open_run, runs_root
+from dllab.run_history import run_history
+from dllab.runs import RunInfo, open_run, runs_root
 from ui.common import dialogs
 from ui.common.icons import action_icon
 from ui.common.widgets import ElidedLabel
@@ -80,7 +82,9 @@ class RunsPanel(QWidget):
     """The Runs dock's content."""
 
     model_open_requested = Signal(Path)
-    """A run was double-clicked; its model file."""
+    """"Open model" was chosen in a run's context menu; its model file."""
+    run_open_requested = Signal(Path)
+    """A run was double-clicked; its folder, to show in the Runs view."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +92,12 @@ class RunsPanel(QWidget):
         self.list.setObjectName("runsList")
         self.list.setIconSize(QSize(18, 18))
         self.list.itemActivated.connect(self._on_list_item_activated)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.show_action = QAction("Show Run", self.list)
+        self.show_action.triggered.connect(self._on_show_action_triggered)
+        self.open_model_action = QAction("Open Model", self.list)
+        self.open_model_action.triggered.connect(self._on_open_model_action_triggered)
+        self.list.addActions([self.show_action, self.open_model_action])
         self.empty = QLabel(EMPTY_TEXT, self)
         self.empty.setObjectName("emptyState")
         self.empty.setWordWrap(True)
@@ -130,20 +140,24 @@ class RunsPanel(QWidget):
         self.location.setToolTip(str(folder))
         self.list.clear()
         try:
-            runs = list_runs(folder)
+            entries = run_history(folder)
         except dialogs.USER_ERRORS as error:
             self.empty.setText(f"Cannot read the runs folder. {dialogs.error_sentence(error)}")
             self.stack.setCurrentWidget(self.empty)
             return
         self.empty.setText(EMPTY_TEXT)
-        for info in reversed(runs):
-            item = QListWidgetItem(action_icon("network"), f"{info.name}\n{run_line(info)}")
+        for entry in entries:
+            info = entry.info
+            tags = f"  [{', '.join(entry.labels.tags)}]" if entry.labels.tags else ""
+            item = QListWidgetItem(action_icon("network"), f"{entry.title}{tags}\n{run_line(info)}")
             item.setData(Qt.ItemDataRole.UserRole, info)
             tip = str(info.path)
             if info.error:
                 tip += f"\n{info.error}"
             elif info.status != "damaged":
-                tip += "\nDouble-click to open its model."
+                tip += (
+                    "\nDouble-click to see its curves, settings and results; right-click to open its model."
+                )
             item.setToolTip(tip)
             self.list.addItem(item)
         self.stack.setCurrentWidget(self.list if self.list.count() else self.empty)
@@ -165,8 +179,32 @@ class RunsPanel(QWidget):
             return True
         return False
 
+    def show_run(self, info: RunInfo) -> bool:
+        """Ask for the run ``info`` in the Runs view (what double-clicking it does); False, and what is wrong
+        in a dialog, when its folder is damaged."""
+        with dialogs.report_user_errors(self, "Cannot open run"):
+            if info.status == "damaged":
+                open_run(info.path)  # the engine's sentence (unless it was mended meanwhile)
+            self.run_open_requested.emit(info.path)
+            return True
+        return False
+
     def _on_list_item_activated(self, item: QListWidgetItem) -> None:
-        self.open_run_model(item.data(Qt.ItemDataRole.UserRole))
+        self.show_run(item.data(Qt.ItemDataRole.UserRole))
+
+    def _current_info(self) -> RunInfo | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _on_show_action_triggered(self) -> None:
+        info = self._current_info()
+        if info is not None:
+            self.show_run(info)
+
+    def _on_open_model_action_triggered(self) -> None:
+        info = self._current_info()
+        if info is not None:
+            self.open_run_model(info)
 
     def _on_folder_button_clicked(self) -> None:
         folder = runs_root()

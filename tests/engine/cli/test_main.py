@@ -845,3 +845,42 @@ def test_bad_mismatch_flags_are_one_sentence(tmp_path: Path, flags: tuple[str, .
     code, out, err = _run("train", SPIRAL, "--data", "spiral", *flags, "--out", str(tmp_path / "x"))
     assert (code, out) == (2, "") and message in err
     assert "Traceback" not in err
+
+
+def test_runs_are_found_named_tagged_deleted_and_restored(
+    trained: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    import shutil
+
+    good, _, _ = trained
+    runs = tmp_path / "runs"
+    for name in ("a-first", "b-second"):
+        shutil.copytree(good, runs / name)
+    code, out, _ = _run("runs", "--root", str(runs), "--tags", "b-second", "baseline, adam")
+    assert code == 0 and out == "b-second: tags baseline, adam\n"
+    code, out, _ = _run("runs", "--root", str(runs), "--rename", "a-first", "My first run")
+    assert code == 0 and "named My first run" in out
+    code, out, _ = _run("runs", "--root", str(runs), "--find", "ADAM")
+    lines = out.splitlines()
+    assert [line.split()[0] for line in lines[2:-1]] == ["b-second"] and "baseline, adam" in lines[2]
+    assert lines[-1] == f"1 of 2 runs in {runs}"
+    code, out, _ = _run("runs", "--root", str(runs), "--network", "SpiralMLP", "--data", "moons")
+    assert lines[0].split()[4:6] == ["name", "tags"] and out.splitlines()[-1].startswith("0 of 2 runs")
+    test_accuracy = json.loads((good / "summary.json").read_text(encoding="utf-8"))["test_accuracy"]
+    code, out, _ = _run("runs", "--root", str(runs), "--min-test-accuracy", str(test_accuracy + 0.001))
+    assert out.splitlines()[-1].startswith("0 of 2 runs")
+    code, out, _ = _run("runs", "--root", str(runs), "--min-test-accuracy", str(test_accuracy))
+    assert "My first run" in out and out.splitlines()[-1] == f"2 runs in {runs}"
+    code, out, _ = _run("runs", "--root", str(runs), "--delete", "a-first")
+    assert (
+        code == 0
+        and not (runs / "a-first").exists()
+        and (runs / ".trash" / "a-first" / "config.json").is_file()
+    )
+    assert "--restore a-first" in out
+    code, out, err = _run("runs", "--root", str(runs), "--delete", "a-first")
+    assert code == 2 and err.startswith("dllab: error: ") and "not a run folder" in err
+    code, out, _ = _run("runs", "--root", str(runs), "--restore", "a-first")
+    assert code == 0 and (runs / "a-first" / "model_final.dllab.npz").is_file()
+    code, out, _ = _run("runs", "--root", str(runs))
+    assert "My first run" in out and out.splitlines()[-1] == f"2 runs in {runs}"

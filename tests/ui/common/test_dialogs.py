@@ -411,7 +411,7 @@ def test_an_unreadable_runs_folder_is_said_in_the_panel_and_its_button(
     def unreadable(folder: Path) -> list:
         raise PermissionError(13, "Permission denied", str(folder))
 
-    monkeypatch.setattr(runs_panel, "list_runs", unreadable)
+    monkeypatch.setattr(runs_panel, "run_history", unreadable)
     panel = window.runs_panel
     panel.refresh()
     assert panel.stack.currentWidget() is panel.empty
