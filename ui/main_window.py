@@ -71,6 +71,10 @@ STARTUP_EXAMPLE = "spiral_mlp.json"
 STARTUP_DATASET = "spiral"
 
 
+#: The status bar's word for a run that is ending (see :attr:`ui.training.controller.Progress.state`).
+RUN_ENDING = {"stopping": "Stopping…", "evaluating": "Evaluating on the test set…"}
+
+
 class MainWindow(QMainWindow):
     """The dllab lab window."""
 
@@ -359,6 +363,7 @@ class MainWindow(QMainWindow):
         self.training = TrainingController(self.state, self.training_views, self)
         self.training.run_started.connect(self._on_training_run_started)
         self.training.run_ended.connect(self._on_training_run_ended)
+        self.training.progressed.connect(self._on_training_progressed)
         self.window_closing.connect(self.training.shutdown)
         self.playground_view = PlaygroundView()
         self.add_view(self.playground_view, "Playground", tip="Optimizer playground")
@@ -732,7 +737,8 @@ class MainWindow(QMainWindow):
         self.train_action.setToolTip(blocker or "Train the network (F5)")
         colors = theme.colors()
         if active:
-            text = f"<span style='color:{colors.accent.name()}'>●</span> Training"
+            doing = RUN_ENDING.get(self.training.progress.state, "Training")
+            text = f"<span style='color:{colors.accent.name()}'>●</span> {doing}"
         elif blocker is None:
             text = f"<span style='color:{colors.success.name()}'>●</span> Ready to train"
         else:
@@ -766,6 +772,10 @@ class MainWindow(QMainWindow):
         self.runs_panel.refresh()
         if self.views.currentWidget() in (self.architecture_view, self.dataset_view):
             self.views.setCurrentWidget(self.curves_view)
+
+    def _on_training_progressed(self, progress: object) -> None:
+        if self.training.progress.ending:
+            self._on_state_readiness_changed()
 
     def _on_training_run_ended(self, status: str, message: str) -> None:
         self.runs_panel.refresh()
