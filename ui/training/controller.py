@@ -55,6 +55,9 @@ from ui.training.session import (
 #: Seconds after which closing, still waiting for the stopped run's thread, says so in the status bar (it waits
 #: on: a running thread must not be destroyed).
 CLOSE_NOTICE_S = 2.0
+#: Seconds between two sets of layer statistics at the least, whatever the number of batches (within the run's
+#: probe budget): the Activations and Weights views keep up with a slow network.
+LIVE_STATISTICS_S = 1.0
 #: Seconds between two updates of the progress line at the most (text that changes faster cannot be read).
 PROGRESS_INTERVAL_S = 0.2
 
@@ -167,6 +170,8 @@ class TrainingController(QObject):
         self._ready_timer.setSingleShot(True)
         self._ready_timer.setInterval(10)
         self._ready_timer.timeout.connect(self._on_ready_timer_timeout)
+        state.network_changed.connect(self._on_state_design_changed)
+        state.dataset_changed.connect(self._on_state_design_changed)
         state.train_requested.connect(self._on_state_train_requested)
         state.stop_requested.connect(self._on_state_stop_requested)
         for view in self.views:
@@ -195,7 +200,7 @@ class TrainingController(QObject):
             spec=state.spec_copy(),
             dataset=dataset,
             data_settings=state.run_data_settings(),
-            config=state.training_config(),
+            config=replace(state.training_config(), stats_seconds=LIVE_STATISTICS_S),
             seed=state.training.seed,
             data_seed=d.seed,
             runs_root=runs_root(),
@@ -305,6 +310,13 @@ class TrainingController(QObject):
 
     def _on_state_stop_requested(self) -> None:
         self.stop()
+
+    def _on_state_design_changed(self) -> None:
+        """What the views of the last run's model showed no longer exists: they say so (not while a run
+        trains, when the design is locked)."""
+        if not self.running:
+            for view in self.views:
+                view.forget_run()
 
     def _on_view_exclusion_requested(self, rows: tuple[int, ...]) -> None:
         with dialogs.report_user_errors(self._window, "Cannot leave the samples out"):

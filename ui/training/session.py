@@ -10,7 +10,7 @@ child process and sends to the window:
    images, 2D points) and what the start from a saved model copied;
 2. the trainer's own events (:mod:`dllab.trainer`), each recorded by a :class:`dllab.runs.RunRecorder` first;
 3. snapshots of the live model (:mod:`dllab.probes`), taken right when the trainer's generator is suspended at
-   a ``LayerStatistics`` or ``EpochEnded`` event (so the weights are consistent), no more often than the views
+   a ``BatchEnded``, ``LayerStatistics`` or ``EpochEnded`` event (so the weights are consistent), no more often than the views
    can show them, and within the trainer's probe budget (:attr:`dllab.trainer.Trainer.probe_budget`: the
    statistics and the snapshots together take a share of the training time at most): :class:`FilterSnapshot`,
    :class:`FeatureMapSnapshot`, :class:`BoundarySnapshot`. Every array in them is a copy: the GUI thread never
@@ -56,6 +56,7 @@ from dllab.run_control import RunControl
 from dllab.runs import RunRecorder, new_run_folder
 from dllab.text import counted
 from dllab.trainer import (
+    BatchEnded,
     ChangeRefused,
     Diverged,
     EpochEnded,
@@ -317,8 +318,10 @@ class TrainingSession:
                 last = event
                 continue
             recorder.handle(event)
+            if isinstance(event, Paused):  # every view shows the step paused at (Paused, urgent, sends them)
+                yield from snapshots.take(event.step, epoch, force=True)
             yield event
-            if isinstance(event, LayerStatistics | EpochEnded):
+            if isinstance(event, BatchEnded | LayerStatistics | EpochEnded):
                 epoch = event.epoch
                 yield from snapshots.take(event.step, event.epoch)
             last = event

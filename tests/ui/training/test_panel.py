@@ -241,6 +241,39 @@ def test_pause_step_and_resume(window, qtbot):
         panel.train_button.click()
 
 
+def test_every_live_view_shows_the_iteration_a_paused_run_is_at(window, qtbot):
+    panel = window.training_panel
+    window.state.set_training_settings(batch_size=8)  # many batches between statistics by count (every 50)
+    start(window, qtbot)
+    qtbot.waitUntil(lambda: window.training.progress.step >= 60, timeout=20_000)
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: window.training.paused, timeout=10_000)
+    paused_at = window.training.progress.step
+    shown = {
+        window.activations_view: lambda: window.activations_view.status_label.text(),
+        window.weights_view: lambda: window.weights_view.status_label.text(),
+        window.boundary_view: lambda: window.boundary_view.plot.titleLabel.text,
+    }
+    for view, text in shown.items():  # as a user looks at them, tab after tab
+        window.views.setCurrentWidget(view)
+        qtbot.waitUntil(lambda text=text: f"teration {paused_at:,}" in text(), timeout=5_000)
+    with qtbot.waitSignal(window.training.run_ended, timeout=10_000):
+        panel.train_button.click()
+
+
+def test_views_of_the_last_run_s_model_clear_when_the_network_or_data_change(window, qtbot):
+    window.state.set_training_settings(epochs=2)
+    assert train(window, qtbot)[0] == "finished"
+    boundary, curves = window.boundary_view, window.curves_view
+    boundary.flush()
+    assert boundary.stack.currentWidget() is boundary.content
+    window.state.undo_stack.push(InsertLayerCommand(window.state, 1, {"type": "Dense", "units": 8}))
+    assert boundary.stack.currentWidget() is boundary.placeholder
+    assert "changed since the last run" in boundary.placeholder.text()
+    assert window.activations_view.stack.currentWidget() is window.activations_view.placeholder
+    assert curves.stack.currentWidget() is curves.content  # the run's history stays
+
+
 def test_closing_the_window_during_training_stops_within_two_seconds(window, qtbot):
     start(window, qtbot)
     began = time.monotonic()

@@ -60,6 +60,7 @@ class CurvesView(TrainingView):
     """Loss, accuracy and learning rate over the iterations of a run."""
 
     title = "Curves"
+    shows_the_model = False  # the run's history stays worth seeing after the design changes
     export_stem = "curves"
     hint = (
         "Training loss of every mini-batch (faint) and its moving average; validation loss and accuracy (and "
