@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
 
         self.data_panel.select_source(STARTUP_DATASET)
+        self.state.mark_unchanged()  # the first data set is part of the starting design, not a change
         self._update_title()
         self._update_edit_actions()
         QTimer.singleShot(0, self.documents.offer_recovery)
@@ -788,6 +789,9 @@ class MainWindow(QMainWindow):
     # --- closing -------------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.state.training_active and not dialogs.ask_quit_while_training(self):
+            event.ignore()
+            return
         if not self.documents.maybe_save():
             event.ignore()
             return

@@ -78,6 +78,20 @@ def ask_save_changes(parent: QWidget | None, document: str) -> SaveAnswer:
     return "cancel"
 
 
+def ask_quit_while_training(parent: QWidget | None) -> bool:
+    """Ask whether to quit while a network trains; True to stop the run and quit."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Quit while training?")
+    box.setText("A network is training. Quit anyway?")
+    box.setInformativeText("The run stops now; its folder keeps what was done, without the test evaluation.")
+    quit_button = box.addButton("Stop and Quit", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is quit_button
+
+
 def ask_recover(parent: QWidget | None, document: str, saved_at: str) -> bool:
     """Offer the autosaved design that a crash left behind; True to restore it."""
     answer = QMessageBox.question(

@@ -2,6 +2,10 @@
 and train-dev), subset, normalised and augmented, whether dev and test are drawn from a shifted distribution
 (data mismatch, and the share of shifted training images that remedies it), and a preview of its samples.
 
+Local files and folders once loaded are remembered across launches (:func:`ui.common.settings.
+recent_data_sources`): they follow "Local file or folder…" in the source list, the newest is offered when that
+is chosen, and one click loads one again.
+
 Loading runs in the background (:class:`ui.data.loader.DatasetLoader`) with a progress bar and Cancel. A
 file or folder that cannot be loaded (damaged, foreign, missing) is told in a dialog as the engine's sentence,
 and under the Load button; a bug goes to :func:`ui.common.dialogs.report_internal_error`.
@@ -32,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from dllab.data import DATASET_NAMES, SHIFTS, Dataset, dataset_info
 from ui.commands import fit_network_to_dataset
-from ui.common import dialogs
+from ui.common import dialogs, settings
 from ui.common.formatting import bytes_text, shape_text
 from ui.common.icons import action_icon
 from ui.common.scroll_panel import scroll_body
@@ -375,6 +379,20 @@ class DataPanel(QScrollArea):
                 )
         self.source_combo.insertSeparator(self.source_combo.count())
         self.source_combo.addItem("Local file or folder…", LOCAL_SOURCE)
+        self._local_rows = self.source_combo.count()
+        self._show_recent_sources()
+
+    def _show_recent_sources(self) -> None:
+        """The local data files and folders loaded lately, after "Local file or folder…"."""
+        combo = self.source_combo
+        with QSignalBlocker(combo):
+            current = combo.currentIndex()
+            while combo.count() > self._local_rows:
+                combo.removeItem(combo.count() - 1)
+            for path in settings.recent_data_sources():
+                combo.addItem(f"    {path.name} ({path.parent})", str(path))
+                combo.setItemData(combo.count() - 1, f"Load {path} again", Qt.ItemDataRole.ToolTipRole)
+            combo.setCurrentIndex(min(current, combo.count() - 1))
 
     def _is_local(self) -> bool:
         return self.source_combo.currentData() == LOCAL_SOURCE
@@ -399,10 +417,15 @@ class DataPanel(QScrollArea):
     def _on_source_combo_activated(self, row: int) -> None:
         source = self.source_combo.itemData(row)
         if source == LOCAL_SOURCE:
+            recent = settings.recent_data_sources()
+            if not self.path_edit.text().strip() and recent:
+                self.path_edit.setText(str(recent[0]))  # the folder chosen last time, at any launch
             self._show_source_controls()
             self.path_edit.setFocus()
             return
         self.select_source(source)
+        if source not in DATASET_NAMES:  # a recent local source: load it again at once
+            self.load()
 
     def _show_source_controls(self) -> None:
         local = self._is_local()
@@ -451,7 +474,10 @@ class DataPanel(QScrollArea):
 
     def _start_dir(self) -> str:
         text = self.path_edit.text().strip()
-        return str(Path(text).parent) if text else str(Path.home())
+        if text:
+            return str(Path(text).parent)
+        recent = settings.recent_data_sources()
+        return str(recent[0].parent) if recent else str(Path.home())
 
     # --- loading --------------------------------------------------------------------------------------------
 
@@ -492,6 +518,9 @@ class DataPanel(QScrollArea):
 
     def _on_loader_loaded(self, request: LoadRequest, dataset: Dataset) -> None:
         self._end_loading()
+        if request.source not in DATASET_NAMES:
+            settings.add_recent_data_source(Path(request.source))
+            self._show_recent_sources()
         self._state.set_dataset(dataset)
         if request.fit_network:
             fit_network_to_dataset(self._state)
