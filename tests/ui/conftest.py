@@ -34,6 +34,7 @@ class FakeDialogs:
     save_answer: str = "discard"
     recover: bool = False
     quit_while_training: bool = True
+    choose_local_after_failed_download: bool = False
     open_paths: list[Path | None] = field(default_factory=list)
     save_paths: list[Path | None] = field(default_factory=list)
     directories: list[Path | None] = field(default_factory=list)
@@ -57,6 +58,11 @@ class FakeDialogs:
 
         monkeypatch.setattr(dialogs, "ask_save_changes", record("ask_save_changes", lambda: self.save_answer))
         monkeypatch.setattr(dialogs, "ask_recover", record("ask_recover", lambda: self.recover))
+        monkeypatch.setattr(
+            dialogs,
+            "ask_download_failed",
+            record("ask_download_failed", lambda: self.choose_local_after_failed_download),
+        )
         monkeypatch.setattr(
             dialogs,
             "ask_quit_while_training",

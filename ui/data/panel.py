@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.data import DATASET_NAMES, SHIFTS, Dataset, dataset_info
+from dllab.data.download import DownloadError
 from ui.commands import fit_network_to_dataset
 from ui.common import dialogs, settings
 from ui.common.formatting import bytes_text, shape_text
@@ -460,6 +461,16 @@ class DataPanel(QScrollArea):
         )
         self.load()
 
+    def choose_local(self, start: Path) -> None:
+        """Switch to "Local file or folder…" and ask for a folder, starting in ``start``; load what is chosen."""
+        with QSignalBlocker(self.source_combo):
+            self.source_combo.setCurrentIndex(self.source_combo.findData(LOCAL_SOURCE))
+        self._show_source_controls()
+        path = dialogs.get_directory(self, "Open a folder of IDX files", str(start))
+        if path is not None:
+            self.path_edit.setText(str(path))
+            self.load()
+
     def _on_file_button_clicked(self) -> None:
         path = dialogs.get_open_path(self, "Open a dataset file", self._start_dir(), LOCAL_FILTERS)
         if path is not None:
@@ -529,7 +540,11 @@ class DataPanel(QScrollArea):
     def _on_loader_failed(self, request: LoadRequest, error: Exception) -> None:
         self._end_loading()
         title = _source_title(request.source)
-        if isinstance(error, dialogs.USER_ERRORS):
+        if isinstance(error, DownloadError) and error.missing and error.folder is not None:
+            message = dialogs.error_sentence(error)
+            if dialogs.ask_download_failed(self, title, error.missing, error.folder):
+                self.choose_local(error.folder)
+        elif isinstance(error, dialogs.USER_ERRORS):
             message = dialogs.error_sentence(error)
             dialogs.show_error(self, f"Cannot load {title}", message)
         else:
