@@ -427,7 +427,12 @@ def _walk(spec: dict[str, Any]) -> tuple[Analysis, tuple[dict[str, Any], list[La
         try:
             shape = layer.setup(shape)
         except ValueError as exc:
-            analysis.error = SpecError(str(exc), index, layer.type_name)
+            message = str(exc)
+            if isinstance(exc, layers.NeedsImagesError) and len(analysis.input_shape or ()) == 1:
+                message = exc.without_flattening(
+                    analysis.input_shape
+                )  # no Flatten or Dense to move: the input itself is flat
+            analysis.error = SpecError(message, index, layer.type_name)
             return analysis, None
         if any(d <= 0 for d in shape):
             analysis.error = SpecError(

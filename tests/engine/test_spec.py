@@ -32,6 +32,14 @@ LAYER_ERRORS = [
         id="conv-after-flatten",
     ),
     pytest.param(
+        image_spec(CONV, OUT, input_shape=(2,)),
+        0,
+        "Conv2D",
+        "expects images (channels, height, width) but the network's input is 2 features; convolution needs "
+        "image data (such as MNIST or Shapes) or an image input shape such as 1×28×28",
+        id="conv-on-flat-data",
+    ),
+    pytest.param(
         image_spec({"type": "Conv2D", "kernel_size": 5}, FLAT, OUT, input_shape=(1, 4, 4)),
         0,
         "Conv2D",

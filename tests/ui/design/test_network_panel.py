@@ -170,7 +170,9 @@ def test_an_invalid_stack_marks_the_row_and_disables_train(window):
     row = model.index(2, 0)
     assert row.data(STATUS_ROLE) == "error"
     shown = row.data(ERROR_ROLE)
-    assert shown.startswith("Expects images") and "convolution must come before Flatten and Dense" in shown
+    # The spiral's points are flat: the fix is image data or an image input shape, not another order.
+    assert shown.startswith("Expects images") and "the network's input is 2 features" in shown
+    assert "needs image data" in shown and "Flatten" not in shown
     reason = "Conv2D (row 3): " + shown
     assert reason in row.data(Qt.ItemDataRole.ToolTipRole)
     assert model.index(3, 0).data(STATUS_ROLE) == "unchecked"
