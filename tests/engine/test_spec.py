@@ -480,3 +480,35 @@ def test_a_design_experiment_or_run_config_gives_its_network(tmp_path, kind):
     path.write_text(json.dumps({"format": kind, "network": [1]}), encoding="utf-8")
     with pytest.raises(SpecError, match="without a network"):
         read_design(path)
+
+
+@pytest.mark.parametrize(
+    ("layers", "loss", "expected"),
+    [
+        (
+            [OUT, {"type": "Dropout", "rate": 0.5}],
+            "softmax_cross_entropy",
+            [(1, "Dropout after the output layer")],
+        ),
+        (
+            [OUT, {"type": "ReLU"}],
+            "softmax_cross_entropy",
+            [(1, "ReLU after the output layer bends the scores")],
+        ),
+        ([OUT, {"type": "Sigmoid"}], "mse", []),  # a regression may squash its output
+        (
+            [{"type": "Dense", "units": 4}, {"type": "ReLU"}, {"type": "ReLU"}, OUT],
+            "mse",
+            [(2, "ReLU right after")],
+        ),
+        ([{"type": "Dropout", "rate": 0.0}, OUT], "mse", [(0, "Dropout with rate 0 does nothing")]),
+        ([{"type": "Dense", "units": 4}, FLAT, OUT], "mse", [(1, "Flatten of values that are already flat")]),
+        ([{"type": "Dense", "units": 4}, {"type": "ReLU"}, {"type": "Dropout", "rate": 0.5}, OUT], "mse", []),
+    ],
+)
+def test_legal_but_pointless_stacks_get_a_note_not_an_error(layers, loss, expected):
+    analysis = analyze(image_spec(*layers, loss=loss, input_shape=(6,)))
+    assert analysis.ok
+    assert len(analysis.notes) == len(expected)
+    for (index, sentence), (want, start) in zip(analysis.notes, expected, strict=True):
+        assert index == want and sentence.startswith(start)

@@ -9,6 +9,7 @@ panel turns that into undo commands.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import (
@@ -657,4 +658,12 @@ class NetworkPanel(QWidget):
                     else ""
                 )
             )
-        self.footer.setText(f"{totals}<br><span style='color:{secondary}'>{details}</span>")
+        note = ""
+        if analysis.ok and analysis.notes:  # legal but pointless: a gentle note, not an error
+            index, sentence = analysis.notes[0]
+            layer = analysis.layers[index]
+            note = (
+                f"<br><span style='color:{colors.accent.name()}'>Note</span> · {layer.type_name} (row {index + 1}): "
+                f"{html.escape(sentence)}."
+            )
+        self.footer.setText(f"{totals}<br><span style='color:{secondary}'>{details}</span>{note}")

@@ -227,3 +227,13 @@ def test_freeze_from_the_context_menu_marks_the_layer_and_undoes(window):
     assert state.layers[row]["trainable"] is False
     unfreeze.trigger()
     assert "trainable" not in state.layers[row]
+
+
+def test_dropout_after_the_output_layer_gets_a_gentle_note(window):
+    view = window.network_panel.view
+    rows = window.network_panel.model.rowCount()
+    drag_and_drop(view, window.palette_panel.mime_data("Dropout"), view.gap_position(rows))
+    footer = window.network_panel.footer.text()
+    assert f"Dropout (row {rows + 1}): Dropout after the output layer drops the scores" in footer
+    assert window.training_panel.train_button.isEnabled()  # a note, not an error
+    assert window.network_panel.model.index(rows, 0).data(STATUS_ROLE) == "ok"
