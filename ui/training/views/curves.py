@@ -322,7 +322,9 @@ class CurvesView(TrainingView):
             (self.loss_plot, (self.raw_curve, self.smooth_curve, self.val_loss_curve)),
             (self.accuracy_plot, (self.train_acc_curve, self.train_dev_acc_curve, self.val_acc_curve)),
         ):
-            drawn = [curve for curve in curves if curve.xData is not None and len(curve.xData)] or list(curves)
+            drawn = [curve for curve in curves if curve.xData is not None and len(curve.xData)] or list(
+                curves
+            )
             key = " &nbsp; ".join(
                 f"<span style='color:{curve.opts['pen'].color().name()}'>━</span>&nbsp;{curve.name()}"
                 for curve in drawn
