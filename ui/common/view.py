@@ -307,7 +307,7 @@ class TrainingView(QWidget):
     def _tool_button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
         button.setText(text)
-        button.setIcon(action_icon("save"))
+        button.setIcon(action_icon("export"))
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setToolTip(tip)
         button.setAutoRaise(True)
