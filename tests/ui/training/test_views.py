@@ -240,7 +240,7 @@ def test_activation_histograms_per_layer_and_the_saturated_share(shown, tmp_path
     assert "most saturated outputs" in view.status_label.text()
     view.slider.set_position(0)
     view.flush()
-    assert "iteration 10 " in view.slider.label.text() and not view.slider.live
+    assert "iteration 10" in view.slider.label.text() and not view.slider.live
     view.filter_combo.setCurrentIndex(1)
     view.filter_combo.activated.emit(1)
     assert view.shown == ["dense_1", "sigmoid_1", "dense_2"]
@@ -256,7 +256,8 @@ def test_weight_and_gradient_histograms_and_norms_over_time(shown, tmp_path):
         view.handle_items([layer_statistics(step)])
     view.flush()
     assert len(view._norm_curves[(1, "dense_1.W")].getData()[0]) == 2
-    assert view.selected().step == 20 and "iteration 20 (epoch 1) · live" in view.slider.label.text()
+    assert view.selected().step == 20 and "iteration 20 · live" in view.slider.label.text()
+    assert view.slider.label.toolTip() == "Iteration 20, epoch 1"
     view.handle_items([layer_statistics(30)])
     view.flush()  # a live slider follows the run
     assert view.selected().step == 30 and "iteration 30" in view.slider.label.text()
