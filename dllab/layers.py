@@ -158,6 +158,31 @@ class Layer:
         return f"{self.type_name}(name={self.name!r}{', ' if settings else ''}{settings})"
 
 
+class NeedsImagesError(ValueError):
+    """A convolution or pooling layer gets flat features instead of images (channels, height, width).
+
+    Its message blames a Flatten or Dense before the layer; :meth:`without_flattening` says what to do when the
+    network's input itself is flat (the data are points or features, not images).
+    """
+
+    def __init__(self, input_shape: Shape, role: str) -> None:
+        self.input_shape = tuple(input_shape)
+        self.role = role
+        super().__init__(
+            f"expects images (channels, height, width) but gets {_shape_text(input_shape)}; "
+            f"{role} must come before Flatten and Dense"
+        )
+
+    def without_flattening(self, network_input: Shape) -> str:
+        """The message for a network whose input (``network_input``) is already flat: images are needed, not
+        another order of the layers."""
+        return (
+            f"expects images (channels, height, width) but the network's input is {_shape_text(network_input)}"
+            f" features; {self.role} needs image data (such as MNIST or Shapes) or an image input shape such "
+            "as 1×28×28"
+        )
+
+
 def _shape_text(shape: Shape) -> str:
     return "x".join(str(d) for d in shape)
 
@@ -238,10 +263,7 @@ class _Windowed(Layer):
         """
         size_key, role, too_large = self._WINDOW
         if len(input_shape) != 3:
-            raise ValueError(
-                f"expects images (channels, height, width) but gets {_shape_text(input_shape)}; "
-                f"{role} must come before Flatten and Dense"
-            )
+            raise NeedsImagesError(input_shape, role)
         self.kernel = convolution.pair(self.options[size_key])
         self.stride = convolution.pair(self.options["stride"])
         self.pads = convolution.resolve_padding(

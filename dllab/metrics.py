@@ -3,6 +3,7 @@ between the errors of the sets are read in :mod:`dllab.fit_reading`)."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -145,11 +146,25 @@ class Evaluation:
 
 def evaluate(model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int = 1000) -> Evaluation:
     """Loss (inference mode), outputs and, for classification, accuracy and the confusion matrix."""
+    steps = evaluation_steps(model, x, y, batch_size=batch_size)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def evaluation_steps(
+    model: Sequential, x: np.ndarray, y: np.ndarray, *, batch_size: int = 1000
+) -> Generator[int, None, Evaluation]:
+    """:func:`evaluate` a batch at a time: yields the samples done after each batch and returns the
+    :class:`Evaluation` (``yield from`` it; a caller that stops iterating has skipped the evaluation)."""
     losses, outputs = [], []
     for start in range(0, len(x), batch_size):
         scores = model.forward(x[start : start + batch_size])
         losses.append(model.loss.forward(scores, y[start : start + batch_size]) * len(scores))
         outputs.append(model.loss.output(scores))
+        yield start + len(scores)
     if not outputs:
         return Evaluation(float("nan"), float("nan"), np.zeros((0, *model.output_shape)), np.asarray(y))
     out = np.concatenate(outputs)

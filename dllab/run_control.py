@@ -81,6 +81,7 @@ class RunControl:
     def __init__(self, context: SyncContext = THREADS) -> None:
         self._stopped = context.Event()
         self._closing = context.Event()
+        self._skip_evaluation = context.Event()
         self._running = context.Event()  # clear while paused
         self._running.set()
         self._steps = context.Value("i", 0)  # batches granted by step() while paused
@@ -99,8 +100,14 @@ class RunControl:
         """
         if closing:
             self._closing.set()
+            self._skip_evaluation.set()
         self._stopped.set()
         self._running.set()  # wakes a paused wait
+
+    def skip_evaluation(self) -> None:
+        """Whoever ends the run skips the test set's evaluation (or the rest of it): the run ends now, its
+        summary without test results. Set by a stop with ``closing`` too."""
+        self._skip_evaluation.set()
 
     def pause(self) -> None:
         """Pause before the next batch."""
@@ -137,6 +144,11 @@ class RunControl:
     def paused(self) -> bool:
         """Whether the run is paused or pausing (not after a stop)."""
         return not self._running.is_set()
+
+    @property
+    def evaluation_skipped(self) -> bool:
+        """Whether :meth:`skip_evaluation` was called (or :meth:`stop` with ``closing``)."""
+        return self._skip_evaluation.is_set()
 
     @property
     def closing(self) -> bool:

@@ -417,9 +417,11 @@ class RunRecorder:
         """True once the run's last event (finished, stopped or diverged) has been recorded."""
         return self.summary is not None
 
-    def handle(self, event: Event) -> None:
+    def handle(self, event: Event, *, test: Evaluation | None = None) -> None:
         """Record one trainer event (others, such as layer statistics, are ignored); a change of the optimizer's
-        settings made by hand goes into ``config.json`` at once (see the module)."""
+        settings made by hand goes into ``config.json`` at once (see the module). ``test``: the test set's
+        evaluation of a stopped or diverged run when the caller has made it (e.g. with progress, see
+        :func:`dllab.metrics.evaluation_steps`); without it, ``evaluate_on_stop`` decides."""
         if isinstance(event, RunStarted):
             self.total_steps = event.total_steps
         elif isinstance(event, BatchEnded):
@@ -432,7 +434,7 @@ class RunRecorder:
             training["changes"] = merge_change(training["changes"], event.step, event.values)
             _write_json(self.folder / CONFIG_FILE, self._document)
         elif isinstance(event, Finished | Stopped | Diverged):
-            self._on_end(event)
+            self._on_end(event, test)
 
     def _flush_steps(self) -> None:
         if self.record_steps and self._steps:
@@ -474,7 +476,7 @@ class RunRecorder:
         }
         return _finite_or_none(summary)
 
-    def _on_end(self, event: Finished | Stopped | Diverged) -> None:
+    def _on_end(self, event: Finished | Stopped | Diverged, given: Evaluation | None) -> None:
         self._flush_steps()
         test: Evaluation | None
         if isinstance(event, Finished):
@@ -483,8 +485,8 @@ class RunRecorder:
         else:
             status = "stopped" if isinstance(event, Stopped) else "diverged"
             reason = event.reason if isinstance(event, Stopped) else event.message
-            test = None
-            if self.evaluate_on_stop:
+            test = given
+            if test is None and self.evaluate_on_stop:
                 with np.errstate(all="ignore"):
                     test = evaluate(self.model, self.data.x_test, self.data.y_test)
             elapsed = time.perf_counter() - self._t0

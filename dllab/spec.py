@@ -357,6 +357,8 @@ class Analysis:
     layers: list[LayerInfo] = field(default_factory=list)
     error: SpecError | None = None
     input_shape: tuple[int, ...] | None = None
+    #: Legal but pointless or harmful stacks (:func:`stack_notes`): ``(layer index, one sentence)``; not errors.
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -397,6 +399,43 @@ def build_layers(source: dict[str, Any] | str | Path) -> tuple[dict[str, Any], l
     return result
 
 
+def stack_notes(built: list[Layer], loss_name: str) -> list[tuple[int, str]]:
+    """Stacks that build and train but do nothing, or harm (a gentle note each, never an error): what follows the
+    output layer (the last with weights) when the loss computes on its outputs, an activation right after the
+    same one, Dropout of rate 0, a Flatten of flat values. ``(layer index, one sentence)`` each, in order."""
+    notes: list[tuple[int, str]] = []
+    weighted = [i for i, layer in enumerate(built) if layer.param_count]
+    output = weighted[-1] if weighted else None
+    squashing = loss_name in ("softmax_cross_entropy", "sigmoid_binary_cross_entropy")
+    for i, layer in enumerate(built):
+        kind = layer.type_name
+        previous = built[i - 1] if i else None
+        if output is not None and i > output and kind == "Dropout":
+            notes.append(
+                (
+                    i,
+                    "Dropout after the output layer drops the scores the loss needs: put it before the last Dense",
+                )
+            )
+        elif output is not None and i > output and squashing and isinstance(layer, activations.Activation):
+            loss = "softmax" if loss_name == "softmax_cross_entropy" else "the sigmoid"
+            notes.append(
+                (
+                    i,
+                    f"{kind} after the output layer bends the scores before the loss applies {loss}: the output layer needs no activation",
+                )
+            )
+        elif (
+            previous is not None and isinstance(layer, activations.Activation) and previous.type_name == kind
+        ):
+            notes.append((i, f"{kind} right after {kind} changes nothing more"))
+        elif kind == "Dropout" and not layer.options.get("rate"):
+            notes.append((i, "Dropout with rate 0 does nothing"))
+        elif kind == "Flatten" and previous is not None and len(previous.output_shape or ()) == 1:
+            notes.append((i, "Flatten of values that are already flat does nothing"))
+    return notes
+
+
 def analyze(source: dict[str, Any] | str | Path) -> Analysis:
     """Shapes and parameter counts of every layer up to the first problem, which is kept in ``error``."""
     try:
@@ -427,7 +466,12 @@ def _walk(spec: dict[str, Any]) -> tuple[Analysis, tuple[dict[str, Any], list[La
         try:
             shape = layer.setup(shape)
         except ValueError as exc:
-            analysis.error = SpecError(str(exc), index, layer.type_name)
+            message = str(exc)
+            if isinstance(exc, layers.NeedsImagesError) and len(analysis.input_shape or ()) == 1:
+                message = exc.without_flattening(
+                    analysis.input_shape
+                )  # no Flatten or Dense to move: the input itself is flat
+            analysis.error = SpecError(message, index, layer.type_name)
             return analysis, None
         if any(d <= 0 for d in shape):
             analysis.error = SpecError(
@@ -458,6 +502,7 @@ def _walk(spec: dict[str, Any]) -> tuple[Analysis, tuple[dict[str, Any], list[La
         last = len(built) - 1
         analysis.error = SpecError(str(exc), last, built[last].type_name)
         return analysis, None
+    analysis.notes = stack_notes(built, loss_name)
     canonical: dict[str, Any] = {
         "format": FORMAT,
         "name": name,

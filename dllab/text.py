@@ -1,7 +1,10 @@
-"""Short texts shared by the command line, the engine's messages and the desktop app: shapes and durations.
+"""Short texts shared by the command line, the engine's messages and the desktop app: shapes, durations and
+counts of things.
 
 >>> shape_text((1, 28, 28))
 '1×28×28'
+>>> counted(1, "epoch")
+'1 epoch'
 >>> format_duration(3725)
 '1:02:05'
 """
@@ -33,6 +36,17 @@ def shape_text(shape: Sequence[int], times: str = "×") -> str:
     '30x24x24'
     """
     return times.join(str(int(d)) for d in shape)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A number of things with the noun in the right number: ``"1 epoch"``, ``"1,200 iterations"``.
+
+    Examples
+    --------
+    >>> counted(0, "class", "classes")
+    '0 classes'
+    """
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def format_duration(

@@ -75,6 +75,9 @@ class TrainingConfig:
     max_steps: int | None = None
     #: Mini-batches between layer statistics (0: only at the end of each epoch).
     stats_every: int = 50
+    #: Seconds of the run after which layer statistics come again whatever ``stats_every`` says (None: by count
+    #: only): a live view of a slow network keeps up with it. Within ``stats_budget`` all the same.
+    stats_seconds: float | None = None
     #: Largest share of the training time that probes of the live model may take (the statistics, and what a
     #: consumer such as the desktop app probes at the run's events); more are skipped (the last epoch's
     #: statistics always come). See :class:`dllab.probes.ProbeBudget`.
@@ -126,6 +129,14 @@ class TrainingConfig:
         if self.histogram_bins > MAX_HISTOGRAM_BINS:
             raise SettingsError(
                 f"histogram_bins must be at most {MAX_HISTOGRAM_BINS}, got {self.histogram_bins}"
+            )
+        if self.stats_seconds is not None and (
+            isinstance(self.stats_seconds, bool)
+            or not isinstance(self.stats_seconds, int | float)
+            or not 0 < self.stats_seconds < math.inf
+        ):
+            raise SettingsError(
+                f"stats_seconds must be a positive number of seconds, got {quote(self.stats_seconds)}"
             )
         if not isinstance(self.stats_budget, int | float) or not 0 < self.stats_budget <= 1:
             raise SettingsError(f"stats_budget must be a share in (0, 1], got {self.stats_budget!r}")
@@ -336,6 +347,8 @@ class _Run:
     best_epoch: int | None = None
     since_best: int = 0
     statistics_step: int = -1
+    #: When the last layer statistics were taken (``time.perf_counter``).
+    statistics_time: float = -math.inf
     #: The config's changes not applied yet, the next first.
     planned: deque[dict[str, Any]] = field(default_factory=deque)
     #: Whether a change has set the learning rate (the schedule then sets it no more).
@@ -482,14 +495,17 @@ class Trainer:
         )
 
     def _wait_for_batch(self, run: _Run) -> Generator[Event, None, bool]:
-        """Let the next batch run, first waiting while the run is paused (announced by Paused, and by Resumed when
-        it goes on, not after a single step); False when the run is stopped. A pause is no training time."""
+        """Let the next batch run, first waiting while the run is paused (announced by the layer statistics of
+        the step paused at, then Paused, and by Resumed when it goes on, not after a single step); False when
+        the run is stopped. A pause is no training time."""
         control = self.control
         if control.next_batch(timeout=0):
             return True
         if control.stopped:
             return False
         paused_at = time.perf_counter()
+        if run.step and run.statistics_step != run.step:  # what a paused run shows is where it paused
+            yield self._statistics(run)
         yield Paused(run.step)
         while not control.next_batch(timeout=_PAUSE_POLL_S):
             if control.stopped:
@@ -550,16 +566,21 @@ class Trainer:
         return BatchEnded(run.step, run.epoch, batch, loss, self.optimizer.lr, rate)
 
     def _statistics_due(self, run: _Run, *, epoch_end: bool) -> bool:
-        """Whether layer statistics come now: every ``stats_every`` batches and at the end of each epoch, while
-        the probe budget allows; at the end of the last epoch always."""
+        """Whether layer statistics come now: every ``stats_every`` batches (or ``stats_seconds`` seconds) and at
+        the end of each epoch, while the probe budget allows; at the end of the last epoch always."""
         cfg = self.config
         if epoch_end:
             last_epoch = run.epoch == cfg.epochs or run.step >= run.total
             return run.statistics_step != run.step and (last_epoch or self.probe_budget.allows())
-        return bool(cfg.stats_every) and run.step % cfg.stats_every == 0 and self.probe_budget.allows()
+        by_count = bool(cfg.stats_every) and run.step % cfg.stats_every == 0
+        by_time = (
+            cfg.stats_seconds is not None and time.perf_counter() - run.statistics_time >= cfg.stats_seconds
+        )
+        return (by_count or by_time) and self.probe_budget.allows()
 
     def _statistics(self, run: _Run) -> LayerStatistics:
         run.statistics_step = run.step
+        run.statistics_time = time.perf_counter()
         return self.probe_budget.spend(
             lambda: self._layer_probe(run.step, run.epoch, run.grads, run.snapshot)
         )

@@ -1,7 +1,9 @@
 """Entry point of the ``dllab`` command: the desktop app with no arguments, the command line otherwise.
 
 The command line (``dllab.cli.main``) is imported before anything from Qt, so ``dllab train ...`` on a machine
-without a screen never loads PySide6.
+without a screen never loads PySide6. Before the window, :func:`ui.common.qt_platform.platform_problem` checks
+that Qt's X11 plugin finds its system libraries; when some are missing, ``dllab`` prints one line naming them
+and the command that installs them, instead of Qt's abort.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ def run_app() -> int:
     ``sys.excepthook`` while the app runs): a user's damaged file or bad setting as its sentence, a bug as an
     internal error whose traceback also goes to stderr.
     """
+    from ui.common.qt_platform import platform_problem
+
+    problem = platform_problem()  # before Qt, which would abort with a page about platform plugins
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     reserve_a_core_for_the_window()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication

@@ -74,6 +74,10 @@ STARTUP_EXAMPLE = "spiral_mlp.json"
 STARTUP_DATASET = "spiral"
 
 
+#: The status bar's word for a run that is ending (see :attr:`ui.training.controller.Progress.state`).
+RUN_ENDING = {"stopping": "Stopping…", "evaluating": "Evaluating on the test set…"}
+
+
 class MainWindow(QMainWindow):
     """The dllab lab window."""
 
@@ -106,6 +110,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
 
         self.data_panel.select_source(STARTUP_DATASET)
+        self.state.mark_unchanged()  # the first data set is part of the starting design, not a change
         self._update_title()
         self._update_edit_actions()
         QTimer.singleShot(0, self.documents.offer_recovery)
@@ -362,6 +367,7 @@ class MainWindow(QMainWindow):
         self.training = TrainingController(self.state, self.training_views, self)
         self.training.run_started.connect(self._on_training_run_started)
         self.training.run_ended.connect(self._on_training_run_ended)
+        self.training.progressed.connect(self._on_training_progressed)
         self.window_closing.connect(self.training.shutdown)
         self.unit_dialog = UnitDialog(self.state, self)
         self.architecture_view.unit_clicked.connect(self.unit_dialog.show_unit)
@@ -751,7 +757,8 @@ class MainWindow(QMainWindow):
         self.train_action.setToolTip(blocker or "Train the network (F5)")
         colors = theme.colors()
         if active:
-            text = f"<span style='color:{colors.accent.name()}'>●</span> Training"
+            doing = RUN_ENDING.get(self.training.progress.state, "Training")
+            text = f"<span style='color:{colors.accent.name()}'>●</span> {doing}"
         elif blocker is None:
             text = f"<span style='color:{colors.success.name()}'>●</span> Ready to train"
         else:
@@ -786,6 +793,10 @@ class MainWindow(QMainWindow):
         if self.views.currentWidget() in (self.architecture_view, self.dataset_view):
             self.views.setCurrentWidget(self.curves_view)
 
+    def _on_training_progressed(self, progress: object) -> None:
+        if self.training.progress.ending:
+            self._on_state_readiness_changed()
+
     def _on_training_run_ended(self, status: str, message: str) -> None:
         self.runs_panel.refresh()
         self.run_browser.refresh()
@@ -798,6 +809,9 @@ class MainWindow(QMainWindow):
     # --- closing -------------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.state.training_active and not dialogs.ask_quit_while_training(self):
+            event.ignore()
+            return
         if not self.documents.maybe_save():
             event.ignore()
             return

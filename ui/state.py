@@ -427,6 +427,13 @@ class AppState(QObject):
         changes.pop("source", None)
         self.set_data_settings(**changes)
 
+    def mark_unchanged(self) -> None:
+        """The design's settings as they stand are where it starts (the window's first data set): not unsaved
+        changes. Edits in the undo history stay."""
+        if self._unsaved_outside_undo:
+            self._unsaved_outside_undo = False
+            self.dirty_changed.emit(self.is_dirty)
+
     def mark_saved(self, path: Path) -> None:
         """Record that the design was written to ``path``."""
         self._file_path = Path(path)
@@ -549,11 +556,13 @@ class AppState(QObject):
     def set_data_settings(self, **changes: Any) -> None:
         """Change some data settings: fields of :class:`dllab.experiment.DataSettings`, or the app's names for
         them (``source``, ``seed`` for the generator and the split, ``shift``, ``rotation``, ``flip`` and
-        ``augment_noise`` for the augmentation); ``KeyError`` for anything else."""
+        ``augment_noise`` for the augmentation); ``KeyError`` for anything else. They are saved with the
+        design, so a change makes the design unsaved."""
         new = DataSettings.from_app_settings(changes, self._data)
         if new != self._data:
             self._data = new
             self.data_settings_changed.emit()
+            self._mark_unsaved()  # design files hold the data settings
 
     @property
     def dataset(self) -> Dataset | None:
@@ -616,11 +625,15 @@ class AppState(QObject):
         new = replace(self._training, **changes)
         if new != self._training:
             self._training = new
-            was_dirty = self.is_dirty
-            self._unsaved_outside_undo = True
             self.training_settings_changed.emit()
-            if not was_dirty:
-                self.dirty_changed.emit(True)
+            self._mark_unsaved()
+
+    def _mark_unsaved(self) -> None:
+        """A setting that design files hold changed outside the undo history: the design is unsaved."""
+        was_dirty = self.is_dirty
+        self._unsaved_outside_undo = True
+        if not was_dirty:
+            self.dirty_changed.emit(True)
 
     def set_hyperparameter(self, name: str, value: float | None) -> None:
         """Set one hyperparameter of the chosen optimizer."""

@@ -38,6 +38,7 @@ from dllab.experiments.search import SEARCHABLE, RandomSearch, best_epoch, descr
 from dllab.experiments.transfer import QUICK, TransferSettings, transfer_experiment
 from dllab.experiments.variants import FACTORS
 from dllab.model import Sequential, build
+from dllab.text import counted
 from dllab.trainer import Diverged, Finished, RunStarted, Stopped
 
 #: The ``dllab compare`` flag of each factor.
@@ -349,7 +350,9 @@ def transfer_command(args: argparse.Namespace) -> int:
     print(f"pretrained on classes 0-4: test accuracy {format_metric(result.pretrain_accuracy)}", file=out)
     if result.report is not None:
         print(f"frozen features, new head: {'; '.join(result.report.lines())}", file=out)
-    print(f"test accuracy on classes 5-9 of {dataset.name} after {settings.epochs} epochs:", file=out)
+    print(
+        f"test accuracy on classes 5-9 of {dataset.name} after {counted(settings.epochs, 'epoch')}:", file=out
+    )
     print_table(result.rows(), 1, out)
     _print_outputs(outputs, folder, out)
     return EXIT_OK

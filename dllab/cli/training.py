@@ -53,6 +53,7 @@ from dllab.runs import (
 )
 from dllab.setting_changes import check_changes
 from dllab.spec import analyze, read_json_file, read_spec
+from dllab.text import counted
 from dllab.trainer import Diverged, Event, Finished, Stopped, Trainer, TrainingConfig
 from dllab.transfer import build_started, freeze_layers, parse_layer_names
 
@@ -348,8 +349,8 @@ def train_command(args: argparse.Namespace) -> int:
     if isinstance(last, Finished):
         print(
             f"test accuracy {format_metric(last.test_accuracy)} (test loss {format_metric(last.test_loss)}) "
-            f"after {last.epochs} epochs, "
-            f"{last.step} steps, {format_duration(last.elapsed)} ({last.reason})",
+            f"after {counted(last.epochs, 'epoch')}, "
+            f"{counted(last.step, 'step')}, {format_duration(last.elapsed)} ({last.reason})",
             file=out,
         )
         if last.fit is not None:

@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -77,7 +78,27 @@ CHECKSUMS: dict[str, dict[str, str]] = {
 
 
 class DownloadError(DatasetError):
-    """No mirror delivered a file with the right checksum; the message names the files and the folder."""
+    """No mirror delivered a file with the right checksum; the message names the files and the folder.
+
+    Attributes
+    ----------
+    missing : tuple of str
+        The files of the data set still missing (known when a whole data set was asked for).
+    folder : pathlib.Path or None
+        The folder they belong in (the data set's cache folder).
+    """
+
+    def __init__(self, message: str, *, missing: Sequence[str] = (), folder: Path | None = None) -> None:
+        super().__init__(message)
+        self.missing = tuple(missing)
+        self.folder = folder
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable with its attributes, e.g. from a worker process
+        return (_rebuild_download_error, (str(self), self.missing, self.folder))
+
+
+def _rebuild_download_error(message: str, missing: tuple[str, ...], folder: Path | None) -> DownloadError:
+    return DownloadError(message, missing=missing, folder=folder)
 
 
 class DownloadCancelled(LoadCancelled):
@@ -317,6 +338,8 @@ def download_dataset(
         except DownloadError as exc:
             still = [f for f in files if not (folder / f).is_file()]
             raise DownloadError(
-                f"{exc}; without a connection, put {', '.join(still)} into {folder} and load {name} again"
+                f"{exc}; without a connection, put {', '.join(still)} into {folder} and load {name} again",
+                missing=still,
+                folder=folder,
             ) from None
     return folder

@@ -32,6 +32,14 @@ LAYER_ERRORS = [
         id="conv-after-flatten",
     ),
     pytest.param(
+        image_spec(CONV, OUT, input_shape=(2,)),
+        0,
+        "Conv2D",
+        "expects images (channels, height, width) but the network's input is 2 features; convolution needs "
+        "image data (such as MNIST or Shapes) or an image input shape such as 1×28×28",
+        id="conv-on-flat-data",
+    ),
+    pytest.param(
         image_spec({"type": "Conv2D", "kernel_size": 5}, FLAT, OUT, input_shape=(1, 4, 4)),
         0,
         "Conv2D",
@@ -472,3 +480,35 @@ def test_a_design_experiment_or_run_config_gives_its_network(tmp_path, kind):
     path.write_text(json.dumps({"format": kind, "network": [1]}), encoding="utf-8")
     with pytest.raises(SpecError, match="without a network"):
         read_design(path)
+
+
+@pytest.mark.parametrize(
+    ("layers", "loss", "expected"),
+    [
+        (
+            [OUT, {"type": "Dropout", "rate": 0.5}],
+            "softmax_cross_entropy",
+            [(1, "Dropout after the output layer")],
+        ),
+        (
+            [OUT, {"type": "ReLU"}],
+            "softmax_cross_entropy",
+            [(1, "ReLU after the output layer bends the scores")],
+        ),
+        ([OUT, {"type": "Sigmoid"}], "mse", []),  # a regression may squash its output
+        (
+            [{"type": "Dense", "units": 4}, {"type": "ReLU"}, {"type": "ReLU"}, OUT],
+            "mse",
+            [(2, "ReLU right after")],
+        ),
+        ([{"type": "Dropout", "rate": 0.0}, OUT], "mse", [(0, "Dropout with rate 0 does nothing")]),
+        ([{"type": "Dense", "units": 4}, FLAT, OUT], "mse", [(1, "Flatten of values that are already flat")]),
+        ([{"type": "Dense", "units": 4}, {"type": "ReLU"}, {"type": "Dropout", "rate": 0.5}, OUT], "mse", []),
+    ],
+)
+def test_legal_but_pointless_stacks_get_a_note_not_an_error(layers, loss, expected):
+    analysis = analyze(image_spec(*layers, loss=loss, input_shape=(6,)))
+    assert analysis.ok
+    assert len(analysis.notes) == len(expected)
+    for (index, sentence), (want, start) in zip(analysis.notes, expected, strict=True):
+        assert index == want and sentence.startswith(start)

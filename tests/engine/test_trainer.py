@@ -107,6 +107,20 @@ def test_layer_statistics_have_fixed_edges_and_complete_counts(spiral):
     assert weight.counts.sum() == model.params["dense_1.W"].size
 
 
+def test_statistics_come_every_stats_seconds_whatever_the_count_says(spiral):
+    def statistics_steps(**settings):
+        config = TrainingConfig(batch_size=32, epochs=2, stats_every=0, **settings)
+        trainer = Trainer(dllab.build(MLP, seed=0), spiral, config)
+        trainer.probe_budget.allows = lambda: True  # the budget has tests of its own: here only the cadence
+        events = list(trainer.run())
+        return events[0].batches_per_epoch, [e.step for e in of(events, LayerStatistics)]
+
+    per_epoch, steps = statistics_steps()
+    assert steps == [per_epoch, 2 * per_epoch]  # the ends of the epochs
+    per_epoch, steps = statistics_steps(stats_seconds=1e-9)
+    assert steps == list(range(1, 2 * per_epoch + 1))  # every batch takes longer than that
+
+
 def test_events_carry_copies_never_live_arrays(spiral):
     model, _, events = run(spiral, epochs=1)
     stats = of(events, LayerStatistics)[-1]
@@ -167,8 +181,16 @@ def test_pause_resume_and_single_steps_from_another_thread(spiral):
             threading.Timer(0.05, control.resume).start()
     kinds = [type(e).__name__ for e in events]
     paused_at = kinds.index("Paused")
-    assert kinds[paused_at + 1] == "BatchEnded" and kinds[paused_at + 2] == "Paused"
-    assert kinds[paused_at + 3] == "Resumed"
+    # A paused run's statistics are those of the step it paused at, whatever stats_every says.
+    assert kinds[paused_at - 1 : paused_at + 5] == [
+        "LayerStatistics",
+        "Paused",
+        "BatchEnded",
+        "LayerStatistics",
+        "Paused",
+        "Resumed",
+    ]
+    assert [events[paused_at + i].step for i in (-1, 2)] == [2, 3]
     assert [e.step for e in of(events, Paused)] == [2, 3]
     assert of(events, Resumed)[0].step == 3
     assert isinstance(events[-1], Finished)
@@ -284,6 +306,8 @@ def test_the_outputs_must_match_the_classes_exactly(spiral):
         ({"drop_last": 1}, "drop_last must be true or false"),
         ({"augment": "shift=2"}, "augment must be augmentation settings"),
         ({"histogram_bins": 10**9}, "histogram_bins must be at most"),
+        ({"stats_seconds": 0}, "stats_seconds must be a positive number of seconds"),
+        ({"stats_seconds": True}, "stats_seconds must be a positive number of seconds"),
     ],
 )
 def test_a_config_of_the_wrong_types_is_one_settings_error(values, message):
@@ -440,6 +464,8 @@ def test_a_change_asked_for_while_paused_applies_at_once(spiral):
     while not isinstance(next(events), BatchEnded):
         pass
     control.pause()
+    statistics = next(events)  # of the step paused at
+    assert isinstance(statistics, LayerStatistics) and statistics.step == 1
     assert isinstance(next(events), Paused)
     control.change({"lr": 0.05})
     change = next(events)  # before any further batch

@@ -33,6 +33,8 @@ class FakeDialogs:
 
     save_answer: str = "discard"
     recover: bool = False
+    quit_while_training: bool = True
+    choose_local_after_failed_download: bool = False
     open_paths: list[Path | None] = field(default_factory=list)
     save_paths: list[Path | None] = field(default_factory=list)
     directories: list[Path | None] = field(default_factory=list)
@@ -56,6 +58,16 @@ class FakeDialogs:
 
         monkeypatch.setattr(dialogs, "ask_save_changes", record("ask_save_changes", lambda: self.save_answer))
         monkeypatch.setattr(dialogs, "ask_recover", record("ask_recover", lambda: self.recover))
+        monkeypatch.setattr(
+            dialogs,
+            "ask_download_failed",
+            record("ask_download_failed", lambda: self.choose_local_after_failed_download),
+        )
+        monkeypatch.setattr(
+            dialogs,
+            "ask_quit_while_training",
+            record("ask_quit_while_training", lambda: self.quit_while_training),
+        )
         monkeypatch.setattr(dialogs, "show_error", record("show_error", None))
         monkeypatch.setattr(dialogs, "show_info", record("show_info", None))
         monkeypatch.setattr(dialogs, "show_about", record("show_about", None))

@@ -33,8 +33,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -76,6 +80,70 @@ def ask_save_changes(parent: QWidget | None, document: str) -> SaveAnswer:
     if answer == QMessageBox.StandardButton.Discard:
         return "discard"
     return "cancel"
+
+
+def ask_quit_while_training(parent: QWidget | None) -> bool:
+    """Ask whether to quit while a network trains; True to stop the run and quit."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Quit while training?")
+    box.setText("A network is training. Quit anyway?")
+    box.setInformativeText("The run stops now; its folder keeps what was done, without the test evaluation.")
+    quit_button = box.addButton("Stop and Quit", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is quit_button
+
+
+class DownloadFailedDialog(QDialog):
+    """A data set could not be downloaded: the files it needs, the folder they go in (selectable, with Copy),
+    and the way on without a connection, "Local file or folder…" (``accepted``)."""
+
+    def __init__(
+        self, parent: QWidget | None, title: str, files: list[str] | tuple[str, ...], folder: Path
+    ) -> None:
+        super().__init__(_dialog_parent(parent))
+        self.setWindowTitle(f"Cannot download {title}")
+        self.setMinimumWidth(480)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            f"<b>{title} could not be downloaded</b> (no connection, or no mirror answered).<br><br>"
+            f"Without a connection: put these files into the folder below and load {title} again, or choose "
+            "a folder that holds them with <i>Local file or folder…</i>:",
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.files_label = QLabel("\n".join(f"•  {name}" for name in files), self)
+        self.files_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.files_label)
+        row = QHBoxLayout()
+        self.folder_edit = QLineEdit(str(folder), self)
+        self.folder_edit.setReadOnly(True)
+        self.folder_edit.setToolTip("The cache folder for this data set: select and copy it")
+        self.folder_edit.setMinimumWidth(self.fontMetrics().horizontalAdvance(str(folder)) + 24)
+        self.copy_button = QPushButton("Copy", self)
+        self.copy_button.setToolTip("Copy the folder's path")
+        self.copy_button.clicked.connect(lambda: QApplication.clipboard().setText(str(folder)))
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(self.copy_button)
+        layout.addLayout(row)
+        buttons = QDialogButtonBox(self)
+        self.local_button = buttons.addButton("Local file or folder…", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.local_button.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+def ask_download_failed(
+    parent: QWidget | None, title: str, files: list[str] | tuple[str, ...], folder: Path
+) -> bool:
+    """Say that ``title`` could not be downloaded (see :class:`DownloadFailedDialog`); True when the user
+    chose "Local file or folder…"."""
+    return DownloadFailedDialog(parent, title, files, folder).exec() == QDialog.DialogCode.Accepted
 
 
 def ask_recover(parent: QWidget | None, document: str, saved_at: str) -> bool:

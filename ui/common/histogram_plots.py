@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from dllab.trainer import LayerStatistics
 from ui.common.series import History
@@ -21,6 +21,10 @@ from ui.common.view import TrainingView, set_title, static_plot, style_plot
 
 #: Title size of the small plots.
 SMALL_TITLE = "8.5pt"
+
+
+#: The longest text of the slider's label that it must show whole.
+LABEL_TEMPLATE = "iteration 000,000 · live"
 
 
 class HistorySlider(QWidget):
@@ -40,6 +44,10 @@ class HistorySlider(QWidget):
         self.label = QLabel("", self)
         self.label.setObjectName("hint")
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Wide enough for any step it names, once: the slider gives way, the text is never cut off, and a
+        # longer number does not lay the row out again.
+        self.label.ensurePolished()
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(LABEL_TEMPLATE) + 4)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
@@ -75,7 +83,8 @@ class HistorySlider(QWidget):
             self.label.setText("")
             return
         live = " · live" if self.live else ""
-        self.label.setText(f"iteration {statistics.step:,} (epoch {statistics.epoch}){live}")
+        self.label.setText(f"iteration {statistics.step:,}{live}")
+        self.label.setToolTip(f"Iteration {statistics.step:,}, epoch {statistics.epoch}")
 
     def _on_slider_value_changed(self, value: int) -> None:
         self.position_changed.emit(value)
@@ -220,21 +229,24 @@ class HistogramGridView(TrainingView):
         self._needs_build = False
 
     def set_grid_content(self, *controls: QWidget) -> None:
-        """Make the view's content: a row of ``controls`` and the slider over the history (:attr:`slider`),
-        above one plot canvas for the grid (:attr:`graphics`)."""
+        """Make the view's content: a row of ``controls``, the slider over the history (:attr:`slider`) below
+        them, and one plot canvas for the grid (:attr:`graphics`)."""
         host = QWidget(self)
-        row = QHBoxLayout()
-        row.setContentsMargins(12, 0, 12, 0)
-        row.setSpacing(8)
-        for widget in controls:
-            row.addWidget(widget)
-        if controls:
-            row.addSpacing(12)
+        rows = QVBoxLayout()
+        rows.setContentsMargins(12, 0, 12, 0)
+        rows.setSpacing(4)
+        if controls:  # the controls on a row of their own: the slider below gets the whole width
+            row = QHBoxLayout()
+            row.setSpacing(8)
+            for widget in controls:
+                row.addWidget(widget)
+            row.addStretch(1)
+            rows.addLayout(row)
         self.slider = HistorySlider(host)
         self.slider.position_changed.connect(self._on_slider_position_changed)
-        row.addWidget(self.slider, 1)
+        rows.addWidget(self.slider)
         self.graphics = self.canvas(host)
-        self.set_content_below(row, self.graphics, host)
+        self.set_content_below(rows, self.graphics, host)
 
     # --- to implement ---------------------------------------------------------------------------------------
 

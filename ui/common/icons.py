@@ -302,6 +302,27 @@ def _open(p: QPainter, c: QColor) -> None:
 
 
 def _save(p: QPainter, c: QColor) -> None:
+    """A floppy disk: the body with its cut corner, the shutter at the top, the label below."""
+    p.setPen(_pen(c, 0.065))
+    p.drawPolygon(
+        QPolygonF(
+            [
+                QPointF(0.16, 0.14),
+                QPointF(0.7, 0.14),
+                QPointF(0.86, 0.3),
+                QPointF(0.86, 0.86),
+                QPointF(0.16, 0.86),
+            ]
+        )
+    )
+    p.drawPolyline(
+        QPolygonF([QPointF(0.32, 0.14), QPointF(0.32, 0.36), QPointF(0.64, 0.36), QPointF(0.64, 0.14)])
+    )
+    p.drawRect(QRectF(0.3, 0.56, 0.42, 0.3))
+
+
+def _export(p: QPainter, c: QColor) -> None:
+    """An arrow out of the window into a tray: a file written elsewhere (PNG, CSV, a model)."""
     p.setPen(_pen(c, 0.065))
     p.drawLine(QPointF(0.5, 0.12), QPointF(0.5, 0.6))
     p.drawPolyline(QPolygonF([QPointF(0.3, 0.42), QPointF(0.5, 0.62), QPointF(0.7, 0.42)]))
@@ -403,6 +424,7 @@ _ACTION_GLYPHS: dict[str, Glyph] = {
     "new": _new,
     "open": _open,
     "save": _save,
+    "export": _export,
     "undo": lambda p, c: _arrow(p, c, mirror=False),
     "redo": lambda p, c: _arrow(p, c, mirror=True),
     "delete": _delete,
@@ -417,7 +439,7 @@ _ACTION_GLYPHS: dict[str, Glyph] = {
 
 @cache
 def action_icon(name: str) -> QIcon:
-    """A line icon for an action: new, open, save, undo, redo, delete, duplicate, refresh, folder, network,
+    """A line icon for an action: new, open, save, export, undo, redo, delete, duplicate, refresh, folder, network,
     pause, step, train, stop, or train_on_accent (white, for the green Train button)."""
     if name == "train":
         return _line_icon(_play, "#22a55b")

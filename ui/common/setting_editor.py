@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -399,7 +400,23 @@ class InitEditor(SettingEditor):
         line = self.combo.lineEdit()
         line.editingFinished.connect(self._on_line_editing_finished)
         line.textEdited.connect(self._on_line_text_edited)
+        line.installEventFilter(self)
         self._finish()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A first click on the text opens the list, as on any list; once the field has the focus, clicks place
+        the cursor for typing a standard deviation."""
+        if (
+            watched is self.combo.lineEdit()
+            and event.type() == QEvent.Type.MouseButtonPress
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+            and not self.combo.lineEdit().hasFocus()
+            and self.combo.isEnabled()
+        ):
+            self.combo.showPopup()
+            return True
+        return super().eventFilter(watched, event)
 
     def parse(self, text: str) -> Any:
         """``"He"`` -> ``"he"``, ``"std 0.05"`` or ``"0.05"`` -> 0.05; what the engine accepts, not yet checked."""

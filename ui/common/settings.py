@@ -1,4 +1,4 @@
-"""Persistent preferences (window layout, recent files, theme) in a ``QSettings`` store.
+"""Persistent preferences (window layout, recent files, recent local data sets, theme) in a ``QSettings`` store.
 
 The store belongs to organisation and application ``"dllab"``. When ``$DLLAB_HOME`` is set (tests do), it
 is an INI file inside that folder instead, so a test never reads or writes the real user's settings.
@@ -15,12 +15,14 @@ from ui.common.paths import settings_path
 ORGANIZATION = "dllab"
 APPLICATION = "dllab"
 MAX_RECENT_FILES = 8
+MAX_RECENT_DATA = 5
 
 # Keys, in one place.
 KEY_GEOMETRY = "window/geometry"
 KEY_STATE = "window/state"
 KEY_LAYOUT_VERSION = "window/layout_version"
 KEY_RECENT = "files/recent"
+KEY_RECENT_DATA = "data/recent"
 KEY_CLEAN_EXIT = "session/clean_exit"
 KEY_THEME = "appearance/theme"
 
@@ -36,27 +38,43 @@ def open_settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
 
-def recent_files() -> list[Path]:
-    """Recently opened or saved network files, newest first, only those that still exist."""
-    value = open_settings().value(KEY_RECENT, [])
+def _recent_paths(key: str) -> list[Path]:
+    value = open_settings().value(key, [])
     if isinstance(value, str):  # QSettings gives a lone string for a one-element list in INI files
         value = [value]
-    paths = [Path(v) for v in value or [] if isinstance(v, str) and v]
-    return [p for p in paths if p.is_file()]
+    return [Path(v) for v in value or [] if isinstance(v, str) and v]
+
+
+def _add_recent_path(key: str, path: Path, known: list[Path], most: int) -> list[Path]:
+    path = Path(path).resolve()
+    paths = ([path] + [p for p in known if p.resolve() != path])[:most]
+    open_settings().setValue(key, [str(p) for p in paths])
+    return paths
+
+
+def recent_files() -> list[Path]:
+    """Recently opened or saved network files, newest first, only those that still exist."""
+    return [p for p in _recent_paths(KEY_RECENT) if p.is_file()]
 
 
 def add_recent_file(path: Path) -> list[Path]:
     """Put ``path`` first in the recent files list and return the new list."""
-    path = Path(path).resolve()
-    paths = [path] + [p for p in recent_files() if p.resolve() != path]
-    paths = paths[:MAX_RECENT_FILES]
-    open_settings().setValue(KEY_RECENT, [str(p) for p in paths])
-    return paths
+    return _add_recent_path(KEY_RECENT, path, recent_files(), MAX_RECENT_FILES)
 
 
 def clear_recent_files() -> None:
     """Forget every recent file."""
     open_settings().setValue(KEY_RECENT, [])
+
+
+def recent_data_sources() -> list[Path]:
+    """Local data files and folders loaded lately, newest first, only those that still exist."""
+    return [p for p in _recent_paths(KEY_RECENT_DATA) if p.exists()]
+
+
+def add_recent_data_source(path: Path) -> list[Path]:
+    """Put the data file or folder ``path`` first among the recent data sources and return them."""
+    return _add_recent_path(KEY_RECENT_DATA, path, recent_data_sources(), MAX_RECENT_DATA)
 
 
 def theme_preference() -> str:

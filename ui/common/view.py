@@ -237,6 +237,15 @@ class TrainingView(QWidget):
     waiting_text: ClassVar[str] = "Training… the first measurements appear here in a moment."
     #: Redraws per second at the most.
     max_fps: ClassVar[float] = 30.0
+    #: Whether what the view shows is computed from the run's network and data (its model, snapshots, test
+    #: set), so that it goes once the design's network or data change (:meth:`forget_run`); False for a view
+    #: of the run's history alone.
+    shows_the_model: ClassVar[bool] = True
+    #: What the placeholder says once the network or the data shown have changed.
+    changed_text: ClassVar[str] = (
+        "The network or the data changed since the last run, so what it showed here no longer applies: press "
+        "Train (F5) to see the new design."
+    )
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -298,7 +307,7 @@ class TrainingView(QWidget):
     def _tool_button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)
         button.setText(text)
-        button.setIcon(action_icon("save"))
+        button.setIcon(action_icon("export"))
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setToolTip(tip)
         button.setAutoRaise(True)
@@ -404,6 +413,18 @@ class TrainingView(QWidget):
         self.status_label.setMinimumHeight(0)
         self.set_status("")
         self.set_not_applicable(self.reason_not_applicable(started))
+
+    def forget_run(self) -> None:
+        """The design's network or data changed after a run: a view of its model (``shows_the_model``) says so
+        in place of what no longer exists; the others keep the run."""
+        if not self.shows_the_model or not self.has_data:
+            return
+        self.has_data = False
+        self._dirty = False
+        self._parts = None
+        self._redraw_timer.stop()
+        self.set_status("")
+        self.show_placeholder(self.changed_text)
 
     def reason_not_applicable(self, started: SessionStarted) -> str | None:
         """Why the view does not apply to ``started``'s run, in one sentence (None: it applies)."""

@@ -3,6 +3,10 @@ one subfolder per class, an .npz or a .csv), how it is split (validation
 and train-dev), subset, normalised and augmented, whether dev and test are drawn from a shifted distribution
 (data mismatch, and the share of shifted training images that remedies it), and a preview of its samples.
 
+Local files and folders once loaded are remembered across launches (:func:`ui.common.settings.
+recent_data_sources`): they follow "Local file or folder…" in the source list, the newest is offered when that
+is chosen, and one click loads one again.
+
 Loading runs in the background (:class:`ui.data.loader.DatasetLoader`) with a progress bar and Cancel. A
 file or folder that cannot be loaded (damaged, foreign, missing) is told in a dialog as the engine's sentence,
 and under the Load button; a bug goes to :func:`ui.common.dialogs.report_internal_error`.
@@ -32,8 +36,9 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.data import DATASET_NAMES, IMAGE_COLORS, SHIFTS, Dataset, dataset_info
+from dllab.data.download import DownloadError
 from ui.commands import fit_network_to_dataset
-from ui.common import dialogs
+from ui.common import dialogs, settings
 from ui.common.formatting import bytes_text, shape_text
 from ui.common.icons import action_icon
 from ui.common.scroll_panel import scroll_body
@@ -413,6 +418,20 @@ class DataPanel(QScrollArea):
             "A folder of images, one subfolder per class (PNG, JPEG, BMP or GIF)",
             Qt.ItemDataRole.ToolTipRole,
         )
+        self._local_rows = self.source_combo.count()
+        self._show_recent_sources()
+
+    def _show_recent_sources(self) -> None:
+        """The local data files and folders loaded lately, after "Local file or folder…"."""
+        combo = self.source_combo
+        with QSignalBlocker(combo):
+            current = combo.currentIndex()
+            while combo.count() > self._local_rows:
+                combo.removeItem(combo.count() - 1)
+            for path in settings.recent_data_sources():
+                combo.addItem(f"    {path.name} ({path.parent})", str(path))
+                combo.setItemData(combo.count() - 1, f"Load {path} again", Qt.ItemDataRole.ToolTipRole)
+            combo.setCurrentIndex(min(current, combo.count() - 1))
 
     def _is_local(self) -> bool:
         return self.source_combo.currentData() == LOCAL_SOURCE
@@ -443,10 +462,15 @@ class DataPanel(QScrollArea):
             self.choose_image_folder()
             return
         if source == LOCAL_SOURCE:
+            recent = settings.recent_data_sources()
+            if not self.path_edit.text().strip() and recent:
+                self.path_edit.setText(str(recent[0]))  # the folder chosen last time, at any launch
             self._show_source_controls()
             self.path_edit.setFocus()
             return
         self.select_source(source)
+        if source not in DATASET_NAMES:  # a recent local source: load it again at once
+            self.load()
 
     def _show_source_controls(self) -> None:
         local = self._is_local()
@@ -483,6 +507,16 @@ class DataPanel(QScrollArea):
         )
         self.load()
 
+    def choose_local(self, start: Path) -> None:
+        """Switch to "Local file or folder…" and ask for a folder, starting in ``start``; load what is chosen."""
+        with QSignalBlocker(self.source_combo):
+            self.source_combo.setCurrentIndex(self.source_combo.findData(LOCAL_SOURCE))
+        self._show_source_controls()
+        path = dialogs.get_directory(self, "Open a folder of IDX files", str(start))
+        if path is not None:
+            self.path_edit.setText(str(path))
+            self.load()
+
     def _on_file_button_clicked(self) -> None:
         path = dialogs.get_open_path(self, "Open a dataset file", self._start_dir(), LOCAL_FILTERS)
         if path is not None:
@@ -512,7 +546,10 @@ class DataPanel(QScrollArea):
 
     def _start_dir(self) -> str:
         text = self.path_edit.text().strip()
-        return str(Path(text).parent) if text else str(Path.home())
+        if text:
+            return str(Path(text).parent)
+        recent = settings.recent_data_sources()
+        return str(recent[0].parent) if recent else str(Path.home())
 
     # --- loading --------------------------------------------------------------------------------------------
 
@@ -553,6 +590,9 @@ class DataPanel(QScrollArea):
 
     def _on_loader_loaded(self, request: LoadRequest, dataset: Dataset) -> None:
         self._end_loading()
+        if request.source not in DATASET_NAMES:
+            settings.add_recent_data_source(Path(request.source))
+            self._show_recent_sources()
         self._state.set_dataset(dataset)
         if request.fit_network:
             fit_network_to_dataset(self._state)
@@ -561,7 +601,11 @@ class DataPanel(QScrollArea):
     def _on_loader_failed(self, request: LoadRequest, error: Exception) -> None:
         self._end_loading()
         title = _source_title(request.source)
-        if isinstance(error, dialogs.USER_ERRORS):
+        if isinstance(error, DownloadError) and error.missing and error.folder is not None:
+            message = dialogs.error_sentence(error)
+            if dialogs.ask_download_failed(self, title, error.missing, error.folder):
+                self.choose_local(error.folder)
+        elif isinstance(error, dialogs.USER_ERRORS):
             message = dialogs.error_sentence(error)
             dialogs.show_error(self, f"Cannot load {title}", message)
         else:

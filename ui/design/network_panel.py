@@ -9,6 +9,7 @@ panel turns that into undo commands.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import (
@@ -29,6 +30,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAction,
     QColor,
+    QCursor,
     QDrag,
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -56,7 +58,7 @@ from PySide6.QtWidgets import (
 )
 
 from dllab.spec import LayerInfo
-from ui.commands import InsertLayerCommand, MoveLayerCommand, SetLayerTrainableCommand
+from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, SetLayerTrainableCommand
 from ui.common import theme
 from ui.common.formatting import (
     bytes_text,
@@ -338,6 +340,8 @@ class NetworkView(QListView):
     """A layer (the dict) was dropped from outside at this insertion gap (0..rows)."""
     move_requested = Signal(int, int)
     """The row (first) was dropped so that it ends up at this index (second)."""
+    remove_requested = Signal(int)
+    """The row was dragged out of the list and dropped where nothing takes it: the layer goes."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -416,7 +420,16 @@ class NetworkView(QListView):
         drag.setMimeData(self.mime_data_for_row(index.row()))
         drag.setPixmap(self._row_pixmap(index))
         drag.setHotSpot(QPoint(20, 20))
-        drag.exec(Qt.DropAction.MoveAction)
+        action = drag.exec(Qt.DropAction.MoveAction)
+        self.finish_drag(index.row(), action, self.viewport().mapFromGlobal(QCursor.pos()))
+
+    def finish_drag(self, row: int, action: Qt.DropAction, released: QPoint) -> bool:
+        """After a drag of ``row`` ended with ``action`` at ``released`` (viewport coordinates): a layer dropped
+        outside the list where nothing took it is removed, as a card is pulled off a stack. True when so."""
+        if action != Qt.DropAction.IgnoreAction or self.viewport().rect().contains(released):
+            return False
+        self.remove_requested.emit(row)
+        return True
 
     def _row_pixmap(self, index: QModelIndex) -> QPixmap:
         rect = self.visualRect(index)
@@ -538,6 +551,7 @@ class NetworkPanel(QWidget):
         self.view.customContextMenuRequested.connect(self._on_view_context_menu_requested)
         self.view.insert_requested.connect(self._on_view_insert_requested)
         self.view.move_requested.connect(self._on_view_move_requested)
+        self.view.remove_requested.connect(self._on_view_remove_requested)
         self.view.selectionModel().currentChanged.connect(self._on_view_current_changed)
         state.network_changed.connect(self._on_state_network_changed)
         state.current_layer_changed.connect(self._on_state_current_layer_changed)
@@ -586,6 +600,15 @@ class NetworkPanel(QWidget):
 
     def _on_view_move_requested(self, source: int, target: int) -> None:
         self._state.undo_stack.push(MoveLayerCommand(self._state, source, target))
+
+    def _on_view_remove_requested(self, row: int) -> None:
+        reason = self._state.edit_blocker()
+        if reason is not None:
+            self._state.post_message(reason)
+            return
+        kind = self._state.layers[row].get("type", "layer")
+        self._state.undo_stack.push(RemoveLayerCommand(self._state, row))
+        self._state.post_message(f"Removed {kind} (row {row + 1}); Undo (Ctrl+Z) brings it back.")
 
     def _on_view_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         if not self._syncing_selection:
@@ -657,4 +680,12 @@ class NetworkPanel(QWidget):
                     else ""
                 )
             )
-        self.footer.setText(f"{totals}<br><span style='color:{secondary}'>{details}</span>")
+        note = ""
+        if analysis.ok and analysis.notes:  # legal but pointless: a gentle note, not an error
+            index, sentence = analysis.notes[0]
+            layer = analysis.layers[index]
+            note = (
+                f"<br><span style='color:{colors.accent.name()}'>Note</span> · {layer.type_name} (row {index + 1}): "
+                f"{html.escape(sentence)}."
+            )
+        self.footer.setText(f"{totals}<br><span style='color:{secondary}'>{details}</span>{note}")

@@ -69,6 +69,11 @@ class TangentView(QWidget):
         self.h_spin.setValue(DEFAULT_H)
         self.h_spin.setToolTip("The step of the difference quotients; the book uses 1e-4 (try 1e-50)")
         self.h_spin.valueChanged.connect(self._redraw)
+        # The longest function's name would set the view's narrowest width: the combo shows what fits.
+        self.function_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.function_combo.setMinimumContentsLength(14)
         controls = QHBoxLayout()
         controls.setSpacing(6)
         for label, widget, stretch in (

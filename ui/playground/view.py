@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction, QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QBoxLayout,
     QButtonGroup,
     QFrame,
     QHBoxLayout,
@@ -115,17 +116,19 @@ class PlaygroundView(QWidget):
         status.addWidget(self.busy_label)
         column.addLayout(status)
 
-        # In a window narrower than the view needs, scroll rather than force the whole window wider.
+        # Beside the plots when the view is wide enough, above them when it is not (see resizeEvent); in a view
+        # narrower than either needs, scroll rather than force the whole window wider.
         content = QWidget(self)
-        layout = QHBoxLayout(content)
+        self.content_layout = layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.settings)
-        divider = QFrame(content)
+        self.divider = divider = QFrame(content)
         divider.setObjectName("separator")
         divider.setFrameShape(QFrame.Shape.VLine)
         layout.addWidget(divider)
         layout.addWidget(main, 1)
+        self.main = main
         scroll = QScrollArea(self)
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)
@@ -136,7 +139,7 @@ class PlaygroundView(QWidget):
         self._restyle()
         self.apply_preset(DEFAULT_PRESET)
 
-    def _build_toolbar(self, parent: QWidget) -> QHBoxLayout:
+    def _build_toolbar(self, parent: QWidget) -> QVBoxLayout:
         self.player = PlaybackBar(parent)
         self.player.frame_changed.connect(self._on_player_frame_changed)
         self.overlay_button = tool_button("Overlay", parent)
@@ -169,12 +172,19 @@ class PlaygroundView(QWidget):
         bar.setSpacing(4)
         bar.addWidget(self.player, 1)
         bar.addSpacing(8)
+        self.player_row = bar
+        bar = QHBoxLayout()
+        bar.setSpacing(4)
         bar.addWidget(self.overlay_button)
         bar.addWidget(self.grid_button)
         bar.addWidget(self.derivative_button)
-        bar.addSpacing(8)
+        bar.addStretch(1)
         bar.addWidget(self.export_button)
-        return bar
+        rows = QVBoxLayout()
+        rows.setSpacing(6)
+        rows.addLayout(self.player_row)
+        rows.addLayout(bar)
+        return rows
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -389,6 +399,16 @@ class PlaygroundView(QWidget):
         event.accept()
         point = plot.plot.getViewBox().mapSceneToView(event.scenePos())
         self.set_start(point.x(), point.y())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The settings beside the plots when both fit the width, above them otherwise: the plots' right edge
+        is never cut off by a view narrower than the two side by side."""
+        super().resizeEvent(event)
+        beside = self.width() >= self.settings.width() + self.main.minimumSizeHint().width() + 24
+        direction = QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom
+        if self.content_layout.direction() != direction:
+            self.content_layout.setDirection(direction)
+            self.divider.setFrameShape(QFrame.Shape.VLine if beside else QFrame.Shape.HLine)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:

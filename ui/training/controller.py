@@ -36,6 +36,7 @@ from dllab.trainer import (
     Resumed,
     RunStarted,
     SettingsChanged,
+    Stopped,
 )
 from ui.common import dialogs
 from ui.common.formatting import duration_text
@@ -43,11 +44,20 @@ from ui.common.view import TrainingView
 from ui.common.worker import GeneratorWorker
 from ui.state import AppState
 from ui.training.process import TrainingProcess
-from ui.training.session import SessionEnded, SessionStarted, TrainingRequest, is_urgent
+from ui.training.session import (
+    EvaluatingTestSet,
+    SessionEnded,
+    SessionStarted,
+    TrainingRequest,
+    is_urgent,
+)
 
 #: Seconds after which closing, still waiting for the stopped run's thread, says so in the status bar (it waits
 #: on: a running thread must not be destroyed).
 CLOSE_NOTICE_S = 2.0
+#: Seconds between two sets of layer statistics at the least, whatever the number of batches (within the run's
+#: probe budget): the Activations and Weights views keep up with a slow network.
+LIVE_STATISTICS_S = 1.0
 #: Seconds between two updates of the progress line at the most (text that changes faster cannot be read).
 PROGRESS_INTERVAL_S = 0.2
 
@@ -56,7 +66,8 @@ PROGRESS_INTERVAL_S = 0.2
 class Progress:
     """Where a run is, for the progress bar and its line of text."""
 
-    #: "idle", "preparing", "running", "paused", "finished", "stopped", "diverged" or "failed".
+    #: "idle", "preparing", "running", "paused", "stopping" (Stop was pressed, the current batch ends),
+    #: "evaluating" (the stopped run's test set), "finished", "stopped", "diverged" or "failed".
     state: str = "idle"
     epoch: int = 0
     epochs: int = 0
@@ -65,11 +76,21 @@ class Progress:
     samples_per_second: float = math.nan
     eta_seconds: float = math.nan
     message: str = ""
+    #: Test samples evaluated so far, of ``test_samples``, while ``evaluating``.
+    evaluated: int = 0
+    test_samples: int = 0
 
     @property
     def fraction(self) -> float:
-        """Share of the iterations done, 0 to 1."""
+        """Share of the iterations done (of the test samples while evaluating), 0 to 1."""
+        if self.state == "evaluating":
+            return self.evaluated / self.test_samples if self.test_samples else 0.0
         return self.step / self.total_steps if self.total_steps else 0.0
+
+    @property
+    def ending(self) -> bool:
+        """Whether the run is stopping or evaluating its test set: it trains no more, Stop skips the rest."""
+        return self.state in ("stopping", "evaluating")
 
     def text(self) -> str:
         """One line: epoch, iteration, samples per second and time left (or how the run ended)."""
@@ -77,6 +98,13 @@ class Progress:
             return "Ready."
         if self.state == "preparing":
             return "Preparing the data and the network…"
+        if self.state == "stopping":
+            return f"Stopping after iteration {self.step:,}…"
+        if self.state == "evaluating":
+            return (
+                f"Stopped at iteration {self.step:,}. Evaluating on the test set… "
+                f"{self.evaluated:,}/{self.test_samples:,} (Skip ends the run now)"
+            )
         if self.state in ("finished", "stopped", "diverged", "failed"):
             return self.message
         parts = [
@@ -142,6 +170,8 @@ class TrainingController(QObject):
         self._ready_timer.setSingleShot(True)
         self._ready_timer.setInterval(10)
         self._ready_timer.timeout.connect(self._on_ready_timer_timeout)
+        state.network_changed.connect(self._on_state_design_changed)
+        state.dataset_changed.connect(self._on_state_design_changed)
         state.train_requested.connect(self._on_state_train_requested)
         state.stop_requested.connect(self._on_state_stop_requested)
         for view in self.views:
@@ -170,7 +200,7 @@ class TrainingController(QObject):
             spec=state.spec_copy(),
             dataset=dataset,
             data_settings=state.run_data_settings(),
-            config=state.training_config(),
+            config=replace(state.training_config(), stats_seconds=LIVE_STATISTICS_S),
             seed=state.training.seed,
             data_seed=d.seed,
             runs_root=runs_root(),
@@ -205,9 +235,22 @@ class TrainingController(QObject):
         return True
 
     def stop(self) -> None:
-        """Stop after the current batch (the run folder keeps what was done)."""
+        """Stop after the current batch (the run folder keeps what was done); the progress says so at once. A
+        second stop, while the run is ending, skips its test evaluation (:meth:`skip_evaluation`)."""
+        control = self.control
+        if control is None:
+            return
+        if self.progress.ending:
+            self.skip_evaluation()
+            return
+        control.stop()
+        if self.progress.state in ("preparing", "running", "paused"):
+            self._set_progress(replace(self.progress, state="stopping"))
+
+    def skip_evaluation(self) -> None:
+        """End a stopped run now, without (the rest of) its test evaluation: its summary has no test results."""
         if self.control is not None:
-            self.control.stop()
+            self.control.skip_evaluation()
 
     def toggle_pause(self) -> None:
         """Pause after the current batch, or go on when paused or pausing."""
@@ -268,6 +311,13 @@ class TrainingController(QObject):
     def _on_state_stop_requested(self) -> None:
         self.stop()
 
+    def _on_state_design_changed(self) -> None:
+        """What the views of the last run's model showed no longer exists: they say so (not while a run
+        trains, when the design is locked)."""
+        if not self.running:
+            for view in self.views:
+                view.forget_run()
+
     def _on_view_exclusion_requested(self, rows: tuple[int, ...]) -> None:
         with dialogs.report_user_errors(self._window, "Cannot leave the samples out"):
             self._state.set_data_settings(excluded_test=tuple(rows))
@@ -305,8 +355,13 @@ class TrainingController(QObject):
         for item in items:
             if isinstance(item, RunStarted):
                 self._run_clock = now
+                stopping = self.control is not None and self.control.stopped
                 progress = replace(
-                    progress, state="running", epochs=item.epochs, total_steps=item.total_steps, epoch=1
+                    progress,
+                    state="stopping" if stopping else "running",
+                    epochs=item.epochs,
+                    total_steps=item.total_steps,
+                    epoch=1,
                 )
             elif isinstance(item, Paused):
                 self.paused = True
@@ -325,8 +380,12 @@ class TrainingController(QObject):
             elif isinstance(item, ChangeRefused):
                 self._state.post_message(f"The change was refused: {item.message}.")
                 self.change_refused.emit(item.message)
-            elif isinstance(item, Diverged):
-                self.divergence = item.message
+            elif isinstance(item, Stopped | Diverged):
+                if isinstance(item, Diverged):
+                    self.divergence = item.message
+                progress = replace(progress, state="stopping", step=item.step)
+            elif isinstance(item, EvaluatingTestSet):
+                progress = replace(progress, state="evaluating", evaluated=item.done, test_samples=item.total)
             elif isinstance(item, SessionEnded):
                 self.ended = item
         last_batch = next((i for i in reversed(items) if type(i) is BatchEnded), None)

@@ -407,7 +407,7 @@ class TrainingPanel(QScrollArea):
 
     def _on_train_button_clicked(self) -> None:
         if self._state.training_active:
-            self._state.request_stop()
+            self._state.request_stop()  # while the run is ending, this skips its test evaluation
         else:
             self._state.request_training()
 
@@ -416,8 +416,8 @@ class TrainingPanel(QScrollArea):
         blocker = self._state.training_blocker()
         if active:
             self.train_button.setEnabled(True)
-            self.train_button.setToolTip("Stop training after the current batch.")
             self.reason.hide()
+            self._update_run_buttons()
             return
         self.train_button.setEnabled(blocker is None)
         self.train_button.setToolTip(blocker or "Start training with these settings (F5).")
@@ -463,12 +463,20 @@ class TrainingPanel(QScrollArea):
     def _update_run_buttons(self) -> None:
         controller = self._controller
         active = self._state.training_active and controller is not None and controller.running
+        ending = active and controller is not None and controller.progress.ending
         pausing = active and controller is not None and controller.pause_requested
         paused = active and controller is not None and controller.paused
-        self.pause_button.setEnabled(active)
+        if self._state.training_active:
+            self.train_button.setText("Skip" if ending else "Stop")
+            self.train_button.setToolTip(
+                "End the run now, without evaluating it on the test set."
+                if ending
+                else "Stop training after the current batch; the test set is evaluated next (Stop again skips it)."
+            )
+        self.pause_button.setEnabled(active and not ending)
         self.pause_button.setText("Resume" if pausing else "Pause")
         self.pause_button.setIcon(action_icon("train" if pausing else "pause"))
-        self.step_button.setEnabled(paused)
+        self.step_button.setEnabled(paused and not ending)
 
     def _on_controller_progressed(self, progress: Progress) -> None:
         self.progress_bar.setValue(round(progress.fraction * 1000))

@@ -10,12 +10,16 @@ child process and sends to the window:
    images, 2D points) and what the start from a saved model copied;
 2. the trainer's own events (:mod:`dllab.trainer`), each recorded by a :class:`dllab.runs.RunRecorder` first;
 3. snapshots of the live model (:mod:`dllab.probes`), taken right when the trainer's generator is suspended at
-   a ``LayerStatistics`` or ``EpochEnded`` event (so the weights are consistent), no more often than the views
+   a ``BatchEnded``, ``LayerStatistics`` or ``EpochEnded`` event (so the weights are consistent), no more often than the views
    can show them, and within the trainer's probe budget (:attr:`dllab.trainer.Trainer.probe_budget`: the
    statistics and the snapshots together take a share of the training time at most): :class:`FilterSnapshot`,
    :class:`FeatureMapSnapshot`, :class:`BoundarySnapshot`. Every array in them is a copy: the GUI thread never
    sees a live array;
-4. at the end :class:`FinalEvaluation` and :class:`SessionEnded`, which hands the trained model over (training is
+4. when the run is stopped or diverges, the trainer's ``Stopped`` or ``Diverged`` at once (the window says so
+   without waiting), then the test set's evaluation as a step of its own: :class:`EvaluatingTestSet` items
+   a batch at a time, until it is done or the control's :meth:`~dllab.run_control.RunControl.skip_evaluation`
+   ends it (the run's summary then has no test results);
+5. at the end :class:`FinalEvaluation` and :class:`SessionEnded`, which hands the trained model over (training is
    over, nothing changes it any more).
 
 The session's :class:`~dllab.run_control.RunControl`, made by whoever starts the run, goes to the trainer as it
@@ -28,7 +32,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +42,7 @@ import numpy as np
 from dllab.data import Dataset, PreparedData
 from dllab.experiment import DataSettings
 from dllab.fit import fit_network
-from dllab.metrics import Evaluation
+from dllab.metrics import Evaluation, evaluation_steps
 from dllab.model import Sequential
 from dllab.probes import (
     ProbeBudget,
@@ -50,7 +54,9 @@ from dllab.probes import (
 )
 from dllab.run_control import RunControl
 from dllab.runs import RunRecorder, new_run_folder
+from dllab.text import counted
 from dllab.trainer import (
+    BatchEnded,
     ChangeRefused,
     Diverged,
     EpochEnded,
@@ -70,6 +76,9 @@ from dllab.transfer import TransferReport, build_started
 BOUNDARY_RESOLUTION = 140
 #: Seconds between two snapshots of one kind at the least: the views cannot show them any faster.
 SNAPSHOT_INTERVALS_S = {"filters": 0.25, "feature maps": 0.25, "boundary": 0.1}
+#: Test samples evaluated between two looks at the control when a stopped run is evaluated: small enough that
+#: skipping answers within a fraction of a second, large enough that BLAS stays efficient.
+TEST_EVALUATION_BATCH = 250
 #: Seconds the first batch waits at most for the views to be ready (see ``TrainingSession.views_ready``).
 VIEWS_READY_TIMEOUT_S = 3.0
 
@@ -191,6 +200,14 @@ class FinalEvaluation:
 
 
 @dataclass(frozen=True)
+class EvaluatingTestSet:
+    """The test set of a stopped or diverged run is being evaluated: ``done`` of ``total`` samples so far."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class SessionEnded:
     """The last item: how the run ended, and the trained model (no longer trained, so safe to hand over)."""
 
@@ -211,13 +228,14 @@ _URGENT = (
     Finished,
     Stopped,
     Diverged,
+    EvaluatingTestSet,
     SessionEnded,
 )
 
 
 def is_urgent(item: Any) -> bool:
-    """Items the GUI should see at once: starts, pauses, changes of the optimizer's settings and the end of a
-    run."""
+    """Items the GUI should see at once: starts, pauses, changes of the optimizer's settings, the end of a run
+    and the progress of its test evaluation (a few a second)."""
     return isinstance(item, _URGENT)
 
 
@@ -292,12 +310,18 @@ class TrainingSession:
 
         last: Any = None
         epoch = 0
+        recorder.evaluate_on_stop = False  # a stopped run's evaluation is a step of its own, below
         for event in trainer.run():
-            if isinstance(event, Stopped):
-                recorder.evaluate_on_stop = not control.closing
+            if isinstance(event, Stopped | Diverged):
+                yield event  # the window says so at once, before the test set is evaluated
+                recorder.handle(event, test=(yield from self._test_evaluation(model, prepared)))
+                last = event
+                continue
             recorder.handle(event)
+            if isinstance(event, Paused):  # every view shows the step paused at (Paused, urgent, sends them)
+                yield from snapshots.take(event.step, epoch, force=True)
             yield event
-            if isinstance(event, LayerStatistics | EpochEnded):
+            if isinstance(event, BatchEnded | LayerStatistics | EpochEnded):
                 epoch = event.epoch
                 yield from snapshots.take(event.step, event.epoch)
             last = event
@@ -307,7 +331,26 @@ class TrainingSession:
             test = recorder.test
             if test is not None:
                 yield FinalEvaluation(_status(last), test)
-        yield SessionEnded(_status(last), _message(last), self.folder, model)
+        yield SessionEnded(_status(last), _message(last, recorder.test), self.folder, model)
+
+    def _test_evaluation(
+        self, model: Sequential, prepared: PreparedData
+    ) -> Generator[EvaluatingTestSet, None, Evaluation | None]:
+        """Evaluate the test set a batch at a time with its progress; None when it is skipped (or empty)."""
+        control, total = self.control, len(prepared.x_test)
+        if control.evaluation_skipped or not total:
+            return None
+        yield EvaluatingTestSet(0, total)
+        steps = evaluation_steps(model, prepared.x_test, prepared.y_test, batch_size=TEST_EVALUATION_BATCH)
+        while True:
+            try:
+                with np.errstate(all="ignore"):
+                    done = next(steps)
+            except StopIteration as finished:
+                return finished.value
+            if control.evaluation_skipped:
+                return None
+            yield EvaluatingTestSet(done, total)
 
     def _describe(self, model: Sequential, prepared: PreparedData) -> SessionStarted:
         r = self.request
@@ -412,17 +455,24 @@ def _status(event: Any) -> str:
     return "stopped"
 
 
-def _message(event: Any) -> str:
+def _message(event: Any, test: Evaluation | None = None) -> str:
     if isinstance(event, Finished):
         accuracy = event.test_accuracy
         result = (
             f"test accuracy {accuracy:.1%}" if math.isfinite(accuracy) else f"test loss {event.test_loss:.4g}"
         )
-        return f"Finished ({event.reason}) after {event.epochs} epochs, {event.step:,} iterations: {result}."
+        done = f"{counted(event.epochs, 'epoch')}, {counted(event.step, 'iteration')}"
+        return f"Finished ({event.reason}) after {done}: {result}."
     if isinstance(event, Diverged):
         return event.message
     if isinstance(event, Stopped):
+        if test is None:
+            result = "the test set was not evaluated"
+        elif math.isfinite(test.accuracy):
+            result = f"test accuracy {test.accuracy:.1%}"
+        else:
+            result = f"test loss {test.loss:.4g}"
         return (
-            f"Stopped at iteration {event.step:,} (epoch {event.epoch}); the run folder keeps what was done."
+            f"Stopped at iteration {event.step:,} (epoch {event.epoch}), {result}; the run folder keeps it."
         )
     return "The run ended."

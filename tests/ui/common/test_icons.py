@@ -17,6 +17,7 @@ def test_icons_are_drawn_for_every_pixel_ratio(qtbot):
             "new",
             "open",
             "save",
+            "export",
             "undo",
             "redo",
             "delete",
@@ -60,3 +61,8 @@ def test_an_icon_is_drawn_once_per_size_mode_and_palette(qtbot):
         assert redrawn.cacheKey() != first.cacheKey() and redrawn.toImage() != first.toImage()
     finally:
         app.setPalette(palette)
+
+
+def test_save_and_export_look_different(qtbot):
+    save, export = (action_icon(name).pixmap(QSize(32, 32)).toImage() for name in ("save", "export"))
+    assert save != export

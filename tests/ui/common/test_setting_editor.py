@@ -166,3 +166,22 @@ def test_a_form_row_has_the_settings_label_and_help(qtbot):
     label = form.itemAt(0, QFormLayout.ItemRole.LabelRole).widget()
     assert label.text() == "β₁" and label.toolTip() == beta1.help and label.buddy() is editor
     assert editor.value() == 0.8 and editor.spin.value() == 0.8
+
+
+def test_a_click_on_the_initialiser_text_opens_its_list_and_then_the_text_is_editable(qtbot):
+    from PySide6.QtTest import QTest
+
+    editor, _ = make(qtbot, INIT)
+    editor.show()
+    qtbot.waitExposed(editor)
+    line = editor.combo.lineEdit()
+    QTest.mouseClick(line, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor.combo.view().isVisible(), timeout=2000)
+    editor.combo.hidePopup()
+    editor.activateWindow()
+    qtbot.waitActive(editor)
+    line.setFocus()
+    qtbot.waitUntil(line.hasFocus, timeout=2000)
+    QTest.mouseClick(line, Qt.MouseButton.LeftButton)  # the field has the focus: the click is for typing
+    qtbot.wait(50)
+    assert not editor.combo.view().isVisible()

@@ -9,6 +9,8 @@ import pytest
 
 from dllab import experiment as experiment_module  # the loader loads through DataSettings.load here
 from dllab.data import DatasetError, DownloadCancelled
+from dllab.data import download as download_module
+from ui.common.dialogs import DownloadFailedDialog
 from ui.common.paths import example_networks
 from ui.data.panel import IMAGE_FOLDER_SOURCE, LOCAL_SOURCE
 
@@ -141,6 +143,41 @@ def test_a_failed_load_says_why(window, qtbot, monkeypatch, fake_dialogs):
     assert sentence in panel.status.text()
     assert "Fashion-MNIST" in window.statusBar().currentMessage()
     assert window.state.dataset.name == "spiral"
+
+
+def test_offline_mnist_names_its_files_and_folder_and_offers_a_local_folder(
+    window, qtbot, monkeypatch, fake_dialogs, mnist_dir
+):
+    monkeypatch.setitem(download_module.MIRRORS, "mnist", ["http://127.0.0.1:9/"])  # nothing listens: offline
+    fake_dialogs.choose_local_after_failed_download = True
+    fake_dialogs.directories.append(mnist_dir)
+    panel = window.data_panel
+    panel.select_source("mnist")
+    with qtbot.waitSignal(panel.load_finished, timeout=20_000) as finished:
+        panel.load_button.click()
+    assert finished.args == [False]
+    (_, title, files, folder) = next(
+        args for name, args in fake_dialogs.calls if name == "ask_download_failed"
+    )
+    assert title == "MNIST" and folder == download_module.dataset_dir("mnist")
+    assert set(files) == set(download_module.CHECKSUMS["mnist"]) and not fake_dialogs.errors()
+    # "Local file or folder…" starts in that folder; the folder chosen loads at once.
+    assert ("get_directory", (panel, "Open a folder of IDX files", str(folder))) in fake_dialogs.calls
+    qtbot.waitUntil(lambda: window.state.dataset.name == "mnist", timeout=30_000)
+    assert panel.source_combo.currentData() == LOCAL_SOURCE and panel.path_edit.text() == str(mnist_dir)
+
+
+def test_the_failed_download_dialog_shows_the_folder_to_copy(qtbot, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    dialog = DownloadFailedDialog(None, "MNIST", ["train-images-idx3-ubyte.gz"], tmp_path / "mnist")
+    qtbot.addWidget(dialog)
+    assert dialog.folder_edit.text() == str(tmp_path / "mnist") and dialog.folder_edit.isReadOnly()
+    assert "train-images-idx3-ubyte.gz" in dialog.files_label.text()
+    dialog.copy_button.click()
+    assert QApplication.clipboard().text() == str(tmp_path / "mnist")
+    dialog.local_button.click()
+    assert dialog.result() == DownloadFailedDialog.DialogCode.Accepted
 
 
 def test_a_missing_local_path_is_reported(window, qtbot, tmp_path):

@@ -170,7 +170,9 @@ def test_an_invalid_stack_marks_the_row_and_disables_train(window):
     row = model.index(2, 0)
     assert row.data(STATUS_ROLE) == "error"
     shown = row.data(ERROR_ROLE)
-    assert shown.startswith("Expects images") and "convolution must come before Flatten and Dense" in shown
+    # The spiral's points are flat: the fix is image data or an image input shape, not another order.
+    assert shown.startswith("Expects images") and "the network's input is 2 features" in shown
+    assert "needs image data" in shown and "Flatten" not in shown
     reason = "Conv2D (row 3): " + shown
     assert reason in row.data(Qt.ItemDataRole.ToolTipRole)
     assert model.index(3, 0).data(STATUS_ROLE) == "unchecked"
@@ -225,3 +227,33 @@ def test_freeze_from_the_context_menu_marks_the_layer_and_undoes(window):
     assert state.layers[row]["trainable"] is False
     unfreeze.trigger()
     assert "trainable" not in state.layers[row]
+
+
+def test_dropout_after_the_output_layer_gets_a_gentle_note(window):
+    view = window.network_panel.view
+    rows = window.network_panel.model.rowCount()
+    drag_and_drop(view, window.palette_panel.mime_data("Dropout"), view.gap_position(rows))
+    footer = window.network_panel.footer.text()
+    assert f"Dropout (row {rows + 1}): Dropout after the output layer drops the scores" in footer
+    assert window.training_panel.train_button.isEnabled()  # a note, not an error
+    assert window.network_panel.model.index(rows, 0).data(STATUS_ROLE) == "ok"
+
+
+def test_a_layer_dragged_out_of_the_network_panel_is_removed_and_undo_brings_it_back(window, monkeypatch):
+    from PySide6.QtGui import QCursor, QDrag
+
+    view, state = window.network_panel.view, window.state
+    before = [layer["type"] for layer in state.layers]
+    view.setCurrentIndex(view.model().index(1, 0))
+    outside = view.viewport().mapToGlobal(QPoint(view.viewport().width() + 300, 10))
+    monkeypatch.setattr(QDrag, "exec", lambda drag, *args: Qt.DropAction.IgnoreAction)  # dropped on nothing
+    monkeypatch.setattr(QCursor, "pos", staticmethod(lambda: outside))
+    view.startDrag(Qt.DropAction.MoveAction)
+    assert [layer["type"] for layer in state.layers] == before[:1] + before[2:]
+    assert "Undo (Ctrl+Z) brings it back" in window.statusBar().currentMessage()
+    state.undo_stack.undo()
+    assert [layer["type"] for layer in state.layers] == before
+    # Released inside the list (a drop that changed nothing) or taken by another widget: the layer stays.
+    assert not view.finish_drag(1, Qt.DropAction.IgnoreAction, QPoint(5, 5))
+    assert not view.finish_drag(1, Qt.DropAction.MoveAction, QPoint(-50, -50))
+    assert [layer["type"] for layer in state.layers] == before

@@ -532,3 +532,19 @@ def test_more_learning_rates_typed_for_an_optimizer(view, qtbot):
 
     row.checkbox.setChecked(False)
     assert not row.more_lrs.isEnabled()
+
+
+def test_the_settings_go_above_the_plots_when_both_do_not_fit_side_by_side(qtbot):
+    from PySide6.QtWidgets import QBoxLayout
+
+    from ui.playground.view import PlaygroundView
+
+    view = PlaygroundView()
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.content_layout.direction() == QBoxLayout.Direction.LeftToRight
+    view.resize(600, 900)
+    qtbot.waitUntil(lambda: view.content_layout.direction() == QBoxLayout.Direction.TopToBottom)
+    qtbot.waitUntil(lambda: view.main.geometry().right() <= view.width())  # the plots' right edge shows

@@ -185,6 +185,39 @@ def test_stop_trains_no_further_batch(window, qtbot):
     assert window.training.progress.step == paused_at
 
 
+WIDE_CNN = {
+    **TINY_CNN,
+    "name": "WideCNN",
+    "layers": [{**TINY_CNN["layers"][0], "filters": 30}, *TINY_CNN["layers"][1:]],
+}
+
+
+def test_stop_answers_at_once_then_evaluates_the_test_set_which_skip_ends(window, qtbot, mnist, mnist_dir):
+    panel, status = window.training_panel, window.readiness_label
+    window.state.load_network(WIDE_CNN)
+    window.state.set_data_settings(
+        source=str(mnist_dir), subset=2000, val_fraction=0.1, normalization="scale"
+    )
+    window.state.set_dataset(mnist)
+    window.state.set_training_settings(batch_size=50)
+    start(window, qtbot, epochs=100)
+    assert "Epoch" in panel.progress_label.text() and "Training" in status.text()
+    panel.train_button.click()  # reads Stop
+    qtbot.waitUntil(lambda: "Stopping" in panel.progress_label.text(), timeout=300)
+    assert "Stopping" in status.text() and panel.train_button.text() == "Skip"
+    assert not panel.pause_button.isEnabled()
+    # The 10,000 test images are evaluated as a step of their own, with progress, while the window answers.
+    qtbot.waitUntil(lambda: "Evaluating on the test set" in panel.progress_label.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: panel.progress_bar.value() > 0, timeout=20_000)  # the test set's share now
+    assert "Evaluating on the test set" in panel.progress_label.text() and window.training.running
+    assert "/10,000" in panel.progress_label.text() and "Evaluating on the test set" in status.text()
+    with qtbot.waitSignal(window.training.run_ended, timeout=2_000) as ended:
+        panel.train_button.click()  # reads Skip
+    assert ended.args[0] == "stopped" and "the test set was not evaluated" in ended.args[1]
+    assert open_run(list_runs()[0].path).summary["test_accuracy"] is None
+    assert panel.train_button.text() == "Train"
+
+
 def test_pause_step_and_resume(window, qtbot):
     panel = window.training_panel
     start(window, qtbot)
@@ -206,6 +239,39 @@ def test_pause_step_and_resume(window, qtbot):
     assert panel.pause_button.text() == "Pause" and not panel.step_button.isEnabled()
     with qtbot.waitSignal(window.training.run_ended, timeout=10_000):
         panel.train_button.click()
+
+
+def test_every_live_view_shows_the_iteration_a_paused_run_is_at(window, qtbot):
+    panel = window.training_panel
+    window.state.set_training_settings(batch_size=8)  # many batches between statistics by count (every 50)
+    start(window, qtbot)
+    qtbot.waitUntil(lambda: window.training.progress.step >= 60, timeout=20_000)
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: window.training.paused, timeout=10_000)
+    paused_at = window.training.progress.step
+    shown = {
+        window.activations_view: lambda: window.activations_view.status_label.text(),
+        window.weights_view: lambda: window.weights_view.status_label.text(),
+        window.boundary_view: lambda: window.boundary_view.plot.titleLabel.text,
+    }
+    for view, text in shown.items():  # as a user looks at them, tab after tab
+        window.views.setCurrentWidget(view)
+        qtbot.waitUntil(lambda text=text: f"teration {paused_at:,}" in text(), timeout=5_000)
+    with qtbot.waitSignal(window.training.run_ended, timeout=10_000):
+        panel.train_button.click()
+
+
+def test_views_of_the_last_run_s_model_clear_when_the_network_or_data_change(window, qtbot):
+    window.state.set_training_settings(epochs=2)
+    assert train(window, qtbot)[0] == "finished"
+    boundary, curves = window.boundary_view, window.curves_view
+    boundary.flush()
+    assert boundary.stack.currentWidget() is boundary.content
+    window.state.undo_stack.push(InsertLayerCommand(window.state, 1, {"type": "Dense", "units": 8}))
+    assert boundary.stack.currentWidget() is boundary.placeholder
+    assert "changed since the last run" in boundary.placeholder.text()
+    assert window.activations_view.stack.currentWidget() is window.activations_view.placeholder
+    assert curves.stack.currentWidget() is curves.content  # the run's history stays
 
 
 def test_closing_the_window_during_training_stops_within_two_seconds(window, qtbot):

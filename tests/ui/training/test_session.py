@@ -14,9 +14,11 @@ from dllab.data import load_dataset, make_shapes, prepare
 from dllab.probes import ProbeBudget
 from dllab.run_control import RunControl
 from dllab.runs import DataSettings, open_run
-from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, Paused, RunStarted, TrainingConfig
+from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, Paused, RunStarted, Stopped, TrainingConfig
+from ui.training import session as session_module
 from ui.training.session import (
     BoundarySnapshot,
+    EvaluatingTestSet,
     FeatureMapSnapshot,
     FilterSnapshot,
     FinalEvaluation,
@@ -177,3 +179,35 @@ def test_pause_step_and_stop_from_another_thread(tmp_path):
     assert not any(isinstance(i, FinalEvaluation) for i in seen)  # closing skips the test evaluation
     run = open_run(ended.folder)
     assert run.status == "stopped" and run.summary["test_accuracy"] is None
+
+
+def test_a_stopped_run_says_so_before_its_test_evaluation_which_comes_in_steps_and_can_be_skipped(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(session_module, "TEST_EVALUATION_BATCH", 10)
+    total = len(load_dataset("spiral").x_test)
+    for skip in (False, True):
+        control = RunControl()
+        items: list[object] = []
+        for item in TrainingSession(spiral_request(tmp_path, epochs=500), control).events():
+            items.append(item)
+            if isinstance(item, BatchEnded) and item.step == 5:
+                control.stop()
+            if skip and isinstance(item, EvaluatingTestSet) and item.done == 20:
+                control.skip_evaluation()
+        stopped = next(i for i, item in enumerate(items) if isinstance(item, Stopped))
+        progress = [(i, item.done) for i, item in enumerate(items) if isinstance(item, EvaluatingTestSet)]
+        assert progress and all(i > stopped for i, _ in progress)  # the window hears of the stop first
+        assert all(is_urgent(items[i]) for i, _ in progress)
+        ended = items[-1]
+        assert isinstance(ended, SessionEnded) and ended.status == "stopped"
+        summary = open_run(ended.folder).summary
+        finals = [item for item in items if isinstance(item, FinalEvaluation)]
+        if skip:
+            assert [done for _, done in progress] == [0, 10, 20]
+            assert not finals and summary["test_accuracy"] is None
+            assert "the test set was not evaluated" in ended.message
+        else:
+            assert [done for _, done in progress] == [0, *range(10, total, 10), total]
+            assert len(finals) == 1 and summary["test_accuracy"] == finals[0].evaluation.accuracy
+            assert f"test accuracy {finals[0].evaluation.accuracy:.1%}" in ended.message

@@ -202,6 +202,19 @@ def test_curves_smooth_a_runs_loss_as_compare_does(shown):
     np.testing.assert_allclose(view.smooth_curve.getData()[1], result.smoothed_losses())
 
 
+def test_curves_name_their_lines_above_the_plots_never_over_them(shown):
+    view = shown(CurvesView())
+    view.begin_run(started())
+    view.handle_items([BatchEnded(s, 1, s, 1.0 / s, 0.1, 1.0) for s in range(1, 21)])
+    view.handle_items([EpochEnded(1, 20, 0.5, 0.8, 0.6, 0.75, 0.1, 1.0, 1.0, True, "good fit")])
+    view.flush()
+    assert view.loss_plot.legend is None and view.accuracy_plot.legend is None
+    loss_key, accuracy_key = view.loss_plot.titleLabel.text, view.accuracy_plot.titleLabel.text
+    assert "loss (moving average)" in loss_key and "validation loss" in loss_key
+    assert "training accuracy" in accuracy_key and "validation accuracy" in accuracy_key
+    assert "train-dev" not in accuracy_key  # no train-dev set in this run: no line, no name
+
+
 def test_curves_export_png_and_csv(shown, tmp_path):
     view = shown(CurvesView())
     view.begin_run(started())
@@ -227,7 +240,7 @@ def test_activation_histograms_per_layer_and_the_saturated_share(shown, tmp_path
     assert "most saturated outputs" in view.status_label.text()
     view.slider.set_position(0)
     view.flush()
-    assert "iteration 10 " in view.slider.label.text() and not view.slider.live
+    assert "iteration 10" in view.slider.label.text() and not view.slider.live
     view.filter_combo.setCurrentIndex(1)
     view.filter_combo.activated.emit(1)
     assert view.shown == ["dense_1", "sigmoid_1", "dense_2"]
@@ -243,7 +256,8 @@ def test_weight_and_gradient_histograms_and_norms_over_time(shown, tmp_path):
         view.handle_items([layer_statistics(step)])
     view.flush()
     assert len(view._norm_curves[(1, "dense_1.W")].getData()[0]) == 2
-    assert view.selected().step == 20 and "iteration 20 (epoch 1) · live" in view.slider.label.text()
+    assert view.selected().step == 20 and "iteration 20 · live" in view.slider.label.text()
+    assert view.slider.label.toolTip() == "Iteration 20, epoch 1"
     view.handle_items([layer_statistics(30)])
     view.flush()  # a live slider follows the run
     assert view.selected().step == 30 and "iteration 30" in view.slider.label.text()

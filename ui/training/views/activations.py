@@ -240,4 +240,5 @@ def _worst(statistics: LayerStatistics) -> str:
     mean = np.mean([s.std for s in statistics.layers]) if statistics.layers else math.nan
     if not parts and math.isfinite(mean):
         parts.append(f"mean spread (std) of the outputs: {mean:.3g}")
-    return f"Iteration {statistics.step:,}: " + "; ".join(parts) if parts else ""
+    shown = f"Iteration {statistics.step:,}"  # always: which iteration the plots show
+    return f"{shown}: {'; '.join(parts)}" if parts else shown

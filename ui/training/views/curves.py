@@ -35,7 +35,7 @@ from dllab.fit_reading import FitReading, read_accuracies
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Finished, RunStarted, SettingsChanged
 from ui.common import theme
 from ui.common.series import DecimatingSeries
-from ui.common.view import TrainingView, plot_widget_background, style_plot
+from ui.common.view import TrainingView, plot_widget_background, set_title, style_plot
 from ui.training.session import SessionStarted
 
 #: Columns of the per-iteration series.
@@ -60,6 +60,7 @@ class CurvesView(TrainingView):
     """Loss, accuracy and learning rate over the iterations of a run."""
 
     title = "Curves"
+    shows_the_model = False  # the run's history stays worth seeing after the design changes
     export_stem = "curves"
     hint = (
         "Training loss of every mini-batch (faint) and its moving average; validation loss and accuracy (and "
@@ -119,8 +120,6 @@ class CurvesView(TrainingView):
             for name in ("left", "bottom"):
                 plot.getAxis(name).enableAutoSIPrefix(False)
             plot.getViewBox().setMouseEnabled(x=True, y=False)
-        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 8), labelTextSize="8.5pt")
-        self.accuracy_legend = self.accuracy_plot.addLegend(offset=(-10, -8), labelTextSize="8.5pt")
 
         self.raw_curve = self._curve(self.loss_plot, "loss (mini-batch)", RAW_COLOR, width=1, alpha=120)
         self.smooth_curve = self._curve(self.loss_plot, "loss (moving average)", SMOOTH_COLOR, width=2.4)
@@ -184,11 +183,7 @@ class CurvesView(TrainingView):
             line.setPen(pg.mkPen(colors.secondary_text, width=1, style=Qt.PenStyle.DashLine))
         self.diverged_line.setPen(pg.mkPen(colors.error, width=1.5))
         self.diverged_line.label.setColor(colors.error)
-        for legend in (self.loss_legend, self.accuracy_legend):
-            legend.setLabelTextColor(colors.text)
-            background = QColor(colors.plot_background)
-            background.setAlpha(200)
-            legend.setBrush(pg.mkBrush(background))
+        self._show_keys()
 
     # --- the run ---------------------------------------------------------------------------------------
 
@@ -276,7 +271,7 @@ class CurvesView(TrainingView):
             pen=pen,
             label=change.text(),
             labelOpts={
-                # Under the legend, one below the other; right of the line, or left in the view's right half.
+                # One below the other; right of the line, or left in the view's right half.
                 "position": 0.78 - 0.07 * ((len(self.changes) - 1) % 4),
                 "color": colors.text,
                 "fill": pg.mkBrush(colors.plot_background),
@@ -317,7 +312,24 @@ class CurvesView(TrainingView):
         if self.diverged_at is not None:
             self.diverged_line.setPos(self.diverged_at)
             self.diverged_line.show()
+        self._show_keys()
         self.set_status(self.reading_text())
+
+    def _show_keys(self) -> None:
+        """Name the curves drawn in each plot's title, in their colours: a legend inside the plot would cover
+        the lines it names."""
+        for plot, curves in (
+            (self.loss_plot, (self.raw_curve, self.smooth_curve, self.val_loss_curve)),
+            (self.accuracy_plot, (self.train_acc_curve, self.train_dev_acc_curve, self.val_acc_curve)),
+        ):
+            drawn = [curve for curve in curves if curve.xData is not None and len(curve.xData)] or list(
+                curves
+            )
+            key = " &nbsp; ".join(
+                f"<span style='color:{curve.opts['pen'].color().name()}'>━</span>&nbsp;{curve.name()}"
+                for curve in drawn
+            )
+            set_title(plot, key, size="8.5pt")
 
     def reading_text(self) -> str:
         """The fit reading of the last epoch (with the test error once the run has finished), as rich text:
