@@ -49,14 +49,18 @@ class ReLU(Activation):
     def function(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x, 0)
 
+    fresh_output = True
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        out = np.maximum(x, 0)
-        if training:
-            self._mask = x > 0
-        return out
+        if not training:
+            return np.maximum(x, 0)
+        self._mask = x > 0
+        # In a model's training pass, in place when the input is the previous layer's fresh output: no 7 MB
+        # array to allocate and first touch after the book's convolution (1.0 to 0.8 ms at batch 100).
+        return np.maximum(x, 0, out=x if self.may_overwrite else None)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        return dout * self._mask
+        return np.multiply(dout, self._mask, out=dout if self.may_overwrite else None)
 
 
 class _AlphaActivation(Activation):

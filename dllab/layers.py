@@ -74,6 +74,9 @@ class Layer:
     summary: ClassVar[str] = ""
     explanation: ClassVar[str] = ""
     SETTINGS: ClassVar[tuple[Setting, ...]] = ()
+    #: Whether ``forward`` returns a new array that the layer keeps no reference to, so that the next layer
+    #: may overwrite it in a training pass (not a view of the input, not kept for ``backward``).
+    fresh_output: ClassVar[bool] = False
 
     def __init__(self, name: str | None = None, trainable: bool = True, **options: Any) -> None:
         self.name = name or self.type_name.lower()
@@ -91,6 +94,10 @@ class Layer:
         self.dtype: np.dtype = np.dtype(np.float32)
         #: False for the first layer of a model: its input gradient is never needed, so skip computing it.
         self.needs_input_grad = True
+        #: Set by the model (:meth:`dllab.model.Sequential.loss_and_grads`) when this layer's training input is
+        #: a layer's :attr:`fresh_output` and the gradient it receives belongs to the backward pass alone: the
+        #: layer may then overwrite both instead of allocating. A layer used on its own never does.
+        self.may_overwrite = False
 
     # --- configuration -------------------------------------------------------------------------------
 
@@ -178,6 +185,8 @@ def _weight_and_bias(layer: Layer, fan_in: int, rng: np.random.Generator) -> dic
 
 class Dense(Layer):
     """Fully connected (affine) layer: ``x @ W + b``."""
+
+    fresh_output = True
 
     type_name = "Dense"
     category = "Core"
@@ -272,6 +281,8 @@ class _Windowed(Layer):
 class Conv2D(_Windowed):
     """2D convolution over NCHW images, computed as im2col followed by one matrix product."""
 
+    fresh_output = True
+
     type_name = "Conv2D"
     category = "Convolution"
     summary = "Slides learned filters over the image: local, shared weights."
@@ -308,31 +319,17 @@ class Conv2D(_Windowed):
         kernel = "x".join(map(str, convolution.pair(o["kernel_size"])))
         return f"{o['filters']} filters {kernel}, stride {_size_text(o['stride'])}, {pad}, {describe_init(o['init'])}"
 
-    #: Inference handles a large batch in parts of about this many bytes of patches, so that memory stays
-    #: bounded and the patches stay in cache (1,000 MNIST images through DeepConvNet need 450 MB at once).
-    INFERENCE_CHUNK_BYTES = 8 * 2**20
-
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         # Batch last in memory (see dllab.convolution): the output is the product itself, with no reordering,
         # and the layers after it (activations, pooling, Flatten, Dense) run over whole rows of samples.
         m = convolution.batch_last(x)
-        n = m.shape[-1]
-        f = self.options["filters"]
-        if training:
-            self._input_shape = m.shape
-            # The patches' buffer of the last training batch is reused by the next one of the same size.
-            self._cols = self._patches(m, getattr(self, "_cols", None))
-            return convolution.batch_first(self._product(self._cols).reshape(f, *self.out_hw, n))
-        per_sample = (math.prod(self.param_shapes["W"][1:]) + 1) * math.prod(self.out_hw) * x.dtype.itemsize
-        step = max(1, self.INFERENCE_CHUNK_BYTES // per_sample)
-        if step >= n:
+        f, n = self.options["filters"], m.shape[-1]
+        if not training:
             return convolution.batch_first(self._product(self._patches(m, None)).reshape(f, *self.out_hw, n))
-        out = np.empty((f, *self.out_hw, n), dtype=x.dtype)
-        for start in range(0, n, step):
-            part = m[..., start : start + step]
-            product = self._product(self._patches(part, None))
-            out[..., start : start + step] = product.reshape(f, *self.out_hw, -1)
-        return convolution.batch_first(out)
+        self._input_shape = m.shape
+        # The patches' buffer of the last training batch is reused by the next one of the same size.
+        self._cols = self._patches(m, getattr(self, "_cols", None))
+        return convolution.batch_first(self._product(self._cols).reshape(f, *self.out_hw, n))
 
     def _patches(self, m: np.ndarray, reuse: np.ndarray | None) -> np.ndarray:
         """Patches of the batch-last input ``m`` with a last row of ones (for the bias), in ``reuse`` when it fits:
@@ -406,6 +403,8 @@ class _Pool2D(_Windowed):
 class MaxPool2D(_Pool2D):
     """Max pooling: the largest value of each window."""
 
+    fresh_output = True
+
     type_name = "MaxPool2D"
     summary = "Keeps the largest value of each window: smaller maps, some shift tolerance."
     explanation = (
@@ -463,6 +462,8 @@ class MaxPool2D(_Pool2D):
 
 class AvgPool2D(_Pool2D):
     """Average pooling: the mean of each window (padding counts as zeros)."""
+
+    fresh_output = True
 
     type_name = "AvgPool2D"
     summary = "Averages each window: smaller, smoother feature maps."
@@ -523,6 +524,8 @@ class Flatten(Layer):
 
 class BatchNorm(Layer):
     """Batch normalisation: per feature after Dense, per channel after Conv2D."""
+
+    fresh_output = True
 
     type_name = "BatchNorm"
     category = "Normalization"
