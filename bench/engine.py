@@ -15,7 +15,7 @@ Prints, for the book's SimpleConvNet and DeepConvNet and the MLP 784-100x4-10 (f
 The machine may be busy with other work: every figure is the median of interleaved rounds (dllab, then
 PyTorch, then dllab again...), and the load average is printed before and after. Compare ratios, not rates.
 
-    python bench/engine.py [--rounds 5] [--seconds 1.5] [--mnist FOLDER] [--skip-run]
+    python bench/engine.py [--rounds 5] [--seconds 1.5] [--mnist FOLDER] [--run-rounds 3] [--skip-run]
 
 Measuring against PyTorch needs an environment with torch and this project importable, e.g. a virtual
 environment of its own with ``pip install torch numpy`` and ``PYTHONPATH`` pointing at the project.
@@ -221,34 +221,37 @@ def step_memory_mib(framework: str, python: str) -> float:
 # --- a whole run against its mini-batches alone -----------------------------------------------------------
 
 
-def whole_run(network: dict | Path, mnist: Path, epochs: int) -> tuple[float, float]:
-    """Samples per second of a run as ``dllab train`` makes it, and of its mini-batches alone."""
+def whole_run(network: dict | Path, mnist: Path, epochs: int, rounds: int) -> tuple[float, float]:
+    """Samples per second of a run as ``dllab train`` makes it, and of its mini-batches alone (medians of
+    ``rounds`` interleaved runs of each)."""
     from dllab import data
     from dllab.runs import RunRecorder
     from dllab.trainer import Trainer, TrainingConfig
 
-    model = dllab.build(network, seed=0)
-    prepared = data.prepare(data.load_dataset(mnist), input_shape=tuple(model.input_shape), seed=0)
+    shape = tuple(dllab.build(network).input_shape)
+    prepared = data.prepare(data.load_dataset(mnist), input_shape=shape, seed=0)
     config = TrainingConfig(optimizer="adam", lr=0.001, batch_size=BATCH, epochs=epochs)
-    with tempfile.TemporaryDirectory() as folder:
-        recorder = RunRecorder(Path(folder) / "run", model, data=prepared, config=config)
-        start = time.perf_counter()
-        steps = 0
-        for event in Trainer(model, prepared, config).run():
-            recorder.handle(event)
-            steps = getattr(event, "step", steps)
-        whole = steps * BATCH / (time.perf_counter() - start)
-
-    model = dllab.build(network, seed=0)
-    optimizer, params = Adam(lr=0.001), model.trainable_params
+    steps = epochs * (len(prepared.x_train) // BATCH)
     order = np.random.default_rng(0).permutation(len(prepared.x_train))
-    start = time.perf_counter()
-    for i in range(steps):
-        batch = order[(i * BATCH) % len(order) :][:BATCH]
-        _, grads = model.loss_and_grads(prepared.x_train[batch], prepared.y_train[batch])
-        optimizer.update(params, grads)
-    alone = steps * BATCH / (time.perf_counter() - start)
-    return whole, alone
+    wholes, alones = [], []
+    for _ in range(rounds):
+        model = dllab.build(network, seed=0)
+        with tempfile.TemporaryDirectory() as folder:
+            recorder = RunRecorder(Path(folder) / "run", model, data=prepared, config=config)
+            start = time.perf_counter()
+            for event in Trainer(model, prepared, config).run():
+                recorder.handle(event)
+            wholes.append(epochs * len(prepared.x_train) / (time.perf_counter() - start))
+
+        model = dllab.build(network, seed=0)
+        optimizer, params = Adam(lr=0.001), model.trainable_params
+        start = time.perf_counter()
+        for i in range(steps):
+            batch = order[(i * BATCH) % len(order) :][:BATCH]
+            _, grads = model.loss_and_grads(prepared.x_train[batch], prepared.y_train[batch])
+            optimizer.update(params, grads)
+        alones.append(steps * BATCH / (time.perf_counter() - start))
+    return median(wholes), median(alones)
 
 
 # --- report ---------------------------------------------------------------------------------------------------
@@ -264,6 +267,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.5, help="time per measurement")
     parser.add_argument("--mnist", type=Path, default=ROOT.parent / "shared" / "data" / "mnist")
     parser.add_argument("--epochs", type=int, default=1, help="epochs of the whole run")
+    parser.add_argument("--run-rounds", type=int, default=3, help="interleaved whole runs and batches alone")
     parser.add_argument("--skip-run", action="store_true", help="leave out the whole run (it takes a while)")
     args = parser.parse_args()
 
@@ -317,7 +321,7 @@ def main() -> None:
     if not args.skip_run:
         if (args.mnist / "train-images-idx3-ubyte.gz").exists():
             for name in ("SimpleConvNet", "MLP 784-100x4-10"):
-                whole, alone = whole_run(SPECS[name](), args.mnist, args.epochs)
+                whole, alone = whole_run(SPECS[name](), args.mnist, args.epochs, args.run_rounds)
                 print(
                     f"whole run, {name}, {args.epochs} epoch(s) of MNIST: {whole:,.0f} samples/s against "
                     f"{alone:,.0f} for its mini-batches alone ({whole / alone:.0%})"
