@@ -55,8 +55,9 @@ class ReLU(Activation):
         if not training:
             return np.maximum(x, 0)
         self._mask = x > 0
-        # In a model's training pass, in place when the input is the previous layer's fresh output: no 7 MB
-        # array to allocate and first touch after the book's convolution (1.0 to 0.8 ms at batch 100).
+        # In a model's training pass, in place when the input is the previous layer's fresh output, and the
+        # gradient in place too: no 7 MB arrays to allocate and first touch after the book's convolution
+        # (backward 0.85 to 0.6 ms a mini-batch of 100, one core).
         return np.maximum(x, 0, out=x if self.may_overwrite else None)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
