@@ -1,8 +1,10 @@
 """Sliding windows for convolution and pooling: padding, output sizes, im2col and col2im.
 
-Convolution gathers every window of every sample and channel at once through a strided view of the padded
-input (``numpy.lib.stride_tricks.as_strided``) and becomes one matrix product. Pooling reduces the
-``kh * kw`` strided slices that hold each position of every window. The only Python loops run over the
+Convolution works batch last: an NCHW batch is kept in memory as ``(C, H, W, N)`` (:func:`batch_last`), so
+that every strided slice of it runs over whole rows of samples. It gathers every window of every sample and
+channel at once through a strided view of the padded input (``numpy.lib.stride_tricks.as_strided``) and
+becomes one matrix product whose result is again batch last. Pooling reduces the ``kh * kw`` strided slices
+that hold each position of every window. The only Python loops run over the
 offsets inside a window, never over pixels, samples or channels.
 """
 
@@ -70,56 +72,82 @@ def offsets(
     ]
 
 
+def batch_last(x: np.ndarray) -> np.ndarray:
+    """The memory of an NCHW batch as a C-contiguous ``(C, H, W, N)`` array: the sample index varies fastest.
+
+    A view when ``x`` already lies in memory that way (Conv2D's output and everything computed from it
+    elementwise), else one copy. :func:`batch_first` turns it back into an NCHW view.
+    """
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+
+
+def batch_first(m: np.ndarray) -> np.ndarray:
+    """The NCHW view of a ``(C, H, W, N)`` array (the inverse of :func:`batch_last`, never a copy)."""
+    return m.transpose(3, 0, 1, 2)
+
+
+def pad_batch_last(m: np.ndarray, pads: Pads) -> np.ndarray:
+    """Zero-pad the two spatial axes of a ``(C, H, W, N)`` array (``m`` itself when there is nothing to pad)."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return m
+    return np.pad(m, ((0, 0), (top, bottom), (left, right), (0, 0)))
+
+
 def im2col(
-    xp: np.ndarray,
+    mp: np.ndarray,
     kernel: tuple[int, int],
     stride: tuple[int, int],
     out_hw: tuple[int, int],
     *,
-    ones_column: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Patches of a padded NCHW array as rows: ``(N * OH * OW, C * kh * kw)``, C-contiguous.
+    """Patches of a padded batch-last ``(C, H, W, N)`` array as columns: ``(C * kh * kw, OH * OW * N)``.
 
-    With ``ones_column`` the rows get one more entry, 1, so that a matrix product with ``[W | b]`` adds the
-    bias and the product of the gradient with these rows gives ``[dW | db]`` in one pass.
+    Row ``(c, i, j)`` holds input channel ``c`` at offset ``(i, j)`` inside every window, the windows in
+    ``(OH, OW, N)`` order. A filter bank ``W.reshape(F, -1)`` times these columns is the convolution, batch
+    last, ``(F, OH, OW, N)``: the output needs no reordering copy, and with stride 1 every row of patches is
+    copied in runs of ``OW * N`` values (0.14 ms against 1.36 ms for the window-per-row order of 100 MNIST
+    images and a 5x5 kernel, one core). ``out``, when given, receives the patches (a reused buffer) and is returned.
     """
-    n, c = xp.shape[:2]
-    sn, sc, sh, sw = xp.strides
+    c, _, _, n = mp.shape
+    (kh, kw), (oh, ow) = kernel, out_hw
+    sc, sh, sw, sn = mp.strides
     view = as_strided(
-        xp,
-        shape=(n, out_hw[0], out_hw[1], c, kernel[0], kernel[1]),
-        strides=(sn, sh * stride[0], sw * stride[1], sc, sh, sw),
+        mp,
+        shape=(c, kh, kw, oh, ow, n),
+        strides=(sc, sh, sw, sh * stride[0], sw * stride[1], sn),
         writeable=False,
     )
-    rows, size = n * out_hw[0] * out_hw[1], c * kernel[0] * kernel[1]
-    if not ones_column:
-        return view.reshape(rows, size)
-    cols = np.empty((rows, size + 1), dtype=xp.dtype)
-    cols[:, size] = 1
-    patches = cols[:, :size]
-    patches.shape = view.shape  # a view of cols (raises rather than copying)
-    patches[...] = view
-    return cols
+    if out is None:
+        out = np.empty((c * kh * kw, oh * ow * n), dtype=mp.dtype)
+    out.reshape(view.shape)[...] = view  # (reshape of a C-contiguous buffer: a view, never a copy)
+    return out
 
 
 def col2im(
-    patches: np.ndarray,
+    cols: np.ndarray,
     padded_shape: tuple[int, int, int, int],
     kernel: tuple[int, int],
     stride: tuple[int, int],
 ) -> np.ndarray:
-    """Sum window gradients back onto the padded input: the adjoint of :func:`im2col`.
+    """Sum window gradients back onto the padded batch-last input: the adjoint of :func:`im2col`.
 
-    ``patches`` has shape ``(N, C, OH, OW, kh, kw)`` (any strides). Overlapping windows add up. Windows that
-    tile the input exactly (stride equal to the kernel, nothing left over) take a single reshape.
+    ``cols`` has :func:`im2col`'s layout, ``(C * kh * kw, OH * OW * N)``; the result is a C-contiguous
+    ``(C, H, W, N)`` array of ``padded_shape``. Overlapping windows add up. Windows that tile the input
+    exactly (stride equal to the kernel, nothing left over) take a single reordering copy.
     """
-    _, _, oh, ow, kh, kw = patches.shape
-    sh, sw = stride
-    if (kh, kw) == (sh, sw) and padded_shape[2:] == (oh * kh, ow * kw):
-        return patches.transpose(0, 1, 2, 4, 3, 5).reshape(padded_shape)
-    out = np.zeros(padded_shape, dtype=patches.dtype)
-    for k, (rows, cols) in enumerate(offsets((kh, kw), stride, (oh, ow))):
-        out[:, :, rows, cols] += patches[:, :, :, :, k // kw, k % kw]
+    c, hp, wp, n = padded_shape
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    patches = cols.reshape(c, kh, kw, oh, ow, n)
+    if (kh, kw) == (sh, sw) and (hp, wp) == (oh * kh, ow * kw):
+        out = np.empty(padded_shape, dtype=cols.dtype)
+        out.reshape(c, oh, kh, ow, kw, n)[...] = patches.transpose(0, 3, 1, 4, 2, 5)
+        return out
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    for k, (rows, columns) in enumerate(offsets(kernel, stride, (oh, ow))):
+        out[:, rows, columns] += patches[:, k // kw, k % kw]
     return out
 
 

@@ -75,13 +75,14 @@ def test_offsets_cover_each_window_position():
 
 
 def explicit_patches(xp, kernel, stride, out_hw):
-    rows = []
-    for i in range(xp.shape[0]):
-        for r in range(out_hw[0]):
-            for s in range(out_hw[1]):
+    """Windows of an NCHW array, one column per window (windows ordered row, column, sample)."""
+    columns = []
+    for r in range(out_hw[0]):
+        for s in range(out_hw[1]):
+            for i in range(xp.shape[0]):
                 r0, s0 = r * stride[0], s * stride[1]
-                rows.append(xp[i, :, r0 : r0 + kernel[0], s0 : s0 + kernel[1]].reshape(-1))
-    return np.array(rows)
+                columns.append(xp[i, :, r0 : r0 + kernel[0], s0 : s0 + kernel[1]].reshape(-1))
+    return np.array(columns).T
 
 
 IM2COL_CASES = [
@@ -93,39 +94,53 @@ IM2COL_CASES = [
 ]
 
 
+def out_size(shape, kernel, stride):
+    return tuple(convolution.output_size(shape[2 + a], 0, 0, kernel[a], stride[a]) for a in range(2))
+
+
+def test_batch_last_is_a_view_of_batch_last_memory_and_batch_first_undoes_it():
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 5))
+    m = convolution.batch_last(x)
+    assert m.shape == (3, 4, 5, 2) and m.flags.c_contiguous
+    np.testing.assert_array_equal(convolution.batch_first(m), x)
+    assert np.shares_memory(convolution.batch_last(convolution.batch_first(m)), m)
+
+
 @pytest.mark.parametrize(("shape", "kernel", "stride"), IM2COL_CASES)
-def test_im2col_rows_are_the_windows(shape, kernel, stride):
+def test_im2col_columns_are_the_windows(shape, kernel, stride):
     xp = np.random.default_rng(0).normal(size=shape)
-    out_hw = tuple(convolution.output_size(shape[2 + a], 0, 0, kernel[a], stride[a]) for a in range(2))
-    cols = convolution.im2col(xp, kernel, stride, out_hw)
+    cols = convolution.im2col(convolution.batch_last(xp), kernel, stride, out_size(shape, kernel, stride))
     assert cols.flags.c_contiguous
-    np.testing.assert_array_equal(cols, explicit_patches(xp, kernel, stride, out_hw))
+    np.testing.assert_array_equal(cols, explicit_patches(xp, kernel, stride, out_size(shape, kernel, stride)))
+
+
+def test_im2col_fills_the_buffer_it_is_given():
+    m = convolution.batch_last(np.random.default_rng(0).normal(size=(2, 1, 4, 4)))
+    buffer = np.full((9, 8), np.nan)
+    assert convolution.im2col(m, (3, 3), (1, 1), (2, 2), out=buffer) is buffer
+    np.testing.assert_array_equal(buffer, convolution.im2col(m, (3, 3), (1, 1), (2, 2)))
 
 
 @pytest.mark.parametrize(("shape", "kernel", "stride"), IM2COL_CASES)
 def test_col2im_is_the_adjoint_of_im2col(shape, kernel, stride):
     rng = np.random.default_rng(1)
-    xp = rng.normal(size=shape)
-    n, c = shape[:2]
-    out_hw = tuple(convolution.output_size(shape[2 + a], 0, 0, kernel[a], stride[a]) for a in range(2))
-    cols = convolution.im2col(xp, kernel, stride, out_hw)
+    m = convolution.batch_last(rng.normal(size=shape))
+    cols = convolution.im2col(m, kernel, stride, out_size(shape, kernel, stride))
     patches = rng.normal(size=cols.shape)
-    back = convolution.col2im(
-        patches.reshape(n, *out_hw, c, *kernel).transpose(0, 3, 1, 2, 4, 5), shape, kernel, stride
-    )
-    assert back.shape == shape
+    back = convolution.col2im(patches, m.shape, kernel, stride)
+    assert back.shape == m.shape and back.flags.c_contiguous
     # <im2col(x), P> == <x, col2im(P)> for every x and P.
-    assert np.sum(cols * patches) == pytest.approx(np.sum(xp * back), rel=1e-12)
+    assert np.sum(cols * patches) == pytest.approx(np.sum(m * back), rel=1e-12)
 
 
 def test_col2im_adds_overlapping_windows():
-    ones = np.ones((1, 1, 2, 2, 2, 2))  # four 2x2 windows, stride 1, over a 3x3 input
-    back = convolution.col2im(ones, (1, 1, 3, 3), (2, 2), (1, 1))
-    np.testing.assert_array_equal(back[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    ones = np.ones((4, 4))  # four 2x2 windows, stride 1, over a 3x3 input of one sample
+    back = convolution.col2im(ones, (1, 3, 3, 1), (2, 2), (1, 1))
+    np.testing.assert_array_equal(back[0, :, :, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
 
 
 def test_col2im_tiling_shortcut_matches_the_general_path():
-    patches = np.random.default_rng(2).normal(size=(2, 3, 2, 3, 2, 2))
-    fast = convolution.col2im(patches, (2, 3, 4, 6), (2, 2), (2, 2))  # windows tile the input exactly
-    slow = convolution.col2im(patches, (2, 3, 5, 7), (2, 2), (2, 2))[:, :, :4, :6]  # a leftover row/column
+    patches = np.random.default_rng(2).normal(size=(3 * 2 * 2, 2 * 3 * 2))
+    fast = convolution.col2im(patches, (3, 4, 6, 2), (2, 2), (2, 2))  # windows tile the input exactly
+    slow = convolution.col2im(patches, (3, 5, 7, 2), (2, 2), (2, 2))[:, :4, :6]  # a leftover row/column
     np.testing.assert_array_equal(fast, slow)

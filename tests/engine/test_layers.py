@@ -211,7 +211,7 @@ def test_overlapping_maxpool_hands_each_window_gradient_to_exactly_one_input():
 def test_flatten_hands_back_the_gradient_in_the_input_shape_for_a_strided_input():
     conv = make_layer("Conv2D", (1, 4, 4), filters=3, kernel_size=3)
     images = conv.forward(np.random.default_rng(0).normal(size=(2, 1, 4, 4)), training=True)
-    assert not images.flags.c_contiguous  # Conv2D's output is a channels-last view
+    assert not images.flags.c_contiguous  # Conv2D's output is a batch-last view
     flatten = make_layer("Flatten", (3, 2, 2))
     flat = flatten.forward(images, training=True)
     np.testing.assert_array_equal(flat, images.reshape(2, 12))
@@ -496,3 +496,29 @@ def test_setup_rejects_inputs_a_layer_cannot_take():
         Conv2D(kernel_size=5).setup((1, 4, 4))
     with pytest.raises(ValueError, match=r"padding 2 must be smaller than the window 2x2"):
         AvgPool2D(padding=2).setup((1, 4, 4))
+
+
+def test_conv2d_reuses_its_patches_buffer_between_training_batches_of_one_size():
+    conv = make_layer("Conv2D", (1, 5, 5), filters=2, kernel_size=3)
+    rng = np.random.default_rng(5)
+    conv.forward(rng.normal(size=(4, 1, 5, 5)), training=True)
+    first = conv._cols
+    x = rng.normal(size=(4, 1, 5, 5))
+    out = conv.forward(x, training=True)
+    assert conv._cols is first
+    conv.forward(rng.normal(size=(3, 1, 5, 5)), training=True)  # another size: a buffer of its own
+    assert conv._cols.shape != first.shape
+    fresh = make_layer("Conv2D", (1, 5, 5), filters=2, kernel_size=3)
+    fresh.params = {key: value.copy() for key, value in conv.params.items()}
+    np.testing.assert_allclose(out, fresh.forward(x, training=True), rtol=1e-12)
+
+
+def test_dense_hands_a_batch_last_input_its_gradient_in_the_same_layout():
+    dense = make_layer("Dense", (6,), units=4)
+    rng = np.random.default_rng(6)
+    x = np.asfortranarray(rng.normal(size=(5, 6)))  # a flattened Conv2D output is laid out this way
+    dense.forward(x, training=True)
+    dout = rng.normal(size=(5, 4))
+    dx = dense.backward(dout)
+    assert dx.strides == x.strides
+    np.testing.assert_allclose(dx, dout @ dense.params["W"].T, rtol=1e-12)

@@ -323,3 +323,53 @@ def test_gradient_steps_lower_the_loss():
             model.params[key] -= 0.5 * grad
     assert loss < 0.5 * first
     assert np.mean(model.predict(x).argmax(axis=1) == t) > 0.9
+
+
+def test_layers_work_in_place_only_where_the_array_is_the_passes_own():
+    model = dllab.build(NETWORKS / "simple_conv_net.json", seed=0)
+    overwrites = {layer.name: layer.may_overwrite for layer in model.layers}
+    assert overwrites["relu_1"] and overwrites["relu_2"]  # after Conv2D's and Dense's fresh outputs
+    assert not overwrites["conv2d_1"]  # the caller's input
+    assert not overwrites["dense_1"]  # after Flatten: a view of an array MaxPool2D made
+    assert not dllab.layers.Dense(units=2).may_overwrite  # a layer on its own never does
+
+
+def test_in_place_layers_give_the_gradients_and_activations_of_separate_arrays():
+    spec = {
+        "input_shape": [1, 8, 8],
+        "layers": [
+            {"type": "Conv2D", "filters": 3, "kernel_size": 3},
+            {"type": "ReLU"},
+            {"type": "MaxPool2D", "pool_size": 2},
+            {"type": "ReLU"},
+            {"type": "Flatten"},
+            {"type": "ReLU"},
+            {"type": "Dense", "units": 5},
+            {"type": "ReLU"},
+            {"type": "Dense", "units": 3},
+        ],
+    }
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(4, 1, 8, 8)), np.array([0, 1, 2, 1])
+    model = dllab.build(spec, seed=1, dtype=np.float64)
+    reference = dllab.build(spec, seed=1, dtype=np.float64)
+    for layer in reference.layers:
+        layer.may_overwrite = False
+    before = x.copy()
+    loss, grads = model.loss_and_grads(x, t)
+    expected_loss, expected = reference.loss_and_grads(x, t)
+    np.testing.assert_array_equal(x, before)
+    assert loss == expected_loss
+    for key in expected:
+        np.testing.assert_array_equal(grads[key], expected[key])
+    conv_out, relu_out = model.activations(x)[:2]  # inference: every layer's output kept apart
+    assert not np.shares_memory(conv_out, relu_out)
+    assert (conv_out < 0).any()
+
+
+def test_inference_in_parts_gives_the_rows_of_one_pass():
+    model = dllab.build(SMALL_CONV, seed=0, dtype=np.float64)
+    x, _ = batch(model, n=7)
+    whole = model.forward(x)
+    model.INFERENCE_PART = 3
+    np.testing.assert_allclose(model.forward(x), whole, rtol=1e-12)
