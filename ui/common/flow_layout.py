@@ -2,7 +2,8 @@
 as words wrap in a paragraph (the ``FlowLayout`` of Qt's layout examples).
 
 A widget whose ``keepWithNext`` property is true (a group's caption) never ends a line: it wraps together with
-the widget after it.
+the widget after it. A widget whose horizontal size policy expands (a slider) takes the room left at the end of
+its line.
 """
 
 from __future__ import annotations
@@ -97,9 +98,14 @@ class FlowLayout(QLayout):
         for number, line in enumerate(lines):
             height = max((item.sizeHint().height() for item in line), default=0)
             if move:
+                used = sum(item.sizeHint().width() for item in line) + self._spacing * (len(line) - 1)
+                expanding = [item for item in line if item.expandingDirections() & Qt.Orientation.Horizontal]
+                room = max(0, area.width() - used)
                 x = area.x()
                 for item in line:
                     hint = item.sizeHint()
+                    if item in expanding:
+                        hint = QSize(hint.width() + room // len(expanding), hint.height())
                     item.setGeometry(QRect(QPoint(x, y + (height - hint.height()) // 2), hint))
                     x += hint.width() + self._spacing
             y += height + (self._line_spacing if number + 1 < len(lines) else 0)
