@@ -72,7 +72,7 @@ class SearchView(ExperimentView):
         "set."
     )
     empty_text = (
-        "Set the ranges on the left and press Run: each trial's best validation accuracy appears against the "
+        "Set the ranges in the settings and press Run: each trial's best validation accuracy appears against the "
         "values it drew, with the curves of the best trials beside them."
     )
 

@@ -170,6 +170,7 @@ class WelcomePage(QDialog):
         else:
             button = QPushButton("Start the tour", frame)
             button.setObjectName("welcomeButton")
+            button.setProperty("primary", start)
             button.clicked.connect(self.start_tour)
             self.buttons.append(button)
             row.addWidget(button)
@@ -198,4 +199,5 @@ class WelcomePage(QDialog):
 def _heading(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setObjectName("welcomeHeading")
+    label.setIndent(0)  # in line with the cards (a styled label would indent its text by half an x)
     return label
