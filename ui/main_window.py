@@ -12,8 +12,11 @@ The actions that open a user's file (a design, an example, a model, a run's mode
 
 Training: the :class:`ui.training.controller.TrainingController` (``window.training``) answers the state's
 ``train_requested`` / ``stop_requested`` signals, runs the training in a process of its own and feeds the training
-views (:mod:`ui.training.views`), which are tabs in the centre beside the architecture and the data set
-(:meth:`MainWindow.add_view` adds more). While a run trains the design is locked; :attr:`MainWindow.window_closing`
+views (:mod:`ui.training.views`), which are in the centre beside the architecture and the data set
+(:meth:`MainWindow.add_view` adds more). The view switcher over the centre (``window.view_switcher``,
+:mod:`ui.navigation.view_switcher`) shows every view as a button under its group, and the View menu lists the same
+actions; the welcome page (:mod:`ui.navigation.welcome`) opens on the first launch and from Help ▸ Concepts.
+While a run trains the design is locked; :attr:`MainWindow.window_closing`
 is emitted before the window closes, and stops a running training cleanly.
 """
 
@@ -410,7 +413,7 @@ class MainWindow(QMainWindow):
             self.view_menu.addSection(group)
             for view in members:
                 self.view_menu.addAction(switcher.actions_by_view[view])
-        self.view_menu.addSeparator()
+        self._views_menu_end: QAction | None = self.view_menu.addSeparator()
         self.next_view_action = self._action("&Next View", lambda: switcher.step(1), tip="Show the next view")
         self.previous_view_action = self._action(
             "&Previous View", lambda: switcher.step(-1), tip="Show the previous view"
@@ -434,7 +437,10 @@ class MainWindow(QMainWindow):
         index = self.views.addTab(widget, icon or QIcon(), title)
         if tip:
             self.views.setTabToolTip(index, tip)
-        self.view_switcher.add_view(widget, group)
+        action = self.view_switcher.add_view(widget, group)
+        end = getattr(self, "_views_menu_end", None)
+        if end is not None:  # a view added once the window is built: at the end of the View menu's views
+            self.view_menu.insertAction(end, action)
         return index
 
     def _add_training_view(self, view: TrainingView, group: str) -> None:

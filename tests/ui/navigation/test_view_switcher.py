@@ -104,3 +104,15 @@ def test_the_buttons_wrap_onto_more_lines_when_narrow_and_a_view_needs_a_tab_fir
         assert "tab" in str(error)
     else:
         raise AssertionError("a view that is not a tab got a button")
+
+
+def test_a_view_added_later_gets_a_button_and_a_view_menu_entry(window, qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    extra = QLabel("A view of one's own")
+    window.add_view(extra, "Extra", tip="A view added by a script", group="Experiments")
+    action = window.view_switcher.actions_by_view[extra]
+    assert action in _menu_actions(window.view_menu)
+    assert window.view_switcher.groups["Experiments"][-1] is extra
+    qtbot.mouseClick(window.view_switcher.buttons[extra], Qt.MouseButton.LeftButton)
+    assert window.views.currentWidget() is extra
