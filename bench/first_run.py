@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
                 during = None
         seconds = time.monotonic() - began
         print(
-            f"{name}: {t.epochs} epochs of {window.state.training_sample_count():,} samples, {t.optimizer} lr "
+            f"{name}: {t.epochs} epoch{'s' if t.epochs != 1 else ''} of {window.state.training_sample_count():,} "
+            f"samples, {t.optimizer} lr "
             f"{t.lr:g}, batch {t.batch_size}: {ended[0]} in {seconds:.1f} s"
         )
 
