@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 
 
-def parse_args(description: str, argv: list[str] | None = None) -> argparse.Namespace:
-    """The scripts' options: ``--out`` (the folder of the images) and ``--size`` (the window's, ``WxH``)."""
+def parse_args(description: str, argv: list[str] | None = None, size: str = "1400x900") -> argparse.Namespace:
+    """The scripts' options: ``--out`` (the folder of the images) and ``--size`` (the window's, ``WxH``, by
+    default ``size``)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=Path, default=ROOT / "assets" / "screenshots")
-    parser.add_argument("--size", default="1400x900")
+    parser.add_argument("--size", default=size)
     return parser.parse_args(argv)
 
 

@@ -1,4 +1,5 @@
-"""Save screenshots of the desktop app with each example network to ``assets/screenshots/``.
+"""Save screenshots of the desktop app with each example network, the welcome page and the window at 1280×800 to
+``assets/screenshots/``.
 
     python bench/screenshots.py [--out assets/screenshots] [--size 1400x900]
 
@@ -116,6 +117,23 @@ def main(argv: list[str] | None = None) -> int:
     window = new_window("dark")
     window.state.set_current_layer(0)
     save(window, "spiral_mlp_dark")
+    close(window)
+
+    # A first launch: the welcome page over the window; then the window at 1280×800, every view in the
+    # switcher over the centre, the playground's plot above its settings.
+    window = new_window()
+    window.resize(1280, 800)
+    page = window.show_welcome_on_first_launch()
+    screens.settle(window)
+    path = args.out / "welcome.png"
+    page.grab().save(str(path))
+    print(f"wrote {path}")
+    page.reject()
+    save(window, "window_1280")
+    window.view_switcher.show_view(window.playground_view)
+    save(window, "window_1280_playground")
+    window.view_switcher.show_view(window.compare_view)
+    save(window, "window_1280_compare")
     close(window)
     screens.cleanup()
     return 0

@@ -84,6 +84,7 @@ def run_app() -> int:
 
     window = MainWindow()
     window.show()
+    window.show_welcome_on_first_launch()
     try:
         return app.exec()
     finally:

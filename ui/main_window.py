@@ -12,8 +12,11 @@ The actions that open a user's file (a design, an example, a model, a run's mode
 
 Training: the :class:`ui.training.controller.TrainingController` (``window.training``) answers the state's
 ``train_requested`` / ``stop_requested`` signals, runs the training in a process of its own and feeds the training
-views (:mod:`ui.training.views`), which are tabs in the centre beside the architecture and the data set
-(:meth:`MainWindow.add_view` adds more). While a run trains the design is locked; :attr:`MainWindow.window_closing`
+views (:mod:`ui.training.views`), which are in the centre beside the architecture and the data set
+(:meth:`MainWindow.add_view` adds more). The view switcher over the centre (``window.view_switcher``,
+:mod:`ui.navigation.view_switcher`) shows every view as a button under its group, and the View menu lists the same
+actions; the welcome page (:mod:`ui.navigation.welcome`) opens on the first launch and from Help ▸ Concepts.
+While a run trains the design is locked; :attr:`MainWindow.window_closing`
 is emitted before the window closes, and stops a running training cleanly.
 """
 
@@ -36,11 +39,12 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 import dllab
-from dllab.experiments.chapters import CHAPTERS, BookExperiment, experiments_of
+from dllab.experiments.chapters import CHAPTERS, COURSE_TOPICS, BookExperiment, experiments_of
 from dllab.experiments.presets import BOOK_SEARCH
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
 from ui.common import dialogs, settings, theme
@@ -62,6 +66,8 @@ from ui.experiments.search_view import SearchView
 from ui.experiments.transfer_dialog import TransferDialog
 from ui.inspect.draw_panel import DrawPanel
 from ui.inspect.unit_dialog import UnitDialog
+from ui.navigation.view_switcher import ViewSwitcher
+from ui.navigation.welcome import Card, Section, WelcomePage
 from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training.controller import TrainingController
@@ -72,6 +78,11 @@ from ui.training.views import TrainingView, make_views
 DEFAULT_SIZE = QSize(1400, 900)
 STARTUP_EXAMPLE = "spiral_mlp.json"
 STARTUP_DATASET = "spiral"
+#: The book's MNIST networks the welcome page offers as a way to start (titles in the book's catalogue).
+BOOK_MNIST_NETWORKS = (
+    ("TwoLayerNet", "Training TwoLayerNet (ReLU) with backpropagation"),
+    ("SimpleConvNet", "Training SimpleConvNet; its filters before and after"),
+)
 
 
 #: The status bar's word for a run that is ending (see :attr:`ui.training.controller.Progress.state`).
@@ -239,6 +250,17 @@ class MainWindow(QMainWindow):
             self.theme_actions[key] = action
         self.theme_actions[settings.theme_preference()].setChecked(True)
 
+        self.concepts_action = self._action(
+            "&Concepts",
+            self.show_concepts,
+            "F1",
+            tip="The welcome page: ways to start, and the concepts of the book's chapters and the course",
+        )
+        self.train_spiral_action = self._action(
+            "Train the &Spiral",
+            self.train_spiral,
+            tip="Open the spiral network on the spiral data and train it",
+        )
         self.shortcuts_action = self._action(
             "&Keyboard Shortcuts", self.show_shortcuts, "Ctrl+/", tip="List the keyboard shortcuts"
         )
@@ -277,7 +299,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.move_down_action)
         self.edit_menu = edit_menu
 
-        self.view_menu = bar.addMenu("&View")  # filled with dock toggles in _create_docks
+        self.view_menu = bar.addMenu("&View")  # the views (_create_views), then the panels (_create_docks)
 
         self.examples_menu = bar.addMenu("E&xamples")
         self.example_actions = self._example_actions(self.examples_menu, example_networks(), "name")
@@ -306,6 +328,7 @@ class MainWindow(QMainWindow):
         course.addAction(self.transfer_action)
 
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.concepts_action)
         help_menu.addAction(self.shortcuts_action)
         help_menu.addSeparator()
         help_menu.addAction(self.about_action)
@@ -349,13 +372,14 @@ class MainWindow(QMainWindow):
         self.views = QTabWidget(self)
         self.views.setObjectName("views")
         self.views.setDocumentMode(True)
+        self.view_switcher = ViewSwitcher(self.views, self)
         self.architecture_view = ArchitectureView(self.state, self.views)
         self.dataset_view = DatasetView(self.state, self.views)
-        self.add_view(self.architecture_view, "Architecture")
-        self.add_view(self.dataset_view, "Dataset")
+        self.add_view(self.architecture_view, "Architecture", group="Design")
+        self.add_view(self.dataset_view, "Dataset", group="Design")
         self.training_views = make_views(self.views)
         for view in self.training_views:
-            self._add_training_view(view)
+            self._add_training_view(view, "Training")
         (
             self.curves_view,
             self.activations_view,
@@ -371,31 +395,72 @@ class MainWindow(QMainWindow):
         self.window_closing.connect(self.training.shutdown)
         self.unit_dialog = UnitDialog(self.state, self)
         self.architecture_view.unit_clicked.connect(self.unit_dialog.show_unit)
-        self.playground_view = PlaygroundView()
-        self.add_view(self.playground_view, "Playground", tip="Optimizer playground")
         self.compare_view = CompareView(self.state, parent=self.views)
         self.search_view = SearchView(self.state, self.views)
         self.distributions_view = DistributionsView(parent=self.views)
         self.precision_view = PrecisionView(self.state, self.views)
         for view in (self.compare_view, self.search_view, self.distributions_view, self.precision_view):
-            self._add_training_view(view)
+            self._add_training_view(view, "Experiments")
         self.run_browser = RunBrowserView(self.views)
-        self._add_training_view(self.run_browser)
+        self._add_training_view(self.run_browser, "Experiments")
+        self.playground_view = PlaygroundView()
+        self.add_view(self.playground_view, "Playground", tip="Optimizer playground", group="Playground")
         self.window_closing.connect(self.compare_view.shutdown)
         self.window_closing.connect(self.search_view.shutdown)
         self.window_closing.connect(self.precision_view.shutdown)
-        self.setCentralWidget(self.views)
+        centre = QWidget(self)
+        centre.setObjectName("centre")
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.view_switcher)
+        column.addWidget(self.views, 1)
+        self.setCentralWidget(centre)
+        self._fill_view_menu_with_views()
 
-    def add_view(self, widget: QWidget, title: str, icon: QIcon | None = None, tip: str = "") -> int:
-        """Add a view as a tab in the centre (``tip``: the tab's tooltip); returns its tab index."""
+    def _fill_view_menu_with_views(self) -> None:
+        """The View menu's first part: every view of the centre under its group, then the next and previous
+        view (the panels follow, from :meth:`_create_docks`)."""
+        switcher = self.view_switcher
+        for group, members in switcher.groups.items():
+            self.view_menu.addSection(group)
+            for view in members:
+                self.view_menu.addAction(switcher.actions_by_view[view])
+        self._views_menu_end: QAction | None = self.view_menu.addSeparator()
+        self.next_view_action = self._action("&Next View", lambda: switcher.step(1), tip="Show the next view")
+        self.previous_view_action = self._action(
+            "&Previous View", lambda: switcher.step(-1), tip="Show the previous view"
+        )
+        self.next_view_action.setShortcuts([QKeySequence("Ctrl+PgDown"), QKeySequence("Ctrl+Tab")])
+        self.previous_view_action.setShortcuts([QKeySequence("Ctrl+PgUp"), QKeySequence("Ctrl+Shift+Tab")])
+        self.view_menu.addAction(self.next_view_action)
+        self.view_menu.addAction(self.previous_view_action)
+        self.view_menu.addSection("Panels")
+
+    def add_view(
+        self,
+        widget: QWidget,
+        title: str,
+        icon: QIcon | None = None,
+        tip: str = "",
+        group: str = "Experiments",
+    ) -> int:
+        """Add a view in the centre (``tip``: its tooltip) with a button under ``group`` in the view switcher
+        (one of :data:`ui.navigation.view_switcher.GROUPS`); returns its index among the centre's views."""
         index = self.views.addTab(widget, icon or QIcon(), title)
         if tip:
             self.views.setTabToolTip(index, tip)
+        action = self.view_switcher.add_view(widget, group)
+        end = getattr(self, "_views_menu_end", None)
+        if end is not None:  # a view added once the window is built: at the end of the View menu's views
+            self.view_menu.insertAction(end, action)
         return index
 
-    def _add_training_view(self, view: TrainingView) -> None:
+    def _add_training_view(self, view: TrainingView, group: str) -> None:
         label = view.tab_title or view.title
-        self.add_view(view, label.replace("&", "&&"), tip=view.title if view.title != label else "")
+        self.add_view(
+            view, label.replace("&", "&&"), tip=view.title if view.title != label else "", group=group
+        )
 
     def _dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, shortcut: str
@@ -588,6 +653,7 @@ class MainWindow(QMainWindow):
                 self._reporting_errors("Cannot open example", self.documents.open_example, path),
                 tip=str(spec.get("description", "")),
             )
+            action.setData(path.name)
             menu.addAction(action)
             actions.append(action)
         return actions
@@ -638,6 +704,16 @@ class MainWindow(QMainWindow):
         elif entry.opens == "book_weights":
             return self.documents.import_book_weights()
         return True
+
+    def train_spiral(self) -> None:
+        """Open the spiral network on the spiral data and start training it (the welcome page's first way to
+        start)."""
+        spiral = next((p for p in example_networks() if p.name == STARTUP_EXAMPLE), None)
+        with dialogs.report_user_errors(self, "Cannot open example"):
+            if spiral is None or not self.documents.open_example(spiral):
+                return
+        self.data_panel.select_source(STARTUP_DATASET)  # generated at once, no download
+        self.state.request_training()
 
     def _on_runs_panel_model_open_requested(self, path: Path) -> None:
         with dialogs.report_user_errors(self, "Cannot open model"):
@@ -721,6 +797,76 @@ class MainWindow(QMainWindow):
             "<p>In the Network panel: drag rows to reorder, drop layers from the Layers panel where the blue "
             "line shows, right-click for more.</p>"
         )
+
+    def show_concepts(self) -> WelcomePage:
+        """Help ▸ Concepts: the welcome page, each card opening its experiment through the Examples menu's
+        action."""
+        book = self.book_actions
+        starts = (
+            Card(
+                "Train the spiral",
+                "Built in: no download",
+                "A small network learns to tell three interleaved spirals apart, in seconds. Watch the loss fall "
+                "in Curves and the decision boundary wrap round the arms in Boundary.",
+                (self.train_spiral_action,),
+                ("Train the spiral",),
+            ),
+            Card(
+                "The book's MNIST networks",
+                "Chapters 5 and 7: MNIST downloads once (11 MB)",
+                "The two-layer network of chapter 5 and the SimpleConvNet of chapter 7 on handwritten digits, "
+                "with the book's settings. Watch the test accuracy pass 95 %, and the filters form in Filters.",
+                tuple(book[title] for _, title in BOOK_MNIST_NETWORKS),
+                tuple(label for label, _ in BOOK_MNIST_NETWORKS),
+            ),
+            Card(
+                "A tour of the chapters",
+                "Chapters 3 to 8 and the course",
+                "Every experiment of the book, from a network's first inference to half precision, each with what "
+                "it shows and what to look for.",
+                (),
+            ),
+        )
+        sections = [
+            Section(
+                f"Chapter {chapter}: {title}",
+                tuple(
+                    Card(
+                        entry.title, entry.figure.capitalize(), entry.concept, (book[entry.title],), ("Open",)
+                    )
+                    for entry in experiments_of(chapter)
+                ),
+            )
+            for chapter, title in CHAPTERS.items()
+        ]
+        course = {action.data(): action for action in self.course_actions}
+        course["transfer"] = self.transfer_action
+        sections.append(
+            Section(
+                "The course: structuring projects",
+                tuple(
+                    Card(
+                        topic.title,
+                        "Examples ▸ The Course",
+                        topic.concept,
+                        (course[topic.target],),
+                        ("Open",),
+                    )
+                    for topic in COURSE_TOPICS
+                    if topic.target in course
+                ),
+            )
+        )
+        self.welcome_page = WelcomePage(starts, sections, self)
+        self.welcome_page.open()
+        return self.welcome_page
+
+    def show_welcome_on_first_launch(self) -> WelcomePage | None:
+        """Show the welcome page when this is the app's first launch (remembered in the settings)."""
+        if settings.welcome_seen():
+            return None
+        settings.set_welcome_seen()
+        return self.show_concepts()
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard Shortcuts."""

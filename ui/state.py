@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 import dllab
-from dllab import optimizers, schedules
+from dllab import first_run, optimizers, schedules
 from dllab.data import Augmenter, Dataset, DatasetError, PreparedData
 from dllab.experiment import (
     DataSettings,
@@ -73,9 +73,13 @@ DEFAULT_DATA = DataSettings("spiral", normalization="scale", split_seed=0)
 
 
 def _default_optimizer_params() -> dict[str, dict[str, float | None]]:
-    params = {name: {s.name: s.default for s in cls.SETTINGS} for name, cls in optimizers.OPTIMIZERS.items()}
-    params["adam"]["lr"] = 0.01  # the spiral example learns in seconds with this
-    return params
+    # The learning rates follow the network while they are automatic (AppState._size_training_for_the_cpu).
+    return {name: {s.name: s.default for s in cls.SETTINGS} for name, cls in optimizers.OPTIMIZERS.items()}
+
+
+#: The training settings sized for a CPU (:mod:`dllab.first_run`) until the user sets them: the epochs follow the
+#: data's size and the network's cost, the learning rates the network.
+AUTOMATIC_SETTINGS = frozenset({"epochs", "lr"})
 
 
 def _default_schedule_params() -> dict[str, dict[str, float | None]]:
@@ -102,6 +106,9 @@ class TrainingSettings:
     #: The training config's settings the app has no editor for (``max_steps``, ``early_stopping``, ...), as an
     #: opened experiment gives them; only those that differ from the engine's defaults.
     engine_settings: dict[str, Any] = field(default_factory=dict)
+    #: Which of :data:`AUTOMATIC_SETTINGS` still follow the network and the data (sized for a CPU): those that
+    #: neither the user nor an opened file has set.
+    automatic: frozenset[str] = AUTOMATIC_SETTINGS
 
     @property
     def hyperparameters(self) -> dict[str, float | None]:
@@ -174,7 +181,7 @@ class TrainingSettings:
         human_error = values.get("human_error")
         if _is_number(human_error) and 0 <= human_error < 1:
             changes["human_error"] = float(human_error)
-        return replace(base, **changes)
+        return replace(base, **changes, automatic=frozenset())
 
     def with_config(self, config: TrainingConfig, seed: int) -> TrainingSettings:
         """These settings with an experiment's training config in place (File ▸ Open of a run or a design).
@@ -212,6 +219,7 @@ class TrainingSettings:
             init_from=config.init_from,
             human_error=config.human_error,
             engine_settings=engine,
+            automatic=frozenset(),
         )
 
 
@@ -232,6 +240,19 @@ APP_TRAINING_FIELDS = (
     "init_from",
     "human_error",
 )
+
+
+def _edited_settings(old: TrainingSettings, new: TrainingSettings) -> set[str]:
+    """Which of :data:`AUTOMATIC_SETTINGS` differ between ``old`` and ``new``."""
+    edited = set()
+    if old.epochs != new.epochs:
+        edited.add("epochs")
+    names = set(old.optimizer_params) | set(new.optimizer_params)
+    if any(
+        old.optimizer_params.get(n, {}).get("lr") != new.optimizer_params.get(n, {}).get("lr") for n in names
+    ):
+        edited.add("lr")
+    return edited
 
 
 def _is_number(value: Any) -> bool:
@@ -298,6 +319,9 @@ class AppState(QObject):
         self._training = TrainingSettings()
         self._training_active = False
         self._model: Any = None
+        self._size_training_for_the_cpu()
+        for signal in (self.network_changed, self.dataset_changed, self.data_settings_changed):
+            signal.connect(self._size_training_for_the_cpu)
 
     # --- the document --------------------------------------------------------------------------------------
 
@@ -620,9 +644,12 @@ class AppState(QObject):
     def set_training_settings(self, **changes: Any) -> None:
         """Change some training settings (names of :class:`TrainingSettings` fields).
 
-        They are saved with the design, so a change makes the design unsaved.
+        They are saved with the design, so a change makes the design unsaved. The epochs or a learning rate set
+        here no longer follow the data and the network (:attr:`TrainingSettings.automatic`).
         """
         new = replace(self._training, **changes)
+        if "automatic" not in changes:
+            new = replace(new, automatic=new.automatic - _edited_settings(self._training, new))
         if new != self._training:
             self._training = new
             self.training_settings_changed.emit()
@@ -634,6 +661,33 @@ class AppState(QObject):
         self._unsaved_outside_undo = True
         if not was_dirty:
             self.dirty_changed.emit(True)
+
+    def training_sample_count(self) -> int:
+        """The training samples of the loaded data after the subset and the validation and train-dev splits (0
+        when none is loaded)."""
+        if self._dataset is None:
+            return 0
+        count = len(self._dataset.x_train)
+        if self._data.subset:
+            count = min(count, self._data.subset)
+        return int(count * (1.0 - self._data.val_fraction - self._data.train_dev_fraction))
+
+    def _size_training_for_the_cpu(self) -> None:
+        """Give the automatic training settings the values :mod:`dllab.first_run` sizes for a CPU: the epochs of a
+        first run of about a minute on this data and network, the learning rates for this network."""
+        t = self._training
+        changes: dict[str, Any] = {}
+        if "epochs" in t.automatic and self._dataset is not None and self._analysis.ok:
+            changes["epochs"] = first_run.first_run_epochs(self._analysis, self.training_sample_count())
+        if "lr" in t.automatic:
+            params = copy.deepcopy(t.optimizer_params)
+            for name, values in params.items():
+                values["lr"] = first_run.first_run_learning_rate(name, self._spec)
+            changes["optimizer_params"] = params
+        new = replace(t, **changes)
+        if new != t:  # follows the data and the network: no unsaved change of its own
+            self._training = new
+            self.training_settings_changed.emit()
 
     def set_hyperparameter(self, name: str, value: float | None) -> None:
         """Set one hyperparameter of the chosen optimizer."""

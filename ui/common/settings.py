@@ -1,4 +1,4 @@
-"""Persistent preferences (window layout, recent files, recent local data sets, theme) in a ``QSettings`` store.
+"""Persistent preferences (window layout, recent files, recent local data sets, theme, the welcome page seen).
 
 The store belongs to organisation and application ``"dllab"``. When ``$DLLAB_HOME`` is set (tests do), it
 is an INI file inside that folder instead, so a test never reads or writes the real user's settings.
@@ -25,6 +25,7 @@ KEY_RECENT = "files/recent"
 KEY_RECENT_DATA = "data/recent"
 KEY_CLEAN_EXIT = "session/clean_exit"
 KEY_THEME = "appearance/theme"
+KEY_WELCOME_SEEN = "welcome/seen"
 
 #: Bump when docks are added or renamed, so an old saved layout is not restored onto a new window.
 LAYOUT_VERSION = 1
@@ -86,3 +87,13 @@ def theme_preference() -> str:
 def set_theme_preference(value: str) -> None:
     """Remember ``"system"``, ``"light"`` or ``"dark"``."""
     open_settings().setValue(KEY_THEME, value)
+
+
+def welcome_seen() -> bool:
+    """Whether the welcome page was shown once already (after the first launch)."""
+    return str(open_settings().value(KEY_WELCOME_SEEN, "false")).lower() == "true"
+
+
+def set_welcome_seen() -> None:
+    """Remember that the welcome page was shown."""
+    open_settings().setValue(KEY_WELCOME_SEEN, True)

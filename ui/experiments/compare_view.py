@@ -97,7 +97,7 @@ class CompareView(ExperimentView):
         "the same mini-batches in the same order. Loss per mini-batch (smoothed) and accuracy per epoch."
     )
     empty_text = (
-        "Choose what varies on the left (or one of the book's comparisons) and press Run: the settings train "
+        "Choose what varies (or one of the book's comparisons) and press Run: the settings train "
         "one after another (or several at once, see Processes) and each run's curves appear here as it trains."
     )
 

@@ -86,7 +86,7 @@ class DistributionsView(SidebarView):
         "is one layer's outputs (σ: their standard deviation). The initial weights decide whether the signal "
         "saturates, collapses or keeps its spread (book section 6.2.2)."
     )
-    empty_text = "Choose at least one activation and one initialiser on the left."
+    empty_text = "Choose at least one activation and one initialiser in the settings."
 
     def __init__(self, state: AppState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtGui import QCloseEvent, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -50,6 +50,10 @@ from ui.state import AppState
 
 #: Width of the settings column.
 SIDEBAR_WIDTH = 300
+#: The plots' least width beside the settings column; in a narrower view the plots go above the settings.
+SIDE_BY_SIDE_PLOTS_WIDTH = 420
+#: The least height of the plots and of the settings when the plots are above the settings.
+STACKED_LEAST_HEIGHT = 150
 
 
 def collect_garbage() -> None:
@@ -137,6 +141,37 @@ class SidebarView(TrainingView):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([SIDEBAR_WIDTH, 10 * SIDEBAR_WIDTH])
         layout.addWidget(self.splitter, 1)
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the plots are above the settings (a narrow view) rather than right of them."""
+        return self.splitter.orientation() == Qt.Orientation.Vertical
+
+    def _arrange_for_width(self, width: int) -> None:
+        """The settings column left of the plots when both have room in ``width``; else the plots above the
+        settings, each scrolling in its share of the height, rather than a column squeezed to a sliver."""
+        stacked = width < SIDEBAR_WIDTH + SIDE_BY_SIDE_PLOTS_WIDTH
+        if stacked == self.stacked:
+            return
+        self.splitter.setOrientation(Qt.Orientation.Vertical if stacked else Qt.Orientation.Horizontal)
+        self.splitter.insertWidget(0, self.stack if stacked else self.sidebar_scroll)
+        self.splitter.setCollapsible(0, not stacked)  # the settings column may fold away, the plots never
+        self.splitter.setCollapsible(1, stacked)
+        self.splitter.setStretchFactor(0, 3 if stacked else 0)  # stacked: three fifths of the height to the
+        self.splitter.setStretchFactor(1, 2 if stacked else 1)  # plots, two to the settings
+        for part in (
+            self.stack,
+            self.sidebar_scroll,
+        ):  # not what a wrapped text would ask for in a narrow view
+            part.setMinimumHeight(STACKED_LEAST_HEIGHT if stacked else 0)
+        self.splitter.setSizes([300, 200] if stacked else [SIDEBAR_WIDTH, 10 * SIDEBAR_WIDTH])
+        self.sidebar_scroll.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if stacked else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange_for_width(event.size().width())
+        super().resizeEvent(event)
 
     def shutdown(self) -> None:
         """Stop what runs in the background and wait for it (the window is closing); nothing here."""

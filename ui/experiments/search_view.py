@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,6 +42,7 @@ from dllab.experiments.search import (
     ranking_table,
     trial_score,
 )
+from dllab.first_run import search_trial_epochs
 from dllab.trainer import RunStarted
 from ui.common.widgets import hint_label
 from ui.experiments.compare_controls import LogRangeEditor
@@ -71,7 +72,7 @@ class SearchView(ExperimentView):
         "set."
     )
     empty_text = (
-        "Set the ranges on the left and press Run: each trial's best validation accuracy appears against the "
+        "Set the ranges in the settings and press Run: each trial's best validation accuracy appears against the "
         "values it drew, with the curves of the best trials beside them."
     )
 
@@ -149,9 +150,13 @@ class SearchView(ExperimentView):
         self.set_content(host)
         self.show_placeholder(self.empty_text)
 
+        #: Whether the epochs follow the design and the trials (sized for a CPU), until set by hand or a preset.
+        self.epochs_sized = state is not None
+        self.epochs_spin.valueChanged.connect(self._on_epochs_spin_value_changed)
+        self.trials_spin.valueChanged.connect(self._size_epochs_for_the_cpu)
         if state is not None:
             self.follow_design()
-            self.epochs_spin.setValue(state.training.epochs)
+        self._size_epochs_for_the_cpu()
         self._describe_design()
 
     # --- the settings ---------------------------------------------------------------------------------------
@@ -240,6 +245,7 @@ class SearchView(ExperimentView):
         self._set_ranges(preset.ranges)
         self.trials_spin.setValue(preset.trials)
         self.epochs_spin.setValue(preset.training_config().epochs)
+        self.epochs_sized = False
         self.rank_combo.setCurrentIndex(self.rank_combo.findData(preset.rank_by))
 
     def _on_top_spin_value_changed(self, value: int) -> None:
@@ -250,8 +256,22 @@ class SearchView(ExperimentView):
 
     def design_changed(self) -> None:
         if not self.running:
+            self._size_epochs_for_the_cpu()
             self._describe_design()
         self.update_run_button()
+
+    def _size_epochs_for_the_cpu(self) -> None:
+        """While :attr:`epochs_sized`, give every trial the epochs that fit the whole search in a few minutes on
+        this data and network (:func:`dllab.first_run.search_trial_epochs`)."""
+        state = self.state
+        if not self.epochs_sized or state is None or state.dataset is None or not state.analysis.ok:
+            return
+        epochs = search_trial_epochs(state.analysis, state.training_sample_count(), self.trials_spin.value())
+        with QSignalBlocker(self.epochs_spin):
+            self.epochs_spin.setValue(epochs)
+
+    def _on_epochs_spin_value_changed(self, _: int) -> None:
+        self.epochs_sized = False  # set by hand: it stays
 
     # --- the trials -----------------------------------------------------------------------------------------
 

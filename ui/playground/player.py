@@ -8,11 +8,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QStyle,
     QWidget,
 )
 
+from ui.common.flow_layout import FlowLayout
 from ui.common.widgets import tool_button
 
 #: Animation speeds offered, in steps per second.
@@ -61,16 +63,18 @@ class PlaybackBar(QWidget):
         self.slider.valueChanged.connect(self._on_slider_value_changed)
         self.label = QLabel(self)
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        for widget in (self.play_button, self.step_button, self.reset_button):
+        # The slider and its step take the rest of the line; in a narrow view, a line of their own.
+        position = QWidget(self)
+        position.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(position)
+        row.setContentsMargins(4, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.label)
+        self.slider.setMinimumWidth(120)
+        layout = FlowLayout(self, spacing=4, line_spacing=4)
+        for widget in (self.play_button, self.step_button, self.reset_button, self.speed_combo, position):
             layout.addWidget(widget)
-        layout.addSpacing(8)
-        layout.addWidget(self.speed_combo)
-        layout.addSpacing(8)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.label)
         self._sync()
 
     @property

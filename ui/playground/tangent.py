@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QVBoxLayout,
     QWidget,
@@ -27,6 +26,7 @@ from dllab import testfns
 from dllab.numerical import DEFAULT_H, tangent_line
 from dllab.testfns import Function1D
 from ui.common import theme
+from ui.common.flow_layout import FlowLayout
 from ui.common.widgets import FloatSpinBox, hint_label
 from ui.playground.gradient_check import exact_text
 
@@ -69,21 +69,17 @@ class TangentView(QWidget):
         self.h_spin.setValue(DEFAULT_H)
         self.h_spin.setToolTip("The step of the difference quotients; the book uses 1e-4 (try 1e-50)")
         self.h_spin.valueChanged.connect(self._redraw)
-        # The longest function's name would set the view's narrowest width: the combo shows what fits.
+        # Each label stays with its field; in a narrow view the fields wrap onto a second line.
+        controls = FlowLayout(spacing=6, line_spacing=4)
         self.function_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.function_combo.setMinimumContentsLength(14)
-        controls = QHBoxLayout()
-        controls.setSpacing(6)
-        for label, widget, stretch in (
-            ("Function", self.function_combo, 1),
-            ("x", self.x_spin, 0),
-            ("h", self.h_spin, 0),
-        ):
-            controls.addWidget(QLabel(label, self))
-            controls.addWidget(widget, stretch)
-            controls.addSpacing(8)
+        self.function_combo.setMinimumContentsLength(18)
+        for label, widget in (("Function", self.function_combo), ("x", self.x_spin), ("h", self.h_spin)):
+            caption = QLabel(label, self)
+            caption.setProperty("keepWithNext", True)
+            controls.addWidget(caption)
+            controls.addWidget(widget)
         self.description = hint_label("", self)
 
         self.plot_widget = pg.PlotWidget(self)
@@ -114,7 +110,9 @@ class TangentView(QWidget):
             ("forward", "Forward difference (f(x + h) − f(x)) / h, its error"),
         )
         for row, (key, text) in enumerate(rows):
-            grid.addWidget(QLabel(text, self), row, 0)
+            name = QLabel(text, self)
+            name.setWordWrap(True)  # a narrow view wraps the long names rather than widening
+            grid.addWidget(name, row, 0)
             value = QLabel(self)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(value, row, 1)

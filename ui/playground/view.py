@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from dllab.testfns import Function2D
 from ui.common import dialogs, theme
+from ui.common.flow_layout import FlowLayout
 from ui.common.widgets import tool_button, vertical_splitter
 from ui.playground.player import PlaybackBar
 from ui.playground.plot import FunctionPlot, SmallMultiples
@@ -56,6 +57,12 @@ SYNC_STEPS = 2000
 IDLE_STATUS = "Click the plot to move the start point · drag to pan · wheel to zoom"
 DERIVATIVE_STATUS = "Click the plot to move the point where the tangent touches the curve"
 DEFAULT_PRESET = "book_6_8"
+#: The plot's least width beside the settings; narrower, it goes above them.
+SIDE_BY_SIDE_PLOT_WIDTH = 440
+#: Qt's largest widget size (QWIDGETSIZE_MAX): no maximum.
+UNBOUNDED_WIDTH = 16_777_215
+#: The plot's height when it is above the settings.
+STACKED_PLOT_HEIGHT = 460
 
 
 class PlaygroundView(QWidget):
@@ -109,6 +116,7 @@ class PlaygroundView(QWidget):
 
         self.status_label = QLabel(IDLE_STATUS, main)
         self.status_label.setObjectName("hint")
+        self.status_label.setWordWrap(True)
         self.busy_label = QLabel(main)
         self.busy_label.setObjectName("hint")
         status = QHBoxLayout()
@@ -116,19 +124,20 @@ class PlaygroundView(QWidget):
         status.addWidget(self.busy_label)
         column.addLayout(status)
 
-        # Beside the plots when the view is wide enough, above them when it is not (see resizeEvent); in a view
-        # narrower than either needs, scroll rather than force the whole window wider.
+        # Settings left of the plot; in a view too narrow for both side by side, the plot on top and the
+        # settings under it (_arrange_for_width), the whole scrolling rather than forcing the window wider.
         content = QWidget(self)
-        self.content_layout = layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, content)
+        layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, content)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.settings)
-        self.divider = divider = QFrame(content)
+        divider = QFrame(content)
         divider.setObjectName("separator")
         divider.setFrameShape(QFrame.Shape.VLine)
         layout.addWidget(divider)
         layout.addWidget(main, 1)
-        self.main = main
+        self._content_layout, self._divider, self._main = layout, divider, main
+        self._settings_width = self.settings.width()  # the column's fixed width beside the plot
         scroll = QScrollArea(self)
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)
@@ -138,6 +147,30 @@ class PlaygroundView(QWidget):
         outer.addWidget(scroll)
         self._restyle()
         self.apply_preset(DEFAULT_PRESET)
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the plot is above the settings (a narrow view) rather than right of them."""
+        return self._content_layout.direction() == QBoxLayout.Direction.BottomToTop
+
+    def _arrange_for_width(self, width: int) -> None:
+        """Settings and plot side by side when both have room in ``width``, else the plot above the settings."""
+        stacked = width < self._settings_width + SIDE_BY_SIDE_PLOT_WIDTH
+        if stacked == self.stacked:
+            return
+        direction = QBoxLayout.Direction.BottomToTop if stacked else QBoxLayout.Direction.LeftToRight
+        self._content_layout.setDirection(direction)
+        self._divider.setFrameShape(QFrame.Shape.HLine if stacked else QFrame.Shape.VLine)
+        self._main.setMinimumHeight(STACKED_PLOT_HEIGHT if stacked else 0)
+        body = self.settings.widget()  # under the plot the settings take the full width and height (the view
+        settings_width = self._settings_width  # scrolls) instead of a column of their own
+        self.settings.setMinimumHeight(body.sizeHint().height() if stacked and body is not None else 0)
+        self.settings.setMinimumWidth(0 if stacked else settings_width)
+        self.settings.setMaximumWidth(UNBOUNDED_WIDTH if stacked else settings_width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._arrange_for_width(event.size().width())
+        super().resizeEvent(event)
 
     def _build_toolbar(self, parent: QWidget) -> QVBoxLayout:
         self.player = PlaybackBar(parent)
@@ -168,23 +201,15 @@ class PlaygroundView(QWidget):
         menu.addAction(self.export_csv_action)
         self.export_button.setMenu(menu)
 
-        bar = QHBoxLayout()
-        bar.setSpacing(4)
-        bar.addWidget(self.player, 1)
-        bar.addSpacing(8)
-        self.player_row = bar
-        bar = QHBoxLayout()
-        bar.setSpacing(4)
-        bar.addWidget(self.overlay_button)
-        bar.addWidget(self.grid_button)
-        bar.addWidget(self.derivative_button)
-        bar.addStretch(1)
-        bar.addWidget(self.export_button)
-        rows = QVBoxLayout()
-        rows.setSpacing(6)
-        rows.addLayout(self.player_row)
-        rows.addLayout(bar)
-        return rows
+        # The player a line of its own; the buttons wrap in a narrow view instead of widening it.
+        buttons = FlowLayout(spacing=4, line_spacing=4)
+        for widget in (self.overlay_button, self.grid_button, self.derivative_button, self.export_button):
+            buttons.addWidget(widget)
+        bar = QVBoxLayout()
+        bar.setSpacing(6)
+        bar.addWidget(self.player)
+        bar.addLayout(buttons)
+        return bar
 
     # -- public API ----------------------------------------------------------------------------------------
 
@@ -399,16 +424,6 @@ class PlaygroundView(QWidget):
         event.accept()
         point = plot.plot.getViewBox().mapSceneToView(event.scenePos())
         self.set_start(point.x(), point.y())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """The settings beside the plots when both fit the width, above them otherwise: the plots' right edge
-        is never cut off by a view narrower than the two side by side."""
-        super().resizeEvent(event)
-        beside = self.width() >= self.settings.width() + self.main.minimumSizeHint().width() + 24
-        direction = QBoxLayout.Direction.LeftToRight if beside else QBoxLayout.Direction.TopToBottom
-        if self.content_layout.direction() != direction:
-            self.content_layout.setDirection(direction)
-            self.divider.setFrameShape(QFrame.Shape.VLine if beside else QFrame.Shape.HLine)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:

@@ -534,9 +534,8 @@ def test_more_learning_rates_typed_for_an_optimizer(view, qtbot):
     assert not row.more_lrs.isEnabled()
 
 
-def test_the_settings_go_above_the_plots_when_both_do_not_fit_side_by_side(qtbot):
-    from PySide6.QtWidgets import QBoxLayout
 
+def test_the_settings_go_under_the_plots_when_both_do_not_fit_side_by_side(qtbot):
     from ui.playground.view import PlaygroundView
 
     view = PlaygroundView()
@@ -544,7 +543,7 @@ def test_the_settings_go_above_the_plots_when_both_do_not_fit_side_by_side(qtbot
     view.resize(1200, 700)
     view.show()
     qtbot.waitExposed(view)
-    assert view.content_layout.direction() == QBoxLayout.Direction.LeftToRight
+    assert not view.stacked
     view.resize(600, 900)
-    qtbot.waitUntil(lambda: view.content_layout.direction() == QBoxLayout.Direction.TopToBottom)
-    qtbot.waitUntil(lambda: view.main.geometry().right() <= view.width())  # the plots' right edge shows
+    qtbot.waitUntil(lambda: view.stacked)
+    qtbot.waitUntil(lambda: view._main.geometry().right() <= view.width())  # the plots' right edge shows
