@@ -59,6 +59,7 @@ from dllab.run_history import (
 from dllab.runs import CONFIG_FILE, Run, open_run, runs_root
 from ui.commands import RunEditCommand, label_run, restore_run_command, trash_run_command
 from ui.common import dialogs, theme
+from ui.common.flow_layout import FlowLayout
 from ui.common.icons import action_icon
 from ui.common.view import TrainingView, series_color
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap, tool_button, vertical_splitter
@@ -133,12 +134,13 @@ class RunBrowserView(TrainingView):
         self.minimum_spin.setEnabled(False)
         self.count_label = QLabel(host)
         self.count_label.setObjectName("hint")
-        filters = QHBoxLayout()
+        # The filters wrap onto a second line in a narrow view rather than widening the window.
+        filters = FlowLayout(spacing=6, line_spacing=4)
         filters.setContentsMargins(12, 0, 12, 0)
-        filters.setSpacing(6)
-        filters.addWidget(self.search_edit, 2)
         for widget in (self.network_combo, self.data_combo, self.metric_combo, self.minimum_spin):
             filters.addWidget(widget)
+        self.search_edit.setMinimumWidth(160)
+        filters.addWidget(self.search_edit)  # last on its line, it takes the width left
         self.search_edit.textChanged.connect(self._on_filter_changed)
         for combo in (self.network_combo, self.data_combo, self.metric_combo):
             combo.currentIndexChanged.connect(self._on_filter_changed)

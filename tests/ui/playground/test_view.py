@@ -534,7 +534,6 @@ def test_more_learning_rates_typed_for_an_optimizer(view, qtbot):
     assert not row.more_lrs.isEnabled()
 
 
-
 def test_the_settings_go_under_the_plots_when_both_do_not_fit_side_by_side(qtbot):
     from ui.playground.view import PlaygroundView
 
