@@ -23,7 +23,6 @@ from dllab.errors import DllabError, SettingsError
 from dllab.experiments.compare import Comparison
 from dllab.experiments.distributions import activation_distributions, distribution_grid
 from dllab.experiments.presets import PRESETS, comparison_from_preset
-from dllab.experiments.search import RandomSearch
 from dllab.gradcheck import GradcheckResult, gradcheck
 from dllab.io import ModelFileError, load, save
 from dllab.model import Sequential, build
@@ -40,7 +39,6 @@ __all__ = [
     "DllabError",
     "GradcheckResult",
     "ModelFileError",
-    "RandomSearch",
     "Sequential",
     "SettingsError",
     "SpecError",

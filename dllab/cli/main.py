@@ -19,6 +19,9 @@ which ``python -m dllab`` runs too::
     dllab compare --preset weight_decay --processes 2
     dllab search assets/networks/multi_layer_net.json --data mnist --subset 500 --val-split 0.2 --trials 20 \\
         --lr-range 1e-6,1e-2 --wd-range 1e-8,1e-4 --epochs 50
+    dllab search assets/networks/multi_layer_net.json --data mnist --subset 500 --val-split 0.2 \\
+        --search optimizer=sgd,adam --sampler tpe --pruner median --study s1 --storage postgresql://lab@db/dllab
+    dllab search-worker --study s1 --storage postgresql://lab@db/dllab
     dllab transfer --data mnist --quick
 
 A user mistake (a missing file, a bad spec, an unknown data set, a bad flag value, a damaged model file: any
@@ -41,7 +44,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from dllab.cli.book import add_book_parser
-from dllab.cli.experiments import PRESET_FIXED, compare_command, search_command, transfer_command
+from dllab.cli.experiments import (
+    PRESET_FIXED,
+    compare_command,
+    search_command,
+    search_worker_command,
+    transfer_command,
+)
 from dllab.cli.models import (
     evaluate_command,
     export_command,
@@ -58,7 +67,7 @@ from dllab.errors import DllabError, error_line
 from dllab.experiments.parallel_runs import RunProcessError
 from dllab.experiments.precision import BATCH_SIZE
 from dllab.experiments.presets import PRESETS
-from dllab.experiments.search import RANK_BY
+from dllab.experiments.search import HEARTBEAT_SECONDS, PRUNERS, RANK_BY, SAMPLERS
 from dllab.option_strings import parse_augment, parse_named_options
 from dllab.precision import PRECISIONS
 
@@ -238,6 +247,29 @@ def _add_processes_arg(p: argparse.ArgumentParser, runs: str) -> None:
         default=1,
         help=f"train N {runs} at once, each in a process of its own with a share of the cores for its "
         "matrix products; at most one per core is useful (default: 1, one after another)",
+    )
+
+
+def _add_study_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the study")
+    g.add_argument(
+        "--study",
+        metavar="NAME",
+        help="the study's name: created, or resumed when the storage holds it (needed with --storage)",
+    )
+    g.add_argument(
+        "--storage",
+        metavar="URL",
+        help="where the study lives: sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DB, journal:PATH (a "
+        "file on a shared disk); default: study.db in the search's folder",
+    )
+    g.add_argument(
+        "--heartbeat",
+        type=int,
+        metavar="SECONDS",
+        default=HEARTBEAT_SECONDS,
+        help="a training trial's sign of life; one silent for twice as long is marked failed and run again by "
+        f"another worker (default: {HEARTBEAT_SECONDS})",
     )
 
 
@@ -469,10 +501,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "search",
-        help="random search of learning rate and weight decay on a log scale",
-        description="Train a network once per trial with a learning rate and/or weight decay drawn "
-        "log-uniformly from the given ranges, score every trial on the validation split (never the test "
-        "set) and rank them. Writes search.csv, search_epochs.csv and search.png.",
+        help="hyperparameter search: an Optuna study of learning rate, weight decay and more, resumable",
+        description="Train a network once per trial with hyperparameters drawn from the search space (by "
+        "default the learning rate and weight decay, log-uniform over the book's ranges), score every trial on "
+        "the validation split (never the test set) and rank them. The search is an Optuna study: in an SQLite "
+        "file in the output folder by default, or in any --storage (a database URL or a journal file) that "
+        "workers on other machines join with `dllab search-worker`; the same command again resumes it. Writes "
+        "a run folder per trial (trial-NNNN), search.csv, search_epochs.csv and search.png.",
     )
     p.add_argument("network", metavar="NETWORK.json", nargs="?", help="the network file (not with --book)")
     p.add_argument(
@@ -481,10 +516,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="the book's search of figure 6-24: its network, MNIST data, training, ranges and 100 trials "
         "ranked by the last epoch",
     )
-    r = p.add_argument_group("search")
-    r.add_argument("--trials", type=int, default=20, metavar="N", help="number of trials (default: 20)")
-    r.add_argument("--lr-range", metavar="LOW,HIGH", help="learning rates to draw from, e.g. 1e-6,1e-2")
-    r.add_argument("--wd-range", metavar="LOW,HIGH", help="weight decays to draw from, e.g. 1e-8,1e-4")
+    r = p.add_argument_group("what to search")
+    r.add_argument(
+        "--trials",
+        type=int,
+        metavar="N",
+        help="trials the study finishes, all workers together (default: 20)",
+    )
+    r.add_argument(
+        "--lr-range",
+        metavar="LOW,HIGH",
+        help="learning rates to draw from (default: 1e-6,1e-2; --lr fixes it)",
+    )
+    r.add_argument(
+        "--wd-range",
+        metavar="LOW,HIGH",
+        help="weight decays to draw from (default: 1e-8,1e-4; --weight-decay fixes it)",
+    )
+    r.add_argument(
+        "--search",
+        action="append",
+        metavar="NAME=VALUES",
+        help="another setting to draw: a range LOW..HIGH or choices A,B,C of batch_size, optimizer, init, "
+        "dropout, hidden_units or batchnorm, e.g. batch_size=32..512, optimizer=sgd,adam, batchnorm=on,off "
+        "(repeat for several)",
+    )
+    r.add_argument(
+        "--sampler",
+        choices=tuple(SAMPLERS),
+        default="random",
+        help="how values are drawn: at random, the book's method (the default), or by TPE, which draws more "
+        "where the trials so far did well",
+    )
+    r.add_argument(
+        "--pruner",
+        choices=tuple(PRUNERS),
+        default="none",
+        help="stop hopeless trials early from each epoch's validation accuracy: median (below the other "
+        "trials' median at the same epoch) or halving (successive halving); default: none",
+    )
     r.add_argument(
         "--top-k", type=int, default=5, metavar="K", help="best trials drawn in the figure (default: 5)"
     )
@@ -494,14 +564,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="rank the trials by their best epoch's validation accuracy (the default) or the last epoch's, "
         "as the book does (the default with --book)",
     )
+    _add_study_args(p)
     _add_training_args(p, data_required=False)
-    _add_processes_arg(p, "trials")
+    _add_processes_arg(p, "trials (workers)")
     p.add_argument(
-        "--out", metavar="FOLDER", help="the output folder (default: a new folder under the runs folder)"
+        "--out",
+        metavar="FOLDER",
+        help="the search's folder on this machine (default: a new folder under the runs folder; a folder of "
+        "an earlier search resumes it)",
     )
     unset = (*PRESET_FIXED, "epochs", "trials")
     defaults = {name: p.get_default(name) for name in unset}
+    defaults["trials"] = 20
     p.set_defaults(**dict.fromkeys(unset), handler=search_command, training_defaults=defaults)
+
+    p = sub.add_parser(
+        "search-worker",
+        help="run trials of an existing search's study on this machine",
+        description="Join a study that `dllab search` created (in a database or a journal file that this "
+        "machine reaches) and run its trials until it has them all: the network, data and settings come from "
+        "the study. Each trial's run folder goes into this machine's folder of the search.",
+    )
+    p.add_argument("--study", required=True, metavar="NAME", help="the study's name")
+    p.add_argument(
+        "--storage",
+        required=True,
+        metavar="URL",
+        help="where the study is: sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DB, journal:PATH, ...",
+    )
+    p.add_argument("--trials", type=int, metavar="N", help="run at most N trials here (default: until done)")
+    p.add_argument(
+        "--data",
+        metavar="NAME|PATH",
+        help="where this machine has the data, when not where the study's creator had it",
+    )
+    _add_processes_arg(p, "trials (workers)")
+    p.add_argument(
+        "--top-k", type=int, default=5, metavar="K", help="best trials drawn in the figure (default: 5)"
+    )
+    p.add_argument(
+        "--out",
+        metavar="FOLDER",
+        help="this machine's folder of the search (default: search-NAME under the runs folder)",
+    )
+    p.set_defaults(handler=search_worker_command)
     return parser
 
 

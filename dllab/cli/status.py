@@ -2,7 +2,8 @@
 
 - :mod:`dllab.cli.training`: ``dllab train`` and ``dllab runs``, and the training options every
   training command shares;
-- :mod:`dllab.cli.experiments`: ``dllab compare`` and ``dllab search``, several trainings at once;
+- :mod:`dllab.cli.experiments`: ``dllab compare``, ``dllab search`` and ``dllab search-worker``, several
+  trainings at once;
 - :mod:`dllab.cli.models`: ``dllab evaluate``, ``export``, ``info`` and ``gradcheck``, on a model or
   network file.
 

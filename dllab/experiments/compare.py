@@ -208,7 +208,7 @@ class Comparison:
         test_curve: bool = False,
         processes: int = 1,
     ) -> Comparison:
-        """A comparison of variants made elsewhere (e.g. the trials of a random search).
+        """A comparison of variants made elsewhere.
 
         Parameters
         ----------

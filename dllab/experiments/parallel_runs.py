@@ -18,8 +18,10 @@ writes its run folder exactly as the sequential path does.
 - :meth:`ParallelRuns.stop` (any thread) sets a shared flag that each child checks after every event: its
   task stops before its next mini-batch, and no further task starts.
 - An exception in a child is raised in the parent with the same type and message (its traceback in a
-  note); a child that dies without finishing raises :class:`RunProcessError` naming its task. Closing the
-  generator of :meth:`ParallelRuns.events` (or any error) terminates and joins every child.
+  note); a child that dies without finishing raises :class:`RunProcessError` naming its task, or, with
+  ``keep_going`` (the workers of a search, whose trials another worker takes over), is reported as a
+  :class:`ProcessDied` event while the others go on. Closing the generator of :meth:`ParallelRuns.events` (or
+  any error) terminates and joins every child.
 
 The two sides of one child (:func:`start_child`, :func:`receive` and :func:`end_child` in the parent,
 :func:`send_events` in the child) serve any single run in a process of its own too: the desktop app trains that
@@ -38,6 +40,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dllab.optimizers import check_whole_number
@@ -68,6 +71,13 @@ class RunProcessError(RuntimeError):
     """A worker process ended without finishing its run (killed, crashed, out of memory)."""
 
 
+@dataclass(frozen=True)
+class ProcessDied:
+    """The event of a task whose process ended without finishing it (with ``keep_going``): why, in a sentence."""
+
+    message: str
+
+
 def check_processes(processes: int) -> int:
     """``processes`` when it is a whole number of at least 1.
 
@@ -95,6 +105,9 @@ class ParallelRuns:
         How many run at once (at least 1; no more processes start than there are tasks).
     names
         A name per task for error messages, e.g. the variant's label.
+    keep_going
+        When a child dies without finishing its task, yield a :class:`ProcessDied` event for it and go on with
+        the others (the default raises :class:`RunProcessError` and ends them all).
 
     Attributes
     ----------
@@ -102,8 +115,11 @@ class ParallelRuns:
         The tasks started so far, in order (the others were skipped by a stop).
     """
 
-    def __init__(self, tasks: Sequence[RunTask], processes: int, names: Sequence[str]) -> None:
+    def __init__(
+        self, tasks: Sequence[RunTask], processes: int, names: Sequence[str], *, keep_going: bool = False
+    ) -> None:
         check_processes(processes)
+        self.keep_going = keep_going
         if len(names) != len(tasks):
             raise ValueError(f"{len(tasks)} tasks but {len(names)} names")
         self.tasks = list(tasks)
@@ -124,7 +140,7 @@ class ParallelRuns:
         Exception
             What a task raised in its child, with the same type and message.
         RunProcessError
-            When a child ends without finishing its task.
+            When a child ends without finishing its task (without ``keep_going``).
         """
         waiting = list(range(len(self.tasks)))
         running: dict[int, tuple[multiprocessing.process.BaseProcess, Any]] = {}
@@ -144,7 +160,14 @@ class ParallelRuns:
                 readers = {connection: index for index, (_, connection) in running.items()}
                 for connection in multiprocessing.connection.wait(list(readers)):
                     index = readers[connection]
-                    events = receive(connection, running[index][0], self.names[index])
+                    try:
+                        events = receive(connection, running[index][0], self.names[index])
+                    except RunProcessError as exc:
+                        if not self.keep_going:
+                            raise
+                        end_child(*running.pop(index))
+                        yield index, ProcessDied(str(exc))
+                        continue
                     if events is None:
                         end_child(*running.pop(index))
                     else:

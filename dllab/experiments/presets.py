@@ -2,7 +2,8 @@
 
 :data:`PRESETS` holds the optimizers, initializers, batchnorm, weight_decay, dropout and dropout_scaling
 comparisons; :func:`comparison_from_preset` turns one into a ready
-:class:`~dllab.experiments.compare.Comparison` on MNIST. :data:`BOOK_SEARCH` is the random search of figure 6-24.
+:class:`~dllab.experiments.compare.Comparison` on MNIST. :data:`BOOK_SEARCH` is the random search of figure 6-24
+(:meth:`SearchPreset.definition`, run as a study by :mod:`dllab.experiments.study`).
 
 >>> comparison = comparison_from_preset("weight_decay", data_dir="data/mnist")   # doctest: +SKIP
 >>> for tagged in comparison.run():                                             # doctest: +SKIP
@@ -24,7 +25,7 @@ from dllab.data.download import ProgressCallback
 from dllab.errors import SettingsError, quote
 from dllab.experiment import Experiment
 from dllab.experiments.compare import Comparison
-from dllab.experiments.search import BOOK_RANGES
+from dllab.experiments.search import BOOK_RANGES, Dimension, SearchDefinition, book_space
 from dllab.experiments.variants import with_dropout
 from dllab.runs import DataSettings
 from dllab.spec import read_spec
@@ -168,12 +169,37 @@ class ComparisonPreset(Preset):
 
 @dataclass(frozen=True, kw_only=True)
 class SearchPreset(Preset):
-    """The book's hyperparameter search: a :class:`Preset`, the ranges drawn log-uniformly, the number of
-    trials and what ranks them (:class:`~dllab.experiments.search.RandomSearch`)."""
+    """The book's hyperparameter search: a :class:`Preset`, the ranges drawn log-uniformly (at random, the
+    book's method), the number of trials and what ranks them."""
 
     ranges: dict[str, tuple[float, float]]
     trials: int
     rank_by: str
+
+    def space(self) -> tuple[Dimension, ...]:
+        """The ranges as the search's space: log-uniform learning rate and weight decay."""
+        return book_space(self.ranges)
+
+    def definition(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        seed: int = 0,
+        changes: Mapping[str, Any] | None = None,
+        trials: int | None = None,
+    ) -> SearchDefinition:
+        """The search as a study holds it: the preset's experiment (see :meth:`Preset.experiment`), its
+        ranges, random draws seeded by ``seed``, ``trials`` (the preset's by default) ranked as the book ranks
+        them."""
+        return SearchDefinition(
+            self.experiment(data_dir, seed=seed, changes=changes),
+            self.space(),
+            trials=self.trials if trials is None else trials,
+            sampler="random",
+            pruner="none",
+            rank_by=self.rank_by,
+            seed=seed,
+        )
 
 
 def _check_scale(quick: bool, book: bool) -> None:

@@ -2,20 +2,21 @@
 
 A view captures what it needs on the GUI thread (a :class:`DesignRequest` of the app's current network and
 data, or a preset's name and options) and hands a job to :class:`ui.common.worker.GeneratorWorker`, which
-iterates :meth:`ExperimentJob.events`. A job loads and prepares the data there (MNIST for a preset), builds the
-engine's :class:`~dllab.experiments.compare.Comparison` or :class:`~dllab.experiments.search.RandomSearch` and yields:
+iterates :meth:`ExperimentJob.events`. A comparison job loads and prepares the data there (MNIST for a preset),
+builds the engine's :class:`~dllab.experiments.compare.Comparison` and yields:
 
 1. :class:`ExperimentPreparing`: what it is loading;
-2. :class:`ComparisonPlanned` or :class:`SearchPlanned`: the runs it will train, so the view can lay out its
-   curves and table before the first batch;
-3. the engine's own items, :class:`~dllab.experiments.compare.VariantEvent` or :class:`~dllab.experiments.search.TrialEvent`, which
-   the view records into :class:`~dllab.experiments.compare.VariantResult` objects of its own (the engine's
-   ``VariantResult.record``), so the GUI thread never reads what the worker thread is writing;
-4. for a search, :class:`SearchRanked` after each trial: the ranking, computed by the engine.
+2. :class:`ComparisonPlanned`: the runs it will train, so the view can lay out its curves and table before the
+   first batch;
+3. the engine's own items, :class:`~dllab.experiments.compare.VariantEvent`, which the view records into
+   :class:`~dllab.experiments.compare.VariantResult` objects of its own (the engine's ``VariantResult.record``),
+   so the GUI thread never reads what the worker thread is writing.
+
+The search's job, which runs a study's workers, is :class:`ui.experiments.search_job.SearchJob`.
 
 :meth:`ExperimentJob.stop` may be called from any thread; it reaches the running trainer directly and takes
-effect before the next mini-batch. Once the worker's thread has ended, :meth:`ComparisonJob.final_results` and
-:meth:`SearchJob.final_ranking` hand over the engine's own results (runs skipped by a stop say "not run").
+effect before the next mini-batch. Once the worker's thread has ended, :meth:`ComparisonJob.final_results`
+hands over the engine's own results (runs skipped by a stop say "not run").
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dllab.data import Dataset, PreparedData
 from dllab.experiments.compare import Comparison, VariantEvent, VariantResult
 from dllab.experiments.parallel_runs import check_processes
 from dllab.experiments.presets import comparison_from_preset, get_preset
-from dllab.experiments.search import RandomSearch, TrialEvent
 from dllab.experiments.variants import check_factor_values, make_variants
 from dllab.runs import DataSettings
 from dllab.trainer import Diverged, Finished, RunStarted, Stopped, TrainingConfig
@@ -159,44 +159,25 @@ class ComparisonPlanned:
         )
 
 
-@dataclass(frozen=True)
-class SearchPlanned:
-    """The search is built: the hyperparameters every trial drew, in trial order."""
-
-    labels: tuple[str, ...]
-    trial_params: tuple[dict[str, float], ...]
-    ranges: dict[str, tuple[float, float]]
-    top_k: int
-    data: str
-    rank_by: str = "best"
-
-
-@dataclass(frozen=True)
-class SearchRanked:
-    """The trials by their score (best or last validation accuracy) after a trial ended (indices, best
-    first)."""
-
-    order: tuple[int, ...]
-
-
 def is_urgent(item: Any) -> bool:
-    """Whether the worker hands ``item`` over at once: the plan, and the start and end of every run."""
-    if isinstance(item, VariantEvent | TrialEvent):
+    """Whether the worker hands ``item`` over at once: the plan, and the start and end of every run (a job's
+    items may say so themselves, with an ``urgent`` attribute)."""
+    if getattr(item, "urgent", False):
+        return True
+    if isinstance(item, VariantEvent):
         item = item.event
     return isinstance(
-        item,
-        ExperimentPreparing
-        | ComparisonPlanned
-        | SearchPlanned
-        | SearchRanked
-        | RunStarted
-        | Finished
-        | Stopped
-        | Diverged,
+        item, ExperimentPreparing | ComparisonPlanned | RunStarted | Finished | Stopped | Diverged
     )
 
 
 # --- jobs ---------------------------------------------------------------------------------------------------
+
+
+class Stoppable(Protocol):
+    """What a job runs: a comparison, a search's workers."""
+
+    def stop(self) -> None: ...
 
 
 class ExperimentJob:
@@ -205,7 +186,7 @@ class ExperimentJob:
 
     def __init__(self) -> None:
         self._stop = threading.Event()
-        self._engine: Comparison | RandomSearch | None = None
+        self._engine: Stoppable | None = None
 
     @property
     def stop_requested(self) -> bool:
@@ -219,7 +200,7 @@ class ExperimentJob:
         if engine is not None:
             engine.stop()
 
-    def _attach(self, engine: Comparison | RandomSearch) -> None:
+    def _attach(self, engine: Stoppable) -> None:
         self._engine = engine
         if self._stop.is_set():  # stopped while the data were loading
             engine.stop()
@@ -367,83 +348,3 @@ class ComparisonJob(ExperimentJob):
     def final_results(self) -> list[VariantResult] | None:
         """The engine's results, once the worker's thread has ended (None when nothing was built)."""
         return None if self.comparison is None else list(self.comparison.results)
-
-
-class SearchJob(ExperimentJob):
-    """A random search of the design's learning rate and weight decay (:class:`dllab.experiments.search.RandomSearch`).
-
-    Parameters
-    ----------
-    request
-        The design, captured on the GUI thread.
-    ranges
-        ``{name: (low, high)}`` for ``"lr"`` and ``"weight_decay"``.
-    trials, seed, top_k, rank_by, processes
-        As for :class:`~dllab.experiments.search.RandomSearch`.
-    changes
-        :class:`~dllab.trainer.TrainingConfig` options replacing the design's (epochs).
-    """
-
-    def __init__(
-        self,
-        request: DesignRequest,
-        ranges: Mapping[str, tuple[float, float]],
-        *,
-        trials: int,
-        seed: int,
-        top_k: int,
-        rank_by: str = "best",
-        processes: int = 1,
-        changes: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__()
-        check_processes(processes)
-        if request.data_settings.val_fraction <= 0:
-            raise ValueError(
-                "A search scores its trials on the validation split, and this design holds none out: set a "
-                "validation fraction above 0 in the Data panel."
-            )
-        self.request = request
-        self.ranges = dict(ranges)
-        self.trials, self.seed, self.top_k, self.processes = trials, seed, top_k, processes
-        self.rank_by = rank_by
-        self.config = dataclasses.replace(request.config, **{**LIGHT_STATISTICS, **(changes or {})})
-        self.search: RandomSearch | None = None
-
-    def events(self) -> Iterator[Any]:
-        yield ExperimentPreparing(f"Preparing {self.request.title}…")
-        prepared = self.request.prepare()
-        search = RandomSearch(
-            self.request.spec,
-            prepared,
-            self.config,
-            self.ranges,
-            trials=self.trials,
-            seed=self.seed,
-            data_settings=self.request.data_settings,
-            top_k=self.top_k,
-            rank_by=self.rank_by,
-            processes=self.processes,
-        )
-        self.search = search
-        self._attach(search)
-        yield SearchPlanned(
-            labels=tuple(r.label for r in search.results),
-            trial_params=tuple(dict(p) for p in search.trial_params),
-            ranges=dict(search.ranges),
-            top_k=search.top_k,
-            data=data_summary(prepared),
-            rank_by=search.rank_by,
-        )
-        for item in search.run():
-            yield item
-            if isinstance(item.event, Finished | Stopped | Diverged):
-                yield SearchRanked(tuple(r.index for r in search.ranking()))
-
-    def final_results(self) -> list[VariantResult] | None:
-        """Every trial's result from the engine, once the worker's thread has ended."""
-        return None if self.search is None else list(self.search.results)
-
-    def final_ranking(self) -> tuple[int, ...]:
-        """The engine's ranking (trial indices, best first), once the worker's thread has ended."""
-        return () if self.search is None else tuple(r.index for r in self.search.ranking())

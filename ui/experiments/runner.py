@@ -195,7 +195,7 @@ class SidebarView(TrainingView):
 
 
 class ExperimentView(SidebarView):
-    """Base of the views that train several runs in turn (comparison, random search).
+    """Base of the views that train several runs (comparison, hyperparameter search).
 
     Parameters
     ----------

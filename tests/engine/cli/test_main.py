@@ -47,7 +47,17 @@ def test_help_runs_as_a_module() -> None:
         [sys.executable, "-m", "dllab", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert result.returncode == 0
-    for command in ("train", "evaluate", "export", "info", "gradcheck", "runs", "compare", "search"):
+    for command in (
+        "train",
+        "evaluate",
+        "export",
+        "info",
+        "gradcheck",
+        "runs",
+        "compare",
+        "search",
+        "search-worker",
+    ):
         assert command in result.stdout
 
 
@@ -160,33 +170,67 @@ def test_compare_lists_and_runs_the_book_presets(mnist_dir: Path, tmp_path: Path
     assert len((out_dir / "comparison_steps.csv").read_text(encoding="utf-8").splitlines()) == 1 + 2 * 6
 
 
+@pytest.mark.slow
 def test_search_ranks_trials_and_writes_its_files(tmp_path: Path) -> None:
     out_dir = tmp_path / "search"
-    code, out, err = _run(
-        "search", SPIRAL, "--data", "spiral", "--trials", "4", "--lr-range", "1e-3,1", "--wd-range",
-        "1e-8,1e-4", "--epochs", "3", "--batch-size", "50", "--seed", "2", "--out", str(out_dir),
-    )  # fmt: skip
+    argv = [
+        "search", SPIRAL, "--data", "spiral", "--trials", "4", "--lr-range", "1e-3,1", "--wd-range", "1e-8,1e-4",
+        "--epochs", "3", "--batch-size", "50", "--seed", "2", "--out", str(out_dir),
+    ]  # fmt: skip
+    code, out, err = _run(*argv)
     assert code == 0, err
-    assert "log-uniform learning rate 0.001 to 1; weight decay 1e-08 to 0.0001 (seed 2)" in err
+    assert (
+        "learning rate 0.001 to 1, log-uniform; weight decay 1e-08 to 0.0001, log-uniform (random sampler"
+        in err
+    )
     assert "the test set is not used" in err
-    assert err.count("best val acc") == 4
+    assert err.count("val acc") == 4 and "[4/4 done]" in err
+    assert "dllab search-worker --study search --storage sqlite:///" in err
     lines = out.splitlines()
-    assert lines[0].split()[:4] == ["rank", "trial", "lr", "weight_decay"]
-    ranks = [line.split() for line in lines[2:6]]
+    assert lines[0] == "study 'search': 4 of 4 trials done"
+    assert lines[1].split()[:4] == ["rank", "trial", "lr", "weight_decay"]
+    ranks = [line.split() for line in lines[3:7]]
     assert [row[0] for row in ranks] == ["1", "2", "3", "4"]
     scores = [float(row[4]) for row in ranks]
     assert scores == sorted(scores, reverse=True)
-    assert lines[6].startswith(f"best: trial {ranks[0][1]}, lr ")
-    for name in ("search.csv", "search_epochs.csv", "search.png", "search.json"):
-        assert (out_dir / name).is_file()
-    again = tmp_path / "again"  # the same search, two trials at a time in worker processes
-    _run(
-        "search", SPIRAL, "--data", "spiral", "--trials", "4", "--lr-range", "1e-3,1", "--wd-range",
-        "1e-8,1e-4", "--epochs", "3", "--batch-size", "50", "--seed", "2", "--processes", "2",
-        "--out", str(again),
-    )  # fmt: skip
-    first, second = ((folder / "search.csv").read_text(encoding="utf-8") for folder in (out_dir, again))
-    assert first == second
+    assert lines[7].startswith(f"best: trial {ranks[0][1]}, lr ")
+    assert "optuna-dashboard sqlite:///" in out
+    for name in ("search.csv", "search_epochs.csv", "search.png", "search.json", "study.db", "trial-0000"):
+        assert (out_dir / name).exists()
+    # The same command again: the study has its trials, nothing more runs; more trials resume it.
+    code, _, err = _run(*argv)
+    assert code == 0 and "resuming the study 'search' (4 of 4 trials done)" in err and "val acc" not in err
+    code, out, err = _run(*argv[:5], "6", *argv[6:])
+    assert code == 0 and err.count("val acc") == 2 and "study 'search': 6 of 6 trials done" in out
+    code, _, err = _run(*argv[:-2], "--search", "optimizer=sgd,adam", "--out", str(out_dir))
+    assert code == 2 and "holds another search (its the searched settings differ)" in err
+
+
+@pytest.mark.slow
+def test_a_search_with_more_settings_pruning_and_two_workers_in_a_journal_file(tmp_path: Path) -> None:
+    journal = tmp_path / "shared" / "study.log"
+    argv = [
+        "search", SPIRAL, "--data", "spiral", "--trials", "4", "--epochs", "3", "--batch-size", "50",
+        "--lr", "0.05", "--search", "optimizer=sgd,adam", "--search", "hidden_units=8..32", "--sampler", "tpe",
+        "--pruner", "median", "--study", "wide", "--storage", str(journal), "--processes", "2",
+        "--out", str(tmp_path / "here"),
+    ]  # fmt: skip
+    code, out, err = _run(*argv)
+    assert code == 0, err
+    assert (
+        "weight decay 1e-08 to 0.0001, log-uniform; optimizer: sgd, adam; hidden units 8 to 32, log-uniform"
+        in err
+    )
+    assert "(TPE sampler, median pruning, seed 0)" in err
+    assert f"study 'wide' in journal:{journal}" in err
+    lines = out.splitlines()
+    assert lines[1].split()[:5] == ["rank", "trial", "weight_decay", "optimizer", "hidden_units"]
+    assert len(list((tmp_path / "here").glob("trial-*"))) == 4
+    code, out, err = _run(
+        "search-worker", "--study", "wide", "--storage", str(journal), "--out", str(tmp_path / "w")
+    )
+    assert code == 0, err
+    assert "joining the study 'wide'" in err and "study 'wide': 4 of 4 trials done" in out
 
 
 def test_the_books_search_takes_its_settings_from_the_book(tmp_path: Path, mnist_dir: Path) -> None:
@@ -197,12 +241,16 @@ def test_the_books_search_takes_its_settings_from_the_book(tmp_path: Path, mnist
     assert code == 0, err
     assert "Hyperparameter search on a log scale (figure 6-24)" in err
     assert "searching 2 trials of MultiLayerNet on" in err
-    assert "log-uniform learning rate 1e-06 to 0.01; weight decay 1e-08 to 0.0001" in err
+    assert "learning rate 1e-06 to 0.01, log-uniform; weight decay 1e-08 to 0.0001, log-uniform" in err
     assert "training on 400 samples, scored on 100 validation samples" in err
     assert "after the last epoch" in out
     record = json.loads((out_dir / "search.json").read_text(encoding="utf-8"))
-    assert record["rank_by"] == "last" and record["config"]["optimizer"] == "sgd"
-    assert len(record["network"]["layers"]) == 13  # six hidden Dense + ReLU pairs and the output layer
+    assert record["rank_by"] == "last" and record["experiment"]["training"]["optimizer"] == "sgd"
+    assert record["sampler"] == "random" and record["trials"] == 2
+    assert (
+        len(record["experiment"]["network"]["layers"]) == 13
+    )  # six hidden Dense + ReLU pairs and the output
+    assert (out_dir / "search.png").is_file()
     code, _, err = _run("search", "--book", SPIRAL, "--lr-range", "1e-3,1", "--optimizer", "adam")
     assert code == 2
     assert f"leave out {SPIRAL}, --optimizer, --lr-range (only --data" in err
@@ -246,13 +294,24 @@ def test_divergence_prints_the_message_and_exits_1(tmp_path: Path) -> None:
         ["compare", "--preset", "dropout", "--quick", "--book"],
         ["compare", "--preset", "dropout", "--data", "no-such-folder"],
         ["compare", SPIRAL, "--data", "spiral", "--optimizers", "sgd,adam", "--processes", "0"],
-        ["search", SPIRAL, "--data", "spiral"],
+        ["search", SPIRAL, "--data", "spiral", "--lr", "0.1", "--lr-range", "1e-3,1"],
+        ["search", SPIRAL, "--data", "spiral", "--lr", "0.1", "--weight-decay", "0"],
+        ["search", SPIRAL, "--data", "spiral", "--search", "momentum=0.5..0.9"],
+        ["search", SPIRAL, "--data", "spiral", "--search", "optimizer=sgd,nadam"],
+        ["search", SPIRAL, "--data", "spiral", "--search", "optimizer=0..1"],
+        ["search", SPIRAL, "--data", "spiral", "--search", "batchnorm"],
+        ["search", SPIRAL, "--data", "spiral", "--search", "lr=1e-3..1", "--lr-range", "1e-3,1"],
+        ["search", SPIRAL, "--data", "spiral", "--storage", "sqlite:///elsewhere.db"],
+        ["search", SPIRAL, "--data", "spiral", "--storage", "notes.txt", "--study", "s"],
+        ["search", SPIRAL, "--data", "spiral", "--heartbeat", "0"],
+        ["search", SPIRAL, "--data", "spiral", "--search", "dropout=0..0.5", "--processes", "0"],
         ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-2,1e-6"],
         ["search", SPIRAL, "--data", "spiral", "--lr-range", "fast"],
         ["search", SPIRAL, "--data", "spiral", "--wd-range", "0,1e-4"],
         ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-3,1", "--trials", "0"],
         ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-3,1", "--val-split", "0"],
         ["search", SPIRAL, "--data", "spiral", "--lr-range", "1e-3,1", "--top-k", "0"],
+        ["search-worker", "--study", "s", "--storage", "sqlite:///missing/study.db", "--trials", "0"],
         ["frobnicate"],
         [],
     ],

@@ -18,6 +18,7 @@ import pytest
 from dllab.experiments.parallel_runs import (
     BLAS_VARIABLES,
     ParallelRuns,
+    ProcessDied,
     RunProcessError,
     blas_threads,
     check_processes,
@@ -113,6 +114,19 @@ def test_a_child_that_dies_is_an_error_naming_its_task() -> None:
     ):
         collect(runs)
 
+    assert multiprocessing.active_children() == []
+
+
+def test_with_keep_going_a_dead_child_is_an_event_and_the_others_go_on() -> None:
+    runs = ParallelRuns(
+        [Counting(5, die_at=2), Counting(20), Counting(5)], 2, ["dies", "long", "last"], keep_going=True
+    )
+
+    events = collect(runs)
+
+    (died,) = [e for e in events[0] if isinstance(e, ProcessDied)]
+    assert "'dies' was killed by signal SIGKILL before its run ended" in died.message
+    assert events[1][1:] == list(range(20)) and events[2][1:] == list(range(5))
     assert multiprocessing.active_children() == []
 
 
