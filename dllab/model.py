@@ -203,8 +203,10 @@ class Sequential:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Raw outputs (scores) before the loss's output function."""
         x = self._as_input(x)
+        if training:
+            return self._through_layers(x, training)
         part = self.inference_part()
-        if training or len(x) <= part:
+        if len(x) <= part:
             return self._through_layers(x, training)
         return np.concatenate([self._through_layers(x[i : i + part], False) for i in range(0, len(x), part)])
 
