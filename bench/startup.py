@@ -3,9 +3,10 @@
 Each round starts a fresh Python process that does what ``dllab`` with no arguments does (import the entry
 point, create the application, build the main window, show it and let the event loop draw it once) and prints
 the seconds since the interpreter started, measured at each stage, with the modules' compiled code cached as
-in an installed dllab (a first, uncounted start fills a temporary cache). Prints the median of the rounds and the
-slowest top-level imports of one ``python -X importtime`` run, so that a module that the first screen does
-not need shows up when it creeps back into the start.
+in an installed dllab (a first, uncounted start fills a temporary cache), and the settings and data folders of
+a first start (temporary too). Prints the median of the rounds and the packages whose imports took longest in
+one ``python -X importtime`` run, so that a package the first screen does not need shows up when it creeps
+back into the start.
 
     python bench/startup.py [--rounds 5] [--platform offscreen]
 
@@ -96,6 +97,11 @@ def main() -> None:
             "QT_QPA_PLATFORM": args.platform,
             "PYTHONPATH": str(ROOT),
             "PYTHONPYCACHEPREFIX": cache,
+            # A first start's settings, runs and caches, kept out of the user's own.
+            "DLLAB_HOME": cache,
+            "XDG_CONFIG_HOME": cache,
+            "XDG_DATA_HOME": cache,
+            "XDG_CACHE_HOME": cache,
         }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         one_start(env)  # fills the cache
@@ -105,7 +111,7 @@ def main() -> None:
     print(f"entry point and its imports: {imported:.2f} s after starting (median of {args.rounds})")
     print(f"main window built:           {built:.2f} s")
     print(f"main window shown and drawn: {shown:.2f} s (the target is under 1.0 s)")
-    print("slowest imports of the first screen (cumulative seconds):")
+    print("slowest packages to import (seconds of their first import, what it imported included):")
     for seconds, name in slowest:
         print(f"  {seconds:6.3f}  {name}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
