@@ -67,7 +67,9 @@ class TrainingConfig:
     drop_last: bool = False
     #: Augmentation settings (``Augmenter.to_dict()``), or None for none.
     augment: dict[str, Any] | None = None
-    #: Samples used to measure training and validation loss and accuracy after each epoch (None: all).
+    #: Samples used to measure training and validation loss and accuracy after each epoch (None: all). The
+    #: training loss and accuracy are measured on a fixed, seeded sample of the training set no larger than
+    #: the validation set (as the validation figures, at a validation set's cost), unless this is None.
     eval_samples: int | None = 10000
     #: Stop when the validation loss has not improved for this many epochs (None: never).
     early_stopping: int | None = None
@@ -708,7 +710,11 @@ class Trainer:
         return event.val_loss if best_measure(self.data) == "validation loss" else event.train_loss
 
     def _eval_indices(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The training samples measured at each epoch's end: ``eval_samples`` of them, and no more than the
+        validation set has: the training figures are then as precise as the validation ones, at the same cost."""
         limit = self.config.eval_samples
+        if limit is not None and len(self.data.x_val):
+            limit = min(limit, len(self.data.x_val))
         if limit is None or n <= limit:
             return np.arange(n)
         return np.sort(rng.choice(n, size=limit, replace=False))

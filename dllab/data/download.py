@@ -12,12 +12,9 @@ server does not say). ``cancel`` is a zero-argument callable returning True once
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -162,6 +159,11 @@ def _fetch(
     timeout: float,
 ) -> str | None:
     """Stream ``url`` into ``part``; None on success, else why this mirror failed. Raises on cancel."""
+    # Imported here, not with the module: the HTTP client takes a twentieth of the window's start.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     digest = hashlib.sha256()
     done, total = 0, None
     try:

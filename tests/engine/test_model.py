@@ -1,6 +1,8 @@
 """Sequential models built from specs: summary, live parameters, gradients keyed like parameters, predict,
 input shapes, weights in and out, example networks and reproducibility."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -370,6 +372,22 @@ def test_in_place_layers_give_the_gradients_and_activations_of_separate_arrays()
 def test_inference_in_parts_gives_the_rows_of_one_pass():
     model = dllab.build(SMALL_CONV, seed=0, dtype=np.float64)
     x, _ = batch(model, n=7)
+    model.INFERENCE_BYTES = 1 << 40
     whole = model.forward(x)
     model.INFERENCE_PART = 3
+    np.testing.assert_allclose(model.forward(x), whole, rtol=1e-12)
+
+
+def test_inference_parts_keep_the_largest_layer_output_within_the_byte_limit():
+    model = dllab.build(SMALL_CONV, seed=0, dtype=np.float64)
+    largest = max(math.prod(layer.output_shape) for layer in model.layers) * 8
+    model.INFERENCE_BYTES = 2 * largest
+    assert model.inference_part() == 2
+    model.INFERENCE_BYTES = 1
+    assert model.inference_part() == 1  # at least one sample
+    model.INFERENCE_BYTES = 1 << 40
+    assert model.inference_part() == model.INFERENCE_PART
+    x, _ = batch(model, n=7)
+    whole = model.forward(x)
+    model.INFERENCE_BYTES = 2 * largest
     np.testing.assert_allclose(model.forward(x), whole, rtol=1e-12)

@@ -184,3 +184,18 @@ def test_the_boundary_grid_covers_the_plane_in_raw_coordinates() -> None:
     classes, confidence = boundary_grid(model, Normalizer("none").fit(points), extent, resolution=20)
     assert classes.shape == confidence.shape == (20, 20)
     assert np.all((confidence >= 1 / 3 - 1e-6) & (confidence <= 1))
+
+
+def test_a_histogram_of_many_values_counts_each_once_across_its_parts():
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(3, 70_001)).astype(np.float32)  # more than one part of 65,536 values
+    values[0, 5] = values[2, 69_999] = np.nan
+    values[1, 3] = np.inf
+    values[2, 10] = -np.inf
+    values[1, 7] = 1e30  # finite, far outside: the last bin
+    counts = histogram(values, -2.0, 2.0, 40)
+    # The same counts as in one pass over all values.
+    index = ((values - np.float32(-2.0)) * np.float32(40 / 4.0))[np.isfinite(values)]
+    expected = np.bincount(np.clip(index, 0, 39).astype(np.intp), minlength=40)
+    np.testing.assert_array_equal(counts, expected)
+    assert counts[-1] >= 1 and counts.sum() == values.size - 4 and nonfinite_count(values) == 4

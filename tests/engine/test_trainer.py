@@ -510,3 +510,31 @@ def test_without_a_train_dev_set_its_numbers_are_nan(spiral):
     _, _, events = run(spiral, epochs=1)
     [epoch] = of(events, EpochEnded)
     assert np.isnan(epoch.train_dev_accuracy) and "variance and data mismatch" in epoch.fit.gaps
+
+
+def test_the_training_accuracy_is_measured_on_a_fixed_sample_as_large_as_the_validation_set(
+    spiral, monkeypatch
+):
+    measured = []
+    evaluate = dllab.trainer.evaluate
+
+    def recording(model, x, y, **options):
+        measured.append((x.copy(), y.copy()))
+        return evaluate(model, x, y, **options)
+
+    monkeypatch.setattr(dllab.trainer, "evaluate", recording)
+    model, _, events = run(spiral, epochs=2)  # eval_samples 10,000: more than either set has
+    # After each epoch: the training sample, the validation set, the train-dev set (none here); then the test set.
+    (train_1, _), (val_1, _), _, (train_2, y_2), (val_2, _), _, (test, _) = measured
+    assert len(spiral.x_val) == 96 < len(spiral.x_train)
+    assert len(train_1) == len(val_1) == len(val_2) == 96 and len(test) == len(spiral.x_test)
+    np.testing.assert_array_equal(train_1, train_2)  # the same samples every epoch
+    rows = {row.tobytes() for row in spiral.x_train}
+    assert all(row.tobytes() in rows for row in train_2)  # from the training set
+    assert len({row.tobytes() for row in train_2}) == 96  # each sample once
+    last = of(events, EpochEnded)[-1]
+    assert last.train_accuracy == pytest.approx(evaluate(model, train_2, y_2).accuracy)
+
+    measured.clear()
+    run(spiral, epochs=1, eval_samples=None)  # None: the whole training set, as the book measures it
+    assert len(measured[0][0]) == len(spiral.x_train)

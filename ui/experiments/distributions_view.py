@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QWidget
 
 from dllab.experiments.distributions import (
@@ -140,12 +140,19 @@ class DistributionsView(SidebarView):
             choices.changed.connect(self._on_settings_changed)
         for spin in (self.layers_spin, self.units_spin, self.samples_spin, self.seed_spin):
             spin.valueChanged.connect(self._on_settings_changed)
-        self.recompute()
+        # Computed when first shown, not with the window: the book's grid takes longer than the window's start.
+        self._computed = False
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._computed:
+            self.recompute()
 
     # --- computing ------------------------------------------------------------------------------------------
 
     def recompute(self) -> None:
         """Compute the grid for the current settings and draw it (at once)."""
+        self._computed = True
         activations, inits = self.activation_list.checked(), self.init_list.checked()
         if not activations or not inits:
             self.grid = {}

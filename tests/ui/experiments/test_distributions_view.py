@@ -90,3 +90,15 @@ def test_exports_write_the_grid_and_every_bin(view, fake_dialogs, tmp_path: Path
     sigmoid_1 = [r for r in rows if r["activation"] == "Sigmoid" and r["init"] == "1.0" and r["layer"] == "1"]
     assert sum(int(r["count"]) for r in sigmoid_1) == 1000 * 100
     assert sum(float(r["share"]) for r in sigmoid_1) == pytest.approx(1.0)
+
+
+def test_the_grid_is_computed_when_the_view_is_first_shown_not_when_it_is_built(qtbot) -> None:
+    view = DistributionsView()
+    qtbot.addWidget(view)
+    assert view.grid == {} and view.histograms == {}  # the window's start does not wait for it
+    view.show()
+    assert list(view.grid) == [(a, i) for a in BOOK_ACTIVATIONS for i in BOOK_INITS]
+    grid = view.grid
+    view.hide()
+    view.show()
+    assert view.grid is grid  # once

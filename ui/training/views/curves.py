@@ -63,7 +63,8 @@ class CurvesView(TrainingView):
     shows_the_model = False  # the run's history stays worth seeing after the design changes
     export_stem = "curves"
     hint = (
-        "Training loss of every mini-batch (faint) and its moving average; validation loss and accuracy (and "
+        "Training loss of every mini-batch (faint) and its moving average; training accuracy (on a fixed "
+        "sample of the training set as large as the validation set), validation loss and accuracy (and "
         "train-dev accuracy) after each epoch; the learning rate. Hover for values. Below: the fit read against "
         "the human-level error of the Training panel."
     )
