@@ -390,8 +390,12 @@ def test_the_app_reports_errors_while_it_runs(qtbot, monkeypatch):
     monkeypatch.setattr(app, "configure_application", lambda application: None)  # keeps the test's theme
     monkeypatch.setattr(pyqtgraph.util.garbage_collector, "GarbageCollector", lambda interval: None)
 
+    class Window(QPushButton):
+        def show_welcome_on_first_launch(self) -> None:
+            pass
+
     def make_window() -> QPushButton:
-        window = QPushButton()
+        window = Window()
         qtbot.addWidget(window)
         return window
 
