@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHeaderView,
@@ -156,6 +157,14 @@ def _next_125(value: float, *, up: bool) -> float:
         return float(f"{min(above):.12g}")
     below = [c for c in candidates if c < value * (1 - 1e-9)]
     return float(f"{max(below):.12g}")
+
+
+def let_shrink(combo: QComboBox, characters: int = 12) -> QComboBox:
+    """Make ``combo`` as narrow as ``characters`` allow rather than as wide as its longest entry (longer ones
+    are elided; its list shows them whole), so that a narrow panel is never wider than its dock."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    return combo
 
 
 def section_title(text: str, parent: QWidget | None = None) -> QLabel:
