@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from dllab.data import Normalizer
 from dllab.model import Sequential
 from ui.common import theme
 from ui.common.view import TrainingView, plot_widget_background
+from ui.common.widgets import StackingSplitter
 from ui.training.session import FeatureMapSnapshot, FilterSnapshot, SessionStarted, feature_maps
 
 GAP = 1
@@ -148,7 +148,7 @@ class FiltersView(TrainingView):
         self._normalizer: Normalizer | None = None
 
         host = QWidget(self)
-        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, host)
+        self.splitter = splitter = StackingSplitter(SIDE_BY_SIDE_WIDTH, beside=0.4, above=0.45, parent=host)
         self.filter_canvas = self.canvas(splitter)
         self.before_box, self.now_box = self._filter_boxes(stacked=False)
         right = QWidget(splitter)
@@ -183,7 +183,7 @@ class FiltersView(TrainingView):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setChildrenCollapsible(False)
+        splitter.arrangement_changed.connect(self._on_splitter_arrangement_changed)
         self.set_content_below(controls, splitter, host)
 
     # --- the layout ------------------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ class FiltersView(TrainingView):
     @property
     def stacked(self) -> bool:
         """Whether the filters are above the feature maps (a narrow view) rather than left of them."""
-        return self.splitter.orientation() == Qt.Orientation.Vertical
+        return self.splitter.stacked
 
     def _filter_boxes(self, *, stacked: bool) -> tuple[ImageBox, ImageBox]:
         """The boxes of the filters before training and now: one above the other beside the feature maps, side
@@ -204,29 +204,14 @@ class FiltersView(TrainingView):
         )
         return before, now
 
-    def _arrange_for_width(self, width: int) -> None:
-        stacked = width < SIDE_BY_SIDE_WIDTH
-        if stacked == self.stacked:
-            return
-        self.splitter.setOrientation(Qt.Orientation.Vertical if stacked else Qt.Orientation.Horizontal)
+    def _on_splitter_arrangement_changed(self, stacked: bool) -> None:
+        """The filter boxes anew, side by side above the feature maps or one above the other beside them."""
         self.filter_canvas = self.fresh_canvas(self.filter_canvas)
         self.splitter.insertWidget(0, self.filter_canvas)
         plot_widget_background(self.filter_canvas)
         self.before_box, self.now_box = self._filter_boxes(stacked=stacked)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        QTimer.singleShot(0, self._share_splitter)  # once the splitter has its new size
         if self.now is not None:
             self.request_redraw()
-
-    def _share_splitter(self) -> None:
-        """Filters and feature maps get the room in the splitter's proportions (2 : 3)."""
-        total = sum(self.splitter.sizes())
-        self.splitter.setSizes([total * 2 // 5, total - total * 2 // 5])
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self._arrange_for_width(event.size().width())
-        super().resizeEvent(event)
 
     # --- the run ---------------------------------------------------------------------------------------
 
@@ -307,12 +292,14 @@ class FiltersView(TrainingView):
             label = ""
             if started.class_names and sample < len(started.test_labels):
                 label = f" (label {started.class_names[int(started.test_labels[sample])]})"
-            self.input_box.set_title(f"Test sample {sample}{label}")
+            # Narrow, a title of two lines: titles wider than the view would cut the images off.
+            self.input_box.set_title(f"Test sample {sample}{'<br>' if self.stacked else ''}{label}")
         maps = snapshot.maps[name]
         columns = grid_columns(len(maps), aspect=1.4)
         self.maps_box.set_image(mosaic(_unit_range(maps), columns, background))
         self.maps_box.set_title(
-            f"{len(maps)} maps of {maps.shape[1]}×{maps.shape[2]} (iteration {snapshot.step:,})"
+            f"{len(maps)} maps of {maps.shape[1]}×{maps.shape[2]}{'<br>' if self.stacked else ' '}"
+            f"(iteration {snapshot.step:,})"
         )
 
     def _on_layer_combo_activated(self, row: int) -> None:
