@@ -108,10 +108,8 @@ class Progress:
                 if self.finished_training
                 else f"Stopped at iteration {self.step:,}."
             )
-            return (
-                f"{ended} Evaluating on the test set… "
-                f"{self.evaluated:,}/{self.test_samples:,} (Skip ends the run now)"
-            )
+            # Two lines in the Training panel at most: the Skip button beside says how to end it now.
+            return f"{ended} Evaluating on the test set… {self.evaluated:,}/{self.test_samples:,}"
         if self.state in ("finished", "stopped", "diverged", "failed"):
             return self.message
         parts = [
