@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -273,7 +273,8 @@ class Finished:
     best_epoch: int | None
     best_val_loss: float
     elapsed: float
-    test: Evaluation = field(repr=False)
+    #: None when the user skipped the evaluation (see :attr:`Trainer.test_evaluation`).
+    test: Evaluation | None = field(repr=False)
     #: The last epoch's fit reading with the test error: all four gaps.
     fit: FitReading | None = None
 
@@ -407,6 +408,10 @@ class Trainer:
         self.best_weights: dict[str, np.ndarray] | None = None
         self.control = control if control is not None else RunControl()
         self.probe_budget = ProbeBudget(self.config.stats_budget)
+        #: How a finished run's test set is evaluated: None, at once with :func:`evaluate`; else a generator
+        #: function of ``(model, x_test, y_test)`` whose items :meth:`run` passes on (the app's progress) and
+        #: which returns the evaluation, or None when the user skipped it.
+        self.test_evaluation: Callable[..., Generator[Any, None, Evaluation | None]] | None = None
         self._layer_probe = LayerProbe(
             model, data.x_train[: self.config.probe_size], self.config.histogram_bins
         )
@@ -418,7 +423,8 @@ class Trainer:
     # --- the run --------------------------------------------------------------------------------------
 
     def run(self) -> Iterator[Event]:
-        """Train, yielding events; ends with Finished, Stopped or Diverged."""
+        """Train, yielding events; ends with Finished, Stopped or Diverged (before Finished, the items of
+        :attr:`test_evaluation` when it is set)."""
         cfg, data = self.config, self.data
         run = self._begin()
         yield RunStarted(
@@ -466,7 +472,7 @@ class Trainer:
             if ending is not None:
                 reason = ending
                 break
-        yield self._finished(run, reason)
+        yield (yield from self._finished(run, reason))
 
     # --- the steps of a run ---------------------------------------------------------------------------------
 
@@ -636,21 +642,29 @@ class Trainer:
             return "step limit" if run.step < run.per_epoch * cfg.epochs else "completed"
         return None
 
-    def _finished(self, run: _Run, reason: str) -> Finished:
-        """The end of a run that was neither stopped nor diverged, with the test set's evaluation."""
-        with np.errstate(all="ignore"):
-            test = evaluate(self.model, self.data.x_test, self.data.y_test)
+    def _finished(self, run: _Run, reason: str) -> Generator[Any, None, Finished]:
+        """The end of a run that was neither stopped nor diverged, with the test set's evaluation (by
+        :attr:`test_evaluation`, whose items are passed on)."""
+        test: Evaluation | None
+        if self.test_evaluation is None:
+            with np.errstate(all="ignore"):
+                test = evaluate(self.model, self.data.x_test, self.data.y_test)
+        else:
+            test = yield from self.test_evaluation(self.model, self.data.x_test, self.data.y_test)
         return Finished(
             reason,
             run.step,
             run.epoch,
-            test.loss,
-            test.accuracy,
+            math.nan if test is None else test.loss,
+            math.nan if test is None else test.accuracy,
             run.best_epoch,
             run.best_val,
             time.perf_counter() - run.start_time,
             test,
-            self._final_fit(test.accuracy, run.best_epoch if reason == "early stopping" else None),
+            self._final_fit(
+                math.nan if test is None else test.accuracy,
+                run.best_epoch if reason == "early stopping" else None,
+            ),
         )
 
     def _final_fit(self, test_accuracy: float, epoch: int | None) -> FitReading | None:

@@ -35,7 +35,7 @@ from dllab.errors import SettingsError
 from dllab.initializers import INITIALIZERS, describe_init
 from dllab.settings import MAX_INTEGER, Setting
 from ui.common.formatting import parse_size, size_text
-from ui.common.widgets import FloatSpinBox, ValidatedLineEdit, mark_invalid
+from ui.common.widgets import FloatSpinBox, ValidatedLineEdit, let_shrink, mark_invalid
 
 #: The largest value a Qt spin box holds.
 _SPIN_LIMIT = 2**31 - 1
@@ -332,7 +332,7 @@ class PaddingEditor(SettingEditor):
 
     def __init__(self, setting: Setting, parent: QWidget | None = None) -> None:
         super().__init__(setting, parent)
-        self.mode = QComboBox(self)
+        self.mode = let_shrink(QComboBox(self), 6)
         self.mode.addItem("Pixels", "number")
         self.mode.addItem("Same", "same")
         self.mode.addItem("Valid", "valid")
@@ -379,7 +379,7 @@ class InitEditor(SettingEditor):
 
     def __init__(self, setting: Setting, parent: QWidget | None = None) -> None:
         super().__init__(setting, parent)
-        self.combo = QComboBox(self)
+        self.combo = let_shrink(QComboBox(self))
         self.combo.setEditable(True)
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         for name in setting.choices:
@@ -456,7 +456,7 @@ class ChoiceEditor(SettingEditor):
 
     def __init__(self, setting: Setting, parent: QWidget | None = None) -> None:
         super().__init__(setting, parent)
-        self.combo = QComboBox(self)
+        self.combo = let_shrink(QComboBox(self))
         for name in setting.choices:
             self.combo.addItem(name.replace("_", " ").capitalize(), name)
         self.combo.activated.connect(lambda row: self._offer(self.combo.itemData(row)))

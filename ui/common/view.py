@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QPaintEvent, QShowEvent
+from PySide6.QtGui import QColor, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -54,6 +55,8 @@ BUILD_GAP_S = 0.02
 CSV_FILTER = "CSV tables (*.csv)"
 #: Narrowest width of one small plot (histograms side by side).
 MIN_PLOT_WIDTH = 215
+#: Narrower than this (pixels), a view's PNG and CSV buttons go one above the other beside its texts.
+NARROW_HEADER_WIDTH = 600
 PNG_FILTER = "PNG images (*.png)"
 
 
@@ -269,8 +272,13 @@ class TrainingView(QWidget):
         texts.addWidget(self.hint_label)
         texts.addWidget(self.status_label)
         header.addLayout(texts, 1)
-        header.addWidget(self.png_button, 0, Qt.AlignmentFlag.AlignTop)
-        header.addWidget(self.csv_button, 0, Qt.AlignmentFlag.AlignTop)
+        #: PNG and CSV side by side, one above the other in a narrow view (the texts keep more of the width).
+        self._export_buttons = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self._export_buttons.setSpacing(6)
+        self._export_buttons.addWidget(self.png_button)
+        self._export_buttons.addWidget(self.csv_button)
+        header.addLayout(self._export_buttons)
+        self._export_buttons.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.placeholder = QLabel(self.empty_text, self)
         self.placeholder.setObjectName("emptyState")
         self.placeholder.setWordWrap(True)
@@ -574,6 +582,13 @@ class TrainingView(QWidget):
                 self.request_redraw()
         finally:
             self.redraw_seconds += time.perf_counter() - t0
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        narrow = event.size().width() < NARROW_HEADER_WIDTH
+        self._export_buttons.setDirection(
+            QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        )
+        super().resizeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QValidator
+from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QResizeEvent, QShowEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHeaderView,
@@ -158,6 +159,14 @@ def _next_125(value: float, *, up: bool) -> float:
     return float(f"{max(below):.12g}")
 
 
+def let_shrink(combo: QComboBox, characters: int = 12) -> QComboBox:
+    """Make ``combo`` as narrow as ``characters`` allow rather than as wide as its longest entry (longer ones
+    are elided; its list shows them whole), so that a narrow panel is never wider than its dock."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    return combo
+
+
 def section_title(text: str, parent: QWidget | None = None) -> QLabel:
     """A bold, slightly larger label that heads a group of settings."""
     label = QLabel(text, parent)
@@ -213,6 +222,58 @@ def form_host(parent: QWidget | None = None) -> tuple[QWidget, QFormLayout]:
     style_form(form)
     form.setContentsMargins(0, 0, 0, 0)
     return host, form
+
+
+class StackingSplitter(QSplitter):
+    """Two parts side by side, or one above the other when the splitter is narrower than
+    ``side_by_side_width`` pixels (as the playground and the settings columns of Compare stack in a narrow
+    centre); the first part gets ``beside`` of the room side by side, ``above`` of it stacked."""
+
+    arrangement_changed = Signal(bool)
+    """The parts went one above the other (True) or side by side again (False)."""
+
+    def __init__(
+        self, side_by_side_width: int, *, beside: float, above: float, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setChildrenCollapsible(False)
+        self._side_by_side_width = side_by_side_width
+        self._shares = (beside, above)
+        self._share_pending = True
+        # Once the splitter has its size in the new direction; a timer of its own goes with it.
+        self._share_timer = QTimer(self)
+        self._share_timer.setSingleShot(True)
+        self._share_timer.setInterval(0)
+        self._share_timer.timeout.connect(self._share)
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the parts are one above the other."""
+        return self.orientation() == Qt.Orientation.Vertical
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        stacked = event.size().width() < self._side_by_side_width
+        if stacked != self.stacked:
+            self.setOrientation(Qt.Orientation.Vertical if stacked else Qt.Orientation.Horizontal)
+            self._share_pending = True
+            self.arrangement_changed.emit(stacked)
+        super().resizeEvent(event)
+        if self._share_pending:
+            self._share_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._share_pending:
+            self._share_timer.start()
+
+    def _share(self) -> None:
+        sizes = self.sizes()
+        total = sum(sizes)
+        if not self.isVisible() or total <= 0 or len(sizes) < 2:
+            return  # shared when it shows: a hidden splitter has no size of its own yet
+        self._share_pending = False
+        first = round(total * self._shares[1 if self.stacked else 0])
+        self.setSizes([first, total - first] + [0] * (len(sizes) - 2))  # (a part being replaced: none)
 
 
 def vertical_splitter(

@@ -30,7 +30,15 @@ from ui.common.formatting import loss_summary, loss_title, parse_shape, shape_te
 from ui.common.icons import layer_icon
 from ui.common.scroll_panel import scroll_body
 from ui.common.setting_editor import SettingEditor, add_editor_row
-from ui.common.widgets import ValidatedLineEdit, error_label, form_host, hint_label, section_title, style_form
+from ui.common.widgets import (
+    ValidatedLineEdit,
+    error_label,
+    form_host,
+    hint_label,
+    let_shrink,
+    section_title,
+    style_form,
+)
 from ui.state import AppState, default_layer
 
 
@@ -57,7 +65,7 @@ class Inspector(QScrollArea):
             "It follows the dataset when you load one."
         )
         self.input_edit.committed.connect(lambda v: self._push_network_option("input_shape", v))
-        self.loss_combo = QComboBox(body)
+        self.loss_combo = let_shrink(QComboBox(body))
         for name, cls in losses.LOSSES.items():
             self.loss_combo.addItem(loss_title(name), name)
             self.loss_combo.setItemData(self.loss_combo.count() - 1, cls.summary, Qt.ItemDataRole.ToolTipRole)
@@ -203,7 +211,7 @@ class Inspector(QScrollArea):
         if cls is None:
             return
         if cls.category == "Activation":
-            combo = QComboBox(self.layer_form_host)
+            combo = let_shrink(QComboBox(self.layer_form_host))
             for name, other in LAYER_TYPES.items():
                 if other.category == "Activation":
                     combo.addItem(layer_icon(name), name, name)

@@ -43,7 +43,7 @@ from ui.common import dialogs
 from ui.common.formatting import duration_text
 from ui.common.icons import action_icon
 from ui.common.view import TrainingView
-from ui.common.widgets import error_label, section_title, style_form
+from ui.common.widgets import error_label, let_shrink, section_title, style_form
 from ui.common.worker import GeneratorWorker
 from ui.experiments.jobs import ExperimentJob, ExperimentPreparing, is_urgent
 from ui.state import AppState
@@ -190,8 +190,7 @@ class SidebarView(TrainingView):
         """End the column (what follows is pushed to its top)."""
         self.sidebar.addStretch(1)
         for combo in self.sidebar_body.findChildren(QComboBox):  # long entries must not widen the column
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(12)
+            let_shrink(combo)
 
 
 class ExperimentView(SidebarView):

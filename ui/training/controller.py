@@ -67,7 +67,7 @@ class Progress:
     """Where a run is, for the progress bar and its line of text."""
 
     #: "idle", "preparing", "running", "paused", "stopping" (Stop was pressed, the current batch ends),
-    #: "evaluating" (the stopped run's test set), "finished", "stopped", "diverged" or "failed".
+    #: "evaluating" (the test set, once training is over), "finished", "stopped", "diverged" or "failed".
     state: str = "idle"
     epoch: int = 0
     epochs: int = 0
@@ -79,6 +79,8 @@ class Progress:
     #: Test samples evaluated so far, of ``test_samples``, while ``evaluating``.
     evaluated: int = 0
     test_samples: int = 0
+    #: While ``evaluating``: the run finished on its own (else it was stopped or diverged).
+    finished_training: bool = False
 
     @property
     def fraction(self) -> float:
@@ -101,10 +103,13 @@ class Progress:
         if self.state == "stopping":
             return f"Stopping after iteration {self.step:,}…"
         if self.state == "evaluating":
-            return (
-                f"Stopped at iteration {self.step:,}. Evaluating on the test set… "
-                f"{self.evaluated:,}/{self.test_samples:,} (Skip ends the run now)"
+            ended = (
+                f"Trained for {self.step:,} iterations."
+                if self.finished_training
+                else f"Stopped at iteration {self.step:,}."
             )
+            # Two lines in the Training panel at most: the Skip button beside says how to end it now.
+            return f"{ended} Evaluating on the test set… {self.evaluated:,}/{self.test_samples:,}"
         if self.state in ("finished", "stopped", "diverged", "failed"):
             return self.message
         parts = [
@@ -248,7 +253,7 @@ class TrainingController(QObject):
             self._set_progress(replace(self.progress, state="stopping"))
 
     def skip_evaluation(self) -> None:
-        """End a stopped run now, without (the rest of) its test evaluation: its summary has no test results."""
+        """End a run that trains no more now, without (the rest of) its test evaluation: its summary has no test results."""
         if self.control is not None:
             self.control.skip_evaluation()
 
@@ -385,7 +390,13 @@ class TrainingController(QObject):
                     self.divergence = item.message
                 progress = replace(progress, state="stopping", step=item.step)
             elif isinstance(item, EvaluatingTestSet):
-                progress = replace(progress, state="evaluating", evaluated=item.done, test_samples=item.total)
+                progress = replace(
+                    progress,
+                    state="evaluating",
+                    evaluated=item.done,
+                    test_samples=item.total,
+                    finished_training=item.finished,
+                )
             elif isinstance(item, SessionEnded):
                 self.ended = item
         last_batch = next((i for i in reversed(items) if type(i) is BatchEnded), None)

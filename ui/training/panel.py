@@ -54,6 +54,7 @@ from ui.common.widgets import (
     add_section_title,
     error_label,
     hint_label,
+    let_shrink,
     section_title,
     style_form,
 )
@@ -83,7 +84,7 @@ def _choice_section(
 ) -> tuple[QComboBox, QLabel, QFormLayout]:
     """A combo box of the ``registry``'s entries (their ``DESCRIPTION`` as tooltips), a hint under it and a form
     for the chosen entry's settings, added to ``layout``."""
-    combo = QComboBox(body)
+    combo = let_shrink(QComboBox(body))
     for name, cls in registry.items():
         combo.addItem(title(name), name)
         combo.setItemData(combo.count() - 1, cls.DESCRIPTION, Qt.ItemDataRole.ToolTipRole)
@@ -126,6 +127,10 @@ class TrainingPanel(QScrollArea):
         self.step_button.setMinimumHeight(36)
         self.step_button.setToolTip("While paused: train exactly one more mini-batch and pause again.")
         self.step_button.clicked.connect(self._on_step_button_clicked)
+        for button in (self.pause_button, self.step_button):
+            button.setMinimumWidth(
+                64
+            )  # not Qt's 80 pixels for a button with text: the row fits a narrow dock
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
         buttons.addWidget(self.train_button, 2)
@@ -220,6 +225,7 @@ class TrainingPanel(QScrollArea):
         self.init_clear_button = QPushButton("Clear", body)
         self.init_clear_button.setToolTip("Start from fresh weights again.")
         self.init_clear_button.clicked.connect(lambda: state.set_training_settings(init_from=None))
+        self.init_clear_button.setMinimumWidth(60)
         init_buttons = QHBoxLayout()
         init_buttons.setSpacing(6)
         init_buttons.addWidget(self.init_button, 1)

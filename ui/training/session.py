@@ -18,7 +18,8 @@ child process and sends to the window:
 4. when the run is stopped or diverges, the trainer's ``Stopped`` or ``Diverged`` at once (the window says so
    without waiting), then the test set's evaluation as a step of its own: :class:`EvaluatingTestSet` items
    a batch at a time, until it is done or the control's :meth:`~dllab.run_control.RunControl.skip_evaluation`
-   ends it (the run's summary then has no test results);
+   ends it (the run's summary then has no test results). A run that finishes on its own has the same step
+   (with ``finished`` set), the trainer's :attr:`~dllab.trainer.Trainer.test_evaluation` before ``Finished``;
 5. at the end :class:`FinalEvaluation` and :class:`SessionEnded`, which hands the trained model over (training is
    over, nothing changes it any more).
 
@@ -201,10 +202,12 @@ class FinalEvaluation:
 
 @dataclass(frozen=True)
 class EvaluatingTestSet:
-    """The test set of a stopped or diverged run is being evaluated: ``done`` of ``total`` samples so far."""
+    """The test set of a run is being evaluated: ``done`` of ``total`` samples so far."""
 
     done: int
     total: int
+    #: The run finished on its own (else it was stopped or diverged).
+    finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,7 @@ class TrainingSession:
         prepared = ds.prepare(spec["input_shape"], r.data_seed, dataset=r.dataset)
         model, self._transfer = build_started(spec, seed=r.seed, source=r.config.init_from)
         trainer = Trainer(model, prepared, r.config, control)
+        trainer.test_evaluation = self._finished_run_evaluation  # a step of its own too, with progress
         if control.stopped:
             yield SessionEnded("stopped", "Stopped before the first batch.", None)
             return
@@ -314,7 +318,8 @@ class TrainingSession:
         for event in trainer.run():
             if isinstance(event, Stopped | Diverged):
                 yield event  # the window says so at once, before the test set is evaluated
-                recorder.handle(event, test=(yield from self._test_evaluation(model, prepared)))
+                test = yield from self._test_evaluation(model, prepared.x_test, prepared.y_test)
+                recorder.handle(event, test=test)
                 last = event
                 continue
             recorder.handle(event)
@@ -333,15 +338,22 @@ class TrainingSession:
                 yield FinalEvaluation(_status(last), test)
         yield SessionEnded(_status(last), _message(last, recorder.test), self.folder, model)
 
-    def _test_evaluation(
-        self, model: Sequential, prepared: PreparedData
+    def _finished_run_evaluation(
+        self, model: Sequential, x: np.ndarray, y: np.ndarray
     ) -> Generator[EvaluatingTestSet, None, Evaluation | None]:
-        """Evaluate the test set a batch at a time with its progress; None when it is skipped (or empty)."""
-        control, total = self.control, len(prepared.x_test)
+        """The trainer's evaluation of a run that finished on its own: the stopped run's step, with progress."""
+        return self._test_evaluation(model, x, y, finished=True)
+
+    def _test_evaluation(
+        self, model: Sequential, x: np.ndarray, y: np.ndarray, *, finished: bool = False
+    ) -> Generator[EvaluatingTestSet, None, Evaluation | None]:
+        """Evaluate the test set ``x``, ``y`` a batch at a time with its progress; None when it is skipped (or
+        empty)."""
+        control, total = self.control, len(x)
         if control.evaluation_skipped or not total:
             return None
-        yield EvaluatingTestSet(0, total)
-        steps = evaluation_steps(model, prepared.x_test, prepared.y_test, batch_size=TEST_EVALUATION_BATCH)
+        yield EvaluatingTestSet(0, total, finished)
+        steps = evaluation_steps(model, x, y, batch_size=TEST_EVALUATION_BATCH)
         while True:
             try:
                 with np.errstate(all="ignore"):
@@ -350,7 +362,7 @@ class TrainingSession:
                 return finished.value
             if control.evaluation_skipped:
                 return None
-            yield EvaluatingTestSet(done, total)
+            yield EvaluatingTestSet(done, total, finished)
 
     def _describe(self, model: Sequential, prepared: PreparedData) -> SessionStarted:
         r = self.request
@@ -458,9 +470,12 @@ def _status(event: Any) -> str:
 def _message(event: Any, test: Evaluation | None = None) -> str:
     if isinstance(event, Finished):
         accuracy = event.test_accuracy
-        result = (
-            f"test accuracy {accuracy:.1%}" if math.isfinite(accuracy) else f"test loss {event.test_loss:.4g}"
-        )
+        if event.test is None:
+            result = "the test set was not evaluated"
+        elif math.isfinite(accuracy):
+            result = f"test accuracy {accuracy:.1%}"
+        else:
+            result = f"test loss {event.test_loss:.4g}"
         done = f"{counted(event.epochs, 'epoch')}, {counted(event.step, 'iteration')}"
         return f"Finished ({event.reason}) after {done}: {result}."
     if isinstance(event, Diverged):

@@ -218,6 +218,26 @@ def test_stop_answers_at_once_then_evaluates_the_test_set_which_skip_ends(window
     assert panel.train_button.text() == "Train"
 
 
+def test_a_run_that_finishes_evaluates_the_test_set_as_a_step_that_skip_ends(window, qtbot, mnist, mnist_dir):
+    panel, status = window.training_panel, window.readiness_label
+    window.state.load_network(WIDE_CNN)
+    window.state.set_data_settings(source=str(mnist_dir), subset=500, val_fraction=0.1, normalization="scale")
+    window.state.set_dataset(mnist)
+    window.state.set_training_settings(batch_size=50, epochs=1)
+    window.training_panel.train_button.click()
+    # Training is over: the 10,000 test images are the run's last step, with their progress, not "Training"
+    # at 100 %.
+    qtbot.waitUntil(lambda: "Evaluating on the test set" in panel.progress_label.text(), timeout=30_000)
+    assert panel.progress_label.text().startswith("Trained for ")
+    assert "/10,000" in panel.progress_label.text() and "Evaluating on the test set" in status.text()
+    assert panel.train_button.text() == "Skip" and not panel.pause_button.isEnabled()
+    with qtbot.waitSignal(window.training.run_ended, timeout=2_000) as ended:
+        panel.train_button.click()  # reads Skip
+    assert ended.args[0] == "finished" and "the test set was not evaluated" in ended.args[1]
+    assert open_run(list_runs()[0].path).summary["test_accuracy"] is None
+    assert panel.train_button.text() == "Train"
+
+
 def test_pause_step_and_resume(window, qtbot):
     panel = window.training_panel
     start(window, qtbot)

@@ -14,7 +14,16 @@ from dllab.data import load_dataset, make_shapes, prepare
 from dllab.probes import ProbeBudget
 from dllab.run_control import RunControl
 from dllab.runs import DataSettings, open_run
-from dllab.trainer import BatchEnded, EpochEnded, LayerStatistics, Paused, RunStarted, Stopped, TrainingConfig
+from dllab.trainer import (
+    BatchEnded,
+    EpochEnded,
+    Finished,
+    LayerStatistics,
+    Paused,
+    RunStarted,
+    Stopped,
+    TrainingConfig,
+)
 from ui.training import session as session_module
 from ui.training.session import (
     BoundarySnapshot,
@@ -179,6 +188,33 @@ def test_pause_step_and_stop_from_another_thread(tmp_path):
     assert not any(isinstance(i, FinalEvaluation) for i in seen)  # closing skips the test evaluation
     run = open_run(ended.folder)
     assert run.status == "stopped" and run.summary["test_accuracy"] is None
+
+
+def test_a_finished_run_evaluates_its_test_set_in_the_same_steps_which_can_be_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(session_module, "TEST_EVALUATION_BATCH", 10)
+    total = len(load_dataset("spiral").x_test)
+    for skip in (False, True):
+        control = RunControl()
+        items: list[object] = []
+        for item in TrainingSession(spiral_request(tmp_path, epochs=2), control).events():
+            items.append(item)
+            if skip and isinstance(item, EvaluatingTestSet) and item.done == 20:
+                control.skip_evaluation()
+        last_epoch = max(i for i, item in enumerate(items) if isinstance(item, EpochEnded))
+        finished = next(i for i, item in enumerate(items) if isinstance(item, Finished))
+        progress = [(i, item) for i, item in enumerate(items) if isinstance(item, EvaluatingTestSet)]
+        assert all(last_epoch < i < finished and item.finished for i, item in progress)
+        ended = items[-1]
+        assert isinstance(ended, SessionEnded) and ended.status == "finished"
+        summary = open_run(ended.folder).summary
+        if skip:
+            assert [item.done for _, item in progress] == [0, 10, 20]
+            assert items[finished].test is None and summary["test_accuracy"] is None
+            assert "the test set was not evaluated" in ended.message
+        else:
+            assert [item.done for _, item in progress] == [0, *range(10, total, 10), total]
+            assert summary["test_accuracy"] == items[finished].test_accuracy
+            assert f"test accuracy {items[finished].test_accuracy:.1%}" in ended.message
 
 
 def test_a_stopped_run_says_so_before_its_test_evaluation_which_comes_in_steps_and_can_be_skipped(

@@ -118,7 +118,10 @@ class ActivationsView(HistogramGridView):
                 plot,
                 left="units (%)",
                 bottom="iteration",
-                title="Dead ReLU units and saturated sigmoid/tanh outputs",
+                # Said in short in one column: a title wider than the view would cut the plots off.
+                title="Dead ReLU units and saturated sigmoid/tanh outputs"
+                if columns > 1
+                else "Dead or saturated units",
             )
             plot.setYRange(0, 100, padding=0.02)
             for j, name in enumerate(self._fraction_layers):

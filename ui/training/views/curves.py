@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -52,6 +52,17 @@ MARKER_LIMIT = 60
 VAL_COLOR = "#f28e2b"
 TRAIN_DEV_COLOR = "#b07aa1"
 LR_COLOR = "#59a14f"
+#: Narrower than this (pixels), the plots' keys name the curves in short, so that they fit the width.
+WIDE_KEY_WIDTH = 640
+#: Those short names (the axis says what is measured).
+SHORT_KEYS = {
+    "loss (mini-batch)": "mini-batch",
+    "loss (moving average)": "moving average",
+    "validation loss": "validation",
+    "training accuracy": "training",
+    "train-dev accuracy": "train-dev",
+    "validation accuracy": "validation",
+}
 #: The line of a change of the optimizer's settings.
 CHANGE_COLOR = "#b07aa1"
 
@@ -316,6 +327,11 @@ class CurvesView(TrainingView):
         self._show_keys()
         self.set_status(self.reading_text())
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.has_data:
+            self._show_keys()
+
     def _show_keys(self) -> None:
         """Name the curves drawn in each plot's title, in their colours: a legend inside the plot would cover
         the lines it names."""
@@ -326,8 +342,10 @@ class CurvesView(TrainingView):
             drawn = [curve for curve in curves if curve.xData is not None and len(curve.xData)] or list(
                 curves
             )
+            narrow = self.width() < WIDE_KEY_WIDTH  # the plot's axis says "loss" or "accuracy" already
             key = " &nbsp; ".join(
-                f"<span style='color:{curve.opts['pen'].color().name()}'>━</span>&nbsp;{curve.name()}"
+                f"<span style='color:{curve.opts['pen'].color().name()}'>━</span>&nbsp;"
+                + (SHORT_KEYS.get(curve.name(), curve.name()) if narrow else curve.name())
                 for curve in drawn
             )
             set_title(plot, key, size="8.5pt")

@@ -20,11 +20,12 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
-    QSplitter,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -33,12 +34,15 @@ from dllab.error_analysis import likely_mislabelled
 from dllab.metrics import Evaluation, Mistake, class_indices
 from ui.common import theme
 from ui.common.view import TrainingView, class_color, plot_widget_background, static_plot, style_plot
+from ui.common.widgets import StackingSplitter
 from ui.training.session import FinalEvaluation, SessionStarted
 from ui.training.views.error_analysis import ErrorAnalysisPanel
 
 #: Samples shown in the gallery at the most.
 GALLERY_LIMIT = 60
 THUMBNAIL = 56
+#: The view's least width, in pixels, for the gallery beside the confusion matrix; narrower, it goes under it.
+SIDE_BY_SIDE_WIDTH = 720
 #: More classes than this: no numbers in the cells and no tick labels.
 LABELLED_CLASSES = 20
 #: The gallery's filters: (data, text); one more per tag in use, its data ``"tag:<tag>"``.
@@ -134,7 +138,8 @@ class EvaluationView(TrainingView):
         self._cell_texts: list[pg.TextItem] = []
 
         host = QWidget(self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, host)
+        # Narrow, the gallery and the tags go under the matrix (and scroll in the height left to them).
+        splitter = StackingSplitter(SIDE_BY_SIDE_WIDTH, beside=0.6, above=0.65, parent=host)
         self.graphics = self.canvas(splitter)
         self.matrix_plot = static_plot(self.graphics, 0, 0)
         self.matrix_plot.setAspectLocked(True)
@@ -183,17 +188,34 @@ class EvaluationView(TrainingView):
         box.addWidget(self.gallery, 3)
         box.addWidget(self.panel, 2)
         self.gallery.setMinimumWidth(150)
+        right_scroll = QScrollArea(splitter)
+        right_scroll.setWidget(right)
+        right_scroll.setWidgetResizable(True)
+        right_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right_scroll.setFrameShape(QFrame.Shape.NoFrame)
         splitter.addWidget(self.graphics)
-        splitter.addWidget(right)
+        splitter.addWidget(right_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([600, 400])
+        splitter.arrangement_changed.connect(self._on_splitter_arrangement_changed)
         self.splitter = splitter
         outer = QVBoxLayout(host)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(splitter)
         self.set_content(host)
         self.restyle()
+
+    # --- the layout ------------------------------------------------------------------------------------------
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the gallery and the tags are under the confusion matrix (a narrow view), not beside it."""
+        return self.splitter.stacked
+
+    def _on_splitter_arrangement_changed(self, stacked: bool) -> None:
+        self.graphics.ci.layout.setRowStretchFactor(
+            0, 5 if stacked else 3
+        )  # stacked, the matrix needs height
 
     # --- the run ---------------------------------------------------------------------------------------
 
@@ -259,7 +281,9 @@ class EvaluationView(TrainingView):
         self.matrix_image.setRect(QRectF(0, 0, k, k))
         # The numbers in the cells: text items are reused from run to run (never removed from the scene).
         cells = (
-            [(i, j) for i in range(k) for j in range(k) if confusion[i, j]] if k <= LABELLED_CLASSES else []
+            [(i, j) for i in range(k) for j in range(k) if confusion[i, j]]
+            if k <= LABELLED_CLASSES and not self.stacked  # stacked, the cells are too small for numbers
+            else []
         )
         while len(self._cell_texts) < len(cells):
             text = pg.TextItem("", anchor=(0.5, 0.5))

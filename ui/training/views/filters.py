@@ -15,16 +15,20 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from dllab.data import Normalizer
 from dllab.model import Sequential
 from ui.common import theme
 from ui.common.view import TrainingView, plot_widget_background
+from ui.common.widgets import StackingSplitter
 from ui.training.session import FeatureMapSnapshot, FilterSnapshot, SessionStarted, feature_maps
 
 GAP = 1
+#: The view's least width, in pixels, for the filters beside the feature maps; narrower, the filters go above
+#: them (before and now side by side) and the maps below, each the whole width.
+SIDE_BY_SIDE_WIDTH = 720
 
 
 def _unit_range(tiles: np.ndarray) -> np.ndarray:
@@ -95,6 +99,7 @@ class ImageBox:
     def __init__(self, canvas: pg.GraphicsLayoutWidget, row: int, col: int, title: str) -> None:
         self.label = canvas.addLabel(title, row=row, col=col)
         self.view: pg.ViewBox = canvas.addViewBox(row=row + 1, col=col, lockAspect=True, invertY=True)
+        self.view.setDefaultPadding(0.02)
         self.view.setMouseEnabled(x=False, y=False)
         self.view.setMenuEnabled(False)
         self.item = pg.ImageItem(axisOrder="row-major")
@@ -108,7 +113,7 @@ class ImageBox:
         self.item.setImage(rgba, autoLevels=False, levels=(0, 255))
         if rgba.shape != self.shape:
             self.shape = rgba.shape
-            self.view.autoRange(padding=0.02)
+            self.view.enableAutoRange()  # and fitted again whenever the box changes size: never cut off
 
     def clear(self) -> None:
         self.item.clear()
@@ -121,8 +126,8 @@ class FiltersView(TrainingView):
     title = "Filters"
     export_stem = "filters"
     hint = (
-        "Left: the first convolution layer's filters, each scaled to its own range (random at the start, "
-        "edge and blob detectors once trained). Right: what a layer makes of one test image."
+        "The first convolution layer's filters, each scaled to its own range (random at the start, edge and "
+        "blob detectors once trained), and what a layer makes of one test image (its feature maps)."
     )
     empty_text = (
         "No run yet: train a network with a Conv2D layer (Examples ▸ SimpleConvNet, on MNIST) to see its "
@@ -143,10 +148,9 @@ class FiltersView(TrainingView):
         self._normalizer: Normalizer | None = None
 
         host = QWidget(self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, host)
+        self.splitter = splitter = StackingSplitter(SIDE_BY_SIDE_WIDTH, beside=0.4, above=0.45, parent=host)
         self.filter_canvas = self.canvas(splitter)
-        self.before_box = ImageBox(self.filter_canvas, 0, 0, "Before training")
-        self.now_box = ImageBox(self.filter_canvas, 2, 0, "Now")
+        self.before_box, self.now_box = self._filter_boxes(stacked=False)
         right = QWidget(splitter)
         controls = QHBoxLayout()
         controls.setContentsMargins(12, 0, 12, 0)
@@ -179,7 +183,35 @@ class FiltersView(TrainingView):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.arrangement_changed.connect(self._on_splitter_arrangement_changed)
         self.set_content_below(controls, splitter, host)
+
+    # --- the layout ------------------------------------------------------------------------------------------
+
+    @property
+    def stacked(self) -> bool:
+        """Whether the filters are above the feature maps (a narrow view) rather than left of them."""
+        return self.splitter.stacked
+
+    def _filter_boxes(self, *, stacked: bool) -> tuple[ImageBox, ImageBox]:
+        """The boxes of the filters before training and now: one above the other beside the feature maps, side
+        by side above them."""
+        before = ImageBox(self.filter_canvas, 0, 0, "Before training")
+        now = (
+            ImageBox(self.filter_canvas, 0, 1, "Now")
+            if stacked
+            else ImageBox(self.filter_canvas, 2, 0, "Now")
+        )
+        return before, now
+
+    def _on_splitter_arrangement_changed(self, stacked: bool) -> None:
+        """The filter boxes anew, side by side above the feature maps or one above the other beside them."""
+        self.filter_canvas = self.fresh_canvas(self.filter_canvas)
+        self.splitter.insertWidget(0, self.filter_canvas)
+        plot_widget_background(self.filter_canvas)
+        self.before_box, self.now_box = self._filter_boxes(stacked=stacked)
+        if self.now is not None:
+            self.request_redraw()
 
     # --- the run ---------------------------------------------------------------------------------------
 
@@ -242,9 +274,9 @@ class FiltersView(TrainingView):
             self.before_box.set_image(mosaic(tiles, columns, background))
             self.now_box.set_image(mosaic(filter_tiles(self.now.weights)[0], columns, background))
             f, c, kh, kw = self.now.weights.shape
-            self.before_box.set_title(f"{self.now.layer}: {f} filters of {c}×{kh}×{kw}, before training")
+            self.before_box.set_title("Before training")
             self.now_box.set_title(f"Now (iteration {self.now.step:,})")
-            self.set_status(f"Filters in {meaning}.")
+            self.set_status(f"{self.now.layer}: {f} filters of {c}×{kh}×{kw}, in {meaning}.")
         self._draw_maps(background)
 
     def _draw_maps(self, background: tuple[int, int, int]) -> None:
@@ -260,12 +292,14 @@ class FiltersView(TrainingView):
             label = ""
             if started.class_names and sample < len(started.test_labels):
                 label = f" (label {started.class_names[int(started.test_labels[sample])]})"
-            self.input_box.set_title(f"Test sample {sample}{label}")
+            # Narrow, a title of two lines: titles wider than the view would cut the images off.
+            self.input_box.set_title(f"Test sample {sample}{'<br>' if self.stacked else ''}{label}")
         maps = snapshot.maps[name]
         columns = grid_columns(len(maps), aspect=1.4)
         self.maps_box.set_image(mosaic(_unit_range(maps), columns, background))
         self.maps_box.set_title(
-            f"{name}: {len(maps)} maps of {maps.shape[1]}×{maps.shape[2]} (iteration {snapshot.step:,})"
+            f"{len(maps)} maps of {maps.shape[1]}×{maps.shape[2]}{'<br>' if self.stacked else ' '}"
+            f"(iteration {snapshot.step:,})"
         )
 
     def _on_layer_combo_activated(self, row: int) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from dllab.trainer import LayerStatistics, ParamStats
@@ -35,6 +36,14 @@ WEIGHT_NAMES = ("W",)
 HEALTHY_UPDATE_RATIO = 1e-3
 #: Width of the norm plots' left axes, in pixels (label and decade ticks such as ``1e-05``).
 NORM_AXIS_WIDTH = 54
+#: The least width of a norm plot, in pixels: narrower, the three wrap onto two rows.
+NORM_PLOT_WIDTH = 200
+#: The norm plots' titles (in a row of three; two to a row) and left axes.
+NORM_TITLES = (
+    ("weight norm ‖W‖", "weight norm", "norm"),
+    ("gradient norm ‖∂L/∂W‖", "gradient norm", "norm"),
+    ("update / weight ratio (≈1e-3 is healthy)", "update / weight ratio (≈1e-3 is healthy)", "ratio"),
+)
 #: Room above and below the decades shown (in decades).
 DECADE_MARGIN = 0.08
 #: The status until the first statistics arrive.
@@ -70,6 +79,8 @@ class WeightsView(HistogramGridView):
         self._grad_plots: dict[str, pg.PlotItem] = {}
         self._norm_curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self._norm_plots: list[pg.PlotItem] = []
+        #: The norm plots' columns in the grid built last.
+        self._norm_columns = 0
 
         self.set_grid_content()
 
@@ -110,28 +121,37 @@ class WeightsView(HistogramGridView):
         if not self.keys:
             return
         columns = self.columns = self.fitting_columns(len(self.keys))
+        # Narrow (one column of layers): each layer's weights and gradients side by side on one row, rather
+        # than two rows of plots too flat to read.
+        paired = columns == 1
         rows = -(-len(self.keys) // columns)
         for i, key in enumerate(self.keys):
             block, col = divmod(i, columns)
             color = series_color(i)
-            wplot = small_plot(g, 2 * block, col, title=f"{key}", left="weights (%)" if col == 0 else "")
+            if paired:
+                wplot = small_plot(g, block, 0, title=f"{key} weights", left="%")
+            else:
+                wplot = small_plot(g, 2 * block, col, title=f"{key}", left="weights (%)" if col == 0 else "")
             yield
-            gplot = small_plot(
-                g, 2 * block + 1, col, title="gradient", left="gradients (%)" if col == 0 else ""
-            )
+            if paired:
+                gplot = small_plot(g, block, 1, title="its gradients", left="%")
+            else:
+                gplot = small_plot(
+                    g, 2 * block + 1, col, title="gradient", left="gradients (%)" if col == 0 else ""
+                )
             self._weight_plots[key], self._grad_plots[key] = wplot, gplot
             self._weight_items[key] = histogram_item(wplot, color)
             self._grad_items[key] = histogram_item(gplot, color)
             yield
-        norms_row = 2 * rows
-        titles = (
-            ("weight norm ‖W‖", "norm"),
-            ("gradient norm ‖∂L/∂W‖", "norm"),
-            ("update / weight ratio (≈1e-3 is healthy)", "ratio"),
-        )
-        norms = g.addLayout(row=norms_row, col=0, colspan=columns)
-        for k, (title, left) in enumerate(titles):
-            plot = static_plot(norms, 0, k)
+        histogram_rows = rows if paired else 2 * rows
+        # The three norm plots in a row when they have the room, else the norms side by side and the update
+        # ratio under them, the whole width.
+        norm_columns = self._norm_columns = self.fitting_columns(3, NORM_PLOT_WIDTH)
+        norms = g.addLayout(row=histogram_rows, col=0, colspan=2 if paired else columns)
+        for k, (wide_title, narrow_title, left) in enumerate(NORM_TITLES):
+            row, col = divmod(k, norm_columns)
+            title = wide_title if norm_columns == 3 else narrow_title
+            plot = static_plot(norms, row, col, colspan=norm_columns if k == 2 and row else 1)
             self._norm_plots.append(plot)
             # A fixed width: tick labels of another width would shift the grid's columns, and every plot whose
             # size changes is laid out and painted anew.
@@ -153,9 +173,14 @@ class WeightsView(HistogramGridView):
                 )
             yield
         layout = g.ci.layout
-        for r in range(2 * rows):
-            layout.setRowStretchFactor(r, 2)
-        layout.setRowStretchFactor(norms_row, 4)
+        for r in range(histogram_rows):
+            layout.setRowStretchFactor(r, 3 if paired else 2)
+        layout.setRowStretchFactor(histogram_rows, 4 * -(-3 // norm_columns))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.keys and self.fitting_columns(3, NORM_PLOT_WIDTH) != self._norm_columns:
+            self.rebuild()
 
     def record(self, statistics: LayerStatistics) -> None:
         params = _params_by_key(statistics)
