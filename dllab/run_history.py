@@ -404,23 +404,7 @@ def run_result(run: Run, index: int = 0, label: str | None = None) -> VariantRes
             column_values = metrics.get(column)
             return float(column_values[i]) if column_values is not None and i < len(column_values) else nan
 
-        result.epochs.append(
-            EpochEnded(
-                epoch=int(metrics["epoch"][i]),
-                step=int(metrics["step"][i]),
-                train_loss=value("train_loss"),
-                train_accuracy=value("train_accuracy"),
-                val_loss=value("val_loss"),
-                val_accuracy=value("val_accuracy"),
-                lr=value("lr"),
-                elapsed=value("elapsed"),
-                samples_per_second=value("samples_per_second"),
-                improved=False,
-                reading="",
-                train_dev_loss=value("train_dev_loss"),
-                train_dev_accuracy=value("train_dev_accuracy"),
-            )
-        )
+        result.epochs.append(EpochEnded.recorded(int(metrics["epoch"][i]), int(metrics["step"][i]), value))
     if count and metrics["epoch"][0] > 0:
         result.batches_per_epoch = max(1, int(metrics["step"][0]) // int(metrics["epoch"][0]))
     if run.steps is not None:

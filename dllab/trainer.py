@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -223,6 +223,33 @@ class EpochEnded:
     train_dev_accuracy: float = math.nan
     #: The errors of the sets and the gaps between them (:func:`dllab.fit_reading.read_fit`), test not yet.
     fit: FitReading | None = None
+
+    #: The measures an epoch is recorded with and read back from (a run's metrics, a study's epoch records).
+    RECORDED: ClassVar[tuple[str, ...]] = (
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "elapsed",
+        "samples_per_second",
+        "train_dev_loss",
+        "train_dev_accuracy",
+    )
+
+    @classmethod
+    def recorded(
+        cls, epoch: int, step: int, value: Callable[[str], float], improved: bool = False
+    ) -> EpochEnded:
+        """An epoch read back from its record: ``value(name)`` gives each of :attr:`RECORDED` (NaN when
+        missing); the fit reading is not kept in a record."""
+        return cls(
+            epoch=epoch,
+            step=step,
+            improved=improved,
+            reading="",
+            **{name: value(name) for name in cls.RECORDED},
+        )
 
 
 @dataclass(frozen=True)

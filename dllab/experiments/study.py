@@ -610,20 +610,8 @@ def _epoch_event(record: Any) -> EpochEnded | None:
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
 
     try:
-        return EpochEnded(
-            epoch=int(record["epoch"]),
-            step=int(record.get("step") or 0),
-            train_loss=number("train_loss"),
-            train_accuracy=number("train_accuracy"),
-            val_loss=number("val_loss"),
-            val_accuracy=number("val_accuracy"),
-            lr=number("lr"),
-            elapsed=number("elapsed"),
-            samples_per_second=number("samples_per_second"),
-            improved=bool(record.get("improved")),
-            reading="",
-            train_dev_loss=number("train_dev_loss"),
-            train_dev_accuracy=number("train_dev_accuracy"),
+        return EpochEnded.recorded(
+            int(record["epoch"]), int(record.get("step") or 0), number, improved=bool(record.get("improved"))
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -1258,6 +1246,7 @@ class WorkerTask:
     data: PreparedData | None = None
     data_dir: str | None = None
     max_trials: int | None = None
+    dataset: Dataset | None = None
     _worker: SearchWorker | None = dataclasses.field(default=None, init=False, repr=False)
     _stopped: bool = dataclasses.field(default=False, init=False, repr=False)
 
@@ -1272,6 +1261,7 @@ class WorkerTask:
             self.storage,
             folder=self.folder,
             data=self.data,
+            dataset=self.dataset,
             data_dir=self.data_dir,
             max_trials=self.max_trials,
         )
@@ -1313,7 +1303,7 @@ class LocalWorkers:
         self.name, self.storage = name, storage_url(storage)
         self.folder = None if folder is None else Path(folder)
         self.data, self.dataset, self.data_dir, self.max_trials = data, dataset, data_dir, max_trials
-        self._running: SearchWorker | ParallelRuns | None = None
+        self._running: WorkerTask | ParallelRuns | None = None
         self._stopped = False
 
     def stop(self) -> None:
@@ -1324,20 +1314,14 @@ class LocalWorkers:
             running.stop()
 
     def events(self) -> Iterator[tuple[int, WorkerEvent | ProcessDied]]:
-        if self.processes == 1:
-            worker = SearchWorker(
-                self.name,
-                self.storage,
-                folder=self.folder,
-                data=self.data,
-                dataset=self.dataset,
-                data_dir=self.data_dir,
-                max_trials=self.max_trials,
+        if self.processes == 1:  # in this process, where the loaded data set can be shared
+            task = WorkerTask(
+                self.name, self.storage, self.folder, self.data, self.data_dir, self.max_trials, self.dataset
             )
-            self._running = worker
+            self._running = task
             if self._stopped:
-                worker.stop()
-            for event in worker.events():
+                task.stop()
+            for event in task.events():
                 yield 0, event
             return
         tasks = [
