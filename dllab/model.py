@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dllab import memory
+from dllab import cores, memory
 from dllab.errors import SettingsError
 from dllab.layers import Layer, Shape, shown
 from dllab.losses import Loss
@@ -208,7 +208,10 @@ class Sequential:
         part = self.inference_part()
         if len(x) <= part:
             return self._through_layers(x, training)
-        return np.concatenate([self._through_layers(x[i : i + part], False) for i in range(0, len(x), part)])
+        # The parts side by side on every core (dllab.cores).
+        return np.concatenate(
+            cores.map_parts(lambda i: self._through_layers(x[i : i + part], False), range(0, len(x), part))
+        )
 
     def _through_layers(self, x: np.ndarray, training: bool) -> np.ndarray:
         for layer in self.layers:

@@ -43,13 +43,13 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from dllab.cores import BLAS_VARIABLES
 from dllab.optimizers import check_whole_number
 from dllab.trainer import BatchEnded
 
 #: The longest a child keeps mini-batch events before sending them (seconds).
 FLUSH_SECONDS = 0.05
 #: The environment variables that set the BLAS libraries' thread counts.
-BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _JOIN_SECONDS = 5.0
 # Starting a child changes the process's environment for a moment: one start at a time.
 _START_LOCK = threading.Lock()

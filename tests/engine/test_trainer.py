@@ -25,6 +25,7 @@ from dllab.trainer import (
     Stopped,
     Trainer,
     TrainingConfig,
+    first_nonfinite,
 )
 
 MLP = {
@@ -538,3 +539,17 @@ def test_the_training_accuracy_is_measured_on_a_fixed_sample_as_large_as_the_val
     measured.clear()
     run(spiral, epochs=1, eval_samples=None)  # None: the whole training set, as the book measures it
     assert len(measured[0][0]) == len(spiral.x_train)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_first_nonfinite_names_the_first_array_with_a_nan_or_an_infinity(bad):
+    arrays = {"a.W": np.ones((3, 4), np.float32), "b.W": np.ones((5, 6), np.float32).T, "c.b": np.ones(2)}
+    assert first_nonfinite(arrays) is None
+    arrays["b.W"][4, 2] = bad  # in a transposed (not contiguous) array
+    arrays["c.b"][0] = np.nan
+    assert first_nonfinite(arrays) == "b.W"
+
+
+def test_first_nonfinite_takes_huge_finite_values_for_finite():
+    arrays = {"W": np.full(10, 1e30, np.float32), "b": np.array([np.finfo(np.float32).max, 0], np.float32)}
+    assert first_nonfinite(arrays) is None  # their squares overflow, the values do not

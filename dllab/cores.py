@@ -1,0 +1,94 @@
+"""Inference on every core: the parts of a large batch computed side by side in threads.
+
+In inference every sample is computed on its own, so :meth:`dllab.model.Sequential.forward` takes a large batch
+through the layers in small parts (:meth:`~dllab.model.Sequential.inference_part`). :func:`map_parts` computes
+those parts in a pool of threads, one per core the process may use, while the BLAS library computes each
+matrix product on one thread (through threadpoolctl): numpy releases the GIL for its array work, and a small
+part's products are too small to share between BLAS threads anyway. On this project's 2-core test machine
+SimpleConvNet predicts about 1.8x as many samples a second this way as with the parts one after the other on
+two BLAS threads, and when another program keeps a core busy it no longer collapses (OpenBLAS's threads wait
+for each other on every product: 17,000 samples/s became 400-2,700 with two BLAS threads and a busy core,
+where one BLAS thread a part keeps 15,000-19,000).
+
+The number of threads honours a BLAS thread count set in the environment (``OPENBLAS_NUM_THREADS``, as the
+desktop app sets to leave the window a core, and as the worker processes of a comparison set to share the
+cores), else every core the process may run on. Training passes are not threaded: a layer keeps what its
+backward pass needs from one forward pass at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_THREAD_NAME = "dllab-inference"
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_key = (0, 0)  # (process id, threads) of the pool
+_controller = None  # threadpoolctl's view of the BLAS libraries loaded, made once
+_single_blas_users = 0
+_blas_limiter = None
+
+
+def threads() -> int:
+    """Threads for inference: the environment's BLAS thread count when set, else the usable cores."""
+    for name in BLAS_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def map_parts(function: Callable[[T], R], parts: Iterable[T]) -> list[R]:
+    """``[function(part) for part in parts]``, computed in threads when there are several cores; in order."""
+    parts = list(parts)
+    count = threads()
+    if count < 2 or len(parts) < 2 or threading.current_thread().name.startswith(_THREAD_NAME):
+        return [function(part) for part in parts]
+    with _one_blas_thread():
+        return list(_executor(count).map(function, parts))
+
+
+def _executor(count: int) -> ThreadPoolExecutor:
+    """The process's pool of ``count`` threads (made afresh in a forked child, whose threads did not follow)."""
+    global _pool, _pool_key
+    with _lock:
+        if _pool is None or _pool_key != (os.getpid(), count):
+            _pool = ThreadPoolExecutor(count, thread_name_prefix=_THREAD_NAME)
+            _pool_key = (os.getpid(), count)
+        return _pool
+
+
+@contextmanager
+def _one_blas_thread():
+    """BLAS on one thread while any caller is inside (the limit is process-wide: the first in sets it, the last
+    out restores it)."""
+    global _single_blas_users, _blas_limiter, _controller
+    with _lock:
+        _single_blas_users += 1
+        if _single_blas_users == 1:
+            if _controller is None:
+                from threadpoolctl import ThreadpoolController
+
+                _controller = ThreadpoolController()
+            _blas_limiter = _controller.limit(limits=1, user_api="blas")
+    try:
+        yield
+    finally:
+        with _lock:
+            _single_blas_users -= 1
+            if _single_blas_users == 0 and _blas_limiter is not None:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
