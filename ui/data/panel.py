@@ -16,6 +16,7 @@ to fit, as one undo step (:func:`ui.commands.fit_network_to_dataset`).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 
@@ -354,16 +355,14 @@ class DataPanel(QScrollArea):
             source = text
             self._state.set_data_settings(source=text)
         generated = source in DATASET_NAMES and dataset_info(source).kind != "download"
-        request = LoadRequest(
-            source=source,
+        loading = dataclasses.replace(
+            settings,
+            dataset=source,
             n_samples=settings.n_samples if generated else None,
             noise=settings.noise if generated else None,
             n_classes=settings.n_classes if generated and dataset_info(source).variable_classes else None,
-            seed=settings.generator_seed,
-            image_color=settings.image_color,
-            image_size=settings.image_size,
-            fit_network=fit_network,
         )
+        request = LoadRequest(loading, fit_network=fit_network)
         if source in DATASET_NAMES and dataset_info(source).kind == "2d":
             self.loader.load_now(request)
         else:
