@@ -21,33 +21,24 @@ from screens import Screens, parse_args
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(__doc__.splitlines()[0], argv, size="1280x800")
     screens = Screens(args.out, args.size, reserve_core=True)
-    app, settle, close = screens.app, screens.settle, screens.close
+    settle, close = screens.settle, screens.close
 
     from ui.common.paths import example_networks
     from ui.main_window import MainWindow
 
     def first_run(window: MainWindow, name: str, during=None) -> None:
         t = window.state.training
-        ended: list[str] = []
-        window.training.run_ended.connect(lambda status, message: ended.append(status))
+        shot = ""
         if during is not None:
             window.views.setCurrentWidget(during)
+            shot = f"window_1280_{title(window, during)}"
         began = time.monotonic()
-        if not window.state.request_training():
-            raise SystemExit(f"cannot train: {window.state.training_blocker()}")
-        while not ended:
-            app.processEvents()
-            time.sleep(0.005)
-            if during is not None and window.training.progress.fraction >= 0.6:
-                settle(window, 0.25)
-                during.flush()
-                screens.grab(window, f"window_1280_{title(window, during)}")
-                during = None
+        status, _ = screens.train(window, during, at=0.6, name=shot)
         seconds = time.monotonic() - began
         print(
             f"{name}: {t.epochs} epoch{'s' if t.epochs != 1 else ''} of {window.state.training_sample_count():,} "
             f"samples, {t.optimizer} lr "
-            f"{t.lr:g}, batch {t.batch_size}: {ended[0]} in {seconds:.1f} s"
+            f"{t.lr:g}, batch {t.batch_size}: {status} in {seconds:.1f} s"
         )
 
     def title(window: MainWindow, view) -> str:

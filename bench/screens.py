@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ui.common.view import TrainingView
     from ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +110,26 @@ class Screens:
         path = self.out / f"{name}.png"
         window.grab().save(str(path))
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+    def train(
+        self, window: MainWindow, during: TrainingView | None = None, *, at: float = 0.7, name: str = ""
+    ) -> tuple[str, str]:
+        """Press Train in ``window`` and wait for the run's end: its status and message. With ``during`` (a view,
+        shown beforehand), the window is saved as ``name`` once ``at`` of the run is done."""
+        ended: list[tuple[str, str]] = []
+        window.training.run_ended.connect(lambda status, message: ended.append((status, message)))
+        if not window.state.request_training():
+            raise SystemExit(f"cannot train: {window.state.training_blocker()}")
+        while not ended:
+            self.app.processEvents()
+            time.sleep(0.005)
+            if during is not None and window.training.progress.fraction >= at:
+                self.settle(window, 0.25)  # the progress line catches up (it changes five times a second)
+                during.flush()
+                self.app.processEvents()  # the layout follows the texts that changed
+                self.grab(window, name)
+                during = None
+        return ended[0]
 
     def close(self, window: MainWindow) -> None:
         """Close the window without asking to save its design."""

@@ -63,22 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         window.state.set_training_settings(**settings)
         if lr is not None:
             window.state.set_hyperparameter("lr", lr)
-        ended: list[str] = []
-        window.training.run_ended.connect(lambda status, message: ended.append(message))
         if during is not None:
             window.views.setCurrentWidget(during)
-        if not window.state.request_training():
-            raise SystemExit(f"cannot train: {window.state.training_blocker()}")
-        while not ended:
-            app.processEvents()
-            time.sleep(0.005)
-            if during is not None and window.training.progress.fraction >= 0.7:
-                settle(window, 0.25)  # the progress line catches up (it changes five times a second)
-                during.flush()
-                app.processEvents()  # the layout follows the texts that changed
-                grab(window, "training")
-                during = None
-        print(ended[0])
+        _, message = screens.train(window, during, at=0.7, name="view_training")
+        print(message)
 
     def grab(window: MainWindow, name: str) -> None:
         screens.grab(window, f"view_{name}")

@@ -151,7 +151,7 @@ def save(model: Sequential, path: str | os.PathLike[str], *, allow_nonfinite: bo
     Returns
     -------
     Path
-        The file written.
+        The model file written (its name completed when it lacked ``.npz``).
 
     Raises
     ------

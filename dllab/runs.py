@@ -84,20 +84,10 @@ MODEL_BEST = "model_best.dllab.npz"
 CLAIM_FILE = ".dllab-run"
 #: The largest run file (``config.json``, ``metrics.csv``, ...) that is read, in bytes.
 RUN_FILE_LIMIT = 2**30
-#: The columns of ``metrics.csv``, one row per epoch.
-METRIC_COLUMNS = (
-    "epoch",
-    "step",
-    "train_loss",
-    "train_accuracy",
-    "val_loss",
-    "val_accuracy",
-    "lr",
-    "elapsed",
-    "samples_per_second",
-    "train_dev_loss",
-    "train_dev_accuracy",
-)
+#: The columns of ``metrics.csv``, one row per epoch: where it is, then what it is recorded with.
+METRIC_COLUMNS = ("epoch", "step", *EpochEnded.RECORDED)
+#: What the summary in ``model_best.dllab.npz`` keeps of the epoch that saved it.
+BEST_MODEL_MEASURES = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy")
 #: The columns of ``metrics.csv`` that runs recorded before the train-dev set lack (read as NaN).
 LATER_METRIC_COLUMNS = ("train_dev_loss", "train_dev_accuracy")
 #: The columns of ``steps.csv``, one row per mini-batch.
@@ -449,15 +439,8 @@ class RunRecorder:
         if event.improved:
             self.best = event
             if self.save_models and self._weights_finite():
-                self.model.training_summary = self._model_summary(
-                    "best",
-                    epoch=event.epoch,
-                    step=event.step,
-                    train_loss=event.train_loss,
-                    train_accuracy=event.train_accuracy,
-                    val_loss=event.val_loss,
-                    val_accuracy=event.val_accuracy,
-                )
+                best = {name: getattr(event, name) for name in BEST_MODEL_MEASURES}
+                self.model.training_summary = self._model_summary("best", **best)
                 save(self.model, self.folder / MODEL_BEST)
 
     def _weights_finite(self) -> bool:

@@ -141,7 +141,12 @@ def _add_data_args(p: argparse.ArgumentParser, *, required: bool = True) -> None
     )
 
 
-def _add_split_arg(p: argparse.ArgumentParser) -> None:
+def _add_evaluated_args(p: argparse.ArgumentParser) -> None:
+    """A saved model, and the data set and part of it that it is evaluated on (``evaluate``, ``precision``)."""
+    p.add_argument(
+        "model", metavar="MODEL", help="a model file (.dllab.npz) or an ONNX file the lab exported (.onnx)"
+    )
+    _add_data_args(p, required=False)
     p.add_argument(
         "--split", choices=("test", "train"), default="test", help="which part to evaluate (default: test)"
     )
@@ -338,11 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate a model on a data set's test split",
         description="Loss, accuracy, confusion matrix and per-class accuracy of a model file.",
     )
-    p.add_argument(
-        "model", metavar="MODEL", help="a model file (.dllab.npz) or an ONNX file the lab exported (.onnx)"
-    )
-    _add_data_args(p, required=False)
-    _add_split_arg(p)
+    _add_evaluated_args(p)
     p.add_argument(
         "--dtype",
         choices=PRECISIONS,
@@ -357,11 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Accuracy, time and memory of a model file in each precision, on a data set's test split "
         "(the book's section 8.3.4).",
     )
-    p.add_argument(
-        "model", metavar="MODEL", help="a model file (.dllab.npz) or an ONNX file the lab exported (.onnx)"
-    )
-    _add_data_args(p, required=False)
-    _add_split_arg(p)
+    _add_evaluated_args(p)
     p.add_argument(
         "--batch-size",
         type=int,

@@ -249,6 +249,7 @@ class Dataset:
         Returns
         -------
         Dataset
+            A new data set named after this one and the classes kept (this one is left as it is).
 
         Raises
         ------

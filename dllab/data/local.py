@@ -279,6 +279,7 @@ def load_npz(
     Returns
     -------
     Dataset
+        The archive's samples: its own test set, or ``test_fraction`` of them held out as one.
 
     Raises
     ------
@@ -490,6 +491,7 @@ def load_csv(
     Returns
     -------
     Dataset
+        The table's rows as samples: the test file's rows as the test set, or ``test_fraction`` held out.
 
     Raises
     ------

@@ -278,6 +278,8 @@ def load_dataset(
     Returns
     -------
     Dataset
+        Its training and test samples, not yet split for validation nor normalised
+        (`dllab.data.prepare` does that).
 
     Raises
     ------

@@ -90,6 +90,11 @@ class _GlyphEngine(QIconEngine):
         return "dllab-glyph"
 
 
+def _polygon(*points: tuple[float, float]) -> QPolygonF:
+    """The points ``(x, y)`` of the icon's unit square (y downwards), in order, as a polygon or polyline."""
+    return QPolygonF([QPointF(x, y) for x, y in points])
+
+
 def _pen(color: QColor, width: float = 0.065) -> QPen:
     pen = QPen(color, width)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
@@ -281,43 +286,22 @@ def _line_icon(glyph: Glyph, color: str | None = None) -> QIcon:
 
 def _new(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.06))
-    path = QPainterPath(QPointF(0.26, 0.12))
-    path.lineTo(0.58, 0.12)
-    path.lineTo(0.76, 0.3)
-    path.lineTo(0.76, 0.88)
-    path.lineTo(0.26, 0.88)
-    path.closeSubpath()
-    p.drawPath(path)
-    p.drawPolyline(QPolygonF([QPointF(0.58, 0.12), QPointF(0.58, 0.3), QPointF(0.76, 0.3)]))
+    p.drawPolygon(_polygon((0.26, 0.12), (0.58, 0.12), (0.76, 0.3), (0.76, 0.88), (0.26, 0.88)))
+    p.drawPolyline(_polygon((0.58, 0.12), (0.58, 0.3), (0.76, 0.3)))
 
 
 def _open(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.06))
-    path = QPainterPath(QPointF(0.12, 0.8))
-    for x, y in ((0.12, 0.22), (0.38, 0.22), (0.46, 0.32), (0.8, 0.32), (0.8, 0.44)):
-        path.lineTo(x, y)
-    p.drawPath(path)
-    front = QPolygonF([QPointF(0.12, 0.8), QPointF(0.26, 0.46), QPointF(0.92, 0.46), QPointF(0.78, 0.8)])
+    p.drawPolyline(_polygon((0.12, 0.8), (0.12, 0.22), (0.38, 0.22), (0.46, 0.32), (0.8, 0.32), (0.8, 0.44)))
+    front = _polygon((0.12, 0.8), (0.26, 0.46), (0.92, 0.46), (0.78, 0.8))
     p.drawPolygon(front)
 
 
 def _save(p: QPainter, c: QColor) -> None:
     """A floppy disk: the body with its cut corner, the shutter at the top, the label below."""
     p.setPen(_pen(c, 0.065))
-    p.drawPolygon(
-        QPolygonF(
-            [
-                QPointF(0.16, 0.14),
-                QPointF(0.7, 0.14),
-                QPointF(0.86, 0.3),
-                QPointF(0.86, 0.86),
-                QPointF(0.16, 0.86),
-            ]
-        )
-    )
-    p.drawPolyline(
-        QPolygonF([QPointF(0.32, 0.14), QPointF(0.32, 0.36), QPointF(0.64, 0.36), QPointF(0.64, 0.14)])
-    )
+    p.drawPolygon(_polygon((0.16, 0.14), (0.7, 0.14), (0.86, 0.3), (0.86, 0.86), (0.16, 0.86)))
+    p.drawPolyline(_polygon((0.32, 0.14), (0.32, 0.36), (0.64, 0.36), (0.64, 0.14)))
     p.drawRect(QRectF(0.3, 0.56, 0.42, 0.3))
 
 
@@ -325,10 +309,8 @@ def _export(p: QPainter, c: QColor) -> None:
     """An arrow out of the window into a tray: a file written elsewhere (PNG, CSV, a model)."""
     p.setPen(_pen(c, 0.065))
     p.drawLine(QPointF(0.5, 0.12), QPointF(0.5, 0.6))
-    p.drawPolyline(QPolygonF([QPointF(0.3, 0.42), QPointF(0.5, 0.62), QPointF(0.7, 0.42)]))
-    p.drawPolyline(
-        QPolygonF([QPointF(0.16, 0.62), QPointF(0.16, 0.86), QPointF(0.84, 0.86), QPointF(0.84, 0.62)])
-    )
+    p.drawPolyline(_polygon((0.3, 0.42), (0.5, 0.62), (0.7, 0.42)))
+    p.drawPolyline(_polygon((0.16, 0.62), (0.16, 0.86), (0.84, 0.86), (0.84, 0.62)))
 
 
 def _arrow(p: QPainter, c: QColor, *, mirror: bool) -> None:
@@ -340,18 +322,14 @@ def _arrow(p: QPainter, c: QColor, *, mirror: bool) -> None:
     path.cubicTo(QPointF(0.42, 0.22), QPointF(0.86, 0.26), QPointF(0.82, 0.6))
     path.cubicTo(QPointF(0.8, 0.76), QPointF(0.66, 0.82), QPointF(0.52, 0.82))
     p.drawPath(path)
-    p.drawPolyline(QPolygonF([QPointF(0.22, 0.2), QPointF(0.22, 0.42), QPointF(0.44, 0.42)]))
+    p.drawPolyline(_polygon((0.22, 0.2), (0.22, 0.42), (0.44, 0.42)))
 
 
 def _delete(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.06))
     p.drawLine(QPointF(0.18, 0.26), QPointF(0.82, 0.26))
-    p.drawPolyline(
-        QPolygonF([QPointF(0.4, 0.26), QPointF(0.42, 0.14), QPointF(0.58, 0.14), QPointF(0.6, 0.26)])
-    )
-    p.drawPolyline(
-        QPolygonF([QPointF(0.26, 0.26), QPointF(0.31, 0.86), QPointF(0.69, 0.86), QPointF(0.74, 0.26)])
-    )
+    p.drawPolyline(_polygon((0.4, 0.26), (0.42, 0.14), (0.58, 0.14), (0.6, 0.26)))
+    p.drawPolyline(_polygon((0.26, 0.26), (0.31, 0.86), (0.69, 0.86), (0.74, 0.26)))
     p.drawLine(QPointF(0.44, 0.42), QPointF(0.45, 0.72))
     p.drawLine(QPointF(0.56, 0.42), QPointF(0.55, 0.72))
 
@@ -366,7 +344,7 @@ def _duplicate(p: QPainter, c: QColor) -> None:
 def _play(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.06))
     p.setBrush(c)
-    p.drawPolygon(QPolygonF([QPointF(0.3, 0.18), QPointF(0.82, 0.5), QPointF(0.3, 0.82)]))
+    p.drawPolygon(_polygon((0.3, 0.18), (0.82, 0.5), (0.3, 0.82)))
 
 
 def _stop(p: QPainter, c: QColor) -> None:
@@ -385,7 +363,7 @@ def _pause(p: QPainter, c: QColor) -> None:
 def _step(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.06))
     p.setBrush(c)
-    p.drawPolygon(QPolygonF([QPointF(0.22, 0.2), QPointF(0.62, 0.5), QPointF(0.22, 0.8)]))
+    p.drawPolygon(_polygon((0.22, 0.2), (0.62, 0.5), (0.22, 0.8)))
     p.setPen(Qt.PenStyle.NoPen)
     p.drawRoundedRect(QRectF(0.66, 0.2, 0.12, 0.6), 0.03, 0.03)
 
@@ -393,16 +371,14 @@ def _step(p: QPainter, c: QColor) -> None:
 def _refresh(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.065))
     p.drawArc(QRectF(0.2, 0.2, 0.6, 0.6), 60 * 16, 280 * 16)
-    p.drawPolyline(QPolygonF([QPointF(0.6, 0.1), QPointF(0.66, 0.25), QPointF(0.5, 0.3)]))
+    p.drawPolyline(_polygon((0.6, 0.1), (0.66, 0.25), (0.5, 0.3)))
 
 
 def _folder(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 0.06))
-    path = QPainterPath(QPointF(0.12, 0.78))
-    for x, y in ((0.12, 0.24), (0.38, 0.24), (0.46, 0.34), (0.88, 0.34), (0.88, 0.78)):
-        path.lineTo(x, y)
-    path.closeSubpath()
-    p.drawPath(path)
+    p.drawPolygon(
+        _polygon((0.12, 0.78), (0.12, 0.24), (0.38, 0.24), (0.46, 0.34), (0.88, 0.34), (0.88, 0.78))
+    )
 
 
 def _network(p: QPainter, c: QColor) -> None:

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from ui.common import dialogs, theme
 from ui.common.icons import action_icon
+from ui.common.widgets import empty_state_label
 
 if TYPE_CHECKING:  # a view reads a run's start as a plain object; no training internals
     from ui.training.session import SessionStarted
@@ -279,11 +280,7 @@ class TrainingView(QWidget):
         self._export_buttons.addWidget(self.csv_button)
         header.addLayout(self._export_buttons)
         self._export_buttons.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.placeholder = QLabel(self.empty_text, self)
-        self.placeholder.setObjectName("emptyState")
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setMargin(40)
+        self.placeholder = empty_state_label(self.empty_text, self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.placeholder)
         layout = QVBoxLayout(self)

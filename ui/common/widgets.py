@@ -209,6 +209,16 @@ def error_label(parent: QWidget | None = None, *, hidden: bool = True) -> QLabel
     return label
 
 
+def empty_state_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """The centred, wrapped message a view shows in place of its content while it has none."""
+    label = QLabel(text, parent)
+    label.setObjectName("emptyState")
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setMargin(40)
+    return label
+
+
 def form_host(parent: QWidget | None = None) -> tuple[QWidget, QFormLayout]:
     """A widget holding a styled form with no margins of its own, to show, hide or rebuild as one piece.
 

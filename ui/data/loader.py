@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -25,31 +24,17 @@ PROGRESS_INTERVAL_S = 0.05
 
 @dataclass(frozen=True)
 class LoadRequest:
-    """What to load: a built-in name or a path, the options of generated sets and of image folders."""
+    """What to load: the data settings that name the source and how a generated set or an image folder is made
+    (:meth:`DataSettings.load` reads only those), and what follows the load."""
 
-    source: str
-    n_samples: int | None = None
-    noise: float | None = None
-    n_classes: int | None = None
-    seed: int = 0
-    image_color: str = "auto"
-    image_size: tuple[int, int] | None = None
+    settings: DataSettings
     fit_network: bool = True
     """Whether the network should follow the dataset once it is loaded (False at start-up)."""
 
-
-def run_request(request: LoadRequest, progress: Any = None, cancel: Any = None) -> Dataset:
-    """Load what ``request`` asks for (in the calling thread), as :meth:`DataSettings.load` does."""
-    settings = DataSettings(
-        request.source,
-        generator_seed=request.seed,
-        n_samples=request.n_samples,
-        noise=request.noise,
-        n_classes=request.n_classes,
-        image_color=request.image_color,
-        image_size=request.image_size,
-    )
-    return settings.load(progress=progress, cancel=cancel)
+    @property
+    def source(self) -> str:
+        """The built-in name or the path loaded."""
+        return self.settings.source
 
 
 class _LoadJob(QObject):
@@ -76,7 +61,7 @@ class _LoadJob(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            dataset = run_request(self._request, progress=self._report, cancel=self._cancel.is_set)
+            dataset = self._request.settings.load(progress=self._report, cancel=self._cancel.is_set)
         except LoadCancelled:
             self.cancelled.emit()
         except Exception as exc:  # the GUI thread tells a bad file from a bug; the thread must end cleanly
@@ -147,7 +132,7 @@ class DatasetLoader(QObject):
         self._request = request
         self.load_started.emit(request)
         try:
-            dataset = run_request(request)
+            dataset = request.settings.load()
         except Exception as exc:  # handed over like a background load's
             self._request = None
             self.failed.emit(request, exc)

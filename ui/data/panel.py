@@ -16,6 +16,7 @@ to fit, as one undo step (:func:`ui.commands.fit_network_to_dataset`).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 
@@ -62,6 +63,15 @@ NORMALIZATION_HELP = {
     "scale": "Divide by 255 for images, or map each feature's training range to [0, 1].",
     "standardize": "Subtract the training mean and divide by the training standard deviation, per channel.",
     "none": "Feed the raw values; large inputs make training unstable.",
+}
+#: The tooltips of the shares of the training set that the data settings hold (edited in whole percentages).
+FRACTION_HELP = {
+    "val_fraction": "Share of the training set held out to validate on: it shows overfitting while you train. "
+    "The test set stays untouched until the end.",
+    "train_dev_fraction": "Share of the training set held out as the train-dev set: the training distribution, "
+    "never trained on. Its error beside the validation (dev) error tells variance from data mismatch.",
+    "shift_mix": "The remedy for data mismatch: give this share of the training images the dev shift, so the "
+    "training data looks more like the dev data.",
 }
 LOCAL_FILTERS = "Datasets (*.npz *.csv);;NumPy archives (*.npz);;CSV tables (*.csv);;All files (*)"
 
@@ -192,12 +202,7 @@ class DataPanel(QScrollArea):
 
         # Preparation.
         prep = add_section_form(layout, "Preparation", body)
-        self.val_spin = _percent_spin(
-            body,
-            90,
-            "Share of the training set held out to validate on: it shows overfitting while you train. "
-            "The test set stays untouched until the end.",
-        )
+        self.val_spin = self._fraction_spin(body, "val_fraction", 90)
         self.subset_spin = QSpinBox(body)
         self.subset_spin.setRange(0, 10_000_000)
         self.subset_spin.setSingleStep(1000)
@@ -220,21 +225,11 @@ class DataPanel(QScrollArea):
             self.normalization_combo.setItemData(
                 self.normalization_combo.count() - 1, NORMALIZATION_HELP[key], Qt.ItemDataRole.ToolTipRole
             )
-        self.train_dev_spin = _percent_spin(
-            body,
-            50,
-            "Share of the training set held out as the train-dev set: the training distribution, never "
-            "trained on. Its error beside the validation (dev) error tells variance from data mismatch.",
-            none="None",
-        )
+        self.train_dev_spin = self._fraction_spin(body, "train_dev_fraction", 50, none="None")
         prep.addRow("Validation", self.val_spin)
         prep.addRow("Train-dev", self.train_dev_spin)
         prep.addRow("Subset", subset_row)
         prep.addRow("Normalise", self.normalization_combo)
-        self.val_spin.valueChanged.connect(lambda v: state.set_data_settings(val_fraction=v / 100))
-        self.train_dev_spin.valueChanged.connect(
-            lambda v: state.set_data_settings(train_dev_fraction=v / 100)
-        )
         self.subset_spin.valueChanged.connect(lambda v: state.set_data_settings(subset=v or None))
         self.subset_mode.activated.connect(
             lambda i: state.set_data_settings(subset_mode=self.subset_mode.itemData(i))
@@ -295,13 +290,7 @@ class DataPanel(QScrollArea):
         self.dev_shift_combo.setToolTip(
             "Draw the validation (dev) and test images from another distribution than the training images."
         )
-        self.shift_mix_spin = _percent_spin(
-            self.mismatch_host,
-            100,
-            "The remedy for data mismatch: give this share of the training images the dev shift, so the "
-            "training data looks more like the dev data.",
-            none="None",
-        )
+        self.shift_mix_spin = self._fraction_spin(self.mismatch_host, "shift_mix", 100, none="None")
         mismatch.addRow("Dev and test", self.dev_shift_combo)
         mismatch.addRow("Shifted in training", self.shift_mix_spin)
         layout.addWidget(self.mismatch_host)
@@ -310,7 +299,6 @@ class DataPanel(QScrollArea):
         self.dev_shift_combo.activated.connect(
             lambda i: state.set_data_settings(dev_shift=self.dev_shift_combo.itemData(i))
         )
-        self.shift_mix_spin.valueChanged.connect(lambda v: state.set_data_settings(shift_mix=v / 100))
 
         # Preview.
         add_section_title(layout, "Preview", body)
@@ -354,16 +342,14 @@ class DataPanel(QScrollArea):
             source = text
             self._state.set_data_settings(source=text)
         generated = source in DATASET_NAMES and dataset_info(source).kind != "download"
-        request = LoadRequest(
-            source=source,
+        loading = dataclasses.replace(
+            settings,
+            dataset=source,
             n_samples=settings.n_samples if generated else None,
             noise=settings.noise if generated else None,
             n_classes=settings.n_classes if generated and dataset_info(source).variable_classes else None,
-            seed=settings.generator_seed,
-            image_color=settings.image_color,
-            image_size=settings.image_size,
-            fit_network=fit_network,
         )
+        request = LoadRequest(loading, fit_network=fit_network)
         if source in DATASET_NAMES and dataset_info(source).kind == "2d":
             self.loader.load_now(request)
         else:
@@ -623,6 +609,18 @@ class DataPanel(QScrollArea):
         self._state.post_message(f"Loading {_source_title(request.source)} was cancelled.")
         self.load_finished.emit(False)
 
+    def _fraction_spin(self, parent: QWidget, field: str, maximum: int, *, none: str = "") -> QSpinBox:
+        """A spin box of whole percentages from 0 to ``maximum`` (0 reads ``none`` when given) that sets the
+        data settings' share ``field`` (:data:`FRACTION_HELP`)."""
+        spin = QSpinBox(parent)
+        spin.setRange(0, maximum)
+        spin.setSuffix(" %")
+        spin.setSpecialValueText(none)
+        spin.setKeyboardTracking(False)
+        spin.setToolTip(FRACTION_HELP[field])
+        spin.valueChanged.connect(lambda v: self._state.set_data_settings(**{field: v / 100}))
+        return spin
+
     # --- showing the state ------------------------------------------------------------------------------------
 
     def _show_settings(self) -> None:
@@ -693,17 +691,6 @@ class DataPanel(QScrollArea):
         except ValueError:
             augmenter = None
         self.preview.show_dataset(dataset, augmenter, dev_shift=self._state.data_settings.dev_shift)
-
-
-def _percent_spin(parent: QWidget, maximum: int, tip: str, *, none: str = "") -> QSpinBox:
-    """A spin box of whole percentages from 0 to ``maximum`` (0 reads ``none`` when given)."""
-    spin = QSpinBox(parent)
-    spin.setRange(0, maximum)
-    spin.setSuffix(" %")
-    spin.setSpecialValueText(none)
-    spin.setKeyboardTracking(False)
-    spin.setToolTip(tip)
-    return spin
 
 
 def _source_title(source: str) -> str:

@@ -33,7 +33,7 @@ from dllab.experiments.search import (
 )
 from ui.common import theme
 from ui.common.formatting import duration_text
-from ui.common.view import TrainingView, series_color, style_plot
+from ui.common.view import PlotCanvas, TrainingView, series_color, style_plot
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap
 from ui.experiments.compare_plots import MARKER_LIMIT, percent_text
 from ui.experiments.runner import collect_garbage
@@ -120,30 +120,17 @@ class SearchPlots:
         self.view = view
         self.tabs = QTabWidget(parent)
         self.tabs.setDocumentMode(True)
-        trials = QWidget(self.tabs)
-        self.trials_box = QVBoxLayout(trials)
-        self.trials_box.setContentsMargins(0, 0, 0, 0)
-        self.trials_box.setSpacing(0)
-        self.scatter_canvas = view.canvas(trials)
-        self.curves_canvas = view.canvas(trials)
-        self.trials_box.addWidget(self.scatter_canvas, 5)
-        self.trials_box.addWidget(self.curves_canvas, 4)
-        self.tabs.addTab(trials, "Trials")
-        parallel = QWidget(self.tabs)
-        box = QVBoxLayout(parallel)
-        box.setContentsMargins(0, 0, 0, 0)
-        self.parallel_canvas = view.canvas(parallel)
-        box.addWidget(self.parallel_canvas)
-        self.tabs.addTab(parallel, "Parallel coordinates")
-        importance = QWidget(self.tabs)
-        box = QVBoxLayout(importance)
-        box.setContentsMargins(0, 0, 0, 0)
-        self.importance_canvas = view.canvas(importance)
-        box.addWidget(self.importance_canvas)
-        self.tabs.addTab(importance, "Importance")
-        self.tabs.setTabToolTip(0, "Each trial's score against each value it drew; the best trials' curves")
-        self.tabs.setTabToolTip(1, "Every trial as a line through the values it drew, ending at its score")
-        self.tabs.setTabToolTip(2, "How much each searched setting explains the scores (Optuna's PED-ANOVA)")
+        self.scatter_canvas, self.curves_canvas = self._add_canvas_tab(
+            "Trials",
+            "Each trial's score against each value it drew; the best trials' curves",
+            stretches=(5, 4),
+        )
+        (self.parallel_canvas,) = self._add_canvas_tab(
+            "Parallel coordinates", "Every trial as a line through the values it drew, ending at its score"
+        )
+        (self.importance_canvas,) = self._add_canvas_tab(
+            "Importance", "How much each searched setting explains the scores (Optuna's PED-ANOVA)"
+        )
 
         self.space: tuple[Dimension, ...] = ()
         self.scatter_plots: dict[str, pg.PlotItem] = {}
@@ -169,6 +156,18 @@ class SearchPlots:
         self.restyle()
 
     # --- building ----------------------------------------------------------------------------------------------
+
+    def _add_canvas_tab(self, title: str, tip: str, stretches: tuple[int, ...] = (1,)) -> list[PlotCanvas]:
+        """A tab of canvases one above the other, sharing its height by ``stretches``."""
+        page = QWidget(self.tabs)
+        box = QVBoxLayout(page)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        canvases = [self.view.canvas(page) for _ in stretches]
+        for canvas, stretch in zip(canvases, stretches, strict=True):
+            box.addWidget(canvas, stretch)
+        self.tabs.setTabToolTip(self.tabs.addTab(page, title), tip)
+        return canvases
 
     def set_top_k(self, top_k: int) -> None:
         """One validation and one training curve for each of the best ``top_k`` trials, one for a running

@@ -38,7 +38,7 @@ from dllab.digit_input import (
     read_input,
 )
 from dllab.model import Sequential
-from ui.common.widgets import hint_label, section_title
+from ui.common.widgets import empty_state_label, hint_label, section_title
 from ui.inspect.canvas import DrawingCanvas
 from ui.inspect.pictures import ProbabilityBars, TileGrid
 from ui.state import AppState
@@ -137,11 +137,7 @@ class DrawPanel(QWidget):
         self.scroll.setWidget(self.content)
         self.wide: bool | None = None
 
-        self.placeholder = QLabel(self)
-        self.placeholder.setObjectName("emptyState")
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setMargin(40)
+        self.placeholder = empty_state_label(parent=self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.scroll)
