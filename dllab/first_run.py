@@ -15,10 +15,10 @@ among them.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from dllab import optimizers
+from dllab.layers import forward_multiply_adds
 from dllab.spec import Analysis
 
 __all__ = [
@@ -49,14 +49,9 @@ ADAM_DENSE_LEARNING_RATE = 0.01
 
 
 def multiply_adds(analysis: Analysis) -> int:
-    """The multiply-adds of one sample's forward pass: each weight once per output position (a Dense layer's
-    once, a convolution's at every position of its output map)."""
-    total = 0
-    for layer in analysis.layers:
-        shape = layer.output_shape or ()
-        positions = math.prod(shape[1:]) if layer.type_name == "Conv2D" and len(shape) == 3 else 1
-        total += layer.param_count * positions
-    return total
+    """The multiply-adds of one sample's forward pass through the network of ``analysis``
+    (:func:`dllab.layers.forward_multiply_adds`)."""
+    return forward_multiply_adds(analysis.layers)
 
 
 def epoch_seconds(analysis: Analysis, n_train: int) -> float:

@@ -17,7 +17,9 @@ Array layouts: images are NCHW; Dense ``W`` is ``(in_features, units)`` and comp
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -77,6 +79,11 @@ class Layer:
     #: Whether ``forward`` returns a new array that the layer keeps no reference to, so that the next layer
     #: may overwrite it in a training pass (not a view of the input, not kept for ``backward``).
     fresh_output: ClassVar[bool] = False
+    #: Whether a training pass computes each sample on its own (no batch statistics, no random draws): a
+    #: mini-batch may then be split in halves computed side by side (:meth:`dllab.model.Sequential.loss_and_grads`).
+    samples_apart: ClassVar[bool] = True
+    #: Attributes that keep a buffer from one training pass for the next (a copy for another thread leaves them).
+    REUSED_BUFFERS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, name: str | None = None, trainable: bool = True, **options: Any) -> None:
         self.name = name or self.type_name.lower()
@@ -129,6 +136,14 @@ class Layer:
         """Number of parameter values, frozen or not (known after :meth:`setup`)."""
         return sum(math.prod(s) for s in self.param_shapes.values())
 
+    def twin(self) -> Layer:
+        """A copy that shares this layer's parameters, statistics and settings, for a training pass in another
+        thread: what one pass keeps for its backward pass (and buffers reused between passes) stay apart."""
+        twin = copy.copy(self)
+        for name in self.REUSED_BUFFERS:
+            twin.__dict__.pop(name, None)
+        return twin
+
     @property
     def learns(self) -> bool:
         """Whether training updates this layer: it has parameters and is not frozen."""
@@ -163,6 +178,18 @@ class Layer:
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"{self.type_name}(name={self.name!r}{', ' if settings else ''}{settings})"
+
+
+def forward_multiply_adds(layers: Iterable[Any]) -> int:
+    """The multiply-adds of one sample's forward pass through ``layers`` (set-up layers, or descriptions of them
+    with ``type_name``, ``param_count`` and ``output_shape``): each weight once per output position (a Dense
+    layer's once, a convolution's at every position of its output map)."""
+    total = 0
+    for layer in layers:
+        shape = layer.output_shape or ()
+        positions = math.prod(shape[1:]) if layer.type_name == "Conv2D" and len(shape) == 3 else 1
+        total += layer.param_count * positions
+    return total
 
 
 class NeedsImagesError(ValueError):
@@ -304,6 +331,7 @@ class Conv2D(_Windowed):
     """2D convolution over NCHW images, computed as im2col followed by one matrix product."""
 
     fresh_output = True
+    REUSED_BUFFERS = ("_cols",)
 
     type_name = "Conv2D"
     category = "Convolution"
@@ -549,6 +577,7 @@ class BatchNorm(Layer):
     """Batch normalisation: per feature after Dense, per channel after Conv2D."""
 
     fresh_output = True
+    samples_apart = False  # the batch's statistics
 
     type_name = "BatchNorm"
     category = "Normalization"
@@ -651,6 +680,7 @@ class Dropout(Layer):
     inference; they differ in which of the two sees the scaled values.
     """
 
+    samples_apart = False  # one random draw for the whole batch, as a run without threads makes it
     type_name = "Dropout"
     category = "Regularization"
     summary = "Randomly silences units while training, so no unit can be relied on alone."

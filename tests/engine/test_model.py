@@ -391,3 +391,97 @@ def test_inference_parts_keep_the_largest_layer_output_within_the_byte_limit():
     whole = model.forward(x)
     model.INFERENCE_BYTES = 2 * largest
     np.testing.assert_allclose(model.forward(x), whole, rtol=1e-12)
+
+
+# --- a mini-batch in two halves side by side --------------------------------------------------------------
+
+APART_CONV = {
+    "name": "ApartConv",
+    "input_shape": [2, 7, 7],
+    "layers": [
+        {"type": "Conv2D", "filters": 3, "kernel_size": 3, "padding": 1},
+        {"type": "ReLU"},
+        {"type": "MaxPool2D"},
+        {"type": "Conv2D", "filters": 4, "kernel_size": 2},
+        {"type": "Tanh"},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 8},
+        {"type": "Sigmoid"},
+        {"type": "Dense", "units": 5},
+    ],
+}
+
+
+@pytest.fixture
+def halves(monkeypatch):
+    """Every training pass of two samples or more split in halves, as on a machine with two cores."""
+    from dllab import cores
+    from dllab.layers import Layer
+
+    monkeypatch.setattr(cores, "threads", lambda: 2)
+    monkeypatch.setattr(dllab.Sequential, "SPLIT_MULTIPLY_ADDS", 0)
+    twins = []
+    twin = Layer.twin
+    monkeypatch.setattr(Layer, "twin", lambda layer: twins.append(layer.name) or twin(layer))
+    return twins
+
+
+@pytest.mark.parametrize("n", [2, 7, 40])
+def test_a_batch_in_halves_gives_the_loss_and_gradients_of_one_pass(halves, n):
+    whole = dllab.build(APART_CONV, seed=0, dtype=np.float64)
+    whole.SPLIT_MULTIPLY_ADDS = 10**18
+    split = dllab.build(APART_CONV, seed=0, dtype=np.float64)
+    x, t = batch(split, n=n)
+    loss, grads = split.loss_and_grads(x, t)
+    assert halves == [layer.name for layer in split.layers]  # computed in halves, one twin a layer
+    expected_loss, expected = whole.loss_and_grads(x, t)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert grads.keys() == expected.keys()
+    for key in expected:
+        np.testing.assert_allclose(grads[key], expected[key], rtol=1e-10, atol=1e-14)
+
+
+def test_the_gradients_of_a_batch_in_halves_match_numerical_differences(halves):
+    from tests.engine.numerical import numerical_gradient, relative_error
+
+    model = dllab.build(APART_CONV, seed=1, dtype=np.float64)
+    x, t = batch(model, n=6, seed=2)
+    _, grads = model.loss_and_grads(x, t)
+    assert halves
+    for key, param in model.params.items():
+        numerical = numerical_gradient(lambda: model.evaluate_loss(x, t), param)
+        assert relative_error(grads[key], numerical) < 1e-6, key
+
+
+def test_a_batch_in_halves_trains_the_parameters_both_halves_share(halves):
+    model = dllab.build(APART_CONV, seed=0)
+    x, t = batch(model, n=20)
+    before = model.get_weights()
+    optimizer = dllab.optimizers.Adam(lr=0.01)
+    losses = []
+    for _ in range(40):
+        loss, grads = model.loss_and_grads(x, t)
+        optimizer.update(model.trainable_params, grads)
+        losses.append(loss)
+    assert losses[-1] < 0.5 * losses[0]
+    assert all(not np.array_equal(before[key], value) for key, value in model.get_weights().items())
+
+
+@pytest.mark.parametrize("layer", [{"type": "BatchNorm"}, {"type": "Dropout", "rate": 0.5}])
+def test_batch_statistics_and_random_draws_keep_the_batch_whole(halves, layer):
+    spec = {**APART_CONV, "layers": [*APART_CONV["layers"][:-1], layer, APART_CONV["layers"][-1]]}
+    model = dllab.build(spec, seed=0)
+    model.loss_and_grads(*batch(model, n=10))
+    assert halves == []
+
+
+def test_a_small_batch_stays_whole(monkeypatch):
+    from dllab import cores
+
+    monkeypatch.setattr(cores, "threads", lambda: 2)
+    model = dllab.build(APART_CONV, seed=0)
+    per_sample = dllab.layers.forward_multiply_adds(model.layers)
+    model.SPLIT_MULTIPLY_ADDS = 5 * per_sample
+    assert model._splits(10) and not model._splits(9)
+    monkeypatch.setattr(cores, "threads", lambda: 1)
+    assert not model._splits(10)  # one core: no halves
