@@ -103,13 +103,19 @@ class PrecisionModel(Sequential):
         with np.errstate(over="ignore"):  # beyond float16's range is infinite, as float16 hardware gives
             return values.astype(self.storage_dtype)
 
+    def _refuse_training(self) -> None:
+        if self.rounds:
+            raise SettingsError(f"a {self.precision} model only predicts here: train in float32 or float64")
+
+    def loss_and_grads(self, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+        """As :meth:`Sequential.loss_and_grads`, only when storage is arithmetic."""
+        self._refuse_training()
+        return super().loss_and_grads(x, t)
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Raw outputs (scores) in the arithmetic type; in training mode only when storage is arithmetic."""
         if training:
-            if self.rounds:
-                raise SettingsError(
-                    f"a {self.precision} model only predicts here: train in float32 or float64"
-                )
+            self._refuse_training()
             return super().forward(x, training=True)
         out = None
         for out in self.layer_outputs(x):  # noqa: B007 - the last output is the result
