@@ -1,19 +1,24 @@
-"""Inference on every core: the parts of a large batch computed side by side in threads.
+"""Work on every core: the parts of a batch computed side by side in threads, one BLAS thread each.
 
-In inference every sample is computed on its own, so :meth:`dllab.model.Sequential.forward` takes a large batch
-through the layers in small parts (:meth:`~dllab.model.Sequential.inference_part`). :func:`map_parts` computes
-those parts in a pool of threads, one per core the process may use, while the BLAS library computes each
-matrix product on one thread (through threadpoolctl): numpy releases the GIL for its array work, and a small
-part's products are too small to share between BLAS threads anyway. On this project's 2-core test machine
-SimpleConvNet predicts about 1.8x as many samples a second this way as with the parts one after the other on
-two BLAS threads, and when another program keeps a core busy it no longer collapses (OpenBLAS's threads wait
-for each other on every product: 17,000 samples/s became 400-2,700 with two BLAS threads and a busy core,
-where one BLAS thread a part keeps 15,000-19,000).
+numpy releases the GIL for its array work, so threads of one process can compute on several cores at once.
+:func:`map_parts` computes a list of independent parts in a pool of threads, one per core the process may use,
+while the BLAS library computes each matrix product on one thread (through threadpoolctl). Two callers:
+
+- inference (:meth:`dllab.model.Sequential.forward`): every sample is computed on its own, and a large batch
+  goes through the layers in small parts anyway (:meth:`~dllab.model.Sequential.inference_part`);
+- a training pass (:meth:`dllab.model.Sequential.loss_and_grads`): a large mini-batch of a network whose layers
+  compute each sample apart goes through in two halves, the second through twins of the layers that share
+  their parameters.
+
+Small products gain little from sharing one product between BLAS threads, and OpenBLAS's threads wait for each
+other on every product: when another program keeps a core busy, a product on two BLAS threads waits for the
+busy core. Measured while other work loaded this project's 2-core machine: SimpleConvNet predicted 1,755
+samples/s with its parts one after the other on two BLAS threads and 18,359 in threads; it trained 8,715
+samples/s and 10,529 in halves, the MLP 784-100x4-10 26,388 and 62,647.
 
 The number of threads honours a BLAS thread count set in the environment (``OPENBLAS_NUM_THREADS``, as the
 desktop app sets to leave the window a core, and as the worker processes of a comparison set to share the
-cores), else every core the process may run on. Training passes are not threaded: a layer keeps what its
-backward pass needs from one forward pass at a time.
+cores), else every core the process may run on.
 """
 
 from __future__ import annotations
