@@ -1,0 +1,105 @@
+"""A stand-in for a view that is not on the first screen: the view (and the modules it imports) is built the
+first time its page is shown or the first time code asks for it (:meth:`LazyView.view`), so that starting
+the window builds only what the first screen shows.
+
+A :class:`LazyView` is a page of a :class:`~PySide6.QtWidgets.QTabWidget` like any view; when it builds its view,
+the view takes its place there (same index, text, tooltip and icon, still the current page if it was) and the
+stand-in is deleted. Whoever keys something on the stand-in (a button, an action) follows :attr:`LazyView.built`,
+which is emitted once the view is in its place and before the tab widget says that its current page changed.
+A stand-in that is no tab widget's page shows the view inside itself instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+
+class LazyView(QWidget):
+    """A page that builds its view, with ``factory(parent)``, on first show or first :meth:`view`.
+
+    Parameters
+    ----------
+    factory
+        Builds the view (importing its module there, so that the import waits too); it is called once, with the
+        widget that will hold the view as the parent.
+    name
+        The object name of the stand-in (``"lazy_<name>"``), to tell them apart in tests and logs.
+    """
+
+    built = Signal(QWidget, QWidget)
+    """(the stand-in, the view): the view was built and has taken the stand-in's place."""
+
+    def __init__(self, factory: Callable[[QWidget], QWidget], name: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(f"lazy_{name}" if name else "lazyView")
+        self._factory: Callable[[QWidget], QWidget] | None = factory
+        self._view: QWidget | None = None
+
+    @property
+    def is_built(self) -> bool:
+        """Whether the view exists (it was shown or asked for)."""
+        return self._view is not None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the view is still to be built (neither built nor being built now)."""
+        return self._factory is not None
+
+    def built_view(self) -> QWidget | None:
+        """The view if it is built, else None (builds nothing)."""
+        return self._view
+
+    def view(self) -> QWidget:
+        """The view, built now if it was not yet (and put in the stand-in's place)."""
+        if self._view is not None:
+            return self._view
+        factory, self._factory = self._factory, None
+        if factory is None:  # asked for again while its factory runs
+            raise RuntimeError(f"{self.objectName()}: the view is asked for while it is being built")
+        tabs = _tab_widget_of(self)
+        view = factory(tabs if tabs is not None else self)
+        self._view = view
+        if tabs is not None:
+            _replace_page(tabs, self, view)
+        else:
+            layout = QVBoxLayout(self)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(view)
+            view.show()  # a child added to a shown widget is shown only when told
+        self.built.emit(self, view)
+        if tabs is not None:
+            self.deleteLater()
+        return view
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._view is None and self._factory is not None:
+            self.view()
+
+
+def _tab_widget_of(page: QWidget) -> QTabWidget | None:
+    """The tab widget whose page ``page`` is (its parent is the tab widget's stack), or None."""
+    stack = page.parentWidget()
+    tabs = stack.parentWidget() if stack is not None else None
+    if isinstance(tabs, QTabWidget) and tabs.indexOf(page) >= 0:
+        return tabs
+    return None
+
+
+def _replace_page(tabs: QTabWidget, old: QWidget, new: QWidget) -> None:
+    """Put ``new`` in ``old``'s place in ``tabs``, current if ``old`` was, without telling anyone that the
+    current page changed (it is the same view) and without showing any other page on the way."""
+    index = tabs.indexOf(old)
+    current = tabs.currentIndex() == index
+    with QSignalBlocker(tabs):  # not the tab bar's: the tab widget's stack follows them
+        tabs.insertTab(index, new, tabs.tabIcon(index), tabs.tabText(index))
+        tabs.setTabToolTip(index, tabs.tabToolTip(index + 1))
+        tabs.setTabWhatsThis(index, tabs.tabWhatsThis(index + 1))
+        tabs.setTabEnabled(index, tabs.isTabEnabled(index + 1))
+        if current:
+            tabs.setCurrentIndex(index)
+        tabs.removeTab(index + 1)  # no longer current: its neighbours stay hidden
