@@ -29,6 +29,7 @@ NOT_AT_START = (
     "ui.experiments.transfer_dialog",
     "ui.playground.view",
     "ui.design.gradient_check",
+    "pyqtgraph",
     "optuna",
     "matplotlib",
     "onnx",

@@ -81,8 +81,27 @@ def test_a_stand_in_outside_a_tab_widget_shows_the_view_inside_itself(qtbot):
     factory = Factory("inside")
     lazy = LazyView(factory, "inside")
     QVBoxLayout(host).addWidget(lazy)
+    host.resize(300, 200)
     host.show()
     qtbot.waitExposed(host)
+    qtbot.waitUntil(lambda: lazy.is_built)  # once it has its size and is painted
     view = lazy.built_view()
     assert view is not None and view.parentWidget() is lazy and view.isVisible()
     assert factory.parents == [lazy]
+
+
+def test_a_stand_in_shown_out_of_sight_waits_until_it_comes_into_sight(qtbot):
+    """Like a dock tabbed behind another, which Qt keeps shown, off the window."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(300, 200)
+    factory = Factory("later")
+    lazy = LazyView(factory, "later", host)
+    lazy.setGeometry(-500, -500, 100, 100)
+    host.show()
+    qtbot.waitExposed(host)
+    qtbot.wait(50)
+    assert lazy.isVisible() and lazy.pending and factory.calls == 0
+    lazy.setGeometry(10, 10, 100, 100)
+    qtbot.waitUntil(lambda: lazy.is_built)
+    assert factory.calls == 1 and lazy.built_view().isVisible()
