@@ -106,6 +106,11 @@ DEFERRED_VIEWS = (
     ("playground_view", "Playground", "Optimizer playground", "Playground"),
 )
 
+#: The least room that the centre's views take: the largest of their minimum sizes (the Filters view's width, the
+#: Runs view's height). The stand-ins of the views not built yet ask for it, so that the window is laid out at
+#: start as it is once they are built, and no panel moves when one is built.
+VIEWS_MINIMUM_SIZE = QSize(404, 310)
+
 
 #: The status bar's word for a run that is ending (see :attr:`ui.training.controller.Progress.state`).
 RUN_ENDING = {"stopping": "Stopping…", "evaluating": "Evaluating on the test set…"}
@@ -466,7 +471,7 @@ class MainWindow(QMainWindow):
     ) -> LazyView:
         """A view in the centre that is built, by ``factory(parent)``, the first time it is shown or its
         attribute ``name`` is asked for; until then a :class:`ui.common.lazy_view.LazyView` stands in for it."""
-        lazy = LazyView(factory, name, self.views)
+        lazy = LazyView(factory, name, self.views, VIEWS_MINIMUM_SIZE)
         self.lazy_views[name] = lazy
         self.add_view(lazy, title.replace("&", "&&"), tip=tip, group=group)
         return lazy

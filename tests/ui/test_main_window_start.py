@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from ui.common.lazy_view import LazyView
-from ui.main_window import DEFERRED_VIEWS, TRAINING_VIEWS, MainWindow, _menu_actions
+from ui.main_window import DEFERRED_VIEWS, TRAINING_VIEWS, VIEWS_MINIMUM_SIZE, MainWindow, _menu_actions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,3 +148,21 @@ def test_closing_shuts_down_only_the_views_that_were_built(qtbot, monkeypatch):
     window.compare_view  # noqa: B018 (asking builds it)
     window.window_closing.emit()
     assert shut == ["compare"] and window.lazy_views["search_view"].pending
+
+
+def test_the_panels_stay_where_they_are_when_the_views_are_built(window, qtbot):
+    """The stand-ins ask for the room that the views will: building them moves no panel (at 1280×800 the
+    centre's minimum width is what narrows the panels)."""
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.views.width() < 600)
+
+    def layout() -> tuple:
+        return window.views.size().toTuple(), tuple(dock.width() for dock in window.docks[:3])
+
+    at_start = layout()
+    for name in window.lazy_views:
+        getattr(window, name)
+    qtbot.wait(50)
+    assert layout() == at_start
+    largest = max(window.views.widget(i).minimumSizeHint().width() for i in range(window.views.count()))
+    assert largest - 16 <= VIEWS_MINIMUM_SIZE.width() <= largest + 16  # measured with the app's theme

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, QTimer, Signal
 from PySide6.QtGui import QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
@@ -30,13 +30,23 @@ class LazyView(QWidget):
         widget that will hold the view as the parent (the tab widget, the stacked widget or the stand-in).
     name
         The object name of the stand-in (``"lazy_<name>"``), to tell them apart in tests and logs.
+    minimum_size
+        The stand-in's minimum size hint: the room its view will ask for, so that the layout around it does not
+        change when the view is built.
     """
 
     built = Signal(QWidget, QWidget)
     """(the stand-in, the view): the view was built and has taken the stand-in's place."""
 
-    def __init__(self, factory: Callable[[QWidget], QWidget], name: str = "", parent: QWidget | None = None):
+    def __init__(
+        self,
+        factory: Callable[[QWidget], QWidget],
+        name: str = "",
+        parent: QWidget | None = None,
+        minimum_size: QSize | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._minimum_size = minimum_size
         self.setObjectName(f"lazy_{name}" if name else "lazyView")
         self._factory: Callable[[QWidget], QWidget] | None = factory
         self._view: QWidget | None = None
@@ -82,6 +92,9 @@ class LazyView(QWidget):
         if holder is not None:
             self.deleteLater()
         return view
+
+    def minimumSizeHint(self) -> QSize:
+        return self._minimum_size if self._minimum_size is not None else super().minimumSizeHint()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
