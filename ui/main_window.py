@@ -5,6 +5,15 @@ Built in a fixed order (actions, menus, tool bar, status bar, central views, doc
 restored, and its ``toggleViewAction()`` is in the View menu. ``MainWindow()`` takes no arguments: tests and
 the screenshot script construct it directly.
 
+Only what the first screen shows is built at start (the Architecture and Dataset views, the panels). Every other
+view of the centre (:data:`TRAINING_VIEWS`, :data:`DEFERRED_VIEWS`) is a :class:`ui.common.lazy_view.LazyView`
+stand-in with its button in the switcher and its action in the View menu, and is built, its module imported
+then, the first time it is shown or its attribute is asked for (``window.search_view`` builds the Search view):
+the view takes the stand-in's place in ``window.views``, and its signals (``window_closing`` → ``shutdown``, the
+Runs view's requests) are connected when it is built, so that closing shuts down only the views that exist. The
+six training views are built together, at the latest when a run starts, so that each sees the whole run.
+``window.lazy_views`` holds the stand-ins by attribute (``pending`` until built).
+
 Files, models, autosave and recovery live in :class:`ui.design.documents.DocumentController` (``window.documents``).
 The actions that open a user's file (a design, an example, a model, a run's model) call it through
 :meth:`MainWindow._reporting_errors`, so a damaged file is told in a dialog as the engine's sentence

@@ -166,3 +166,22 @@ def test_the_panels_stay_where_they_are_when_the_views_are_built(window, qtbot):
     assert layout() == at_start
     largest = max(window.views.widget(i).minimumSizeHint().width() for i in range(window.views.count()))
     assert largest - 16 <= VIEWS_MINIMUM_SIZE.width() <= largest + 16  # measured with the app's theme
+
+
+def test_a_run_builds_the_training_views_before_its_first_item(window, qtbot, fake_dialogs):
+    names = [name for name, *_ in TRAINING_VIEWS]
+    assert all(window.lazy_views[name].pending for name in names)
+    at_run_start = []
+    window.training.run_started.connect(
+        lambda _: at_run_start.append([window.lazy_views[name].pending for name in names])
+    )
+    window.state.set_training_settings(epochs=2)
+    with qtbot.waitSignal(window.training.run_ended, timeout=60_000):
+        window.training_panel.train_button.click()
+    assert at_run_start == [[False] * len(names)]
+    curves = window.curves_view
+    curves.flush()
+    assert (
+        curves.iterations.seen == 2 * 14
+    )  # every batch of the run, from its first (432 samples, 32 a batch)
+    assert window.lazy_views["compare_view"].pending  # the other views still wait
