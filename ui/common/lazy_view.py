@@ -77,7 +77,11 @@ class LazyView(QWidget):
         if factory is None:  # asked for again while its factory runs
             raise RuntimeError(f"{self.objectName()}: the view is asked for while it is being built")
         holder = _holder_of(self)
-        view = factory(holder if holder is not None else self)
+        try:
+            view = factory(holder if holder is not None else self)
+        except BaseException:
+            self._factory = factory  # still to be built: the next show or use tries again
+            raise
         self._view = view
         if isinstance(holder, QTabWidget):
             _replace_tab(holder, self, view)

@@ -3,6 +3,7 @@ tooltip, current page), once, without building its neighbours or telling that th
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from ui.common.lazy_view import LazyView
@@ -105,3 +106,21 @@ def test_a_stand_in_shown_out_of_sight_waits_until_it_comes_into_sight(qtbot):
     lazy.setGeometry(10, 10, 100, 100)
     qtbot.waitUntil(lambda: lazy.is_built)
     assert factory.calls == 1 and lazy.built_view().isVisible()
+
+
+def test_a_view_whose_factory_failed_is_still_to_be_built(qtbot):
+    tabs, _, _ = tabs_with_stand_ins(qtbot, 1)
+    calls = []
+
+    def failing(parent: QWidget) -> QWidget:
+        calls.append(parent)
+        if len(calls) == 1:
+            raise OSError("the disk is full")
+        return QLabel("second try", parent)
+
+    lazy = LazyView(failing, "failing", tabs)
+    tabs.addTab(lazy, "Failing")
+    with pytest.raises(OSError):
+        lazy.view()
+    assert lazy.pending and tabs.widget(2) is lazy
+    assert lazy.view().text() == "second try" and tabs.widget(2) is lazy.built_view()
