@@ -76,7 +76,7 @@ def run_app() -> int:
     reporter.install()
     # Python's cyclic garbage collector may run in whichever thread allocates; a Qt object it frees from a
     # worker thread aborts the app. Collect on a timer of the GUI thread instead.
-    from pyqtgraph.util.garbage_collector import GarbageCollector
+    from ui.common.garbage import GarbageCollector
 
     collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive while the app runs)
 
@@ -92,8 +92,8 @@ def run_app() -> int:
 
 
 def configure_application(app: QApplication) -> None:
-    """Names, icon, Fusion style, the theme that follows the system's colour scheme, pyqtgraph defaults."""
-    import pyqtgraph as pg
+    """Names, icon, Fusion style, the theme that follows the system's colour scheme. (pyqtgraph's defaults are
+    set where the app imports it, :mod:`ui.common.plotting`, when the first view that plots is built.)"""
     from PySide6.QtGui import QGuiApplication
 
     from ui.common import settings, theme
@@ -103,7 +103,6 @@ def configure_application(app: QApplication) -> None:
     app.setApplicationName(settings.APPLICATION)
     app.setApplicationDisplayName("dllab")
     app.setWindowIcon(app_icon())
-    pg.setConfigOptions(antialias=True)
     theme.apply_theme(app, settings.theme_preference())
 
     def on_color_scheme_changed(*_: object) -> None:

@@ -5,6 +5,15 @@ Built in a fixed order (actions, menus, tool bar, status bar, central views, doc
 restored, and its ``toggleViewAction()`` is in the View menu. ``MainWindow()`` takes no arguments: tests and
 the screenshot script construct it directly.
 
+Only what the first screen shows is built at start (the Architecture and Dataset views, the panels). Every other
+view of the centre (:data:`TRAINING_VIEWS`, :data:`DEFERRED_VIEWS`) is a :class:`ui.common.lazy_view.LazyView`
+stand-in with its button in the switcher and its action in the View menu, and is built, its module imported
+then, the first time it is shown or its attribute is asked for (``window.search_view`` builds the Search view):
+the view takes the stand-in's place in ``window.views``, and its signals (``window_closing`` → ``shutdown``, the
+Runs view's requests) are connected when it is built, so that closing shuts down only the views that exist. The
+six training views are built together, at the latest when a run starts, so that each sees the whole run.
+``window.lazy_views`` holds the stand-ins by attribute (``pending`` until built).
+
 Files, models, autosave and recovery live in :class:`ui.design.documents.DocumentController` (``window.documents``).
 The actions that open a user's file (a design, an example, a model, a run's model) call it through
 :meth:`MainWindow._reporting_errors`, so a damaged file is told in a dialog as the engine's sentence
@@ -25,7 +34,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
@@ -45,35 +54,36 @@ from PySide6.QtWidgets import (
 
 import dllab
 from dllab.experiments.chapters import CHAPTERS, COURSE_TOPICS, BookExperiment, experiments_of
-from dllab.experiments.presets import BOOK_SEARCH
 from ui.commands import InsertLayerCommand, MoveLayerCommand, RemoveLayerCommand, duplicate_layer
 from ui.common import dialogs, settings, theme
 from ui.common.icons import action_icon, app_icon
+from ui.common.lazy_view import LazyView
 from ui.common.paths import EXPERIMENTS_DIR, course_experiments, example_networks
 from ui.data.panel import DataPanel
 from ui.data.view import DatasetView
 from ui.design.architecture_view import ArchitectureView
 from ui.design.documents import DocumentController, read_network_file
-from ui.design.gradient_check import GradientCheckDialog
 from ui.design.inspector import Inspector
 from ui.design.network_panel import NetworkPanel
 from ui.design.palette import LayerPalette
-from ui.experiments.compare_view import CompareView
-from ui.experiments.distributions_view import DistributionsView
-from ui.experiments.precision_view import PrecisionView
-from ui.experiments.run_browser import RunBrowserView
-from ui.experiments.search_view import SearchView
-from ui.experiments.transfer_dialog import TransferDialog
 from ui.inspect.draw_panel import DrawPanel
 from ui.inspect.unit_dialog import UnitDialog
 from ui.navigation.view_switcher import ViewSwitcher
 from ui.navigation.welcome import Card, Section, WelcomePage
-from ui.playground.view import PlaygroundView
 from ui.state import DEFAULT_SPEC, AppState, default_layer
 from ui.training.controller import TrainingController
 from ui.training.panel import TrainingPanel
 from ui.training.runs_panel import RunsPanel
-from ui.training.views import TrainingView, make_views
+
+if TYPE_CHECKING:  # the views not on the first screen are imported when they are built
+    from ui.common.view import TrainingView
+    from ui.experiments.compare_view import CompareView
+    from ui.experiments.distributions_view import DistributionsView
+    from ui.experiments.precision_view import PrecisionView
+    from ui.experiments.run_browser import RunBrowserView
+    from ui.experiments.search_view import SearchView
+    from ui.experiments.transfer_dialog import TransferDialog
+    from ui.playground.view import PlaygroundView
 
 DEFAULT_SIZE = QSize(1400, 900)
 STARTUP_EXAMPLE = "spiral_mlp.json"
@@ -83,6 +93,32 @@ BOOK_MNIST_NETWORKS = (
     ("TwoLayerNet", "Training TwoLayerNet (ReLU) with backpropagation"),
     ("SimpleConvNet", "Training SimpleConvNet; its filters before and after"),
 )
+
+#: The training views in tab order: attribute, tab text, tooltip (the view's title where it is not the tab's
+#: text). Built together, the first time one of them is shown or asked for or a run starts.
+TRAINING_VIEWS = (
+    ("curves_view", "Curves", ""),
+    ("activations_view", "Activations", ""),
+    ("weights_view", "Weights", "Weights & gradients"),
+    ("filters_view", "Filters", ""),
+    ("boundary_view", "Boundary", "Decision boundary"),
+    ("evaluation_view", "Evaluation", ""),
+)
+#: The other views not on the first screen, in tab order: attribute, tab text, tooltip, group. Each is built
+#: the first time it is shown or asked for (``window.search_view``), with :meth:`MainWindow._build_<attribute>`.
+DEFERRED_VIEWS = (
+    ("compare_view", "Compare", "Compare runs", "Experiments"),
+    ("search_view", "Search", "Hyperparameter search", "Experiments"),
+    ("distributions_view", "Init", "Activation distributions by initial weights", "Experiments"),
+    ("precision_view", "Precision", "Precision: float64, float32, float16", "Experiments"),
+    ("run_browser", "Runs", "", "Experiments"),
+    ("playground_view", "Playground", "Optimizer playground", "Playground"),
+)
+
+#: The least room that the centre's views take: the largest of their minimum sizes (the Filters view's width, the
+#: Runs view's height). The stand-ins of the views not built yet ask for it, so that the window is laid out at
+#: start as it is once they are built, and no panel moves when one is built.
+VIEWS_MINIMUM_SIZE = QSize(404, 310)
 
 
 #: The status bar's word for a run that is ending (see :attr:`ui.training.controller.Progress.state`).
@@ -377,37 +413,20 @@ class MainWindow(QMainWindow):
         self.dataset_view = DatasetView(self.state, self.views)
         self.add_view(self.architecture_view, "Architecture", group="Design")
         self.add_view(self.dataset_view, "Dataset", group="Design")
-        self.training_views = make_views(self.views)
-        for view in self.training_views:
-            self._add_training_view(view, "Training")
-        (
-            self.curves_view,
-            self.activations_view,
-            self.weights_view,
-            self.filters_view,
-            self.boundary_view,
-            self.evaluation_view,
-        ) = self.training_views
-        self.training = TrainingController(self.state, self.training_views, self)
+        #: The stand-ins of the views not built yet, by attribute (they are built on first show or use).
+        self.lazy_views: dict[str, LazyView] = {}
+        self._training_views: list[TrainingView] | None = None
+        for index, (name, title, tip) in enumerate(TRAINING_VIEWS):
+            self._add_lazy_view(name, title, tip, "Training", lambda _, i=index: self.training_views[i])
+        self.training = TrainingController(self.state, lambda: self.training_views, self)
         self.training.run_started.connect(self._on_training_run_started)
         self.training.run_ended.connect(self._on_training_run_ended)
         self.training.progressed.connect(self._on_training_progressed)
         self.window_closing.connect(self.training.shutdown)
         self.unit_dialog = UnitDialog(self.state, self)
         self.architecture_view.unit_clicked.connect(self.unit_dialog.show_unit)
-        self.compare_view = CompareView(self.state, parent=self.views)
-        self.search_view = SearchView(self.state, self.views)
-        self.distributions_view = DistributionsView(parent=self.views)
-        self.precision_view = PrecisionView(self.state, self.views)
-        for view in (self.compare_view, self.search_view, self.distributions_view, self.precision_view):
-            self._add_training_view(view, "Experiments")
-        self.run_browser = RunBrowserView(self.views)
-        self._add_training_view(self.run_browser, "Experiments")
-        self.playground_view = PlaygroundView()
-        self.add_view(self.playground_view, "Playground", tip="Optimizer playground", group="Playground")
-        self.window_closing.connect(self.compare_view.shutdown)
-        self.window_closing.connect(self.search_view.shutdown)
-        self.window_closing.connect(self.precision_view.shutdown)
+        for name, title, tip, group in DEFERRED_VIEWS:
+            self._add_lazy_view(name, title, tip, group, getattr(self, f"_build_{name}"))
         centre = QWidget(self)
         centre.setObjectName("centre")
         column = QVBoxLayout(centre)
@@ -456,11 +475,124 @@ class MainWindow(QMainWindow):
             self.view_menu.insertAction(end, action)
         return index
 
-    def _add_training_view(self, view: TrainingView, group: str) -> None:
-        label = view.tab_title or view.title
-        self.add_view(
-            view, label.replace("&", "&&"), tip=view.title if view.title != label else "", group=group
-        )
+    def _add_lazy_view(
+        self, name: str, title: str, tip: str, group: str, factory: Callable[[QWidget], QWidget]
+    ) -> LazyView:
+        """A view in the centre that is built, by ``factory(parent)``, the first time it is shown or its
+        attribute ``name`` is asked for; until then a :class:`ui.common.lazy_view.LazyView` stands in for it."""
+        lazy = LazyView(factory, name, self.views, VIEWS_MINIMUM_SIZE)
+        self.lazy_views[name] = lazy
+        self.add_view(lazy, title.replace("&", "&&"), tip=tip, group=group)
+        return lazy
+
+    def _view(self, name: str) -> Any:
+        """The deferred view ``name`` (an entry of :data:`DEFERRED_VIEWS`), built now if it is not yet."""
+        return self.lazy_views[name].view()
+
+    def _built_view(self, name: str) -> Any:
+        """The deferred view ``name`` if it is built, else None (builds nothing)."""
+        return self.lazy_views[name].built_view()
+
+    @property
+    def training_views(self) -> list[TrainingView]:
+        """The training views in tab order (:data:`TRAINING_VIEWS`), all built now if they are not yet: the
+        controller asks for them when a run starts, so that they see the whole run."""
+        if self._training_views is None:
+            from ui.training.views import make_views
+
+            self._training_views = make_views(self.views)
+            for name, _, _ in TRAINING_VIEWS:  # each takes its stand-in's place (one may be doing so now)
+                if self.lazy_views[name].pending:
+                    self.lazy_views[name].view()
+        return self._training_views
+
+    @property
+    def curves_view(self) -> TrainingView:
+        return self.training_views[0]
+
+    @property
+    def activations_view(self) -> TrainingView:
+        return self.training_views[1]
+
+    @property
+    def weights_view(self) -> TrainingView:
+        return self.training_views[2]
+
+    @property
+    def filters_view(self) -> TrainingView:
+        return self.training_views[3]
+
+    @property
+    def boundary_view(self) -> TrainingView:
+        return self.training_views[4]
+
+    @property
+    def evaluation_view(self) -> TrainingView:
+        return self.training_views[5]
+
+    @property
+    def compare_view(self) -> CompareView:
+        return self._view("compare_view")
+
+    @property
+    def search_view(self) -> SearchView:
+        return self._view("search_view")
+
+    @property
+    def distributions_view(self) -> DistributionsView:
+        return self._view("distributions_view")
+
+    @property
+    def precision_view(self) -> PrecisionView:
+        return self._view("precision_view")
+
+    @property
+    def run_browser(self) -> RunBrowserView:
+        return self._view("run_browser")
+
+    @property
+    def playground_view(self) -> PlaygroundView:
+        return self._view("playground_view")
+
+    def _build_compare_view(self, parent: QWidget) -> CompareView:
+        from ui.experiments.compare_view import CompareView
+
+        view = CompareView(self.state, parent=parent)
+        self.window_closing.connect(view.shutdown)
+        return view
+
+    def _build_search_view(self, parent: QWidget) -> SearchView:
+        from ui.experiments.search_view import SearchView
+
+        view = SearchView(self.state, parent)
+        self.window_closing.connect(view.shutdown)
+        return view
+
+    def _build_distributions_view(self, parent: QWidget) -> DistributionsView:
+        from ui.experiments.distributions_view import DistributionsView
+
+        return DistributionsView(parent=parent)
+
+    def _build_precision_view(self, parent: QWidget) -> PrecisionView:
+        from ui.experiments.precision_view import PrecisionView
+
+        view = PrecisionView(self.state, parent)
+        self.window_closing.connect(view.shutdown)
+        return view
+
+    def _build_run_browser(self, parent: QWidget) -> RunBrowserView:
+        from ui.experiments.run_browser import RunBrowserView
+
+        view = RunBrowserView(parent)
+        view.model_open_requested.connect(self._on_runs_panel_model_open_requested)
+        view.design_open_requested.connect(self.documents.open_network_file)
+        view.runs_changed.connect(self.runs_panel.refresh)
+        return view
+
+    def _build_playground_view(self, parent: QWidget) -> PlaygroundView:
+        from ui.playground.view import PlaygroundView
+
+        return PlaygroundView(parent)
 
     def _dock(
         self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea, shortcut: str
@@ -517,9 +649,6 @@ class MainWindow(QMainWindow):
         self.palette_panel.layer_activated.connect(self._on_palette_layer_activated)
         self.runs_panel.model_open_requested.connect(self._on_runs_panel_model_open_requested)
         self.runs_panel.run_open_requested.connect(self._on_runs_panel_run_open_requested)
-        self.run_browser.model_open_requested.connect(self._on_runs_panel_model_open_requested)
-        self.run_browser.design_open_requested.connect(self.documents.open_network_file)
-        self.run_browser.runs_changed.connect(self.runs_panel.refresh)
         view = self.network_panel.view
         for action in (self.duplicate_action, self.delete_action):
             view.addAction(action)
@@ -660,6 +789,8 @@ class MainWindow(QMainWindow):
 
     def show_transfer_experiment(self) -> TransferDialog:
         """Open the transfer-learning experiment (on the app's data when they are ten digit-sized classes)."""
+        from ui.experiments.transfer_dialog import TransferDialog
+
         dialog = TransferDialog(self.state.dataset, parent=self)
         dialog.open()
         return dialog
@@ -675,6 +806,8 @@ class MainWindow(QMainWindow):
         if entry.opens == "experiment":
             return self.documents.open_example(EXPERIMENTS_DIR / entry.target)
         if entry.opens == "search":
+            from dllab.experiments.presets import BOOK_SEARCH
+
             if not self.documents.open_experiment(BOOK_SEARCH.experiment(), BOOK_SEARCH.title):
                 return False
             self.search_view.use_preset(BOOK_SEARCH)
@@ -700,6 +833,8 @@ class MainWindow(QMainWindow):
         elif entry.opens == "precision":
             self.views.setCurrentWidget(self.precision_view)
         elif entry.opens == "gradcheck":
+            from ui.design.gradient_check import GradientCheckDialog
+
             GradientCheckDialog(self.state.spec, self).open()
         elif entry.opens == "book_weights":
             return self.documents.import_book_weights()
@@ -945,7 +1080,9 @@ class MainWindow(QMainWindow):
 
     def _on_training_run_ended(self, status: str, message: str) -> None:
         self.runs_panel.refresh()
-        self.run_browser.refresh()
+        browser = self._built_view("run_browser")
+        if browser is not None:  # one not built yet reads the runs when it is
+            browser.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

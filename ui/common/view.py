@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -40,7 +39,11 @@ from PySide6.QtWidgets import (
 
 from ui.common import dialogs, theme
 from ui.common.icons import action_icon
+<<<<<<< HEAD
 from ui.common.widgets import empty_state_label
+=======
+from ui.common.plotting import pg
+>>>>>>> startup
 
 if TYPE_CHECKING:  # a view reads a run's start as a plain object; no training internals
     from ui.training.session import SessionStarted

@@ -7,9 +7,18 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPaintEvent, QPixmap, QResizeEvent, QShowEvent, QValidator
+from PySide6.QtGui import (
+    QColor,
+    QIcon,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QShowEvent,
+    QValidator,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -379,6 +388,14 @@ def tool_button(text: str, parent: QWidget, icon: QIcon | None = None) -> QToolB
     return button
 
 
+def _pen(color: QColor, width: float) -> QPen:
+    """A cosmetic pen, as ``pyqtgraph.mkPen`` makes them (without importing pyqtgraph, slow to import)."""
+    pen = QPen(color)
+    pen.setWidthF(width)
+    pen.setCosmetic(True)
+    return pen
+
+
 def swatch_pixmap(color: QColor, width: int = 26, height: int = 14) -> QPixmap:
     """A short line with a dot in ``color``: how a trajectory looks, for legends and table rows."""
     pixmap = QPixmap(width * 2, height * 2)
@@ -386,10 +403,10 @@ def swatch_pixmap(color: QColor, width: int = 26, height: int = 14) -> QPixmap:
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(pg.mkPen(color, width=2.2))
+    painter.setPen(_pen(color, 2.2))
     painter.drawLine(QPointF(2, height / 2), QPointF(width - 2, height / 2))
     painter.setBrush(color)
-    painter.setPen(pg.mkPen(color.darker(140), width=1))
+    painter.setPen(_pen(color.darker(140), 1.0))
     painter.drawEllipse(QPointF(width / 2, height / 2), 3.6, 3.6)
     painter.end()
     return pixmap

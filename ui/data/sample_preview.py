@@ -5,16 +5,20 @@ the first test images as the dev and test sets hold them."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from dllab.data import Augmenter, Dataset, shift_images
 from ui.common import theme
+from ui.common.lazy_view import LazyView
 from ui.common.widgets import hint_label
+
+if TYPE_CHECKING:  # pyqtgraph, slow to import, waits until a scatter is shown
+    from ui.data.scatter_preview import ScatterPreview
 
 
 def to_qimage(sample: np.ndarray) -> QImage:
@@ -117,57 +121,6 @@ class ImageGrid(QWidget):
         painter.end()
 
 
-class ScatterPreview(pg.PlotWidget):
-    """2D points coloured by class (or by target value for regression), with a legend."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setMenuEnabled(False)
-        self.setMouseEnabled(False, False)
-        self.hideButtons()
-        self.setAspectLocked(True)
-        self.getPlotItem().showGrid(x=True, y=True, alpha=0.15)
-        self.legend = self.getPlotItem().addLegend(offset=(6, 6), labelTextSize="8pt")
-        self.setMinimumHeight(160)
-        self.point_count = 0
-
-    def set_points(self, x: np.ndarray, y: np.ndarray, class_names: list[str], task: str) -> None:
-        """Draw ``x`` ``(N, 2)`` coloured by ``y``."""
-        colors = theme.colors()
-        self.setBackground(colors.plot_background)
-        for axis in ("left", "bottom"):
-            ax = self.getPlotItem().getAxis(axis)
-            ax.setPen(pg.mkPen(colors.card_border))
-            ax.setTextPen(pg.mkPen(colors.secondary_text))
-        self.getPlotItem().clear()
-        self.legend.clear()
-        self.legend.setLabelTextColor(colors.text)
-        self.legend.setBrush(pg.mkBrush(colors.plot_background))
-        self.point_count = len(x)
-        if task == "classification":
-            for k, name in enumerate(class_names):
-                pts = x[y == k]
-                color = QColor(theme.CLASS_COLORS[k % len(theme.CLASS_COLORS)])
-                item = pg.ScatterPlotItem(
-                    pts[:, 0],
-                    pts[:, 1],
-                    size=6,
-                    pen=pg.mkPen(color.darker(130), width=0.6),
-                    brush=pg.mkBrush(color),
-                    name=name,
-                )
-                self.getPlotItem().addItem(item)
-                self.legend.addItem(item, name)
-        else:
-            values = np.asarray(y, dtype=float).reshape(len(y), -1)[:, 0]
-            lut = pg.colormap.get("viridis").getLookupTable(nPts=256)
-            span = float(values.max() - values.min()) or 1.0
-            idx = ((values - values.min()) / span * 255).astype(int)
-            brushes = [pg.mkBrush(*lut[i]) for i in idx]
-            self.getPlotItem().addItem(pg.ScatterPlotItem(x[:, 0], x[:, 1], size=6, pen=None, brush=brushes))
-        self.getPlotItem().autoRange()
-
-
 class SamplePreview(QWidget):
     """The preview of a dataset: samples (grid or scatter) and, for images, augmented samples."""
 
@@ -180,11 +133,13 @@ class SamplePreview(QWidget):
         self.samples_title.setObjectName("subTitle")
         self.stack = QStackedWidget(self)
         self.grid = ImageGrid(columns, self)
-        self.scatter = ScatterPreview(self)
+        #: The scatter plot of 2D points, built the first time it is shown or asked for (:attr:`scatter`).
+        self._scatter = LazyView(self._build_scatter, "scatter", self.stack)
+        self._points: tuple[np.ndarray, np.ndarray, list[str], str] | None = None
         self.empty = QLabel("No dataset loaded.", self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("hint")
-        for widget in (self.grid, self.scatter, self.empty):
+        for widget in (self.grid, self._scatter, self.empty):
             self.stack.addWidget(widget)
         self.augmented_title = QLabel("Augmented samples", self)
         self.augmented_title.setObjectName("subTitle")
@@ -204,6 +159,24 @@ class SamplePreview(QWidget):
         layout.addWidget(self.shifted_title)
         layout.addWidget(self.shifted)
         self.show_dataset(None, None)
+
+    @property
+    def scatter(self) -> ScatterPreview:
+        """The scatter plot of 2D points (built now if it is not yet)."""
+        return self._scatter.view()
+
+    def _scatter_page(self) -> QWidget:
+        """The scatter plot's page of the stack: the plot, or its stand-in while it is not built."""
+        scatter = self._scatter.built_view()
+        return self._scatter if scatter is None else scatter
+
+    def _build_scatter(self, parent: QWidget) -> ScatterPreview:
+        from ui.data.scatter_preview import ScatterPreview
+
+        scatter = ScatterPreview(parent)
+        if self._points is not None:
+            scatter.set_points(*self._points)
+        return scatter
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -240,8 +213,11 @@ class SamplePreview(QWidget):
                     None, None, "Augmentation is off: switch on shift, rotation, flip or noise to preview it."
                 )
         elif dataset.x_train.ndim == 2 and dataset.x_train.shape[1] == 2:
-            self.scatter.set_points(dataset.x_train, dataset.y_train, dataset.class_names, dataset.task)
-            self.stack.setCurrentWidget(self.scatter)
+            self._points = (dataset.x_train, dataset.y_train, dataset.class_names, dataset.task)
+            scatter = self._scatter.built_view()
+            if scatter is not None:  # else drawn when it is built
+                scatter.set_points(*self._points)
+            self.stack.setCurrentWidget(self._scatter_page())
             self.stack.setMinimumHeight(0)
             self.stack.setFixedHeight(max(180, self.width()))
             self._show_augmented(None, None, "Augmentation applies to images only.", title=False)
@@ -253,7 +229,7 @@ class SamplePreview(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self.stack.currentWidget() is self.scatter:
+        if self.stack.currentWidget() is self._scatter_page():
             self.stack.setFixedHeight(max(180, min(self.width(), 520)))
 
     def _captions(self, dataset: Dataset, y: np.ndarray) -> list[str]:

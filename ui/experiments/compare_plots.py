@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
@@ -33,6 +32,7 @@ from dllab.experiments.variants import describe_setting
 from dllab.run_history import result_seconds
 from ui.common import theme
 from ui.common.formatting import duration_text
+from ui.common.plotting import pg
 from ui.common.view import PlotCanvas, TrainingView, series_color, style_plot
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap, tool_button
 

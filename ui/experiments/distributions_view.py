@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QWidget
@@ -31,6 +30,7 @@ from dllab.experiments.distributions import (
 )
 from ui.common import theme
 from ui.common.histogram_plots import histogram_item, set_histogram
+from ui.common.plotting import pg
 from ui.common.view import series_color, static_plot, style_plot
 from ui.common.widgets import hint_label
 from ui.experiments.compare_controls import CHOICES, ChoiceList, choice_text

@@ -16,7 +16,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QLabel, QTableWidgetItem, QVBoxLayout, QWidget
 
@@ -32,6 +31,7 @@ from dllab.experiments.precision import (
 from dllab.precision import FLOAT16_METHOD, PRECISIONS
 from ui.common import theme
 from ui.common.formatting import shape_text
+from ui.common.plotting import pg
 from ui.common.view import series_color, static_plot, style_plot
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, hint_label, swatch_pixmap
 from ui.experiments.jobs import ExperimentJob, ExperimentPreparing

@@ -15,7 +15,6 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget
@@ -33,6 +32,7 @@ from dllab.experiments.search import (
 )
 from ui.common import theme
 from ui.common.formatting import duration_text
+from ui.common.plotting import pg
 from ui.common.view import PlotCanvas, TrainingView, series_color, style_plot
 from ui.common.widgets import RIGHT_ALIGNED, ResultsTable, swatch_pixmap
 from ui.experiments.compare_plots import MARKER_LIMIT, percent_text

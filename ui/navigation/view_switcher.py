@@ -2,6 +2,9 @@
 Playground), in lines that wrap so that none is ever out of sight, and the same views as actions for the View
 menu, each with its shortcut.
 
+A view not built yet is a :class:`~ui.common.lazy_view.LazyView` stand-in: its button and action are there from
+the start, and follow the view when it takes the stand-in's place.
+
 The centre keeps its :class:`~PySide6.QtWidgets.QTabWidget` (``window.views``), whose tab bar the switcher
 replaces: a tab bar scrolls the tabs it has no room for out of sight, the switcher wraps them. Choosing a view
 anywhere (a button, a menu action, ``views.setCurrentWidget`` from code) checks its button and its action.
@@ -14,6 +17,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from ui.common.flow_layout import FlowLayout
+from ui.common.lazy_view import LazyView
 
 #: The groups of the centre's views, in the switcher's order.
 GROUPS = ("Design", "Training", "Experiments", "Playground")
@@ -76,9 +80,11 @@ class ViewSwitcher(QWidget):
         action.setCheckable(True)
         action.setStatusTip(f"Show the {tip} view")
         action.setToolTip(tip)
-        action.triggered.connect(lambda _=False, v=view: self.show_view(v))
+        action.triggered.connect(lambda _=False, a=action: self.show_view(self._view_of(a)))
         self._group.addAction(action)
         self.actions_by_view[view] = action
+        if isinstance(view, LazyView):
+            view.built.connect(self._on_lazy_view_built)
         button = QToolButton(self)
         button.setObjectName("viewButton")
         button.setDefaultAction(action)
@@ -103,6 +109,18 @@ class ViewSwitcher(QWidget):
         if self.views.currentWidget() is view:
             action.setChecked(True)
         return action
+
+    def _view_of(self, action: QAction) -> QWidget:
+        return next(view for view, its in self.actions_by_view.items() if its is action)
+
+    def _on_lazy_view_built(self, stand_in: QWidget, view: QWidget) -> None:
+        """``view`` took the place of ``stand_in``: its button, action and place in its group are the view's."""
+        for by_view in (self.actions_by_view, self.buttons):  # in place, in the same order
+            items = [(view if v is stand_in else v, value) for v, value in by_view.items()]
+            by_view.clear()
+            by_view.update(items)
+        for members in self.groups.values():
+            members[:] = [view if v is stand_in else v for v in members]
 
     def show_view(self, view: QWidget) -> None:
         """Bring ``view`` to the front of the centre."""

@@ -10,12 +10,12 @@ and none is so short that its direction is lost. The whole field is one ``PlotCu
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
 from dllab.testfns import Function2D
 from ui.common import theme
+from ui.common.plotting import pg
 
 #: Arrows across the width of the visible window.
 COLUMNS = 21

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from dllab.testfns import Function2D
 from ui.common import theme
+from ui.common.plotting import pg
 from ui.playground.contours import ContourField, field_for_view, reference_field
 from ui.playground.gradient_field import GradientField
 from ui.playground.runs import Run

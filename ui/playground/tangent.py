@@ -10,7 +10,6 @@ derivative, their difference, and the forward difference ``(f(x + h) − f(x)) /
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -27,6 +26,7 @@ from dllab.numerical import DEFAULT_H, tangent_line
 from dllab.testfns import Function1D
 from ui.common import theme
 from ui.common.flow_layout import FlowLayout
+from ui.common.plotting import pg
 from ui.common.widgets import FloatSpinBox, hint_label
 from ui.playground.gradient_check import exact_text
 

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QResizeEvent
 from PySide6.QtWidgets import (
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
 from dllab.testfns import Function2D
 from ui.common import dialogs, theme
 from ui.common.flow_layout import FlowLayout
+from ui.common.plotting import pg
 from ui.common.widgets import tool_button, vertical_splitter
 from ui.playground.player import PlaybackBar
 from ui.playground.plot import FunctionPlot, SmallMultiples

@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
@@ -40,7 +40,6 @@ from dllab.trainer import (
 )
 from ui.common import dialogs
 from ui.common.formatting import duration_text
-from ui.common.view import TrainingView
 from ui.common.worker import GeneratorWorker
 from ui.state import AppState
 from ui.training.process import TrainingProcess
@@ -51,6 +50,9 @@ from ui.training.session import (
     TrainingRequest,
     is_urgent,
 )
+
+if TYPE_CHECKING:  # the views are built when they are first needed, pyqtgraph with them
+    from ui.common.view import TrainingView
 
 #: Seconds after which closing, still waiting for the stopped run's thread, says so in the status bar (it waits
 #: on: a running thread must not be destroyed).
@@ -133,7 +135,9 @@ class TrainingController(QObject):
     state
         The app state: the design, the data, the settings; it is locked while a run trains.
     views
-        The views that receive every item of a run.
+        The views that receive every item of a run, or a function that returns them, called the first time
+        they are needed (at the latest when a run starts, so that they see all of it): the window builds them
+        then.
     window
         The parent of dialogs.
     """
@@ -151,11 +155,17 @@ class TrainingController(QObject):
     run_ended = Signal(str, str)
     """The run ended: its status (finished, stopped, diverged, failed) and a sentence about it."""
 
-    def __init__(self, state: AppState, views: Sequence[TrainingView], window: QWidget) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        views: Sequence[TrainingView] | Callable[[], Sequence[TrainingView]],
+        window: QWidget,
+    ) -> None:
         super().__init__(window)
         self._state = state
         self._window = window
-        self.views = list(views)
+        self._make_views = views if callable(views) else lambda: views
+        self._views: list[TrainingView] | None = None
         self.session: TrainingProcess | None = None
         self.control: RunControl | None = None
         self.worker: GeneratorWorker | None = None
@@ -179,13 +189,25 @@ class TrainingController(QObject):
         state.dataset_changed.connect(self._on_state_design_changed)
         state.train_requested.connect(self._on_state_train_requested)
         state.stop_requested.connect(self._on_state_stop_requested)
-        for view in self.views:
-            sample_changed = getattr(view, "sample_changed", None)
-            if sample_changed is not None:
-                sample_changed.connect(self._on_view_sample_changed)
-            exclusion_requested = getattr(view, "exclusion_requested", None)
-            if exclusion_requested is not None:
-                exclusion_requested.connect(self._on_view_exclusion_requested)
+        if not callable(views):
+            self._build_views()
+
+    @property
+    def views(self) -> list[TrainingView]:
+        """The views fed by the runs (asked for, and so built, the first time they are needed)."""
+        return self._build_views()
+
+    def _build_views(self) -> list[TrainingView]:
+        if self._views is None:
+            self._views = views = list(self._make_views())
+            for view in views:
+                sample_changed = getattr(view, "sample_changed", None)
+                if sample_changed is not None:
+                    sample_changed.connect(self._on_view_sample_changed)
+                exclusion_requested = getattr(view, "exclusion_requested", None)
+                if exclusion_requested is not None:
+                    exclusion_requested.connect(self._on_view_exclusion_requested)
+        return self._views
 
     # --- control ---------------------------------------------------------------------------------------
 
@@ -221,6 +243,7 @@ class TrainingController(QObject):
         except ValueError as exc:
             dialogs.show_error(self._window, "Cannot train", f"The settings are not valid: {exc}.")
             return False
+        self._build_views()  # now, before the run's first item
         self.control = RunControl(multiprocessing.get_context("spawn"))
         self.session = session = TrainingProcess(request, self.control, wait_for_views=True)
         self._views_pending = True
@@ -320,7 +343,7 @@ class TrainingController(QObject):
         """What the views of the last run's model showed no longer exists: they say so (not while a run
         trains, when the design is locked)."""
         if not self.running:
-            for view in self.views:
+            for view in self._views or ():  # views not built yet have shown no run
                 view.forget_run()
 
     def _on_view_exclusion_requested(self, rows: tuple[int, ...]) -> None:

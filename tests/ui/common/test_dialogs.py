@@ -379,16 +379,16 @@ def test_a_run_without_a_model_says_so(window, reporter, fake_dialogs, internal_
 
 
 def test_the_app_reports_errors_while_it_runs(qtbot, monkeypatch):
-    import pyqtgraph.util.garbage_collector
     from PySide6.QtWidgets import QApplication
 
     from ui import app, main_window
+    from ui.common import garbage
 
     hooks = []
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(name, "1")  # run_app sets them only when unset
     monkeypatch.setattr(app, "configure_application", lambda application: None)  # keeps the test's theme
-    monkeypatch.setattr(pyqtgraph.util.garbage_collector, "GarbageCollector", lambda interval: None)
+    monkeypatch.setattr(garbage, "GarbageCollector", lambda interval: None)
 
     class Window(QPushButton):
         def show_welcome_on_first_launch(self) -> None:

@@ -24,7 +24,7 @@ def test_the_spiral_is_loaded_at_start_and_ready_to_train(window):
     assert window.state.undo_stack.count() == 0  # the example already fits: nothing was changed
     assert window.training_panel.train_button.isEnabled()
     preview = window.data_panel.preview
-    assert preview.stack.currentWidget() is preview.scatter and preview.scatter.point_count == 480
+    assert preview.scatter.point_count == 480 and preview.stack.currentWidget() is preview.scatter
     assert "480 training" in window.data_panel.status.text()
 
 

@@ -49,8 +49,8 @@ def test_every_view_fits_the_centre_at_1280_by_800(window, qtbot):
     window.resize(1280, 800)
     qtbot.waitUntil(lambda: window.views.width() < 600)
     for index in range(window.views.count()):
-        view = window.views.widget(index)
-        window.view_switcher.show_view(view)
+        window.view_switcher.show_view(window.views.widget(index))
+        view = window.views.widget(index)  # built when first shown
         qtbot.wait(20)
         name = window.views.tabText(index)
         assert view.minimumSizeHint().width() <= window.views.width(), name

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from dllab.spec import LAYER_TYPES
@@ -28,6 +27,7 @@ from ui.common.histogram_plots import (
     set_x_range,
     small_plot,
 )
+from ui.common.plotting import pg
 from ui.common.series import DecimatingSeries
 from ui.common.view import colour_key, series_color, set_title, static_plot, style_plot
 from ui.training.session import LayerInfo, SessionStarted

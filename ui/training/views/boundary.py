@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ui.common import theme
 from ui.common.formatting import shape_text
+from ui.common.plotting import pg
 from ui.common.view import TrainingView, class_color, plot_widget_background, set_title, style_plot
 from ui.training.session import BoundarySnapshot, SessionStarted
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
@@ -34,6 +33,7 @@ from dllab.experiments.comparison_results import smooth, smoothing_window
 from dllab.fit_reading import FitReading, read_accuracies
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Finished, RunStarted, SettingsChanged
 from ui.common import theme
+from ui.common.plotting import pg
 from ui.common.series import DecimatingSeries
 from ui.common.view import TrainingView, plot_widget_background, set_title, style_plot
 from ui.training.session import SessionStarted

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from dllab.error_analysis import likely_mislabelled
 from dllab.metrics import Evaluation, Mistake, class_indices
 from ui.common import theme
+from ui.common.plotting import pg
 from ui.common.view import TrainingView, class_color, plot_widget_background, static_plot, style_plot
 from ui.common.widgets import StackingSplitter
 from ui.training.session import FinalEvaluation, SessionStarted

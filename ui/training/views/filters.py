@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from dllab.data import Normalizer
 from dllab.model import Sequential
 from ui.common import theme
+from ui.common.plotting import pg
 from ui.common.view import TrainingView, plot_widget_background
 from ui.common.widgets import StackingSplitter
 from ui.training.session import FeatureMapSnapshot, FilterSnapshot, SessionStarted, feature_maps

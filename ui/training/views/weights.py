@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
@@ -27,6 +26,7 @@ from ui.common.histogram_plots import (
     set_x_range,
     small_plot,
 )
+from ui.common.plotting import pg
 from ui.common.series import DecimatingSeries
 from ui.common.view import colour_key, series_color, static_plot, style_plot
 from ui.training.session import SessionStarted
