@@ -160,14 +160,14 @@ BLOCK_BYTES = 512 * 1024
 
 
 def blocks(
-    out_hw: tuple[int, int], n: int, rows: int, itemsize: int, block_bytes: int
+    out_hw: tuple[int, int], n: int, rows: int, itemsize: int, block_bytes: int | None = None
 ) -> list[tuple[int, int, int, int]]:
     """Output windows in blocks ``(row_start, row_stop, column_start, column_stop)`` of about ``block_bytes`` of
     patches each (``rows`` values a window position): whole output rows together, or one row in pieces when a
     row alone is larger. Each block is a contiguous range of a batch-last ``(OH, OW, N)`` output."""
     oh, ow = out_hw
     per_window = max(rows * n * itemsize, 1)
-    fit = max(block_bytes // per_window, 1)  # window positions per block
+    fit = max((block_bytes or BLOCK_BYTES) // per_window, 1)  # window positions per block
     if fit >= ow:
         step = fit // ow
         return [(r, min(r + step, oh), 0, ow) for r in range(0, oh, step)]
@@ -230,7 +230,7 @@ def convolve(
     scratch: Scratch,
     *,
     bias: bool = False,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
 ) -> np.ndarray:
     """The convolution of a padded batch-last ``(C, H, W, N)`` array by ``weights`` ``(F, C * kh * kw [+ 1])``,
     batch last: ``(F, OH * OW * N)``. With ``bias`` the weights' last column is added to every output (a row of
@@ -254,7 +254,7 @@ def weight_gradient(
     out_hw: tuple[int, int],
     scratch: Scratch,
     *,
-    block_bytes: int = BLOCK_BYTES,
+    block_bytes: int | None = None,
 ) -> np.ndarray:
     """The gradient ``(F, C * kh * kw + 1)`` of :func:`convolve`'s weights with a bias column, given the output's
     gradient ``dmat`` ``(F, OH * OW * N)`` and the padded input ``mp``: the patches gathered again block by
@@ -281,7 +281,7 @@ def transposes_by_convolution(kernel: tuple[int, int], stride: tuple[int, int], 
 
 
 def input_gradient(
-    dout: np.ndarray, weights: np.ndarray, pads: Pads, scratch: Scratch, *, block_bytes: int = BLOCK_BYTES
+    dout: np.ndarray, weights: np.ndarray, pads: Pads, scratch: Scratch, *, block_bytes: int | None = None
 ) -> np.ndarray:
     """The gradient ``(C, H, W, N)`` of a stride-1 convolution's input given its output's, ``dout``
     ``(F, OH, OW, N)``, and its weights ``(F, C, kh, kw)``: the "full" convolution of ``dout`` (padded by the

@@ -377,8 +377,10 @@ class Conv2D(_Windowed):
         mp = convolution.pad_batch_last(m, self.pads)
         if training:
             self._input_shape, self._padded = m.shape, mp
+        # Inference may run on several threads through this same layer (dllab.cores): a buffer of its own.
+        scratch = self._blocks() if training else convolution.Scratch()
         out = convolution.convolve(
-            mp, self._weights_and_bias(), self.kernel, self.stride, self.out_hw, self._blocks(), bias=True
+            mp, self._weights_and_bias(), self.kernel, self.stride, self.out_hw, scratch, bias=True
         )
         return convolution.batch_first(out.reshape(f, *self.out_hw, n))
 

@@ -508,6 +508,8 @@ def test_conv2d_reuses_its_patches_buffer_between_training_batches():
     conv.backward(np.ones_like(out))
     assert conv._scratch.array is first  # grown to the largest block of the first pass, then kept
     assert conv.twin()._blocks() is not conv._scratch  # a twin in another thread has a buffer of its own
+    conv.forward(x)  # inference (perhaps in several threads at once) leaves the training buffer alone
+    assert conv._scratch.array is first
     fresh = make_layer("Conv2D", (1, 5, 5), filters=2, kernel_size=3)
     fresh.params = {key: value.copy() for key, value in conv.params.items()}
     np.testing.assert_allclose(out, fresh.forward(x, training=True), rtol=1e-12)
