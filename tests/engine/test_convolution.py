@@ -216,3 +216,20 @@ def test_scratch_keeps_its_memory_while_it_fits():
     assert scratch.take(8, np.dtype(np.float32)) is first
     assert scratch.take(12, np.dtype(np.float32)).size == 12
     assert scratch.take(4, np.dtype(np.float64)).dtype == np.float64
+
+
+def test_blocks_on_several_threads_give_the_same_results_as_on_one(monkeypatch):
+    rng = np.random.default_rng(13)
+    m = rng.normal(size=(3, 9, 8, 5)).astype(np.float32)
+    weights = rng.normal(size=(4, 3 * 9 + 1)).astype(np.float32)
+    dmat = rng.normal(size=(4, 7 * 6 * 5)).astype(np.float32)
+    results = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)  # how many threads dllab.cores computes blocks on
+        scratch = convolution.Scratch()
+        out = convolution.convolve(m, weights, (3, 3), (1, 1), (7, 6), scratch, bias=True, block_bytes=300)
+        grad = convolution.weight_gradient(dmat, m, (3, 3), (1, 1), (7, 6), scratch, block_bytes=300)
+        results[threads] = out, grad
+    for threads in ("2", "3"):
+        np.testing.assert_array_equal(results[threads][0], results["1"][0])
+        np.testing.assert_array_equal(results[threads][1], results["1"][1])  # summed in the blocks' order
