@@ -4,7 +4,7 @@ Convolution works batch last: an NCHW batch is kept in memory as ``(C, H, W, N)`
 that every strided slice of it runs over whole rows of samples. It gathers the windows of every sample and
 channel through a strided view of the padded input (``numpy.lib.stride_tricks.as_strided``), a block of
 output positions at a time small enough to stay in cache (:func:`convolve`), and multiplies each block by the
-filters; the result is again batch last. Pooling reduces the ``kh * kw`` strided slices that hold each position
+filters (large convolutions: blocks side by side on the cores); the result is again batch last. Pooling reduces the ``kh * kw`` strided slices that hold each position
 of every window. The only Python loops run over the offsets inside a window and over blocks of output rows,
 never over single pixels, samples or channels.
 """
