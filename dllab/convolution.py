@@ -118,16 +118,9 @@ def im2col(
     copied in runs of ``OW * N`` values (0.14 ms against 1.36 ms for the window-per-row order of 100 MNIST
     images and a 5x5 kernel, one core). ``out``, when given, receives the patches (a reused buffer) and is returned.
     """
-    c, _, _, n = mp.shape
-    (kh, kw), (oh, ow) = kernel, out_hw
-    sc, sh, sw, sn = mp.strides
-    view = as_strided(
-        mp,
-        shape=(c, kh, kw, oh, ow, n),
-        strides=(sc, sh, sw, sh * stride[0], sw * stride[1], sn),
-        writeable=False,
-    )
+    view = _windows(mp, kernel, stride, out_hw)
     if out is None:
+        c, kh, kw, oh, ow, n = view.shape
         out = np.empty((c * kh * kw, oh * ow * n), dtype=mp.dtype)
     out.reshape(view.shape)[...] = view  # (reshape of a C-contiguous buffer: a view, never a copy)
     return out
