@@ -328,10 +328,10 @@ class _Windowed(Layer):
 
 
 class Conv2D(_Windowed):
-    """2D convolution over NCHW images, computed as im2col followed by one matrix product."""
+    """2D convolution over NCHW images: patches (im2col) times the filters, in blocks that stay in cache."""
 
     fresh_output = True
-    REUSED_BUFFERS = ("_cols",)
+    REUSED_BUFFERS = ("_scratch",)
 
     type_name = "Conv2D"
     category = "Convolution"
@@ -374,43 +374,45 @@ class Conv2D(_Windowed):
         # and the layers after it (activations, pooling, Flatten, Dense) run over whole rows of samples.
         m = convolution.batch_last(x)
         f, n = self.options["filters"], m.shape[-1]
-        if not training:
-            return convolution.batch_first(self._product(self._patches(m, None)).reshape(f, *self.out_hw, n))
-        self._input_shape = m.shape
-        # The patches' buffer of the last training batch is reused by the next one of the same size.
-        self._cols = self._patches(m, getattr(self, "_cols", None))
-        return convolution.batch_first(self._product(self._cols).reshape(f, *self.out_hw, n))
-
-    def _patches(self, m: np.ndarray, reuse: np.ndarray | None) -> np.ndarray:
-        """Patches of the batch-last input ``m`` with a last row of ones (for the bias), in ``reuse`` when it fits:
-        ``(C * kh * kw + 1, OH * OW * N)``."""
-        shape = (math.prod(self.param_shapes["W"][1:]) + 1, math.prod(self.out_hw) * m.shape[-1])
-        cols = reuse if reuse is not None and reuse.shape == shape and reuse.dtype == m.dtype else None
-        if cols is None:
-            cols = np.empty(shape, dtype=m.dtype)
-            cols[-1] = 1
         mp = convolution.pad_batch_last(m, self.pads)
-        convolution.im2col(mp, self.kernel, self.stride, self.out_hw, out=cols[:-1])
-        return cols
+        if training:
+            self._input_shape, self._padded = m.shape, mp
+        # Inference may run on several threads through this same layer (dllab.cores): a buffer of its own.
+        scratch = self._blocks() if training else convolution.Scratch()
+        out = convolution.convolve(
+            mp, self._weights_and_bias(), self.kernel, self.stride, self.out_hw, scratch, bias=True
+        )
+        return convolution.batch_first(out.reshape(f, *self.out_hw, n))
 
-    def _product(self, cols: np.ndarray) -> np.ndarray:
-        """``[W | b]`` times the patches: ``(F, OH * OW * N)``."""
+    def _blocks(self) -> convolution.Scratch:
+        """The buffer for blocks of patches, reused between passes (one per twin: see :meth:`Layer.twin`)."""
+        if getattr(self, "_scratch", None) is None:
+            self._scratch = convolution.Scratch()
+        return self._scratch
+
+    def _weights_and_bias(self) -> np.ndarray:
+        """``[W | b]``: ``(F, C * kh * kw + 1)``, for patches with a last row of ones."""
         w = self.params["W"]
-        f = w.shape[0]
-        return np.concatenate([w.reshape(f, -1), self.params["b"][:, None]], axis=1) @ cols
+        return np.concatenate([w.reshape(w.shape[0], -1), self.params["b"][:, None]], axis=1)
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         w = self.params["W"]
         f = w.shape[0]
         dmat = convolution.batch_last(dout).reshape(f, -1)  # a view when dout is batch last, like the output
+        mp = self._padded
         self.grads = {}
         if self.trainable:
-            dw_and_db = dmat @ self._cols.T  # the ones row makes the last column the bias gradient
+            dw_and_db = convolution.weight_gradient(
+                dmat, mp, self.kernel, self.stride, self.out_hw, self._blocks()
+            )
             self.grads = {"W": dw_and_db[:, :-1].reshape(w.shape), "b": dw_and_db[:, -1].copy()}
         if not self.needs_input_grad:
             return None
-        dcols = w.reshape(f, -1).T @ dmat
         c, h, wd, n = self._input_shape
+        if convolution.transposes_by_convolution(self.kernel, self.stride, self.pads):
+            dm = convolution.input_gradient(dmat.reshape(f, *self.out_hw, n), w, self.pads, self._blocks())
+            return convolution.batch_first(dm)
+        dcols = w.reshape(f, -1).T @ dmat
         top, bottom, left, right = self.pads
         dmp = convolution.col2im(dcols, (c, h + top + bottom, wd + left + right, n), self.kernel, self.stride)
         return convolution.batch_first(dmp[:, top : top + h, left : left + wd])

@@ -144,3 +144,92 @@ def test_col2im_tiling_shortcut_matches_the_general_path():
     fast = convolution.col2im(patches, (3, 4, 6, 2), (2, 2), (2, 2))  # windows tile the input exactly
     slow = convolution.col2im(patches, (3, 5, 7, 2), (2, 2), (2, 2))[:, :4, :6]  # a leftover row/column
     np.testing.assert_array_equal(fast, slow)
+
+
+def reference_convolution(m, weights, kernel, stride, out_hw):
+    """One product of all patches (im2col): ``(F, OH * OW * N)``."""
+    return weights @ convolution.im2col(m, kernel, stride, out_hw)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 200, 2_000, 1 << 20])
+def test_blocks_tile_the_output_in_order(block_bytes):
+    blocks = convolution.blocks((5, 7), 3, 4, 8, block_bytes)
+    covered = [(r, c) for r0, r1, c0, c1 in blocks for r in range(r0, r1) for c in range(c0, c1)]
+    assert covered == [(r, c) for r in range(5) for c in range(7)]  # every position once, in memory order
+    assert all(r1 == r0 + 1 or (c0, c1) == (0, 7) for r0, r1, c0, c1 in blocks)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 300, 3_000, 1 << 20])  # one window at a time ... all at once
+@pytest.mark.parametrize(("kernel", "stride"), [((3, 3), (1, 1)), ((3, 2), (2, 1)), ((2, 2), (2, 2))])
+def test_convolution_and_weight_gradient_in_blocks_match_one_product(block_bytes, kernel, stride):
+    rng = np.random.default_rng(11)
+    m = rng.normal(size=(3, 7, 6, 4))
+    out_hw = (
+        convolution.output_size(7, 0, 0, kernel[0], stride[0]),
+        convolution.output_size(6, 0, 0, kernel[1], stride[1]),
+    )
+    weights = rng.normal(size=(5, 3 * kernel[0] * kernel[1] + 1))
+    cols = np.vstack([convolution.im2col(m, kernel, stride, out_hw), np.ones((1, 4 * out_hw[0] * out_hw[1]))])
+    scratch = convolution.Scratch()
+    out = convolution.convolve(
+        m, weights, kernel, stride, out_hw, scratch, bias=True, block_bytes=block_bytes
+    )
+    np.testing.assert_allclose(out, weights @ cols, rtol=1e-12)
+    no_bias = convolution.convolve(
+        m, weights[:, :-1], kernel, stride, out_hw, scratch, block_bytes=block_bytes
+    )
+    np.testing.assert_allclose(no_bias, weights[:, :-1] @ cols[:-1], rtol=1e-12)
+    dmat = rng.normal(size=out.shape)
+    grad = convolution.weight_gradient(dmat, m, kernel, stride, out_hw, scratch, block_bytes=block_bytes)
+    np.testing.assert_allclose(grad, dmat @ cols.T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 3_000, 1 << 20])
+@pytest.mark.parametrize(
+    ("kernel", "pads"),
+    [((3, 3), (1, 1, 1, 1)), ((3, 3), (2, 2, 2, 2)), ((3, 2), (0, 2, 1, 0)), ((5, 5), (0,) * 4)],
+)
+def test_input_gradient_by_full_convolution_matches_col2im(block_bytes, kernel, pads):
+    rng = np.random.default_rng(12)
+    c, h, w, n, f = 3, 6, 5, 4, 2
+    assert convolution.transposes_by_convolution(kernel, (1, 1), pads)
+    top, bottom, left, right = pads
+    out_hw = (h + top + bottom - kernel[0] + 1, w + left + right - kernel[1] + 1)
+    weights = rng.normal(size=(f, c, *kernel))
+    dout = rng.normal(size=(f, *out_hw, n))
+    dcols = weights.reshape(f, -1).T @ dout.reshape(f, -1)
+    dmp = convolution.col2im(dcols, (c, h + top + bottom, w + left + right, n), kernel, (1, 1))
+    expected = dmp[:, top : top + h, left : left + w]
+    got = convolution.input_gradient(dout, weights, pads, convolution.Scratch(), block_bytes=block_bytes)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_input_gradient_by_convolution_needs_stride_one_and_padding_inside_the_kernel():
+    assert not convolution.transposes_by_convolution((3, 3), (2, 1), (1, 1, 1, 1))
+    assert not convolution.transposes_by_convolution((3, 3), (1, 1), (3, 0, 0, 0))
+    assert convolution.transposes_by_convolution((3, 3), (1, 1), (2, 2, 2, 2))
+
+
+def test_scratch_keeps_its_memory_while_it_fits():
+    scratch = convolution.Scratch()
+    first = scratch.take(10, np.dtype(np.float32))
+    assert scratch.take(8, np.dtype(np.float32)) is first
+    assert scratch.take(12, np.dtype(np.float32)).size == 12
+    assert scratch.take(4, np.dtype(np.float64)).dtype == np.float64
+
+
+def test_blocks_on_several_threads_give_the_same_results_as_on_one(monkeypatch):
+    rng = np.random.default_rng(13)
+    m = rng.normal(size=(3, 9, 8, 5)).astype(np.float32)
+    weights = rng.normal(size=(4, 3 * 9 + 1)).astype(np.float32)
+    dmat = rng.normal(size=(4, 7 * 6 * 5)).astype(np.float32)
+    results = {}
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)  # how many threads dllab.cores computes blocks on
+        scratch = convolution.Scratch()
+        out = convolution.convolve(m, weights, (3, 3), (1, 1), (7, 6), scratch, bias=True, block_bytes=300)
+        grad = convolution.weight_gradient(dmat, m, (3, 3), (1, 1), (7, 6), scratch, block_bytes=300)
+        results[threads] = out, grad
+    for threads in ("2", "3"):
+        np.testing.assert_array_equal(results[threads][0], results["1"][0])
+        np.testing.assert_array_equal(results[threads][1], results["1"][1])  # summed in the blocks' order

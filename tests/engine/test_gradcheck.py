@@ -100,6 +100,20 @@ def test_strided_and_padded_convolution(layer):
     )
 
 
+@pytest.mark.parametrize("block_bytes", [1, 500])  # one window position a block; a few
+def test_convolution_in_small_blocks(monkeypatch, block_bytes):
+    # The blocks of patches (dllab.convolution.BLOCK_BYTES) split rows and gather several rows at a time, as
+    # the book's networks do at full size, here on small images.
+    from dllab import convolution
+
+    monkeypatch.setattr(convolution, "BLOCK_BYTES", block_bytes)
+    assert_gradcheck(
+        image_net(conv(2, 2, padding="same"), conv(3, 3, padding=1), {"type": "Tanh"}, conv(2, 3, padding=2)),
+        batch_size=3,
+        max_checks=25,
+    )
+
+
 POOL_CASES = {
     "2x2 stride 2": {"pool_size": 2, "stride": 2},
     "overlapping 3 stride 2": {"pool_size": 3, "stride": 2},

@@ -498,16 +498,18 @@ def test_setup_rejects_inputs_a_layer_cannot_take():
         AvgPool2D(padding=2).setup((1, 4, 4))
 
 
-def test_conv2d_reuses_its_patches_buffer_between_training_batches_of_one_size():
+def test_conv2d_reuses_its_patches_buffer_between_training_batches():
     conv = make_layer("Conv2D", (1, 5, 5), filters=2, kernel_size=3)
     rng = np.random.default_rng(5)
-    conv.forward(rng.normal(size=(4, 1, 5, 5)), training=True)
-    first = conv._cols
+    conv.backward(np.ones_like(conv.forward(rng.normal(size=(4, 1, 5, 5)), training=True)))
+    first = conv._scratch.array
     x = rng.normal(size=(4, 1, 5, 5))
     out = conv.forward(x, training=True)
-    assert conv._cols is first
-    conv.forward(rng.normal(size=(3, 1, 5, 5)), training=True)  # another size: a buffer of its own
-    assert conv._cols.shape != first.shape
+    conv.backward(np.ones_like(out))
+    assert conv._scratch.array is first  # grown to the largest block of the first pass, then kept
+    assert conv.twin()._blocks() is not conv._scratch  # a twin in another thread has a buffer of its own
+    conv.forward(x)  # inference (perhaps in several threads at once) leaves the training buffer alone
+    assert conv._scratch.array is first
     fresh = make_layer("Conv2D", (1, 5, 5), filters=2, kernel_size=3)
     fresh.params = {key: value.copy() for key, value in conv.params.items()}
     np.testing.assert_allclose(out, fresh.forward(x, training=True), rtol=1e-12)
