@@ -39,11 +39,8 @@ from PySide6.QtWidgets import (
 
 from ui.common import dialogs, theme
 from ui.common.icons import action_icon
-<<<<<<< HEAD
-from ui.common.widgets import empty_state_label
-=======
 from ui.common.plotting import pg
->>>>>>> startup
+from ui.common.widgets import empty_state_label
 
 if TYPE_CHECKING:  # a view reads a run's start as a plain object; no training internals
     from ui.training.session import SessionStarted
