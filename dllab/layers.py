@@ -79,8 +79,9 @@ class Layer:
     #: Whether ``forward`` returns a new array that the layer keeps no reference to, so that the next layer
     #: may overwrite it in a training pass (not a view of the input, not kept for ``backward``).
     fresh_output: ClassVar[bool] = False
-    #: Whether a training pass computes each sample on its own (no batch statistics, no random draws): a
-    #: mini-batch may then be split in halves computed side by side (:meth:`dllab.model.Sequential.loss_and_grads`).
+    #: Whether a training pass computes each sample on its own (no batch statistics; random values drawn ahead
+    #: by :meth:`draw_for_batch`): a mini-batch may then be split in halves computed side by side
+    #: (:meth:`dllab.model.Sequential.loss_and_grads`).
     samples_apart: ClassVar[bool] = True
     #: Attributes that keep a buffer from one training pass for the next (a copy for another thread leaves them).
     REUSED_BUFFERS: ClassVar[tuple[str, ...]] = ()
@@ -105,6 +106,9 @@ class Layer:
         #: a layer's :attr:`fresh_output` and the gradient it receives belongs to the backward pass alone: the
         #: layer may then overwrite both instead of allocating. A layer used on its own never does.
         self.may_overwrite = False
+        #: This layer's random values for its next training pass, drawn ahead for a batch computed in parts
+        #: (:meth:`draw_for_batch`); the pass uses them up.
+        self.drawn: np.ndarray | None = None
 
     # --- configuration -------------------------------------------------------------------------------
 
@@ -135,6 +139,12 @@ class Layer:
     def param_count(self) -> int:
         """Number of parameter values, frozen or not (known after :meth:`setup`)."""
         return sum(math.prod(s) for s in self.param_shapes.values())
+
+    def draw_for_batch(self, n: int) -> np.ndarray | None:
+        """The random values that a training pass over ``n`` samples draws in this layer, drawn now (``None`` for
+        a layer that draws none): a batch computed in parts gives each part's layer its rows as :attr:`drawn`,
+        so that the parts draw exactly what one pass over the batch would."""
+        return None
 
     def twin(self) -> Layer:
         """A copy that shares this layer's parameters, statistics and settings, for a training pass in another
@@ -682,7 +692,6 @@ class Dropout(Layer):
     inference; they differ in which of the two sees the scaled values.
     """
 
-    samples_apart = False  # one random draw for the whole batch, as a run without threads makes it
     type_name = "Dropout"
     category = "Regularization"
     summary = "Randomly silences units while training, so no unit can be relied on alone."
@@ -723,12 +732,21 @@ class Dropout(Layer):
             self._mask = None
             scale = self.inference_scale()
             return x if scale == 1.0 else x * x.dtype.type(scale)
-        keep = self.rng.random(x.shape, dtype=np.float32) < 1.0 - rate
+        draws = self.drawn if self.drawn is not None else self._draw(x.shape)
+        self.drawn = None
+        keep = draws < 1.0 - rate
         if self.options["scaling"] == "book":
             self._mask = keep.astype(x.dtype)
         else:
             self._mask = keep.astype(x.dtype) / x.dtype.type(1.0 - rate)
         return x * self._mask
+
+    def _draw(self, shape: tuple[int, ...]) -> np.ndarray:
+        return self.rng.random(shape, dtype=np.float32)
+
+    def draw_for_batch(self, n: int) -> np.ndarray | None:
+        assert self.input_shape is not None
+        return self._draw((n, *self.input_shape)) if self.options["rate"] else None
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         return dout if self._mask is None else dout * self._mask

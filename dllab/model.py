@@ -257,8 +257,9 @@ class Sequential:
 
         On a processor with several cores, a large enough mini-batch of a network whose layers compute each
         sample apart is split in two halves computed side by side, each in its own thread with one BLAS thread
-        (:func:`dllab.cores.map_parts`), through twins of the layers that share their parameters; the loss and
-        gradients are the halves' means weighted by their sizes. The results equal one pass's up to rounding
+        (:func:`dllab.cores.map_parts`), through twins of the layers that share their parameters (Dropout's random
+        values drawn ahead for the whole batch, as one pass draws them); the loss and gradients are the halves'
+        means weighted by their sizes. The results equal one pass's up to rounding
         (float32: about 1e-7 of the gradients' scale), and the same on every run of the same machine.
         """
         first = self._plan_backward()
@@ -267,13 +268,21 @@ class Sequential:
             return self._pass(self.layers, self.loss, first, x, t)
         half = len(x) // 2
         twins = [layer.twin() for layer in self.layers]
-        halves = cores.map_parts(
-            lambda part: self._pass(*part),
-            [
-                (self.layers, self.loss, first, x[:half], t[:half]),
-                (twins, copy.copy(self.loss), first, x[half:], t[half:]),
-            ],
-        )
+        try:
+            for layer, twin in zip(self.layers, twins, strict=True):
+                draws = layer.draw_for_batch(len(x))  # Dropout's: what one pass would draw, in its order
+                if draws is not None:
+                    layer.drawn, twin.drawn = draws[:half], draws[half:]
+            halves = cores.map_parts(
+                lambda part: self._pass(*part),
+                [
+                    (self.layers, self.loss, first, x[:half], t[:half]),
+                    (twins, copy.copy(self.loss), first, x[half:], t[half:]),
+                ],
+            )
+        finally:
+            for layer in self.layers:
+                layer.drawn = None
         (loss_a, grads_a), (loss_b, grads_b) = halves
         share = half / len(x)
         for key, grad in grads_a.items():

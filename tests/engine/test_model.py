@@ -467,12 +467,32 @@ def test_a_batch_in_halves_trains_the_parameters_both_halves_share(halves):
     assert all(not np.array_equal(before[key], value) for key, value in model.get_weights().items())
 
 
-@pytest.mark.parametrize("layer", [{"type": "BatchNorm"}, {"type": "Dropout", "rate": 0.5}])
-def test_batch_statistics_and_random_draws_keep_the_batch_whole(halves, layer):
-    spec = {**APART_CONV, "layers": [*APART_CONV["layers"][:-1], layer, APART_CONV["layers"][-1]]}
+def test_batch_statistics_keep_the_batch_whole(halves):
+    spec = {
+        **APART_CONV,
+        "layers": [*APART_CONV["layers"][:-1], {"type": "BatchNorm"}, APART_CONV["layers"][-1]],
+    }
     model = dllab.build(spec, seed=0)
     model.loss_and_grads(*batch(model, n=10))
     assert halves == []
+
+
+@pytest.mark.parametrize("scaling", ["inverted", "book"])
+def test_dropout_in_halves_drops_what_one_pass_drops(halves, scaling):
+    dropout = {"type": "Dropout", "rate": 0.5, "scaling": scaling}
+    layers = APART_CONV["layers"]
+    spec = {**APART_CONV, "layers": [dropout, *layers[:-1], dict(dropout), layers[-1]]}
+    whole = dllab.build(spec, seed=3, dtype=np.float64)
+    whole.SPLIT_MULTIPLY_ADDS = 10**18
+    split = dllab.build(spec, seed=3, dtype=np.float64)
+    for step in range(3):  # the random values go on from one batch to the next alike
+        x, t = batch(split, n=9, seed=step)
+        loss, grads = split.loss_and_grads(x, t)
+        expected_loss, expected = whole.loss_and_grads(x, t)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        for key in expected:
+            np.testing.assert_allclose(grads[key], expected[key], rtol=1e-10, atol=1e-14)
+    assert halves and all(layer.drawn is None for layer in split.layers)
 
 
 def test_a_small_batch_stays_whole(monkeypatch):
