@@ -50,6 +50,24 @@ def training_threads() -> int:
     return os.cpu_count() or 1
 
 
+def lower_priority(niceness: int) -> None:
+    """Lower the scheduling priority of every thread of this process by ``niceness`` (Unix ``nice``).
+
+    On Linux a thread's niceness is its own: ``os.nice`` would leave the BLAS threads that numpy started when it
+    was imported at the window's priority while the thread that gives them work waits below it, and once
+    other programs take the cores, the BLAS threads spin waiting for it (training at a tenth of its speed on a
+    busy machine). Threads started later inherit the niceness of the thread that starts them.
+    """
+    tasks = Path("/proc/self/task")
+    if hasattr(os, "setpriority") and tasks.is_dir():
+        for task in tasks.iterdir():
+            with contextlib.suppress(OSError):  # a thread that has ended meanwhile
+                tid = int(task.name)
+                os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    elif hasattr(os, "nice"):  # elsewhere the niceness is the process's
+        os.nice(niceness)
+
+
 class TrainingProcess:
     """One run of :class:`TrainingSession` in a child process.
 
@@ -146,8 +164,7 @@ def _serve(
 ) -> None:
     """The child's main function: run the session, sending its items; a thread obeys the commands."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the window, which stops the run
-    if hasattr(os, "nice"):
-        os.nice(NICENESS)
+    lower_priority(NICENESS)
     session = TrainingSession(request, control)
     if wait_for_views:
         session.views_ready = threading.Event()

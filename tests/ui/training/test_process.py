@@ -168,6 +168,11 @@ def test_the_child_trains_on_every_core_below_the_window_s_priority(tmp_path):
     (child,) = multiprocessing.active_children()
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(ours + NICENESS, 19)
+    tasks = Path(f"/proc/{child.pid}/task")
+    if tasks.is_dir():  # Linux: each thread has its own niceness, the BLAS threads' included
+        threads = [int(task.name) for task in tasks.iterdir()]
+        assert len(threads) > 1
+        assert {os.getpriority(os.PRIO_PROCESS, tid) for tid in threads} == {min(ours + NICENESS, 19)}
     environ = Path(f"/proc/{child.pid}/environ")
     if environ.exists():
         variables = dict(v.split("=", 1) for v in environ.read_text().split("\0") if "=" in v)
