@@ -122,6 +122,26 @@ def plot_widget_background(widget: pg.GraphicsView) -> None:
     widget.setBackground(theme.colors().plot_background)
 
 
+def run_steps(steps: Iterator[None], deadline: float) -> bool:
+    """Run ``steps`` (building plots, or drawing them in parts) until ``deadline`` (``time.perf_counter``), one
+    step at least; True once they are all done.
+
+    A step starts only if the longest one so far in this slice still ends before the deadline: a slice then
+    overruns its time by little, rather than by a whole step (a plot built can take as long as the slice).
+    """
+    longest = 0.0
+    now = time.perf_counter()
+    try:
+        while True:
+            next(steps)
+            then, now = now, time.perf_counter()
+            longest = max(longest, now - then)
+            if now + longest >= deadline:
+                return False
+    except StopIteration:
+        return True
+
+
 class DrawingBudget:
     """Paces the drawing of all views together: after drawing that took ``s`` seconds, the next may start
     ``factor * s`` seconds later, so drawing takes at most ``1 / factor`` of the time. Views that wait take
@@ -508,15 +528,10 @@ class TrainingView(QWidget):
             self._dirty = False
             self.redraw_count += 1
             self._parts = self.redraw()
-        if self._parts is not None:
-            deadline = math.inf if self.flushing else t0 + DRAW_SLICE_S
-            try:
-                while True:  # one step at least
-                    next(self._parts)
-                    if time.perf_counter() >= deadline:
-                        break
-            except StopIteration:
-                self._parts = None
+        if self._parts is not None and run_steps(
+            self._parts, math.inf if self.flushing else t0 + DRAW_SLICE_S
+        ):
+            self._parts = None
         cost = time.perf_counter() - t0
         self.redraw_seconds += cost
         BUDGET.spend(cost)
@@ -571,17 +586,16 @@ class TrainingView(QWidget):
             return
         t0 = time.perf_counter()
         try:
-            while time.perf_counter() < deadline:
-                next(builder)
-        except StopIteration:
+            done = run_steps(builder, deadline)
+        finally:
+            self.redraw_seconds += time.perf_counter() - t0
+        if done:
             self._builder = None
             self._dirty = True
             for canvas in self.findChildren(PlotCanvas):
                 canvas.setUpdatesEnabled(True)
             if deadline != float("inf"):
                 self.request_redraw()
-        finally:
-            self.redraw_seconds += time.perf_counter() - t0
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         narrow = event.size().width() < NARROW_HEADER_WIDTH
