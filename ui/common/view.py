@@ -46,12 +46,14 @@ if TYPE_CHECKING:  # a view reads a run's start as a plain object; no training i
 
 #: Drawing (updating the plot items and painting them) may take at most 1 / COST_FACTOR of the GUI thread's time.
 COST_FACTOR = 15.0
-#: Seconds of plot building per turn of the event loop at the most.
-BUILD_SLICE_S = 0.015
+#: Seconds of plot building per turn of the event loop at the most: one plot of a few, 8-10 ms of a loaded
+#: machine's time, per slice (at 15 ms, two plots made slices of 17-19 ms, a frame at 60 Hz missed each time).
+BUILD_SLICE_S = 0.010
 #: Seconds of drawing (updating plot items) per turn of the event loop at the most, for views drawn in parts.
 DRAW_SLICE_S = 0.006
-#: Seconds left to the event loop between two slices of building plots (in any views).
-BUILD_GAP_S = 0.02
+#: Seconds left to the event loop between two slices of building plots (in any views): time to paint and take
+#: input; the building takes as long as before with slices of one plot.
+BUILD_GAP_S = 0.01
 CSV_FILTER = "CSV tables (*.csv)"
 #: Narrowest width of one small plot (histograms side by side).
 MIN_PLOT_WIDTH = 215
