@@ -38,10 +38,11 @@ networks):
   (their axes) in one go, 17-25 ms;
 - throughput: the training process had lowered the priority of its main thread only, so on a busy machine its
   BLAS threads spun waiting for it: the MLP's batches ran at 6,300 samples/s with every view open before
-  (the command line's 11,200 at the same time) and at 98,900 after. With other programs taking the cores,
-  gui / cli says more about the load than about the app (SimpleConvNet at a load of 3: 107 % and 89 % before,
-  120 % and 131 % after; the MLP 52 % and 87 % at a load of 6 before, 562 % and 449 % after, its command-line run
-  slowed by other work): the app's training runs below the other programs' priority by design.
+  (the command line's 11,200 at the same time) and at 98,900 after (the command line's 65,800). With other
+  programs taking the cores, gui / cli says more about the load than about the app (SimpleConvNet at a load of
+  3: 107 % and 89 % before, 120 % and 131 % after; the MLP 52 % and 87 % at a load of 6 before, 562 % and 449 %
+  after, its command-line run slowed by other work): the app's training runs below the other programs' priority
+  by design.
 """
 
 from __future__ import annotations
