@@ -10,8 +10,9 @@ the session's interface:
   thread) and yields the session's items in order as they arrive; the child sends them in small batches
   (:func:`dllab.experiments.parallel_runs.send_events`). The data set's arrays go after the start, as raw
   bytes through a pipe of their own (:func:`send_arrays`): pickled with the request, MNIST's 55 MB were
-  copied in one call that held Python's global interpreter lock for about 100 ms, and the window froze that
-  long when Train was pressed; written from the arrays' memory, the pipe takes them with the lock released.
+  copied holding Python's global interpreter lock, and the window froze when Train was pressed (another
+  thread's longest wait while a child started: 39-58 ms, 4.5-7.3 ms now); written from the arrays' memory,
+  the pipe takes them with the lock released.
 - The child uses every core for its BLAS threads at a lower priority than the window (:data:`NICENESS`), so
   the window draws the moment it needs to and training takes all the rest.
 - The run's :class:`~dllab.run_control.RunControl` is made by the caller with the ``"spawn"`` context of
