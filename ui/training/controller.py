@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -62,6 +63,28 @@ CLOSE_NOTICE_S = 2.0
 LIVE_STATISTICS_S = 1.0
 #: Seconds between two updates of the progress line at the most (text that changes faster cannot be read).
 PROGRESS_INTERVAL_S = 0.2
+
+
+class _SpareControl:
+    """The next run's :class:`RunControl`, made in a thread of its own ahead of the press of Train.
+
+    A control for a child process holds semaphores, a value in shared memory and a queue: 10-25 ms of making
+    (the first one also starts :mod:`multiprocessing`'s resource tracker) that froze the window when Train was
+    pressed. Made in a thread, it waits for the press.
+    """
+
+    def __init__(self) -> None:
+        self._control: RunControl | None = None
+        self._thread = threading.Thread(target=self._make, name="run control", daemon=True)
+        self._thread.start()
+
+    def _make(self) -> None:
+        self._control = RunControl(multiprocessing.get_context("spawn"))
+
+    def take(self) -> RunControl:
+        """The control (made here, should its thread have failed)."""
+        self._thread.join()
+        return self._control or RunControl(multiprocessing.get_context("spawn"))
 
 
 @dataclass(frozen=True)
@@ -185,6 +208,7 @@ class TrainingController(QObject):
         self._ready_timer.setSingleShot(True)
         self._ready_timer.setInterval(10)
         self._ready_timer.timeout.connect(self._on_ready_timer_timeout)
+        self._spare_control: _SpareControl | None = _SpareControl()
         state.network_changed.connect(self._on_state_design_changed)
         state.dataset_changed.connect(self._on_state_design_changed)
         state.train_requested.connect(self._on_state_train_requested)
@@ -244,7 +268,8 @@ class TrainingController(QObject):
             dialogs.show_error(self._window, "Cannot train", f"The settings are not valid: {exc}.")
             return False
         self._build_views()  # now, before the run's first item
-        self.control = RunControl(multiprocessing.get_context("spawn"))
+        spare, self._spare_control = self._spare_control or _SpareControl(), None
+        self.control = spare.take()
         self.session = session = TrainingProcess(request, self.control, wait_for_views=True)
         self._views_pending = True
         self.worker = worker = GeneratorWorker(session.events, urgent=is_urgent, name="training")
@@ -500,6 +525,8 @@ class TrainingController(QObject):
         self.worker = None
         self.session = self.control = None
         self.paused = False
+        if not self._closing:
+            self._spare_control = _SpareControl()  # for the next run
         for view in self.views:
             view.end_run(status)
         if ended is not None and ended.model is not None:

@@ -22,7 +22,13 @@ from dllab.run_control import RunControl
 from dllab.runs import open_run
 from dllab.trainer import BatchEnded, Paused, Stopped
 from tests.ui.training.test_session import SPIRAL_MLP, spiral_request
-from ui.training.process import NICENESS, TrainingProcess, training_threads
+from ui.training.process import (
+    NICENESS,
+    TrainingProcess,
+    receive_arrays,
+    send_arrays,
+    training_threads,
+)
 from ui.training.session import FinalEvaluation, SessionEnded, SessionStarted
 
 
@@ -168,8 +174,30 @@ def test_the_child_trains_on_every_core_below_the_window_s_priority(tmp_path):
     (child,) = multiprocessing.active_children()
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(ours + NICENESS, 19)
+    tasks = Path(f"/proc/{child.pid}/task")
+    if tasks.is_dir():  # Linux: each thread has its own niceness, the BLAS threads' included
+        threads = [int(task.name) for task in tasks.iterdir()]
+        assert len(threads) > 1
+        assert {os.getpriority(os.PRIO_PROCESS, tid) for tid in threads} == {min(ours + NICENESS, 19)}
     environ = Path(f"/proc/{child.pid}/environ")
     if environ.exists():
         variables = dict(v.split("=", 1) for v in environ.read_text().split("\0") if "=" in v)
         assert variables["OPENBLAS_NUM_THREADS"] == str(training_threads()) == str(os.cpu_count())
     items.close()
+
+
+def test_arrays_cross_a_pipe_raw_with_their_dtypes_shapes_and_values():
+    rng = np.random.default_rng(0)
+    arrays = [
+        rng.integers(0, 255, (3, 1, 4, 4), dtype=np.uint8),
+        np.arange(12, dtype=np.int64).reshape(3, 4)[:, ::2],  # not contiguous
+        rng.standard_normal((2, 5)).astype(np.float32),
+        np.zeros((0, 2), dtype=np.float64),
+    ]
+    reading, writing = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    with reading, writing:
+        send_arrays(arrays, writing)  # small: the pipe holds them all
+        received = receive_arrays(len(arrays), reading)
+    for sent, got in zip(arrays, received, strict=True):
+        assert got.dtype == sent.dtype and got.shape == sent.shape and got.flags.writeable
+        np.testing.assert_array_equal(got, sent)

@@ -4,6 +4,9 @@ filters, the decision boundary, the evaluation, exports and the "does not apply"
 from __future__ import annotations
 
 import csv
+import math
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -440,6 +443,22 @@ def test_a_view_of_many_plots_draws_a_few_per_turn_showing_each_as_it_is_first_d
     assert first_pass + 1 >= len(plots) and not any(turns[0][0])  # the status first, then a plot per turn
     assert all("Iteration 10:" in status for _, status in turns[: first_pass + 1])
     assert [plot.geometry() for plot in plots] == places  # showing a plot lays nothing out again
+
+
+def test_a_slice_of_steps_starts_no_step_that_the_longest_so_far_says_would_overrun_it():
+    done: list[int] = []
+
+    def steps(count: int, seconds: float) -> Iterator[None]:
+        for i in range(count):
+            time.sleep(seconds)
+            done.append(i)
+            yield
+
+    two = steps(2, 0.02)
+    # 20 ms taken of 30: another step like it would end at 40 ms at the earliest, so none starts.
+    assert not base.run_steps(two, time.perf_counter() + 0.03) and done == [0]
+    assert base.run_steps(two, math.inf) and done == [0, 1]  # the rest, and then the steps are over
+    assert base.run_steps(steps(0, 0.0), 0.0)  # nothing to do: done at once
 
 
 def test_a_status_only_grows_during_a_run(shown):
