@@ -2,19 +2,21 @@
 
 numpy releases the GIL for its array work, so threads of one process can compute on several cores at once.
 :func:`map_parts` computes a list of independent parts in a pool of threads, one per core the process may use,
-while the BLAS library computes each matrix product on one thread (through threadpoolctl). Two callers:
+while the BLAS library computes each matrix product on one thread (through threadpoolctl). Its callers:
 
 - inference (:meth:`dllab.model.Sequential.forward`): every sample is computed on its own, and a large batch
   goes through the layers in small parts anyway (:meth:`~dllab.model.Sequential.inference_part`);
 - a training pass (:meth:`dllab.model.Sequential.loss_and_grads`): a large mini-batch of a network whose layers
   compute each sample apart goes through in two halves, the second through twins of the layers that share
-  their parameters.
+  their parameters;
+- a large convolution outside those (:mod:`dllab.convolution`): its blocks of patches.
 
 Small products gain little from sharing one product between BLAS threads, and OpenBLAS's threads wait for each
 other on every product: when another program keeps a core busy, a product on two BLAS threads waits for the
-busy core. Measured while other work loaded this project's 2-core machine: SimpleConvNet predicted 1,755
-samples/s with its parts one after the other on two BLAS threads and 18,359 in threads; it trained 8,715
-samples/s and 10,529 in halves, the MLP 784-100x4-10 26,388 and 62,647.
+busy core. On an idle 2-core machine, against one pass on two BLAS threads: SimpleConvNet trains
+10,683 samples/s instead of 8,355 and predicts 33,431 instead of 20,966; DeepConvNet trains 1,959 instead of
+1,306 and predicts 5,324 instead of 3,780. With other work loading both cores, SimpleConvNet predicted 18,359
+samples/s in threads and 1,755 on two BLAS threads.
 
 The number of threads honours a BLAS thread count set in the environment (``OPENBLAS_NUM_THREADS``, as the
 desktop app sets to leave the window a core, and as the worker processes of a comparison set to share the
