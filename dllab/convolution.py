@@ -4,9 +4,9 @@ Convolution works batch last: an NCHW batch is kept in memory as ``(C, H, W, N)`
 that every strided slice of it runs over whole rows of samples. It gathers the windows of every sample and
 channel through a strided view of the padded input (``numpy.lib.stride_tricks.as_strided``), a block of
 output positions at a time small enough to stay in cache (:func:`convolve`), and multiplies each block by the
-filters (large convolutions: blocks side by side on the cores); the result is again batch last. Pooling reduces the ``kh * kw`` strided slices that hold each position
-of every window. The only Python loops run over the offsets inside a window and over blocks of output rows,
-never over single pixels, samples or channels.
+filters (large convolutions: blocks side by side on the cores); the result is again batch last. Pooling
+reduces the ``kh * kw`` strided slices that hold each position of every window. The only Python loops run over
+the offsets inside a window and over blocks of output rows, never over single pixels, samples or channels.
 """
 
 from __future__ import annotations
@@ -239,11 +239,11 @@ def _each(function: Callable[[T], R], parts: list[T], multiply_adds: int) -> lis
     """``[function(part) for part in parts]``: on several threads when each part is independent and the call
     is large enough (:data:`THREAD_MULTIPLY_ADDS`), in order either way.
 
-    With several cores and no BLAS thread count set, a training pass that is not split in halves (DeepConvNet:
-    its dropout draws for the whole batch) runs the convolution's blocks side by side, one BLAS thread each,
-    instead of each block's small product on two BLAS threads, which wait for each other on every product: on
-    this project's 2-core machine with the other core busy, DeepConvNet's step took 133-208 ms this way against
-    143-203 ms on one thread, and 614-2,240 ms with the blocks' products on two BLAS threads.
+    With several cores and no BLAS thread count set, a pass that is not split in halves (inference of a
+    small batch, training with BatchNorm) runs the convolution's blocks side by side, one BLAS thread each,
+    instead of each block's small product on two BLAS threads, which wait for each other on every product: on a
+    2-core machine with the other core busy, DeepConvNet's step took 133-208 ms this way against 143-203 ms on
+    one thread, and 614-2,240 ms with the blocks' products on two BLAS threads.
     """
     if multiply_adds < THREAD_MULTIPLY_ADDS:
         return [function(part) for part in parts]

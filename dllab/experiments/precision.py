@@ -12,7 +12,8 @@ result gives
 - activation bytes: the most that one layer's input and output take together, as stored between layers, for
   one batch;
 - peak bytes: the most memory numpy allocated during one batch's forward pass (:mod:`tracemalloc`), working
-  copies inside the layers included (im2col matrices, and for float16 the float32 values each layer computes in).
+  copies inside the layers included (the blocks of patches a convolution gathers, and for float16 the float32
+  values each layer computes in).
 
 How float16 is computed is :data:`dllab.precision.FLOAT16_METHOD`: stored in float16, each layer's arithmetic in
 float32. So float16 shows the accuracy of float16 storage and the activation bytes of float16 storage, while
