@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
@@ -104,6 +104,8 @@ TRAINING_VIEWS = (
     ("boundary_view", "Boundary", "Decision boundary"),
     ("evaluation_view", "Evaluation", ""),
 )
+#: Their attributes, in tab order.
+TRAINING_VIEW_NAMES = tuple(name for name, _, _ in TRAINING_VIEWS)
 #: The other views not on the first screen, in tab order: attribute, tab text, tooltip, group. Each is built
 #: the first time it is shown or asked for (``window.search_view``), with :meth:`MainWindow._build_<attribute>`.
 DEFERRED_VIEWS = (
@@ -123,6 +125,22 @@ VIEWS_MINIMUM_SIZE = QSize(404, 310)
 
 #: The status bar's word for a run that is ending (see :attr:`ui.training.controller.Progress.state`).
 RUN_ENDING = {"stopping": "Stopping…", "evaluating": "Evaluating on the test set…"}
+
+
+V = TypeVar("V", bound=QWidget)
+
+
+class _CentreView(Generic[V]):
+    """A view not on the first screen as the window's attribute of the same name (``window.search_view``): the
+    view, built now if it is not yet (:meth:`MainWindow._view`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, window: MainWindow | None, owner: type | None = None) -> V:
+        if window is None:  # asked of the class (help(), documentation tools): the attribute itself
+            return self  # type: ignore[return-value]
+        return window._view(self.name)
 
 
 class MainWindow(QMainWindow):
@@ -486,7 +504,10 @@ class MainWindow(QMainWindow):
         return lazy
 
     def _view(self, name: str) -> Any:
-        """The deferred view ``name`` (an entry of :data:`DEFERRED_VIEWS`), built now if it is not yet."""
+        """The view ``name`` not on the first screen (an entry of :data:`TRAINING_VIEWS` or :data:`DEFERRED_VIEWS`),
+        built now if it is not yet (a training view with the others: :attr:`training_views`)."""
+        if name in TRAINING_VIEW_NAMES:
+            return self.training_views[TRAINING_VIEW_NAMES.index(name)]
         return self.lazy_views[name].view()
 
     def _built_view(self, name: str) -> Any:
@@ -501,58 +522,24 @@ class MainWindow(QMainWindow):
             from ui.training.views import make_views
 
             self._training_views = make_views(self.views)
-            for name, _, _ in TRAINING_VIEWS:  # each takes its stand-in's place (one may be doing so now)
+            for name in TRAINING_VIEW_NAMES:  # each takes its stand-in's place (one may be doing so now)
                 if self.lazy_views[name].pending:
                     self.lazy_views[name].view()
         return self._training_views
 
-    @property
-    def curves_view(self) -> TrainingView:
-        return self.training_views[0]
-
-    @property
-    def activations_view(self) -> TrainingView:
-        return self.training_views[1]
-
-    @property
-    def weights_view(self) -> TrainingView:
-        return self.training_views[2]
-
-    @property
-    def filters_view(self) -> TrainingView:
-        return self.training_views[3]
-
-    @property
-    def boundary_view(self) -> TrainingView:
-        return self.training_views[4]
-
-    @property
-    def evaluation_view(self) -> TrainingView:
-        return self.training_views[5]
-
-    @property
-    def compare_view(self) -> CompareView:
-        return self._view("compare_view")
-
-    @property
-    def search_view(self) -> SearchView:
-        return self._view("search_view")
-
-    @property
-    def distributions_view(self) -> DistributionsView:
-        return self._view("distributions_view")
-
-    @property
-    def precision_view(self) -> PrecisionView:
-        return self._view("precision_view")
-
-    @property
-    def run_browser(self) -> RunBrowserView:
-        return self._view("run_browser")
-
-    @property
-    def playground_view(self) -> PlaygroundView:
-        return self._view("playground_view")
+    #: The views not on the first screen, each built the first time it is asked for (or shown).
+    curves_view: _CentreView[TrainingView] = _CentreView()
+    activations_view: _CentreView[TrainingView] = _CentreView()
+    weights_view: _CentreView[TrainingView] = _CentreView()
+    filters_view: _CentreView[TrainingView] = _CentreView()
+    boundary_view: _CentreView[TrainingView] = _CentreView()
+    evaluation_view: _CentreView[TrainingView] = _CentreView()
+    compare_view: _CentreView[CompareView] = _CentreView()
+    search_view: _CentreView[SearchView] = _CentreView()
+    distributions_view: _CentreView[DistributionsView] = _CentreView()
+    precision_view: _CentreView[PrecisionView] = _CentreView()
+    run_browser: _CentreView[RunBrowserView] = _CentreView()
+    playground_view: _CentreView[PlaygroundView] = _CentreView()
 
     def _build_compare_view(self, parent: QWidget) -> CompareView:
         from ui.experiments.compare_view import CompareView
