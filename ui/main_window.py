@@ -325,32 +325,35 @@ class MainWindow(QMainWindow):
     def _create_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.new_action)
-        file_menu.addAction(self.open_action)
+        _add_actions(file_menu, self.new_action, self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._rebuild_recent_menu()
-        file_menu.addSeparator()
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_as_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_model_action)
-        file_menu.addAction(self.import_book_action)
+        _add_actions(
+            file_menu,
+            None,
+            self.save_action,
+            self.save_as_action,
+            None,
+            self.open_model_action,
+            self.import_book_action,
+        )
         self.export_menu = file_menu.addMenu("&Export Model")
-        self.export_menu.addAction(self.export_npz_action)
-        self.export_menu.addAction(self.export_onnx_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        _add_actions(self.export_menu, self.export_npz_action, self.export_onnx_action)
+        _add_actions(file_menu, None, self.quit_action)
         self.file_menu = file_menu
 
         edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.delete_action)
-        edit_menu.addAction(self.duplicate_action)
-        edit_menu.addAction(self.move_up_action)
-        edit_menu.addAction(self.move_down_action)
+        _add_actions(
+            edit_menu,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.delete_action,
+            self.duplicate_action,
+            self.move_up_action,
+            self.move_down_action,
+        )
         self.edit_menu = edit_menu
 
         self.view_menu = bar.addMenu("&View")  # the views (_create_views), then the panels (_create_docks)
@@ -382,10 +385,7 @@ class MainWindow(QMainWindow):
         course.addAction(self.transfer_action)
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.concepts_action)
-        help_menu.addAction(self.shortcuts_action)
-        help_menu.addSeparator()
-        help_menu.addAction(self.about_action)
+        _add_actions(help_menu, self.concepts_action, self.shortcuts_action, None, self.about_action)
         self.help_menu = help_menu
 
     def _create_tool_bar(self) -> None:
@@ -394,14 +394,18 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setIconSize(QSize(18, 18))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for action in (self.new_action, self.open_action, self.save_action):
-            bar.addAction(action)
-        bar.addSeparator()
-        bar.addAction(self.undo_action)
-        bar.addAction(self.redo_action)
-        bar.addSeparator()
-        bar.addAction(self.delete_action)
-        bar.addAction(self.duplicate_action)
+        _add_actions(
+            bar,
+            self.new_action,
+            self.open_action,
+            self.save_action,
+            None,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.delete_action,
+            self.duplicate_action,
+        )
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -1090,6 +1094,15 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.documents.record_clean_exit()
         event.accept()
+
+
+def _add_actions(target: QMenu | QToolBar, *actions: QAction | None) -> None:
+    """Add ``actions`` to a menu or a tool bar in order, a separator for each None."""
+    for action in actions:
+        if action is None:
+            target.addSeparator()
+        else:
+            target.addAction(action)
 
 
 def _menu_actions(menu: QMenu) -> list[QAction]:
