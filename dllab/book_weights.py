@@ -317,38 +317,39 @@ def _kind(value: Any) -> str:
 # --- the book's networks ---------------------------------------------------------------------------------
 
 
-def _neuralnet_mnist(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+def _book_spec(name: str, where: str, input_shape: list[int], layers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The spec of the book's network ``name`` (``where``: where the book has it), a classifier of MNIST."""
     return {
-        "name": "neuralnet_mnist",
-        "description": "The book's chapter 3 network (neuralnet_mnist.py) with its published weights.",
-        "input_shape": [784],
-        "layers": [
-            {"type": "Dense", "units": shapes["b1"][0]},
-            {"type": "Sigmoid"},
-            {"type": "Dense", "units": shapes["b2"][0]},
-            {"type": "Sigmoid"},
-            {"type": "Dense", "units": shapes["b3"][0]},
-        ],
+        "name": name,
+        "description": f"The book's {where} with its published weights.",
+        "input_shape": input_shape,
+        "layers": layers,
         "loss": "softmax_cross_entropy",
     }
+
+
+def _neuralnet_mnist(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    layers = [
+        {"type": "Dense", "units": shapes["b1"][0]},
+        {"type": "Sigmoid"},
+        {"type": "Dense", "units": shapes["b2"][0]},
+        {"type": "Sigmoid"},
+        {"type": "Dense", "units": shapes["b3"][0]},
+    ]
+    return _book_spec("neuralnet_mnist", "chapter 3 network (neuralnet_mnist.py)", [784], layers)
 
 
 def _simple_conv_net(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
-    return {
-        "name": "SimpleConvNet",
-        "description": "The book's SimpleConvNet (chapter 7) with its published weights.",
-        "input_shape": [1, 28, 28],
-        "layers": [
-            {"type": "Conv2D", "filters": shapes["b1"][0], "kernel_size": list(shapes["W1"][2:4])},
-            {"type": "ReLU"},
-            {"type": "MaxPool2D", "pool_size": 2, "stride": 2},
-            {"type": "Flatten"},
-            {"type": "Dense", "units": shapes["b2"][0]},
-            {"type": "ReLU"},
-            {"type": "Dense", "units": shapes["b3"][0]},
-        ],
-        "loss": "softmax_cross_entropy",
-    }
+    layers = [
+        {"type": "Conv2D", "filters": shapes["b1"][0], "kernel_size": list(shapes["W1"][2:4])},
+        {"type": "ReLU"},
+        {"type": "MaxPool2D", "pool_size": 2, "stride": 2},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": shapes["b2"][0]},
+        {"type": "ReLU"},
+        {"type": "Dense", "units": shapes["b3"][0]},
+    ]
+    return _book_spec("SimpleConvNet", "SimpleConvNet (chapter 7)", [1, 28, 28], layers)
 
 
 def _deep_conv_net(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
@@ -368,13 +369,7 @@ def _deep_conv_net(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
         {"type": "Dense", "units": shapes["b8"][0]},
         {"type": "Dropout", "rate": 0.5},
     ]
-    return {
-        "name": "DeepConvNet",
-        "description": "The book's DeepConvNet (chapter 8) with its published weights.",
-        "input_shape": [1, 28, 28],
-        "layers": layers,
-        "loss": "softmax_cross_entropy",
-    }
+    return _book_spec("DeepConvNet", "DeepConvNet (chapter 8)", [1, 28, 28], layers)
 
 
 @dataclass(frozen=True)

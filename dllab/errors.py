@@ -124,17 +124,8 @@ def error_line(error: BaseException) -> str:
 
 
 def error_sentence(error: BaseException) -> str:
-    """The one sentence that tells a person what went wrong.
-
-    Parameters
-    ----------
-    error
-        The error caught.
-
-    Returns
-    -------
-    str
-        :func:`error_line`, capitalised and ending in a full stop.
+    """The one sentence that tells a person what went wrong: :func:`error_line`, capitalised and ending in a full
+    stop.
 
     Examples
     --------

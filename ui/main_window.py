@@ -34,7 +34,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
@@ -104,6 +104,8 @@ TRAINING_VIEWS = (
     ("boundary_view", "Boundary", "Decision boundary"),
     ("evaluation_view", "Evaluation", ""),
 )
+#: Their attributes, in tab order.
+TRAINING_VIEW_NAMES = tuple(name for name, _, _ in TRAINING_VIEWS)
 #: The other views not on the first screen, in tab order: attribute, tab text, tooltip, group. Each is built
 #: the first time it is shown or asked for (``window.search_view``), with :meth:`MainWindow._build_<attribute>`.
 DEFERRED_VIEWS = (
@@ -123,6 +125,22 @@ VIEWS_MINIMUM_SIZE = QSize(404, 310)
 
 #: The status bar's word for a run that is ending (see :attr:`ui.training.controller.Progress.state`).
 RUN_ENDING = {"stopping": "Stopping…", "evaluating": "Evaluating on the test set…"}
+
+
+V = TypeVar("V", bound=QWidget)
+
+
+class _CentreView(Generic[V]):
+    """A view not on the first screen as the window's attribute of the same name (``window.search_view``): the
+    view, built now if it is not yet (:meth:`MainWindow._view`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, window: MainWindow | None, owner: type | None = None) -> V:
+        if window is None:  # asked of the class (help(), documentation tools): the attribute itself
+            return self  # type: ignore[return-value]
+        return window._view(self.name)
 
 
 class MainWindow(QMainWindow):
@@ -307,32 +325,35 @@ class MainWindow(QMainWindow):
     def _create_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.new_action)
-        file_menu.addAction(self.open_action)
+        _add_actions(file_menu, self.new_action, self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
         self._rebuild_recent_menu()
-        file_menu.addSeparator()
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_as_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.open_model_action)
-        file_menu.addAction(self.import_book_action)
+        _add_actions(
+            file_menu,
+            None,
+            self.save_action,
+            self.save_as_action,
+            None,
+            self.open_model_action,
+            self.import_book_action,
+        )
         self.export_menu = file_menu.addMenu("&Export Model")
-        self.export_menu.addAction(self.export_npz_action)
-        self.export_menu.addAction(self.export_onnx_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
+        _add_actions(self.export_menu, self.export_npz_action, self.export_onnx_action)
+        _add_actions(file_menu, None, self.quit_action)
         self.file_menu = file_menu
 
         edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.delete_action)
-        edit_menu.addAction(self.duplicate_action)
-        edit_menu.addAction(self.move_up_action)
-        edit_menu.addAction(self.move_down_action)
+        _add_actions(
+            edit_menu,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.delete_action,
+            self.duplicate_action,
+            self.move_up_action,
+            self.move_down_action,
+        )
         self.edit_menu = edit_menu
 
         self.view_menu = bar.addMenu("&View")  # the views (_create_views), then the panels (_create_docks)
@@ -364,10 +385,7 @@ class MainWindow(QMainWindow):
         course.addAction(self.transfer_action)
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.concepts_action)
-        help_menu.addAction(self.shortcuts_action)
-        help_menu.addSeparator()
-        help_menu.addAction(self.about_action)
+        _add_actions(help_menu, self.concepts_action, self.shortcuts_action, None, self.about_action)
         self.help_menu = help_menu
 
     def _create_tool_bar(self) -> None:
@@ -376,14 +394,18 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setIconSize(QSize(18, 18))
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for action in (self.new_action, self.open_action, self.save_action):
-            bar.addAction(action)
-        bar.addSeparator()
-        bar.addAction(self.undo_action)
-        bar.addAction(self.redo_action)
-        bar.addSeparator()
-        bar.addAction(self.delete_action)
-        bar.addAction(self.duplicate_action)
+        _add_actions(
+            bar,
+            self.new_action,
+            self.open_action,
+            self.save_action,
+            None,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.delete_action,
+            self.duplicate_action,
+        )
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -486,7 +508,10 @@ class MainWindow(QMainWindow):
         return lazy
 
     def _view(self, name: str) -> Any:
-        """The deferred view ``name`` (an entry of :data:`DEFERRED_VIEWS`), built now if it is not yet."""
+        """The view ``name`` not on the first screen (an entry of :data:`TRAINING_VIEWS` or :data:`DEFERRED_VIEWS`),
+        built now if it is not yet (a training view with the others: :attr:`training_views`)."""
+        if name in TRAINING_VIEW_NAMES:
+            return self.training_views[TRAINING_VIEW_NAMES.index(name)]
         return self.lazy_views[name].view()
 
     def _built_view(self, name: str) -> Any:
@@ -501,58 +526,24 @@ class MainWindow(QMainWindow):
             from ui.training.views import make_views
 
             self._training_views = make_views(self.views)
-            for name, _, _ in TRAINING_VIEWS:  # each takes its stand-in's place (one may be doing so now)
+            for name in TRAINING_VIEW_NAMES:  # each takes its stand-in's place (one may be doing so now)
                 if self.lazy_views[name].pending:
                     self.lazy_views[name].view()
         return self._training_views
 
-    @property
-    def curves_view(self) -> TrainingView:
-        return self.training_views[0]
-
-    @property
-    def activations_view(self) -> TrainingView:
-        return self.training_views[1]
-
-    @property
-    def weights_view(self) -> TrainingView:
-        return self.training_views[2]
-
-    @property
-    def filters_view(self) -> TrainingView:
-        return self.training_views[3]
-
-    @property
-    def boundary_view(self) -> TrainingView:
-        return self.training_views[4]
-
-    @property
-    def evaluation_view(self) -> TrainingView:
-        return self.training_views[5]
-
-    @property
-    def compare_view(self) -> CompareView:
-        return self._view("compare_view")
-
-    @property
-    def search_view(self) -> SearchView:
-        return self._view("search_view")
-
-    @property
-    def distributions_view(self) -> DistributionsView:
-        return self._view("distributions_view")
-
-    @property
-    def precision_view(self) -> PrecisionView:
-        return self._view("precision_view")
-
-    @property
-    def run_browser(self) -> RunBrowserView:
-        return self._view("run_browser")
-
-    @property
-    def playground_view(self) -> PlaygroundView:
-        return self._view("playground_view")
+    #: The views not on the first screen, each built the first time it is asked for (or shown).
+    curves_view: _CentreView[TrainingView] = _CentreView()
+    activations_view: _CentreView[TrainingView] = _CentreView()
+    weights_view: _CentreView[TrainingView] = _CentreView()
+    filters_view: _CentreView[TrainingView] = _CentreView()
+    boundary_view: _CentreView[TrainingView] = _CentreView()
+    evaluation_view: _CentreView[TrainingView] = _CentreView()
+    compare_view: _CentreView[CompareView] = _CentreView()
+    search_view: _CentreView[SearchView] = _CentreView()
+    distributions_view: _CentreView[DistributionsView] = _CentreView()
+    precision_view: _CentreView[PrecisionView] = _CentreView()
+    run_browser: _CentreView[RunBrowserView] = _CentreView()
+    playground_view: _CentreView[PlaygroundView] = _CentreView()
 
     def _build_compare_view(self, parent: QWidget) -> CompareView:
         from ui.experiments.compare_view import CompareView
@@ -1103,6 +1094,15 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.documents.record_clean_exit()
         event.accept()
+
+
+def _add_actions(target: QMenu | QToolBar, *actions: QAction | None) -> None:
+    """Add ``actions`` to a menu or a tool bar in order, a separator for each None."""
+    for action in actions:
+        if action is None:
+            target.addSeparator()
+        else:
+            target.addAction(action)
 
 
 def _menu_actions(menu: QMenu) -> list[QAction]:

@@ -35,7 +35,7 @@ from dllab.errors import SettingsError
 from dllab.initializers import INITIALIZERS, describe_init
 from dllab.settings import MAX_INTEGER, Setting
 from ui.common.formatting import parse_size, size_text
-from ui.common.widgets import FloatSpinBox, ValidatedLineEdit, let_shrink, mark_invalid
+from ui.common.widgets import CheckedInput, FloatSpinBox, ValidatedLineEdit, let_shrink, mark_invalid
 
 #: The largest value a Qt spin box holds.
 _SPIN_LIMIT = 2**31 - 1
@@ -45,7 +45,7 @@ STD_CHOICES = (0.01, 0.1, 1.0)
 SLIDER_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 
-class SettingEditor(QWidget):
+class SettingEditor(QWidget, CheckedInput):
     """Base of the editors of one setting: shows a value and commits a new valid one.
 
     Parameters
@@ -69,8 +69,7 @@ class SettingEditor(QWidget):
     def __init__(self, setting: Setting, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setting = setting
-        self._value: Any = setting.default
-        self._error = ""
+        self._value = setting.default
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(6)
@@ -84,11 +83,6 @@ class SettingEditor(QWidget):
         self.setToolTip(setting.help)
 
     # --- what panels use ------------------------------------------------------------------------------------
-
-    @property
-    def error(self) -> str:
-        """Why the text shown is refused; empty when it is valid."""
-        return self._error
 
     def value(self) -> Any:
         """The value shown: the last one set or committed (``None`` when off)."""
@@ -147,18 +141,13 @@ class SettingEditor(QWidget):
     def _offer(self, candidate: Any) -> None:
         """The user edited the fields to ``candidate``: commit it if it is valid and new."""
         valid, value = self._validated(candidate)
-        if valid and value != self._value:
-            self._value = value
-            self.committed.emit(value)
+        if valid:
+            self._commit(value)
 
-    def _set_error(self, message: str) -> None:
-        if message == self._error:
-            return
-        self._error = message
+    def _show_refusal(self, message: str) -> None:
         widget = self._invalid_widget()
         mark_invalid(widget, message)
         widget.setToolTip(message or self.setting.help)
-        self.error_changed.emit(message)
 
     def _sync_enabled(self) -> None:
         on = self.check is None or self.check.isChecked()
@@ -171,9 +160,7 @@ class SettingEditor(QWidget):
             self._offer(self._field_value())
         else:
             self._set_error("")
-            if self._value is not None:
-                self._value = None
-                self.committed.emit(None)
+            self._commit(None)
 
 
 class IntEditor(SettingEditor):
@@ -295,7 +282,7 @@ class SizeEditor(SettingEditor):
         super().__init__(setting, parent)
         self.edit = ValidatedLineEdit(self._parse, self)
         self.edit.set_help(setting.help)
-        self.edit.committed.connect(self._on_edit_committed)
+        self.edit.committed.connect(self._commit)
         self.edit.error_changed.connect(self._set_error)
         self._add_field(self.edit)
         self._finish()
@@ -315,16 +302,8 @@ class SizeEditor(SettingEditor):
     def _fields(self) -> list[QWidget]:
         return [self.edit]
 
-    def _set_error(self, message: str) -> None:
-        # The line edit marks itself; only tell the panel.
-        if message != self._error:
-            self._error = message
-            self.error_changed.emit(message)
-
-    def _on_edit_committed(self, value: Any) -> None:
-        if value != self._value:
-            self._value = value
-            self.committed.emit(value)
+    def _show_refusal(self, message: str) -> None:
+        pass  # the line edit marks itself: its error is only passed on to the panel
 
 
 class PaddingEditor(SettingEditor):

@@ -1,5 +1,6 @@
-"""Small widgets shared by the panels: a line edit that validates while typing, a float spin box that reads
-and writes 0.001 or 1e-08, a section title, a form label, and a read-only table of results."""
+"""Small widgets shared by the panels: what every checked input keeps (its value, why it is refused), a line
+edit that validates while typing, a float spin box that reads and writes 0.001 or 1e-08, a section title, a form
+label, and a read-only table of results."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import (
     QColor,
     QIcon,
@@ -38,7 +39,40 @@ from PySide6.QtWidgets import (
 from ui.common.formatting import number_text
 
 
-class ValidatedLineEdit(QLineEdit):
+class CheckedInput:
+    """What every editor whose input is checked keeps: the value last set or committed, and why the input shown
+    is refused. Mixed into a widget class that declares ``committed = Signal(object)`` and
+    ``error_changed = Signal(str)``; :meth:`_show_refusal` gives a refusal its look."""
+
+    committed: SignalInstance
+    error_changed: SignalInstance
+    _value: Any = None
+    _error = ""
+
+    @property
+    def error(self) -> str:
+        """Why the input shown is refused; empty when it is valid."""
+        return self._error
+
+    def _set_error(self, message: str) -> None:
+        """Show why the input is refused (empty: it is valid) and tell :attr:`error_changed`, if that changed."""
+        if message == self._error:
+            return
+        self._error = message
+        self._show_refusal(message)
+        self.error_changed.emit(message)
+
+    def _show_refusal(self, message: str) -> None:
+        """Give the input the look of ``message`` (empty: valid)."""
+
+    def _commit(self, value: Any) -> None:
+        """Emit :attr:`committed` with ``value`` if it is not the value last set or committed."""
+        if value != self._value:
+            self._value = value
+            self.committed.emit(value)
+
+
+class ValidatedLineEdit(QLineEdit, CheckedInput):
     """A line edit whose text is checked by ``parse`` on every keystroke.
 
     ``parse(text)`` returns the value or raises ``ValueError`` with one sentence saying why the text is not
@@ -53,16 +87,9 @@ class ValidatedLineEdit(QLineEdit):
     def __init__(self, parse: Callable[[str], Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._parse = parse
-        self._value: Any = None
-        self._error = ""
         self._help = ""
         self.textEdited.connect(self._on_self_text_edited)
         self.editingFinished.connect(self._on_self_editing_finished)
-
-    @property
-    def error(self) -> str:
-        """Why the current text is invalid; empty when it is valid."""
-        return self._error
 
     def set_help(self, text: str) -> None:
         """The tooltip shown while the text is valid."""
@@ -92,17 +119,11 @@ class ValidatedLineEdit(QLineEdit):
             self._set_error(str(exc))
             return
         self._set_error("")
-        if value != self._value:
-            self._value = value
-            self.committed.emit(value)
+        self._commit(value)
 
-    def _set_error(self, message: str) -> None:
-        if message == self._error:
-            return
-        self._error = message
+    def _show_refusal(self, message: str) -> None:
         mark_invalid(self, message)
         self.setToolTip(message or self._help)
-        self.error_changed.emit(message)
 
 
 def mark_invalid(widget: QWidget, message: str) -> None:

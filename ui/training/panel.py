@@ -237,8 +237,6 @@ class TrainingPanel(QScrollArea):
         self._init_shown: str | None = None
         layout.addStretch(1)
 
-        self._optimizer_shown: str | None = None
-        self._schedule_shown: str | None = None
         self.parameter_editors: dict[str, SettingEditor] = {}
         self.schedule_editors: dict[str, SettingEditor] = {}
         state.training_settings_changed.connect(self._on_state_training_settings_changed)
@@ -288,12 +286,10 @@ class TrainingPanel(QScrollArea):
         settings: Sequence[Setting],
         values: Mapping[str, float | None],
         on_change: Callable[[str, float | None], None],
-        *,
-        rebuild: bool,
     ) -> None:
-        """Show ``values`` in ``editors``; with ``rebuild`` (another optimizer or schedule was chosen), first
-        make ``form`` anew, one editor a setting."""
-        if not rebuild:
+        """Show ``values`` in ``editors``; where they edit other ``settings`` (another optimizer or schedule was
+        chosen), first make ``form`` anew, one editor a setting."""
+        if [editor.setting for editor in editors.values()] == list(settings):
             for name, editor in editors.items():
                 editor.set_value(values.get(name, editor.setting.default))
             return
@@ -312,31 +308,28 @@ class TrainingPanel(QScrollArea):
             self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(t.optimizer))
         with QSignalBlocker(self.schedule_combo):
             self.schedule_combo.setCurrentIndex(self.schedule_combo.findData(t.schedule))
-        opt_cls = optimizers.OPTIMIZERS[t.optimizer]
-        self.optimizer_hint.setText(opt_cls.DESCRIPTION)
-        rebuild = self._optimizer_shown != t.optimizer
-        self._optimizer_shown = t.optimizer
-        self._show_editors(
-            self.optimizer_form,
-            self.parameter_editors,
-            opt_cls.SETTINGS,
-            t.hyperparameters,
-            self._on_optimizer_parameter_changed,
-            rebuild=rebuild,
-        )
-        sched_cls = schedules.SCHEDULES[t.schedule]
-        self.schedule_hint.setText(sched_cls.DESCRIPTION)
-        rebuild = self._schedule_shown != t.schedule
-        self._schedule_shown = t.schedule
-        self._show_editors(
-            self.schedule_form,
-            self.schedule_editors,
-            sched_cls.SETTINGS,
-            t.schedule_params.get(t.schedule, {}),
-            self._on_schedule_parameter_changed,
-            rebuild=rebuild,
-        )
-        self.schedule_form_host.setVisible(bool(sched_cls.SETTINGS))
+        schedule = schedules.SCHEDULES[t.schedule]
+        for chosen, hint, form, editors, values, on_change in (
+            (
+                optimizers.OPTIMIZERS[t.optimizer],
+                self.optimizer_hint,
+                self.optimizer_form,
+                self.parameter_editors,
+                t.hyperparameters,
+                self._on_optimizer_parameter_changed,
+            ),
+            (
+                schedule,
+                self.schedule_hint,
+                self.schedule_form,
+                self.schedule_editors,
+                t.schedule_params.get(t.schedule, {}),
+                self._on_schedule_parameter_changed,
+            ),
+        ):
+            hint.setText(chosen.DESCRIPTION)
+            self._show_editors(form, editors, chosen.SETTINGS, values, on_change)
+        self.schedule_form_host.setVisible(bool(schedule.SETTINGS))
         for spin, value in (
             (self.batch_spin, t.batch_size),
             (self.epochs_spin, t.epochs),
