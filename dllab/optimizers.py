@@ -212,7 +212,7 @@ class Optimizer(Configurable):
             If a parameter is not a floating-point numpy array (it could not be changed in place).
         """
         for key, param in params.items():
-            if not isinstance(param, np.ndarray) or not np.issubdtype(param.dtype, np.floating):
+            if not isinstance(param, np.ndarray) or param.dtype.kind != "f":  # (issubdtype: 10x slower)
                 raise TypeError(
                     f"{type(self).__name__}: parameter {key!r} must be a floating-point numpy array to be "
                     f"updated in place, got {type(param).__name__}"
