@@ -588,7 +588,22 @@ def _dllab_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from ui.app import main; sys.exit(main())"]
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.1, 0.15, 0.2, 0.3])
+def _wait_for_python_to_start(process: subprocess.Popen) -> None:
+    """Until the child runs the project's code (it has loaded numpy's library), so that a signal sent then falls
+    in dllab's start and not in the interpreter's own, which no program can handle (on a busy machine the
+    interpreter alone may take longer than the delays below). Returns at once where /proc is not there."""
+    maps = Path(f"/proc/{process.pid}/maps")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if "numpy" in maps.read_text():
+                return
+        except OSError:
+            return
+        time.sleep(0.002)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.15, 0.2, 0.3])
 def test_ctrl_c_while_starting_exits_130_without_a_traceback(delay: float, tmp_path: Path) -> None:
     process = subprocess.Popen(
         [
@@ -607,6 +622,7 @@ def test_ctrl_c_while_starting_exits_130_without_a_traceback(delay: float, tmp_p
         stderr=subprocess.PIPE,
         text=True,
     )
+    _wait_for_python_to_start(process)
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
