@@ -621,6 +621,9 @@ def test_ctrl_c_while_starting_exits_130_without_a_traceback(delay: float, tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a test run started in the background (where the shell ignores Ctrl-C for it and
+        # its children) would otherwise start dllab deaf to it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     _wait_for_python_to_start(process)
     time.sleep(delay)
