@@ -18,9 +18,12 @@ busy core. On an idle 2-core machine, against one pass on two BLAS threads: Simp
 1,306 and predicts 5,324 instead of 3,780. With other work loading both cores, SimpleConvNet predicted 18,359
 samples/s in threads and 1,755 on two BLAS threads.
 
-The number of threads honours a BLAS thread count set in the environment (``OPENBLAS_NUM_THREADS``, as the
-desktop app sets to leave the window a core, and as the worker processes of a comparison set to share the
-cores), else every core the process may run on.
+The number of threads is ``DLLAB_THREADS`` when the environment sets it, else a BLAS thread count set there
+(``OPENBLAS_NUM_THREADS``, as the worker processes of a comparison set to share the cores), else every core the
+process may run on. The BLAS thread count is one setting for the whole process, and changing it while another
+thread is inside a BLAS call is not safe (threadpoolctl's limits are made for BLAS called from one thread): a
+process whose threads may compute at the same time sets ``DLLAB_THREADS=1``, as the desktop app's window
+does (a comparison trains in a worker thread while the window draws), and so does the test suite.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: How many threads dllab computes on in this process (see the module's notes).
+THREADS_VARIABLE = "DLLAB_THREADS"
 _THREAD_NAME = "dllab-inference"
 
 _lock = threading.Lock()
@@ -47,8 +52,9 @@ _blas_limiter = None
 
 
 def threads() -> int:
-    """Threads for inference: the environment's BLAS thread count when set, else the usable cores."""
-    for name in BLAS_VARIABLES:
+    """Threads to compute on: ``DLLAB_THREADS``, else the environment's BLAS thread count, else the usable
+    cores."""
+    for name in (THREADS_VARIABLE, *BLAS_VARIABLES):
         value = os.environ.get(name, "")
         if value.isdigit() and int(value) > 0:
             return int(value)

@@ -7,6 +7,9 @@ import pytest
 from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# As in the window's process: the UI tests run workers beside the GUI thread (dllab.cores). The tests of the
+# threads set their own count.
+os.environ.setdefault("DLLAB_THREADS", "1")
 
 # Property tests keep no example database: nothing is written into the project folder.
 settings.register_profile("dllab", database=None)

@@ -46,6 +46,9 @@ def reserve_a_core_for_the_window() -> int:
     threads = max(1, (os.cpu_count() or 1) - 1)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, str(threads))
+    # The window's threads may compute at the same time: dllab computes on no threads of its own here
+    # (dllab.cores; the training process, started with its own counts, does).
+    os.environ.setdefault("DLLAB_THREADS", "1")
     return threads
 
 

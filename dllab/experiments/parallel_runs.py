@@ -43,7 +43,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dllab.cores import BLAS_VARIABLES
+from dllab.cores import BLAS_VARIABLES, THREADS_VARIABLE
 from dllab.optimizers import check_whole_number
 from dllab.trainer import BatchEnded
 
@@ -257,12 +257,13 @@ def _death(process: multiprocessing.process.BaseProcess, name: str) -> str:
 
 @contextlib.contextmanager
 def _child_environment(threads: int) -> Iterator[None]:
-    """While a child starts: its BLAS thread counts in the environment, and Ctrl-C ignored (inherited)."""
+    """While a child starts: its BLAS and dllab thread counts in the environment (:mod:`dllab.cores`), and
+    Ctrl-C ignored (inherited)."""
     with _START_LOCK:
-        saved = {name: os.environ.get(name) for name in BLAS_VARIABLES}
+        saved = {name: os.environ.get(name) for name in (*BLAS_VARIABLES, THREADS_VARIABLE)}
         main = threading.current_thread() is threading.main_thread()
         handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-        os.environ.update(dict.fromkeys(BLAS_VARIABLES, str(threads)))
+        os.environ.update(dict.fromkeys((*BLAS_VARIABLES, THREADS_VARIABLE), str(threads)))
         try:
             yield
         finally:

@@ -225,7 +225,7 @@ def test_blocks_on_several_threads_give_the_same_results_as_on_one(monkeypatch):
     dmat = rng.normal(size=(4, 7 * 6 * 5)).astype(np.float32)
     results = {}
     for threads in ("1", "2", "3"):
-        monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)  # how many threads dllab.cores computes blocks on
+        monkeypatch.setenv("DLLAB_THREADS", threads)  # how many threads dllab.cores computes blocks on
         scratch = convolution.Scratch()
         out = convolution.convolve(m, weights, (3, 3), (1, 1), (7, 6), scratch, bias=True, block_bytes=300)
         grad = convolution.weight_gradient(dmat, m, (3, 3), (1, 1), (7, 6), scratch, block_bytes=300)

@@ -21,7 +21,7 @@ def blas_threads() -> list[int]:
 
 @pytest.fixture
 def two_threads(monkeypatch):
-    for name in cores.BLAS_VARIABLES:
+    for name in (cores.THREADS_VARIABLE, *cores.BLAS_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(cores.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
     assert cores.threads() == 2
@@ -41,8 +41,13 @@ def test_parts_come_back_in_order_computed_in_the_pool_with_one_blas_thread(two_
     assert blas_threads() == before
 
 
-def test_the_environment_blas_thread_count_sets_the_threads(monkeypatch):
-    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+def test_the_environment_sets_the_threads(monkeypatch):
+    monkeypatch.delenv(cores.THREADS_VARIABLE, raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert cores.threads() == 3
+    monkeypatch.setenv(cores.THREADS_VARIABLE, "2")
+    assert cores.threads() == 2  # dllab's own count first
+    monkeypatch.setenv(cores.THREADS_VARIABLE, "1")
     assert cores.threads() == 1
     names = cores.map_parts(lambda _: threading.current_thread().name, range(5))
     assert names == [threading.current_thread().name] * 5  # one thread: the caller's, no pool
