@@ -613,7 +613,7 @@ def test_actions_have_icons_where_the_tool_bar_shows_them(window):
 def test_file_new_a_convolution_stack_and_mnist_from_a_folder_just_train(
     window, qtbot, fake_dialogs, mnist_dir
 ):
-    """The issue's case: File ▸ New, drag Conv2D, ReLU, MaxPool2D, Flatten, Dense, ReLU, Dense, load MNIST from
+    """A newcomer's case: File ▸ New, drag Conv2D, ReLU, MaxPool2D, Flatten, Dense, ReLU, Dense, load MNIST from
     a local folder: the input becomes 1×28×28 (not 784, which Conv2D cannot take) and it trains."""
     from dllab.runs import open_run
     from tests.ui.design.test_network_panel import drag_and_drop
