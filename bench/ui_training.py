@@ -50,14 +50,15 @@ BLAS thread of the training process waits for its core, and the others for it), 
 is always spent then. The share of the training time the GUI thread was busy is the figure that other work on
 the machine changes least:
 
-- MLP, every view open or in tabs: 8.6-12.9 % of the training time before (drawing budget 1/15 of the GUI
-  thread's time, items handed over every 50 ms, the losses smoothed at each hand-over), 4.8-6.7 % after (budget
-  1/40, items every 100 ms, the losses smoothed when drawn); every view open, gui / cli 85.6 % before and 98.8 %
-  after at a load of 0.8-1.5 (best of two runs; at a load of 2-3.4 the ratios ranged from 15 % to 275 % and say
-  nothing); lag p99 8.6-14.5 ms before, 2.4-8.7 ms after; ticks over 16 ms a run 7-53 before, 1-19 after;
-- SimpleConvNet, 20,000 samples (2.3 s of training): GUI thread busy 14.3 % before and 9.6 % after, gui / cli
-  90.3 % and 92.4 % (load 1.2-1.5): a run this short is mostly its fixed costs (the plots built and first drawn,
-  one set of layer statistics more or less in a run of 180 batches: 0.1 s each, 4 % of the run).
+- MLP, every view open or in tabs: 8.6-12.9 % of the training time before (items handed over every 50 ms, the
+  losses smoothed at each hand-over), less after (items every 100 ms, the losses smoothed when drawn). A drawing
+  budget of 1/40 of the GUI thread's time instead of 1/15 brought the busy share to 4.8-6.7 % and gui / cli to
+  98.8 % once, but it left a paused run's views seconds behind (a costly first draw waits forty times its
+  length), so the budget stays 1/15. On an idle machine the MLP's gui / cli then ranges 59-93 % between runs
+  minutes apart (its products run on two BLAS threads, which wait for the core the window draws on);
+- SimpleConvNet, 20,000 samples (2.3 s of training): gui / cli 105-111 % on an idle machine: a run this short
+  is mostly its fixed costs (the plots built and first drawn, one set of layer statistics more or less in a run
+  of 180 batches: 0.1 s each, 4 % of the run).
 """
 
 from __future__ import annotations

@@ -46,12 +46,7 @@ if TYPE_CHECKING:  # a view reads a run's start as a plain object; no training i
     from ui.training.session import SessionStarted
 
 #: Drawing (updating the plot items and painting them) may take at most 1 / COST_FACTOR of the GUI thread's time.
-#: While a run trains on every core, the window's drawing is what the run loses: the drawing budget of the views
-#: is always spent then (new data keep coming), and each moment the GUI thread draws, one BLAS thread of the
-#: training process waits for its core and the other threads for it. At 1/15 the window drew 6.7 % of the time
-#: and the training ran 7-9 % slower than from the command line with every view open (MLP, two cores); at 1/40
-#: it ran at 98.8 % of the command line's rate: the views redraw less often and show the same.
-COST_FACTOR = 40.0
+COST_FACTOR = 15.0
 #: Seconds of plot building per turn of the event loop at the most: one plot of a few, 8-10 ms of a loaded
 #: machine's time, per slice (at 15 ms, two plots made slices of 17-19 ms, a frame at 60 Hz missed each time).
 BUILD_SLICE_S = 0.010
