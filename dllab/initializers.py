@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from dllab.registry import Registry
-from dllab.settings import Configurable, Setting
+from dllab.settings import MAX_INIT_STD, Configurable, Setting
 
 __all__ = [
     "INIT",
@@ -119,6 +119,7 @@ class Normal(Initializer):
             "σ",
             minimum=0.0,
             exclusive_minimum=True,
+            maximum=MAX_INIT_STD,
         ),
     )
     std: float

@@ -25,6 +25,7 @@ from dllab.errors import SettingsError, quote
 
 __all__ = [
     "KINDS",
+    "MAX_INIT_STD",
     "MAX_INTEGER",
     "Configurable",
     "Setting",
@@ -38,6 +39,10 @@ __all__ = [
 
 #: The largest value an integer setting (units, filters, kernel size, stride, padding) may have.
 MAX_INTEGER = 10**9
+
+#: The largest standard deviation an initialiser may draw with: weights stay far inside float16's range (a normal
+#: draw rarely passes 6 standard deviations), and no activation uses anything wider.
+MAX_INIT_STD = 1000.0
 
 #: What a setting holds: a whole number, a real number, one of a few names, a size (an int or a pair of ints),
 #: padding (an int, ``"same"`` or ``"valid"``) or an initialiser (one of ``choices`` or a standard deviation).
@@ -256,6 +261,10 @@ class Setting:
         if number is None or number <= 0:
             raise SettingsError(
                 f"{_prefix(owner)}{self.name} standard deviation must be a positive number, got {shown(value)}"
+            )
+        if number > MAX_INIT_STD:
+            raise SettingsError(
+                f"{_prefix(owner)}{self.name} standard deviation must be at most {MAX_INIT_STD:g}, got {shown(value)}"
             )
         return number
 

@@ -128,6 +128,8 @@ def test_validate_init_accepts_names_and_positive_numbers():
         (0, r"init standard deviation must be a positive number, got 0"),
         (-0.01, r"init standard deviation must be a positive number, got -0\.01"),
         (float("nan"), r"positive number, got nan"),
+        (1e308, r"init standard deviation must be at most 1000, got 1e\+308"),
+        ("1001", r"init standard deviation must be at most 1000, got '1001'"),
         ("inf", r"positive number, got 'inf'"),
         (True, r"init must be a name or a standard deviation, got True"),
         (None, r"init must be a name or a standard deviation, got None"),
