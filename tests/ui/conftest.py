@@ -11,6 +11,17 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from ui.common import dialogs
+from ui.common.garbage import GarbageCollector
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_on_the_gui_thread(qapp):
+    """As in the app (:func:`ui.app.run_app`): Python's cyclic garbage is collected on the GUI thread only. Left to
+    the thread that allocates, a collection in a worker's thread freed a closed window's widgets there while the
+    GUI thread built the next window, and the suite hung."""
+    collector = GarbageCollector(parent=qapp)
+    yield collector
+    collector.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -21,8 +21,15 @@ class GarbageCollector(QObject):
         self.threshold = gc.get_threshold()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.check)
+        self._was_enabled = gc.isenabled()
         gc.disable()
         self.timer.start(int(interval * 1000))
+
+    def stop(self) -> None:
+        """Stop collecting, the automatic collection back as it was before."""
+        self.timer.stop()
+        if self._was_enabled:
+            gc.enable()
 
     def check(self) -> None:
         """Collect the young generation when it is past its threshold, and the older ones in turn."""
