@@ -218,6 +218,20 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
+def read_at_most(file: BinaryIO, limit: int) -> bytes:
+    """What an open regular file holds, up to ``limit + 1`` bytes (more than ``limit`` says it is too large).
+
+    Asks for the size the file has rather than for the limit: ``read(limit + 1)`` allocates the whole limit
+    first (a gigabyte for a run file), which made listing 300 runs 40 % slower. A file that grows while it is
+    read is read on, up to the limit.
+    """
+    size = min(os.fstat(file.fileno()).st_size, limit)
+    data = file.read(size + 1)
+    if len(data) > size:
+        data += file.read(limit + 1 - len(data))
+    return data
+
+
 def read_into(stream: IO[bytes], buffer: memoryview) -> int:
     """Fill ``buffer`` from ``stream``; the number of bytes read (fewer at the end of the stream).
 

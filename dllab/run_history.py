@@ -30,7 +30,7 @@ import numpy as np
 
 from dllab.errors import quote, reading
 from dllab.experiments.comparison_results import VariantResult
-from dllab.files import _process_alive, atomic_write, open_regular
+from dllab.files import _process_alive, atomic_write, open_regular, read_at_most
 from dllab.runs import CLAIM_FILE, SUMMARY_FILE, Run, RunError, RunInfo, list_runs, runs_root
 from dllab.text import format_duration
 from dllab.trainer import EpochEnded
@@ -104,7 +104,7 @@ def read_labels(folder: str | os.PathLike[str]) -> RunLabels:
     if not path.exists():
         return RunLabels()
     with reading(lambda problem: RunError(f"{path}: {problem}")), open_regular(path) as file:
-        raw = file.read(LABELS_FILE_LIMIT + 1)
+        raw = read_at_most(file, LABELS_FILE_LIMIT)
     if len(raw) > LABELS_FILE_LIMIT:
         raise RunError(f"{path}: damaged (larger than the {LABELS_FILE_LIMIT:,} bytes it may have)")
     try:

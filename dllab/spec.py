@@ -25,7 +25,7 @@ from typing import Any
 
 from dllab import activations, layers, losses
 from dllab.errors import DamagedFileError, DllabError, SettingsError
-from dllab.files import open_regular
+from dllab.files import open_regular, read_at_most
 from dllab.layers import Layer
 from dllab.registry import Registry
 from dllab.settings import MAX_INTEGER, shown
@@ -178,7 +178,7 @@ def read_json_file(path: str | os.PathLike[str], *, limit: int = MAX_FILE_SIZE) 
         raise DamagedFileError(path, "is not a valid file name") from None
     with file:
         try:
-            data = file.read(limit + 1)
+            data = read_at_most(file, limit)
         except OSError as exc:
             raise DamagedFileError(path, f"cannot be read ({exc.strerror or exc})") from None
     if len(data) > limit:

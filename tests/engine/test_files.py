@@ -18,7 +18,7 @@ import pytest
 
 import dllab
 from dllab.errors import DamagedFileError
-from dllab.files import atomic_write, open_regular, read_npz, remove_stale_temporaries
+from dllab.files import atomic_write, open_regular, read_at_most, read_npz, remove_stale_temporaries
 from tests.memory import run_bounded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +121,36 @@ def test_open_regular_names_missing_files_and_folders(tmp_path: Path) -> None:
 def _npz(path: Path, **arrays: np.ndarray) -> Path:
     np.savez(path, **arrays)
     return path
+
+
+def test_read_at_most_reads_the_file_or_one_byte_past_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(b"0123456789")
+    with open_regular(path) as file:
+        assert read_at_most(file, 100) == b"0123456789"
+    with open_regular(path) as file:
+        assert read_at_most(file, 4) == b"01234"  # one byte more than the limit: too large
+    path.write_bytes(b"")
+    with open_regular(path) as file:
+        assert read_at_most(file, 4) == b""
+
+
+def test_read_at_most_reads_on_when_the_file_grows_while_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "growing"
+    path.write_bytes(b"abcdefgh")
+    real_fstat = os.fstat
+
+    def size_before_growing(fd: int) -> os.stat_result:  # the 3 bytes it had before a writer appended 5
+        result = real_fstat(fd)
+        return os.stat_result((*result[:6], 3, *result[7:10]))
+
+    with open_regular(path) as file:
+        monkeypatch.setattr(os, "fstat", size_before_growing)
+        assert read_at_most(file, 100) == b"abcdefgh"
+    with open_regular(path) as file:
+        assert read_at_most(file, 6) == b"abcdefg"
 
 
 def test_read_npz_reads_what_numpy_writes(tmp_path: Path) -> None:

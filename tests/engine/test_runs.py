@@ -246,6 +246,30 @@ def test_damaged_files_give_errors_naming_them(recorded: Recorded, tmp_path: Pat
         RunRecorder(recorded.folder, recorded.model, data=recorded.prepared, config=recorded.config)
 
 
+def test_the_list_of_runs_leaves_the_steps_to_the_opening_of_a_run(
+    recorded: Recorded, tmp_path: Path
+) -> None:
+    copy = tmp_path / "runs" / "copy"
+    shutil.copytree(recorded.folder, copy)
+    with (copy / "steps.csv").open("a", encoding="utf-8") as file:
+        file.write("99,nope,0.1\n")
+    [info] = list_runs(tmp_path / "runs")
+    assert info.status == "finished" and info.error is None and info.epochs == 2
+    assert open_run(copy, steps=False).steps is None
+    lines = len((copy / "steps.csv").read_text(encoding="utf-8").splitlines())
+    with pytest.raises(
+        RunError, match=rf"steps\.csv: damaged \(line {lines} holds a value that is not a number"
+    ):
+        open_run(copy)
+    (copy / "steps.csv").write_text("step,loss,lr\n1,2.5,0.1\n2,2.4\n", encoding="utf-8")
+    with pytest.raises(RunError, match=r"steps\.csv: damaged \(line 3 has 2 values, expected 3\)"):
+        open_run(copy)
+    (copy / "steps.csv").write_text("step,loss,lr\n1, 2.5 ,nan\n", encoding="utf-8")
+    steps = open_run(copy).steps
+    assert steps is not None and steps["loss"].tolist() == [2.5] and np.isnan(steps["lr"][0])
+    assert steps["step"].dtype == np.int64
+
+
 def test_stopped_run_keeps_what_was_done(tmp_path: Path) -> None:
     settings = DataSettings("spiral")
     model = dllab.build(SPEC, seed=0)
