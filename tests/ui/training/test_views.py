@@ -37,6 +37,7 @@ from ui.common.histogram_plots import (
     set_x_range,
     small_plot,
 )
+from ui.common.plotting import pg
 from ui.common.view import PlotCanvas
 from ui.training.session import (
     BoundarySnapshot,
@@ -271,6 +272,35 @@ def test_weight_and_gradient_histograms_and_norms_over_time(shown, tmp_path):
     assert "vanish" in view.status_label.text()  # 1e-4 in the first layer against 1e-1 in the last
     rows = read_csv(view.export_csv(tmp_path / "w.csv"))
     assert rows[0] == ["step", "parameter", "norm", "grad_norm", "update_ratio"] and len(rows) == 1 + 4 * 2
+
+
+@pytest.mark.parametrize("make", [ActivationsView, WeightsView])
+def test_a_new_run_of_the_same_layers_keeps_the_plots_empty_and_hidden_until_its_statistics(shown, make):
+    view = shown(make())
+    view.begin_run(started())
+    view.handle_items([layer_statistics(10)])
+    view.flush()
+    plots = [item for item in view.graphics.ci.items if isinstance(item, pg.PlotItem)]
+    histograms = list(view.histogram_items())
+    assert plots and histograms and all(plot.isVisible() for plot in plots)
+
+    view.begin_run(started())  # the same layers: nothing built, the last run's bars gone
+    view.flush()
+    assert [item for item in view.graphics.ci.items if isinstance(item, pg.PlotItem)] == plots
+    assert not any(plot.isVisible() for plot in plots)
+    assert all(item.getData()[1].tolist() == [0.0] for item in histograms)
+    view.handle_items([layer_statistics(10)])
+    view.flush()
+    assert all(plot.isVisible() for plot in plots) and list(view.histogram_items()) == histograms
+
+    other = (
+        *LAYERS,
+        LayerInfo("tanh_2", "Tanh", (3,), ()),
+        LayerInfo("dense_3", "Dense", (3,), ("dense_3.W",)),
+    )
+    view.begin_run(started(layers=other))  # other layers: other plots
+    view.flush()
+    assert not set(view.graphics.ci.items) & set(plots)
 
 
 def test_views_that_do_not_apply_say_why(shown):

@@ -9,7 +9,7 @@ run, so the histograms of different moments compare directly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -74,13 +74,13 @@ class ActivationsView(HistogramGridView):
     # --- the run ---------------------------------------------------------------------------------------
 
     def begin_run(self, started: SessionStarted) -> None:
-        self.begin_history()
         self.layers = started.layers
         self._fraction_layers = [
             layer.name for layer in started.layers if layer.type_name in ("ReLU", "Step", "Sigmoid", "Tanh")
         ]
         self.fractions = DecimatingSeries(columns=max(len(self._fraction_layers), 1))
         self.shown = [layer.name for layer in self._shown_layers()]
+        self.begin_history()
         super().begin_run(started)
         self.start_building()
 
@@ -92,6 +92,12 @@ class ActivationsView(HistogramGridView):
 
     def plot_count(self) -> int:
         return len(self.shown) if self.layers else 0
+
+    def layout_key(self) -> Hashable:
+        return tuple(self.shown), tuple(self._fraction_layers)
+
+    def histogram_items(self) -> Iterable[pg.PlotDataItem]:
+        return self._items.values()
 
     def build_plots(self) -> Iterator[None]:
         """Create one histogram per shown layer and the dead/saturated plot, yielding after each plot."""

@@ -7,7 +7,7 @@ the learning rate is too small or too large.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -87,13 +87,13 @@ class WeightsView(HistogramGridView):
     # --- the run ---------------------------------------------------------------------------------------
 
     def begin_run(self, started: SessionStarted) -> None:
-        self.begin_history()
         self.keys = [
             key
             for layer in started.layers
             for key in layer.param_keys
             if key.rsplit(".", 1)[-1] in WEIGHT_NAMES
         ]
+        self.begin_history()
         self.norms = DecimatingSeries(columns=max(3 * len(self.keys), 1))
         super().begin_run(started)
         if self.applicable:
@@ -108,6 +108,12 @@ class WeightsView(HistogramGridView):
 
     def plot_count(self) -> int:
         return len(self.keys)
+
+    def layout_key(self) -> Hashable:
+        return tuple(self.keys)
+
+    def histogram_items(self) -> Iterable[pg.PlotDataItem]:
+        return [*self._weight_items.values(), *self._grad_items.values()]
 
     def build_plots(self) -> Iterator[None]:
         """Create the histograms and the norm plots, yielding after each plot."""
