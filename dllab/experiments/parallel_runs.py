@@ -182,10 +182,16 @@ class ParallelRuns:
 
 
 def start_child(
-    target: Callable[..., None], args: tuple[Any, ...], *, name: str, threads: int
+    target: Callable[..., None],
+    args: tuple[Any, ...],
+    *,
+    name: str,
+    threads: int,
+    blas_threads: int | None = None,
 ) -> tuple[multiprocessing.process.BaseProcess, Any]:
-    """Start ``target(*args, connection)`` in a spawned child with ``threads`` BLAS threads; returns the process
-    and the reading end of ``connection``, for :func:`receive`.
+    """Start ``target(*args, connection)`` in a spawned child computing on ``threads`` threads
+    (:mod:`dllab.cores`) and ``blas_threads`` BLAS threads (by default as many); returns the process and the
+    reading end of ``connection``, for :func:`receive`.
 
     The arguments are pickled to the child before this returns: with a large data set, call it off the GUI
     thread.
@@ -195,7 +201,7 @@ def start_child(
     # A daemon: ended with the parent, whatever happens to it.
     process = context.Process(target=target, args=(*args, writer), name=name, daemon=True)
     try:
-        with _child_environment(threads):
+        with _child_environment(threads, threads if blas_threads is None else blas_threads):
             process.start()
     except BaseException:
         reader.close()
@@ -256,14 +262,16 @@ def _death(process: multiprocessing.process.BaseProcess, name: str) -> str:
 
 
 @contextlib.contextmanager
-def _child_environment(threads: int) -> Iterator[None]:
-    """While a child starts: its BLAS and dllab thread counts in the environment (:mod:`dllab.cores`), and
+def _child_environment(threads: int, blas_threads: int) -> Iterator[None]:
+    """While a child starts: its dllab and BLAS thread counts in the environment (:mod:`dllab.cores`), and
     Ctrl-C ignored (inherited)."""
     with _START_LOCK:
         saved = {name: os.environ.get(name) for name in (*BLAS_VARIABLES, THREADS_VARIABLE)}
         main = threading.current_thread() is threading.main_thread()
         handler = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-        os.environ.update(dict.fromkeys((*BLAS_VARIABLES, THREADS_VARIABLE), str(threads)))
+        os.environ.update(
+            dict.fromkeys(BLAS_VARIABLES, str(blas_threads)), **{THREADS_VARIABLE: str(threads)}
+        )
         try:
             yield
         finally:

@@ -13,8 +13,11 @@ the session's interface:
   copied holding Python's global interpreter lock, and the window froze when Train was pressed (another
   thread's longest wait while a child started: 39-58 ms, 4.5-7.3 ms now); written from the arrays' memory,
   the pipe takes them with the lock released.
-- The child uses every core for its BLAS threads at a lower priority than the window (:data:`NICENESS`), so
-  the window draws the moment it needs to and training takes all the rest.
+- The child computes on every core in threads of its own, each with one BLAS thread (:mod:`dllab.cores`), at
+  a lower priority than the window (:data:`NICENESS`), so the window draws the moment it needs to and training
+  takes all the rest. A network too small to split trains on one core, the other left to the window: on two
+  BLAS threads, its products waited for the core the window drew on (the MLP 784-100x4-10 with the window
+  drawing trained at 50,400-75,300 samples/s in six runs, 75,500-79,900 on one BLAS thread).
 - The run's :class:`~dllab.run_control.RunControl` is made by the caller with the ``"spawn"`` context of
   :mod:`multiprocessing` and handed to the child when it starts: stop, pause, resume and step set it in the
   window's process and the child's trainer reads it before every batch. Nothing here adds to it.
@@ -53,7 +56,7 @@ NICENESS = 10
 
 
 def training_threads() -> int:
-    """BLAS threads of the training process: one per core (it runs at a lower priority than the window)."""
+    """Threads the training process computes on: one per core (it runs at a lower priority than the window)."""
     return os.cpu_count() or 1
 
 
@@ -184,6 +187,7 @@ class TrainingProcess:
                 ),
                 name=f"dllab training {name}",
                 threads=training_threads(),
+                blas_threads=1,
             )
         except BaseException:
             data.close()

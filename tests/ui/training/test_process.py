@@ -167,7 +167,7 @@ def test_closing_the_items_early_ends_the_child(tmp_path: Path):
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="Unix scheduling priorities")
-def test_the_child_trains_on_every_core_below_the_window_s_priority(tmp_path):
+def test_the_child_trains_on_every_core_in_threads_of_one_blas_thread_below_the_window_s_priority(tmp_path):
     process = TrainingProcess(spiral_request(tmp_path, epochs=10_000), spawn_control())
     items = process.events()
     until(items, BatchEnded, [])
@@ -182,7 +182,8 @@ def test_the_child_trains_on_every_core_below_the_window_s_priority(tmp_path):
     environ = Path(f"/proc/{child.pid}/environ")
     if environ.exists():
         variables = dict(v.split("=", 1) for v in environ.read_text().split("\0") if "=" in v)
-        assert variables["OPENBLAS_NUM_THREADS"] == str(training_threads()) == str(os.cpu_count())
+        assert variables["DLLAB_THREADS"] == str(training_threads()) == str(os.cpu_count())
+        assert variables["OPENBLAS_NUM_THREADS"] == variables["OMP_NUM_THREADS"] == "1"
     items.close()
 
 
