@@ -241,7 +241,7 @@ def whole_run(network: dict | Path, mnist: Path, epochs: int, rounds: int) -> tu
         with tempfile.TemporaryDirectory() as folder:
             recorder = RunRecorder(Path(folder) / "run", model, data=prepared, config=config)
             start = time.perf_counter()
-            for event in Trainer(model, prepared, config).run():
+            for event in Trainer(model, prepared, config.unwatched()).run():  # as dllab train runs it
                 recorder.handle(event)
                 if isinstance(event, EpochEnded) and event.epoch == epochs:
                     epochs_done.append(epochs * len(prepared.x_train) / (time.perf_counter() - start))

@@ -319,7 +319,7 @@ def train_command(args: argparse.Namespace) -> int:
         err.write(f"starting from {config.init_from}:\n")
         for line in report.lines():
             err.write(f"  {line}\n")
-    trainer = Trainer(model, prepared, config)
+    trainer = Trainer(model, prepared, config.unwatched())
     folder = new_output_folder(args.out, model.name)
     recorder = RunRecorder(
         folder,

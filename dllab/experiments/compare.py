@@ -92,7 +92,7 @@ class VariantTraining:
         """Train the variant, yielding its events (the run folder is written as they come)."""
         variant = self.variant
         model = build(variant.spec, seed=self.seed)
-        trainer = Trainer(model, self.data, variant.config)
+        trainer = Trainer(model, self.data, variant.config.unwatched())
         recorder = None
         if self.folder is not None:
             recorder = RunRecorder(

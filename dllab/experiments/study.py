@@ -1112,7 +1112,7 @@ class SearchWorker:
                 yield TrialStarted(number, params, self.host, "" if folder is None else str(folder))
                 spec, config = definition.trial_setup(params)
                 model = build(spec, seed=definition.experiment.seed)
-                trainer = Trainer(model, data, config)
+                trainer = Trainer(model, data, config.unwatched())
                 recorder = None
                 if folder is not None:
                     recorder = RunRecorder(

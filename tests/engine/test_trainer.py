@@ -1,6 +1,7 @@
 """The trainer: events, determinism, stop / pause / step, divergence, early stopping, statistics (their budget and
 their values: tests/engine/test_probes.py)."""
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -120,6 +121,20 @@ def test_statistics_come_every_stats_seconds_whatever_the_count_says(spiral):
     assert steps == [per_epoch, 2 * per_epoch]  # the ends of the epochs
     per_epoch, steps = statistics_steps(stats_seconds=1e-9)
     assert steps == list(range(1, 2 * per_epoch + 1))  # every batch takes longer than that
+
+
+def test_an_unwatched_run_trains_the_same_with_statistics_at_the_ends_of_its_epochs_only(spiral):
+    config = TrainingConfig(batch_size=32, epochs=2, stats_every=1, stats_seconds=1e-9, stats_budget=1.0)
+    unwatched = config.unwatched()
+    assert (unwatched.stats_every, unwatched.stats_seconds, unwatched.stats_budget) == (0, None, 0.01)
+    assert dataclasses.replace(unwatched, stats_every=1, stats_seconds=1e-9, stats_budget=1.0) == config
+    watched = list(Trainer(dllab.build(MLP, seed=0), spiral, config).run())
+    events = list(Trainer(dllab.build(MLP, seed=0), spiral, unwatched).run())
+    per_epoch = events[0].batches_per_epoch
+    steps = [e.step for e in of(events, LayerStatistics)]
+    assert set(steps) <= {per_epoch, 2 * per_epoch} and steps[-1] == 2 * per_epoch  # the last always comes
+    assert len(of(watched, LayerStatistics)) > 2 >= len(steps)
+    assert [e.loss for e in of(events, BatchEnded)] == [e.loss for e in of(watched, BatchEnded)]
 
 
 def test_events_carry_copies_never_live_arrays(spiral):

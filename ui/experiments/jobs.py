@@ -39,10 +39,6 @@ from dllab.trainer import Diverged, Finished, RunStarted, Stopped, TrainingConfi
 if TYPE_CHECKING:  # a type hint only: this module does not import Qt
     from ui.state import AppState
 
-#: Layer statistics feed the training views' histograms, which a comparison does not show: take them only at
-#: the end of each epoch and within a small time budget (they never change what is trained).
-LIGHT_STATISTICS: dict[str, Any] = {"stats_every": 0, "stats_budget": 0.01}
-
 
 @dataclass(frozen=True)
 class DesignRequest:
@@ -264,7 +260,7 @@ class ComparisonJob(ExperimentJob):
             calling thread: it takes milliseconds).
         """
         seed = request.seed if seed is None else seed
-        config = dataclasses.replace(request.config, **{**LIGHT_STATISTICS, **(changes or {}), "seed": seed})
+        config = dataclasses.replace(request.config, **{**(changes or {}), "seed": seed})
         make_variants(request.spec, config, factors, keep_lr=keep_lr)  # invalid settings fail here, at once
         check_processes(processes)
 
@@ -313,7 +309,7 @@ class ComparisonJob(ExperimentJob):
         wanted = normalized_factors(factors) if factors is not None else None
         if wanted == normalized_factors(preset.comparison_factors()):
             wanted = None
-        changes = {**LIGHT_STATISTICS, **(changes or {})}
+        changes = changes or {}
         source = "MNIST" if dataset is not None or data_dir is not None else "MNIST (downloaded on first use)"
 
         def build() -> Comparison:

@@ -31,7 +31,6 @@ from dllab.experiments.parallel_runs import check_processes
 from dllab.experiments.search import HEARTBEAT_SECONDS, Dimension, SearchDefinition
 from dllab.runs import new_run_folder
 from ui.experiments.jobs import (
-    LIGHT_STATISTICS,
     DesignRequest,
     ExperimentJob,
     ExperimentPreparing,
@@ -146,9 +145,7 @@ class SearchJob(ExperimentJob):
         self.space = tuple(space)
         self.trials, self.seed, self.top_k, self.processes = trials, seed, top_k, processes
         self.sampler, self.pruner, self.rank_by = sampler, pruner, rank_by
-        self.config = dataclasses.replace(
-            request.config, **{**LIGHT_STATISTICS, **(changes or {}), "seed": seed}
-        )
+        self.config = dataclasses.replace(request.config, **{**(changes or {}), "seed": seed})
         self.study = study
         self.resume = resume
         #: Where the study is, once the job has created or joined it.
