@@ -580,7 +580,7 @@ class Run:
     metrics : dict of str to numpy.ndarray
         The columns of ``metrics.csv`` (:data:`METRIC_COLUMNS`), one value per epoch.
     steps : dict of str to numpy.ndarray or None
-        The columns of ``steps.csv`` when the run recorded steps.
+        The columns of ``steps.csv`` when the run recorded steps (and they were read: see :func:`open_run`).
     summary : dict or None
         ``summary.json``; None while a run is still going or when it ended abruptly.
     model_final, model_best : Path or None
