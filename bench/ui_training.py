@@ -264,6 +264,7 @@ def run_gui(network: str, mnist: Path, grid: bool = True, stalls: bool = False) 
     from dllab.spec import read_spec
     from ui.app import configure_application
     from ui.common import dialogs
+    from ui.common.garbage import set_aside_what_lives
     from ui.common.view import PlotCanvas
     from ui.main_window import MainWindow
     from ui.training.process import training_threads
@@ -280,6 +281,7 @@ def run_gui(network: str, mnist: Path, grid: bool = True, stalls: bool = False) 
     window = MainWindow()
     window.resize(1400, 900)
     window.show()
+    set_aside_what_lives()  # as the app does once its window shows
     host = QWidget()
     if grid:
         layout = QGridLayout(host)

@@ -77,16 +77,13 @@ def run_app() -> int:
     configure_application(app)
     reporter = ErrorReporter(app)
     reporter.install()
-    # Python's cyclic garbage collector may run in whichever thread allocates; a Qt object it frees from a
-    # worker thread aborts the app. Collect on a timer of the GUI thread instead.
-    from ui.common.garbage import GarbageCollector
 
-    collector = GarbageCollector(interval=1.0)  # noqa: F841 (kept alive while the app runs)
-
+    from ui.common.garbage import set_aside_what_lives
     from ui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
+    set_aside_what_lives()
     window.show_welcome_on_first_launch()
     try:
         return app.exec()
@@ -95,12 +92,18 @@ def run_app() -> int:
 
 
 def configure_application(app: QApplication) -> None:
-    """Names, icon, Fusion style, the theme that follows the system's colour scheme. (pyqtgraph's defaults are
-    set where the app imports it, :mod:`ui.common.plotting`, when the first view that plots is built.)"""
+    """Names, icon, Fusion style, the theme that follows the system's colour scheme, and Python's cyclic
+    garbage collected on the GUI thread. (pyqtgraph's defaults are set where the app imports it,
+    :mod:`ui.common.plotting`, when the first view that plots is built.)"""
     from PySide6.QtGui import QGuiApplication
 
     from ui.common import settings, theme
+    from ui.common.garbage import GarbageCollector
     from ui.common.icons import app_icon
+
+    # Left to itself, the collector runs in whichever thread allocates, and a Qt object it frees from a worker
+    # thread aborts the app or deadlocks it: collect on a timer of the GUI thread instead (kept by the app).
+    GarbageCollector(interval=1.0, parent=app)
 
     app.setOrganizationName(settings.ORGANIZATION)
     app.setApplicationName(settings.APPLICATION)

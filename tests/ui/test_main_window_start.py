@@ -37,7 +37,7 @@ NOT_AT_START = (
 )
 
 _START = """
-import json, sys
+import gc, json, sys
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from ui.app import configure_application
@@ -50,6 +50,7 @@ print(json.dumps({
     "imported": sorted(m for m in sys.modules),
     "pending": sorted(name for name, lazy in window.lazy_views.items() if lazy.pending),
     "tabs": [window.views.tabText(i) for i in range(window.views.count())],
+    "collecting_in_any_thread": gc.isenabled(),
 }))
 """
 
@@ -74,6 +75,7 @@ def test_a_fresh_start_imports_and_builds_no_deferred_view(tmp_path):
     every_deferred = [name for name, *_ in TRAINING_VIEWS] + [name for name, *_ in DEFERRED_VIEWS]
     assert start["pending"] == sorted(every_deferred)
     assert len(start["tabs"]) == 2 + len(every_deferred)
+    assert not start["collecting_in_any_thread"]  # the GUI thread collects (ui.common.garbage)
 
 
 def test_the_window_builds_no_deferred_view_and_lists_them_all(window):

@@ -387,8 +387,9 @@ def test_the_app_reports_errors_while_it_runs(qtbot, monkeypatch):
     hooks = []
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(name, "1")  # run_app sets them only when unset
-    monkeypatch.setattr(app, "configure_application", lambda application: None)  # keeps the test's theme
-    monkeypatch.setattr(garbage, "GarbageCollector", lambda interval: None)
+    # Keeps the test's theme and its own garbage collection (tests/ui/conftest.py).
+    monkeypatch.setattr(app, "configure_application", lambda application: None)
+    monkeypatch.setattr(garbage, "set_aside_what_lives", lambda: None)  # the suite's objects stay collectable
 
     class Window(QPushButton):
         def show_welcome_on_first_launch(self) -> None:

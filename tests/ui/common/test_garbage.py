@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from ui.common.garbage import GarbageCollector
+from ui.common.garbage import GarbageCollector, set_aside_what_lives
 
 
 class Cycle:
@@ -53,3 +53,16 @@ def test_stopping_puts_the_automatic_collection_back_as_it_was(qapp):
         assert not gc.isenabled()
     finally:
         (gc.enable if enabled else gc.disable)()
+
+
+def test_what_lives_is_set_aside_from_later_collections():
+    gc.unfreeze()
+    try:
+        set_aside_what_lives()
+        assert gc.get_freeze_count() > 1000  # the modules at least
+        garbage = Cycle()
+        assert gc.is_tracked(garbage) and gc.get_freeze_count() > 0
+        del garbage
+        assert gc.collect() >= 1  # what is made afterwards is still collected
+    finally:
+        gc.unfreeze()
