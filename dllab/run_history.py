@@ -31,7 +31,7 @@ import numpy as np
 from dllab.errors import quote, reading
 from dllab.experiments.comparison_results import VariantResult
 from dllab.files import _process_alive, atomic_write, open_regular, read_at_most
-from dllab.runs import CLAIM_FILE, SUMMARY_FILE, Run, RunError, RunInfo, list_runs, runs_root
+from dllab.runs import CLAIM_FILE, SUMMARY_FILE, Run, RunError, RunInfo, list_runs, run_info, runs_root
 from dllab.text import format_duration
 from dllab.trainer import EpochEnded
 
@@ -189,15 +189,16 @@ def run_history(root: str | os.PathLike[str] | None = None) -> list[RunEntry]:
     A run whose ``labels.json`` is damaged is listed with empty labels and the reason in ``info.error``;
     runs in the trash are not listed.
     """
-    entries = []
-    for info in reversed(list_runs(root)):
-        try:
-            labels = read_labels(info.path)
-        except RunError as exc:
-            entries.append(RunEntry(replace(info, error=str(exc))))
-            continue
-        entries.append(RunEntry(info, labels))
-    return entries
+    return [run_entry(info) for info in reversed(list_runs(root))]
+
+
+def run_entry(run: RunInfo | str | os.PathLike[str]) -> RunEntry:
+    """A run's entry in :func:`run_history`: ``run`` is its line (:func:`dllab.runs.run_info`) or its folder."""
+    info = run if isinstance(run, RunInfo) else run_info(run)
+    try:
+        return RunEntry(info, read_labels(info.path))
+    except RunError as exc:
+        return RunEntry(replace(info, error=str(exc)))
 
 
 def data_name(dataset: str) -> str:

@@ -797,10 +797,14 @@ def list_runs(root: str | os.PathLike[str] | None = None) -> list[RunInfo]:
     base = Path(root) if root is not None else runs_root()
     if not base.is_dir():
         return []
-    infos = []
-    for folder in sorted(p for p in base.iterdir() if p.is_dir() and (p / CONFIG_FILE).exists()):
-        try:
-            infos.append(open_run(folder, steps=False).info())
-        except DllabError as exc:
-            infos.append(RunInfo(name=folder.name, path=folder, status="damaged", error=str(exc)))
-    return infos
+    return [run_info(p) for p in sorted(base.iterdir()) if p.is_dir() and (p / CONFIG_FILE).exists()]
+
+
+def run_info(folder: str | os.PathLike[str]) -> RunInfo:
+    """The line of one run in :func:`list_runs` (status ``"damaged"``, with the reason, when it cannot be read;
+    its ``steps.csv`` is not read)."""
+    folder = Path(folder)
+    try:
+        return open_run(folder, steps=False).info()
+    except DllabError as exc:
+        return RunInfo(name=folder.name, path=folder, status="damaged", error=str(exc))

@@ -84,6 +84,7 @@ if TYPE_CHECKING:  # the views not on the first screen are imported when they ar
     from ui.experiments.search_view import SearchView
     from ui.experiments.transfer_dialog import TransferDialog
     from ui.playground.view import PlaygroundView
+    from ui.training.session import SessionStarted
 
 DEFAULT_SIZE = QSize(1400, 900)
 STARTUP_EXAMPLE = "spiral_mlp.json"
@@ -1060,8 +1061,8 @@ class MainWindow(QMainWindow):
         self.train_action.setIcon(action_icon("stop" if active else "train"))
         self._update_edit_actions()
 
-    def _on_training_run_started(self, started: object) -> None:
-        self.runs_panel.refresh()
+    def _on_training_run_started(self, started: SessionStarted) -> None:
+        self.runs_panel.refresh_run(started.folder)
         if self.views.currentWidget() in (self.architecture_view, self.dataset_view):
             self.views.setCurrentWidget(self.curves_view)
 
@@ -1070,7 +1071,11 @@ class MainWindow(QMainWindow):
             self._on_state_readiness_changed()
 
     def _on_training_run_ended(self, status: str, message: str) -> None:
-        self.runs_panel.refresh()
+        started = self.training.started
+        if started is None:  # it ended before its folder was made
+            self.runs_panel.refresh()
+        else:
+            self.runs_panel.refresh_run(started.folder)
         browser = self._built_view("run_browser")
         if browser is not None:  # one not built yet reads the runs when it is
             browser.refresh()
