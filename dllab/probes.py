@@ -44,7 +44,8 @@ _SATURATED = {"Sigmoid": (0.01, 0.99), "Tanh": (-0.99, 0.99)}
 
 
 class ProbeBudget:
-    """Probes of a run take at most ``share`` of its training time: the one rule for every probe of a run.
+    """Probes of a run take at most ``share`` of its training time, or :attr:`ALLOWANCE_S` in all if that is
+    more: the one rule for every probe of a run.
 
     The trainer counts each batch's time (:meth:`count_training`); a probe runs when :meth:`allows` says so,
     through :meth:`spend`, which counts its time. A probe that must come (the last statistics of a run, the
@@ -64,6 +65,11 @@ class ProbeBudget:
         Seconds of training, and of probes, so far.
     """
 
+    #: Seconds of probes that a run may take whatever its length: a short run shows how it went too (the spiral
+    #: example, half a second of training, had its statistics taken once, at its end, when the first snapshots
+    #: of its decision boundary had used its share).
+    ALLOWANCE_S = 0.1
+
     def __init__(self, share: float, clock: Callable[[], float] = time.perf_counter) -> None:
         self.share = share
         self.clock = clock
@@ -75,8 +81,9 @@ class ProbeBudget:
         self.trained += seconds
 
     def allows(self) -> bool:
-        """Whether another probe may run now: probes so far took at most ``share`` of the training time."""
-        return self.spent <= self.share * self.trained
+        """Whether another probe may run now: probes so far took at most ``share`` of the training time (or
+        the allowance)."""
+        return self.spent <= max(self.share * self.trained, self.ALLOWANCE_S)
 
     def spend(self, probe: Callable[[], T]) -> T:
         """Run ``probe`` now, counting its time; returns what it returns."""

@@ -48,13 +48,14 @@ TINY_CNN = {
 
 
 class Ticks:
-    """A fake clock: every reading is one second after the last, so anything timed takes exactly 1 s."""
+    """A fake clock: every reading is ``seconds`` after the last, so anything timed takes exactly that long."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float = 1.0) -> None:
         self.now = 0.0
+        self.seconds = seconds
 
     def __call__(self) -> float:
-        self.now += 1.0
+        self.now += self.seconds
         return self.now
 
 
@@ -79,6 +80,19 @@ def test_the_budget_allows_probes_while_they_took_at_most_their_share_of_trainin
         budget.spend(lambda: {}["missing"])
     assert budget.spent == 2.0  # a probe that fails counted too
     assert budget.trained == 4.0
+
+
+def test_a_short_run_may_probe_for_the_allowance_whatever_its_share() -> None:
+    budget = ProbeBudget(0.05, clock=Ticks(seconds=0.04))
+    probes = 0
+    while budget.allows():
+        budget.spend(lambda: None)
+        probes += 1
+    assert probes == 3 and budget.spent == pytest.approx(0.12)  # 0.08 <= 0.1 allowed a third
+    budget.count_training(3.0)  # 5 % of 3 s: 0.15 s
+    assert budget.allows()
+    budget.spend(lambda: None)
+    assert not budget.allows()  # 0.16 > 0.15: past the share, which is now more than the allowance
 
 
 def test_the_trainer_s_statistics_take_their_share_of_training_and_the_last_always_comes(spiral) -> None:
