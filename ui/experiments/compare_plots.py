@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QHBoxLayout,
+    QSizePolicy,
     QStackedWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -63,6 +64,10 @@ def grid_shape(count: int) -> tuple[int, int]:
     """Rows and columns of a square-ish grid of ``count`` panels (as the engine's PNG lays them out)."""
     columns = max(1, math.ceil(math.sqrt(count)))
     return math.ceil(count / columns), columns
+
+
+#: Runs named on one row of the legend over the plots at the most.
+LEGEND_COLUMNS = 4
 
 
 def _plot(canvas: PlotCanvas, row: int, col: int) -> pg.PlotItem:
@@ -129,10 +134,18 @@ class ComparisonPlots(QWidget):
         super().__init__(parent)
         self._view = view
         self.overlay = view.canvas(self)
-        self.loss_plot = _plot(self.overlay, 0, 0)
-        self.accuracy_plot = _plot(self.overlay, 0, 1)
+        # The runs named in a row over both plots, never over a curve (inside the loss plot, the legend hid the
+        # part of a curve behind it).
+        self.legend = pg.LegendItem(labelTextSize="8.5pt")
+        self.legend.setSizePolicy(
+            QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum
+        )  # as wide as its names
+        self.overlay.addItem(self.legend, row=0, col=0, colspan=2)
+        self.overlay.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignLeft)
+        self.loss_plot = _plot(self.overlay, 1, 0)
+        self.accuracy_plot = _plot(self.overlay, 1, 1)
         self.accuracy_plot.setXRange(0, 1)
-        self.legend = self.loss_plot.addLegend(offset=(-10, 8), labelTextSize="8.5pt")
+        self.loss_plot.legend = self.legend  # the loss curves are named in it as they are added
         self.grid = view.canvas(self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.overlay)
@@ -212,6 +225,7 @@ class ComparisonPlots(QWidget):
         this only adds items, so it may run while a worker thread does)."""
         if self.loss_curves or self.grid_plots:
             self.clear_runs()
+        self.legend.setColumnCount(max(1, min(len(results), LEGEND_COLUMNS)))
         for r in results:
             color = series_color(r.index)
             curve = self.loss_plot.plot([], [], pen=pg.mkPen(color, width=2), name=r.label, connect="finite")
@@ -289,7 +303,6 @@ class ComparisonPlots(QWidget):
         style_plot(self.accuracy_plot, left="accuracy (%)", bottom="epoch")
         colors = theme.colors()
         self.legend.setLabelTextColor(colors.text)
-        self.legend.setBrush(pg.mkBrush(colors.plot_background))
         for canvas in (self.overlay, self.grid):
             canvas.setBackground(colors.plot_background)
 

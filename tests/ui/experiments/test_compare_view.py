@@ -88,6 +88,12 @@ def test_two_optimizers_start_from_the_same_weights_and_draw_two_curves(qtbot, v
         assert len(xs) == 20 and np.isfinite(ys).all()
     assert all(len(items.line.getData()[0]) >= 1 for items in view.plots.accuracy_items)
     assert view.table.rowCount() == 2
+    # Both runs named in the legend over the plots, which covers no curve.
+    plots = view.plots
+    assert [label.text for _, label in plots.legend.items] == ["sgd", "adam"]
+    legend = plots.legend.sceneBoundingRect()
+    for plot in (plots.loss_plot, plots.accuracy_plot):
+        assert not legend.intersects(plot.vb.sceneBoundingRect())
     assert view.table.item(1, 0).text() == "adam"
     assert view.table.item(0, 1).text() == "finished (step limit)"
     assert view.has_data and view.stack.currentWidget() is view.content
