@@ -115,7 +115,8 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
     return target
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether the process ``pid`` is running (True where that cannot be checked: a file it holds is kept)."""
     if pid == os.getpid():
         return True
     if sys.platform == "win32":  # os.kill would end the process there; keep what cannot be checked
@@ -150,7 +151,7 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
         match = _TEMP_PATTERN.match(entry.name)
         try:
             if match:
-                stale = not _process_alive(int(match["pid"]))
+                stale = not process_alive(int(match["pid"]))
             elif _LEGACY_TEMP_PATTERN.match(entry.name):
                 stale = now - entry.stat(follow_symlinks=False).st_mtime > _LEGACY_TEMP_AGE
             else:

@@ -30,7 +30,7 @@ import numpy as np
 
 from dllab.errors import quote, reading
 from dllab.experiments.comparison_results import VariantResult
-from dllab.files import _process_alive, atomic_write, open_regular, read_at_most
+from dllab.files import atomic_write, open_regular, process_alive, read_at_most
 from dllab.runs import CLAIM_FILE, SUMMARY_FILE, Run, RunError, RunInfo, list_runs, run_info, runs_root
 from dllab.text import format_duration
 from dllab.trainer import EpochEnded
@@ -281,7 +281,7 @@ def is_running(folder: str | os.PathLike[str]) -> bool:
     if not isinstance(claim, dict) or claim.get("host") != platform.node():
         return False
     pid = claim.get("pid")
-    return isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and _process_alive(pid)
+    return isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 and process_alive(pid)
 
 
 def _free_place(folder: Path, name: str) -> Path:
