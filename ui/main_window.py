@@ -1072,13 +1072,15 @@ class MainWindow(QMainWindow):
 
     def _on_training_run_ended(self, status: str, message: str) -> None:
         started = self.training.started
+        browser = self._built_view("run_browser")  # one not built yet reads the runs when it is
         if started is None:  # it ended before its folder was made
             self.runs_panel.refresh()
-        else:
-            self.runs_panel.refresh_run(started.folder)
-        browser = self._built_view("run_browser")
-        if browser is not None:  # one not built yet reads the runs when it is
-            browser.refresh()
+            if browser is not None:
+                browser.refresh()
+            return
+        self.runs_panel.refresh_run(started.folder)
+        if browser is not None:
+            browser.refresh_run(started.folder)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -51,6 +51,7 @@ from dllab.run_history import (
     filter_runs,
     networks_and_data,
     parse_tags,
+    run_entry,
     run_history,
     run_label,
     run_result,
@@ -254,16 +255,31 @@ class RunBrowserView(TrainingView):
             self._reload()
         super().showEvent(event)
 
+    def refresh_run(self, folder: Path) -> None:
+        """Read one run again (one that has just ended) and show it among the others, which are not read again;
+        while the view is hidden, only note that it must read the runs folder (as :meth:`refresh`)."""
+        if not self.isVisible() or self.stale or folder.parent != self.root:
+            self.refresh()
+            return
+        self._runs.pop(folder, None)
+        entries = [entry for entry in self.entries if entry.path != folder] + [run_entry(folder)]
+        self._show_entries(sorted(entries, key=lambda entry: entry.path.name, reverse=True))
+
     def _reload(self) -> None:
         self.stale = False
-        selected = [entry.path for entry in self.selected_entries()]
         self._runs.clear()
         try:
-            self.entries = run_history(self.root)
+            entries = run_history(self.root)
         except dialogs.USER_ERRORS as error:
             self.entries = []
             self.show_placeholder(f"Cannot read the runs folder. {dialogs.error_sentence(error)}")
             return
+        self._show_entries(entries)
+
+    def _show_entries(self, entries: list[RunEntry]) -> None:
+        """List ``entries`` (newest first), keeping the filter and the selection where the runs still exist."""
+        selected = [entry.path for entry in self.selected_entries()]
+        self.entries = entries
         if not self.entries:
             self.shown = []
             self.table.setRowCount(0)

@@ -191,6 +191,22 @@ def test_runs_are_filtered_by_words_network_data_and_metric(qtbot, view: RunBrow
     assert titles(view) == [spiral.name, moons.name] and view.selected_entries()[0].path == spiral
 
 
+def test_a_run_that_ends_is_read_alone_and_listed_as_the_whole_folder_lists_it(
+    qtbot, view: RunBrowserView, runs
+) -> None:
+    moons, spiral = runs
+    view.search_edit.setText("Net")  # a filter and a selection that stay
+    view.select_runs([moons])
+    newest = record("moons", "adam", "ThirdNet", 1)
+    view.refresh_run(newest)
+    assert titles(view) == [newest.name, spiral.name, moons.name]
+    assert [entry.path for entry in view.selected_entries()] == [moons]
+    assert view.network_combo.findText("ThirdNet") > 0 and view.search_edit.text() == "Net"
+    rows = [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(3)]
+    view.refresh()
+    assert [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(3)] == rows
+
+
 def test_the_runs_panel_opens_a_run_in_the_view_and_its_design_comes_back(qtbot, window) -> None:
     moons = record("moons", "sgd", "MoonsNet", 2)
     window.runs_panel.refresh()
