@@ -158,8 +158,11 @@ class RunsPanel(QWidget):
         item = self._item(run_entry(folder))
         for row, info in enumerate(self.runs):
             if info.path == folder:
+                current = self.list.currentRow() == row
                 self.list.takeItem(row)
                 self.list.insertItem(row, item)
+                if current:  # still the run chosen
+                    self.list.setCurrentRow(row)
                 return
             if info.path.name < folder.name:  # newest first: the folder names start with the start time
                 self.list.insertItem(row, item)

@@ -40,9 +40,10 @@ def test_a_run_read_alone_is_listed_in_its_place_as_the_whole_folder_lists_it(qt
     panel.refresh_run(middle)
     assert [info.path for info in panel.runs] == [last, middle, first]
 
-    tag_run(first, "baseline")  # read again, its line changes in place
+    tag_run(first, "baseline")  # read again, its line changes in place, still the one chosen
+    panel.list.setCurrentRow(2)
     panel.refresh_run(first)
-    assert [info.path for info in panel.runs] == [last, middle, first]
+    assert [info.path for info in panel.runs] == [last, middle, first] and panel.list.currentRow() == 2
     assert "[baseline]" in panel.list.item(2).text()
     texts = [panel.list.item(row).text() for row in range(panel.list.count())]
     panel.refresh()
