@@ -17,7 +17,7 @@ the session's interface:
   a lower priority than the window (:data:`NICENESS`), so the window draws the moment it needs to and training
   takes all the rest. A network too small to split trains on one core, the other left to the window: on two
   BLAS threads, its products waited for the core the window drew on (the MLP 784-100x4-10 with the window
-  drawing trained at 50,400-75,300 samples/s in six runs, 75,500-79,900 on one BLAS thread).
+  drawing trained at 50,400-75,300 samples/s in six runs, 69,200-79,900 in twelve on one BLAS thread).
 - The run's :class:`~dllab.run_control.RunControl` is made by the caller with the ``"spawn"`` context of
   :mod:`multiprocessing` and handed to the child when it starts: stop, pause, resume and step set it in the
   window's process and the child's trainer reads it before every batch. Nothing here adds to it.
