@@ -54,8 +54,10 @@ the machine changes least:
   losses smoothed at each hand-over), less after (items every 100 ms, the losses smoothed when drawn). A drawing
   budget of 1/40 of the GUI thread's time instead of 1/15 brought the busy share to 4.8-6.7 % and gui / cli to
   98.8 % once, but it left a paused run's views seconds behind (a costly first draw waits forty times its
-  length), so the budget stays 1/15. On an idle machine the MLP's gui / cli then ranges 59-93 % between runs
-  minutes apart (its products run on two BLAS threads, which wait for the core the window draws on);
+  length), so the budget stays 1/15. On an idle machine the MLP's gui / cli then ranged 59-93 % between runs
+  minutes apart, its products on two BLAS threads waiting for the core the window drew on; with the training
+  process computing in threads of one BLAS thread each, the MLP leaves that core to the window: 69,200-79,900
+  samples/s with every view open in twelve runs (50,400-75,300 in six before), gui / cli 88-94 %;
 - SimpleConvNet, 20,000 samples (2.3 s of training): gui / cli 105-111 % on an idle machine: a run this short
   is mostly its fixed costs (the plots built and first drawn, one set of layer statistics more or less in a run
   of 180 batches: 0.1 s each, 4 % of the run).

@@ -134,12 +134,10 @@ class ComparisonPlots(QWidget):
         super().__init__(parent)
         self._view = view
         self.overlay = view.canvas(self)
-        # The runs named in a row over both plots, never over a curve (inside the loss plot, the legend hid the
-        # part of a curve behind it).
+        # The runs named in a row over both plots, as wide as their names and never over a curve (inside the loss
+        # plot, the legend hid the part of a curve behind it).
         self.legend = pg.LegendItem(labelTextSize="8.5pt")
-        self.legend.setSizePolicy(
-            QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum
-        )  # as wide as its names
+        self.legend.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
         self.overlay.addItem(self.legend, row=0, col=0, colspan=2)
         self.overlay.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignLeft)
         self.loss_plot = _plot(self.overlay, 1, 0)
