@@ -369,6 +369,51 @@ def test_in_place_layers_give_the_gradients_and_activations_of_separate_arrays()
     assert (conv_out < 0).any()
 
 
+@pytest.mark.parametrize(
+    "pool",
+    [
+        {"type": "MaxPool2D", "pool_size": 2},
+        {"type": "MaxPool2D", "pool_size": 3, "stride": 1, "padding": 1},  # overlapping, padded windows
+    ],
+)
+def test_relu_before_max_pooling_is_computed_after_it_with_the_same_results(pool):
+    spec = {
+        "input_shape": [2, 6, 6],
+        "layers": [
+            {"type": "Conv2D", "filters": 3, "kernel_size": 3, "padding": 1},
+            {"type": "ReLU"},
+            pool,
+            {"type": "ReLU"},
+            pool,
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 3},
+        ],
+    }
+    model = dllab.build(spec, seed=1, dtype=np.float64)
+    names = [layer.name for layer in dllab.model.computing_order(model.layers)]
+    assert names[:5] == ["conv2d_1", "maxpool2d_1", "relu_1", "maxpool2d_2", "relu_2"]
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(5, 2, 6, 6)), np.array([0, 1, 2, 1, 0])
+    x[0, :, :3, :3] = -1.0  # every value of some windows below zero: no gradient through them either way
+    loss, grads = model.loss_and_grads(x, t)
+
+    # The declared order, layer by layer.
+    reference = dllab.build(spec, seed=1, dtype=np.float64)
+    out = x
+    for layer in reference.layers:
+        out = layer.forward(out, True)
+    expected_loss = reference.loss.forward(out, t)
+    dout = reference.loss.backward()
+    for layer in reversed(reference.layers):
+        dout = layer.backward(dout)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    for layer in reference.layers:
+        for key, grad in layer.grads.items():
+            np.testing.assert_allclose(grads[f"{layer.name}.{key}"], grad, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(model.forward(x), out, rtol=1e-12)
+    assert [a.shape for a in model.activations(x)] == [(5, *layer.output_shape) for layer in model.layers]
+
+
 def test_inference_in_parts_gives_the_rows_of_one_pass():
     model = dllab.build(SMALL_CONV, seed=0, dtype=np.float64)
     x, _ = batch(model, n=7)
