@@ -15,6 +15,7 @@ Every array a probe returns is a copy: nothing here hands out a live array of th
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,16 +106,17 @@ _HISTOGRAM_PART = 1 << 16
 def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
     """Counts of ``values`` in ``bins`` equal bins over [lo, hi]; values outside go to the end bins, NaN and
     infinities to none (:func:`nonfinite_count` reports them)."""
-    flat = values.reshape(-1)
+    flat = np.ravel(values, order="K")
     counts = np.zeros(bins, dtype=np.intp)
     scale = bins / (hi - lo)
     for start in range(0, flat.size, _HISTOGRAM_PART):
         part = flat[start : start + _HISTOGRAM_PART]
         with np.errstate(all="ignore"):
-            index = (part - lo) * scale
-        finite = np.isfinite(part)
-        if not finite.all():
-            index = index[finite]
+            index = np.subtract(part, lo, dtype=np.result_type(part, np.float32))
+            index *= scale
+            every_value_finite = math.isfinite(part.sum())  # (or finite values whose sum overflows)
+        if not every_value_finite:
+            index = index[np.isfinite(part)]
         np.clip(index, 0, bins - 1, out=index)
         counts += np.bincount(index.astype(np.intp), minlength=bins)
     return counts
@@ -248,7 +250,7 @@ class LayerProbe:
     def _layer(
         self, layer: Layer, out: np.ndarray, grads: dict[str, np.ndarray], before: dict[str, np.ndarray]
     ) -> LayerStats:
-        values = out.reshape(-1)
+        values = np.ravel(out, order="K")  # a view in the output's memory order (Conv2D's is batch last)
         edges = self._fixed_edges(f"act:{layer.name}", values, OUTPUT_RANGES.get(layer.type_name))
         summary = summarize(values, edges)
         dead = saturated = float("nan")
