@@ -311,6 +311,12 @@ def run_gui(network: str, mnist: Path, grid: bool = True, stalls: bool = False) 
     settle = QEventLoop()
     QTimer.singleShot(SETTLE_MS, settle.quit)
     settle.exec()
+    # ... and the window has made its spare plots (ui.common.plot_reserve), as it does in its first seconds.
+    reserve, deadline = window.plot_reserve, time.perf_counter() + 20
+    while len(reserve.spares) < reserve.size and time.perf_counter() < deadline:
+        settle = QEventLoop()
+        QTimer.singleShot(50, settle.quit)
+        settle.exec()
 
     ticks: list[float] = []
     timer = QTimer()

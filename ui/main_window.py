@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QByteArray, QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -59,6 +59,7 @@ from ui.common import dialogs, settings, theme
 from ui.common.icons import action_icon, app_icon
 from ui.common.lazy_view import LazyView
 from ui.common.paths import EXPERIMENTS_DIR, course_experiments, example_networks
+from ui.common.plot_reserve import PlotReserve
 from ui.data.panel import DataPanel
 from ui.data.view import DatasetView
 from ui.design.architecture_view import ArchitectureView
@@ -161,6 +162,9 @@ class MainWindow(QMainWindow):
         )
         self.state = AppState(self._startup_spec(), self)
         self.documents = DocumentController(self.state, self)
+        #: Plots made while the window is idle, for the views a run lays out (filled once the window shows).
+        self.plot_reserve = PlotReserve(self)
+        self.plot_reserve.install()
 
         self._create_actions()
         self._create_menus()
@@ -1057,6 +1061,7 @@ class MainWindow(QMainWindow):
             self.state.request_training()
 
     def _on_state_training_active_changed(self, active: bool) -> None:
+        self.plot_reserve.hold(active)
         self.train_action.setText("&Stop" if active else "&Train")
         self.train_action.setIcon(action_icon("stop" if active else "train"))
         self._update_edit_actions()
@@ -1082,6 +1087,10 @@ class MainWindow(QMainWindow):
         if browser is not None:
             browser.refresh_run(started.folder)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.plot_reserve.fill()
+
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
@@ -1100,6 +1109,7 @@ class MainWindow(QMainWindow):
         self.data_panel.shutdown()
         self.save_layout()
         self.documents.record_clean_exit()
+        self.plot_reserve.clear()
         event.accept()
 
 

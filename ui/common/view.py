@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from ui.common import dialogs, theme
 from ui.common.icons import action_icon
+from ui.common.plot_reserve import take_static_plot
 from ui.common.plotting import pg
 from ui.common.widgets import empty_state_label
 
@@ -79,13 +80,10 @@ def static_plot(
     layout: pg.GraphicsLayoutWidget | pg.GraphicsLayout, row: int, col: int, colspan: int = 1
 ) -> pg.PlotItem:
     """A plot in ``layout`` that only shows what it is given: no context menu, no panning or zooming with the
-    mouse, no auto-range button, and plain numbers on its axes (no SI prefix)."""
-    plot: pg.PlotItem = layout.addPlot(row=row, col=col, colspan=colspan, enableMenu=False)
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(x=False, y=False)
-    plot.hideButtons()
-    for name in ("left", "bottom"):
-        plot.getAxis(name).enableAutoSIPrefix(False)
+    mouse, no auto-range button, and plain numbers on its axes (no SI prefix). A spare one of the window's
+    reserve when it has one (:mod:`ui.common.plot_reserve`)."""
+    plot = take_static_plot()
+    layout.addItem(plot, row=row, col=col, colspan=colspan)
     return plot
 
 
