@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -43,7 +42,14 @@ from ui.common import dialogs, settings
 from ui.common.formatting import bytes_text, shape_text
 from ui.common.icons import action_icon
 from ui.common.scroll_panel import scroll_body
-from ui.common.widgets import add_section_form, add_section_title, form_host, hint_label, section_title
+from ui.common.widgets import (
+    ProgressBar,
+    add_section_form,
+    add_section_title,
+    form_host,
+    hint_label,
+    section_title,
+)
 from ui.data.loader import DatasetLoader, LoadRequest
 from ui.data.sample_preview import SamplePreview
 from ui.state import AppState
@@ -185,7 +191,7 @@ class DataPanel(QScrollArea):
         self.load_button = QPushButton("Load", body)
         self.load_button.setObjectName("loadButton")
         self.load_button.clicked.connect(self._on_load_button_clicked)
-        self.progress = QProgressBar(body)
+        self.progress = ProgressBar(body)
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel", body)

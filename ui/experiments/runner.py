@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -43,7 +42,7 @@ from ui.common import dialogs
 from ui.common.formatting import duration_text
 from ui.common.icons import action_icon
 from ui.common.view import TrainingView
-from ui.common.widgets import error_label, let_shrink, section_title, style_form
+from ui.common.widgets import ProgressBar, error_label, let_shrink, section_title, style_form
 from ui.common.worker import GeneratorWorker
 from ui.experiments.jobs import ExperimentJob, ExperimentPreparing, is_urgent
 from ui.state import AppState
@@ -234,7 +233,7 @@ class ExperimentView(SidebarView):
         self.run_button.setMinimumHeight(36)
         self.run_button.clicked.connect(self._on_run_button_clicked)
         self.blocker_label = error_label(self)
-        self.progress_bar = QProgressBar(self)
+        self.progress_bar = ProgressBar(self)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setFixedHeight(6)

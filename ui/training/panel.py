@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -50,6 +49,7 @@ from ui.common.icons import action_icon
 from ui.common.scroll_panel import scroll_body
 from ui.common.setting_editor import SettingEditor, add_editor_row
 from ui.common.widgets import (
+    ProgressBar,
     add_section_form,
     add_section_title,
     error_label,
@@ -137,7 +137,7 @@ class TrainingPanel(QScrollArea):
         buttons.addWidget(self.pause_button, 1)
         buttons.addWidget(self.step_button, 1)
         layout.addLayout(buttons)
-        self.progress_bar = QProgressBar(body)
+        self.progress_bar = ProgressBar(body)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(False)
