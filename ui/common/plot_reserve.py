@@ -6,25 +6,30 @@ activation and weight views laying out their small plots, one a slice, when Trai
 layers. The window keeps a reserve of plots made beforehand, one every :data:`FILL_INTERVAL_MS` while no run
 trains, and :func:`ui.common.view.static_plot` takes one of them when there is one: adding a spare plot to its grid
 takes 1.4-5 ms instead of 8-13 (fifteen small plots, idle machine).
+
+The first screen has no plot and does not import pyqtgraph; the first spare plot does (about a quarter of a
+second), a few seconds after the window shows and never while a mouse button is held (a drag), instead of when
+Train is first pressed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 
 if TYPE_CHECKING:
     import pyqtgraph as pg
 
-#: Plots kept in reserve: the activation and weight views of a network of five learning layers (the MLP
-#: 784-100x4-10) take 29, of the book's DeepConvNet 47.
+#: Plots kept in reserve: the activation, weight and evaluation views of a run of the MLP 784-100x4-10 take 20, of
+#: the book's DeepConvNet 29 (43 with the activations of every layer).
 SPARE_PLOTS = 48
 #: Milliseconds between two plots made for the reserve (each takes the GUI thread about 10 ms).
 FILL_INTERVAL_MS = 60
 #: Milliseconds after the window asks for the reserve before the first plot is made: the window's first paints
-#: come first.
-FILL_DELAY_MS = 1500
+#: and a person's first look at it come first.
+FILL_DELAY_MS = 3000
 
 _current: PlotReserve | None = None
 
@@ -32,8 +37,7 @@ _current: PlotReserve | None = None
 def new_static_plot() -> pg.PlotItem:
     """A plot that only shows what it is given: no context menu, no panning or zooming with the mouse, no
     auto-range button, and plain numbers on its axes (no SI prefix). Not in any layout yet."""
-    # The first screen has no plot: pyqtgraph is imported when the first one is made.
-    from ui.common.plotting import pg
+    from ui.common.plotting import pg  # (imported when the first plot is made: see the module)
 
     plot = pg.PlotItem(enableMenu=False)
     plot.setMenuEnabled(False)
@@ -106,4 +110,6 @@ class PlotReserve(QObject):
         if self.held or len(self.spares) >= self.size:
             self._timer.stop()
             return
+        if QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            return  # a drag or a click goes on: the next tick
         self.spares.append(new_static_plot())

@@ -65,3 +65,23 @@ def test_the_window_holds_its_reserve_while_a_run_trains_and_clears_it_as_it_clo
     window.state.undo_stack.setClean()
     window.close()
     assert reserve.spares == [] and plot_reserve._current is None
+
+
+def test_no_plot_is_made_while_a_mouse_button_is_held(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    reserve = PlotReserve(size=2)
+    try:
+        qtbot.mousePress(widget, Qt.MouseButton.LeftButton)  # a drag begins
+        reserve.fill(delay_ms=0)
+        qtbot.wait(4 * plot_reserve.FILL_INTERVAL_MS)
+        assert reserve.spares == []
+        qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(reserve.spares) == 2, timeout=5_000)
+    finally:
+        reserve.clear()
