@@ -61,6 +61,16 @@ the machine changes least:
 - SimpleConvNet, 20,000 samples (2.3 s of training): gui / cli 105-111 % on an idle machine: a run this short
   is mostly its fixed costs (the plots built and first drawn, one set of layer statistics more or less in a run
   of 180 batches: 0.1 s each, 4 % of the run).
+
+Stalls after that (idle 2-core machine, both networks, every view open and in tabs, two runs each, ``--stalls``):
+a pyqtgraph plot is made in 8-13 ms on an idle machine, most of it its options form and axes, and the window made
+the activation and weight views' plots when Train was pressed: 8-16 ticks over 16 ms late at the press of Train in
+each run, the longest 17-37 ms, and 0.15-0.28 s of the window's time building plots in a run. The window now makes
+spare plots while it is idle (``ui.common.plot_reserve``; this script waits for them, as a person would take a few
+seconds): 2 such ticks in eight runs (16.7, 18.0 ms), the press of Train's longest lag 13-27 ms, 0.07-0.16 s building
+plots. A run's end repainted the unlocking design panel inside its progress update (``QProgressBar.setValue``
+repaints the window's waiting parts at once): 16-24 ms, gone with ``ui.common.widgets.ProgressBar``. What remains
+over 16 ms while training: painting a canvas of many small plots (their axes), 16-25 ms.
 """
 
 from __future__ import annotations
