@@ -378,6 +378,8 @@ class _Run:
     base_lr: float
     #: The model's parameters and running statistics, live.
     live: dict[str, np.ndarray]
+    #: The parameters the optimizer updates, live (the model's ``trainable_params``, asked once a run).
+    trainable: dict[str, np.ndarray]
     #: Copies of ``live`` before the last update: the last finite weights.
     snapshot: dict[str, np.ndarray]
     start_time: float
@@ -536,6 +538,7 @@ class Trainer:
             eval_train=self._eval_indices(len(data.x_train), rng_eval),
             base_lr=self.optimizer.lr,
             live=live,
+            trainable=self.model.trainable_params,
             snapshot={key: value.copy() for key, value in live.items()},
             start_time=time.perf_counter(),
             planned=deque(cfg.changes),
@@ -600,7 +603,7 @@ class Trainer:
         for key, value in run.live.items():
             np.copyto(run.snapshot[key], value)
         with np.errstate(all="ignore"):
-            self.optimizer.update(self.model.trainable_params, grads)
+            self.optimizer.update(run.trainable, grads)
         bad = first_nonfinite(run.live)
         if bad is not None:  # the update itself overflowed, the last one of a run included
             return self._diverged(run, loss, bad)
