@@ -114,7 +114,8 @@ def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray
         with np.errstate(all="ignore"):
             index = np.subtract(part, lo, dtype=np.result_type(part, np.float32))
             index *= scale
-            every_value_finite = math.isfinite(part.sum())  # (or finite values whose sum overflows)
+            # A NaN or an infinity makes the sum one (so do finite values whose sum overflows: counted then).
+            every_value_finite = math.isfinite(part.sum())
         if not every_value_finite:
             index = index[np.isfinite(part)]
         np.clip(index, 0, bins - 1, out=index)
