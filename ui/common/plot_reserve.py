@@ -94,10 +94,11 @@ class PlotReserve(QObject):
         return self.spares.pop() if self.spares else None
 
     def clear(self) -> None:
-        """Stop, delete the spare plots, and stop being the reserve :func:`take_static_plot` draws on."""
+        """Stop for good (a run that ends after the window closed fills nothing), delete the spare plots, and stop
+        being the reserve :func:`take_static_plot` draws on."""
         global _current
         self._timer.stop()
-        self.held = True
+        self.size = 0
         self.spares.clear()
         if _current is self:
             _current = None

@@ -65,6 +65,10 @@ def test_the_window_holds_its_reserve_while_a_run_trains_and_clears_it_as_it_clo
     window.state.undo_stack.setClean()
     window.close()
     assert reserve.spares == [] and plot_reserve._current is None
+    reserve.hold(False)  # a run that ends after the window closed
+    reserve.fill(delay_ms=0)
+    qtbot.wait(4 * plot_reserve.FILL_INTERVAL_MS)
+    assert reserve.spares == []
 
 
 def test_no_plot_is_made_while_a_mouse_button_is_held(qtbot):
