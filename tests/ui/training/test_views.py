@@ -522,6 +522,36 @@ def test_norm_plots_keep_whole_decades_and_round_iteration_counts(shown):
     assert plot.getViewBox().viewRange()[0] == [0.0, 200.0]
 
 
+def test_curves_run_their_iterations_to_a_round_number_until_a_person_pans_them(shown):
+    view = shown(CurvesView())
+    view.begin_run(started())
+    x_range = lambda: view.loss_plot.getViewBox().viewRange()[0]  # noqa: E731
+    view.handle_items([BatchEnded(s, 1, s, 1.0 / s, 0.1, 1.0) for s in range(1, 131)])
+    view.flush()
+    assert x_range() == [0.0, 150.0]
+    assert view.lr_plot.getViewBox().viewRange()[0] == [0.0, 150.0]  # the three plots share the axis
+    view.handle_items([BatchEnded(s, 1, s, 1.0 / s, 0.1, 1.0) for s in range(131, 151)])
+    view.flush()
+    assert x_range() == [0.0, 150.0]  # grown into, not stretched
+    view.handle_items([BatchEnded(s, 1, s, 1.0 / s, 0.1, 1.0) for s in range(151, 161)])
+    view.flush()
+    assert x_range() == [0.0, 200.0]
+
+    box = view.loss_plot.getViewBox()
+    box.setXRange(20.0, 60.0, padding=0.0)
+    box.sigRangeChangedManually.emit(box.state["mouseEnabled"])  # as a drag or the wheel does
+    view.handle_items([BatchEnded(s, 1, s, 1.0 / s, 0.1, 1.0) for s in range(161, 260)])
+    view.flush()
+    assert x_range() == [20.0, 60.0]  # a person's zoom stays
+    view.begin_run(started())
+    view.handle_items([BatchEnded(s, 1, s, 1.0 / s, 0.1, 1.0) for s in range(1, 161)])
+    view.flush()
+    assert x_range() == [0.0, 200.0]  # the next run starts anew, the zoom gone
+    view.end_run("finished")
+    view.flush()
+    assert x_range() == [0.0, 160.0]  # a run that ended fills the axis
+
+
 def test_curves_read_the_fit_four_ways_and_never_call_a_negative_gap_good(shown):
     view = shown(CurvesView())
     view.begin_run(started())

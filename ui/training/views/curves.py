@@ -33,6 +33,7 @@ from dllab.experiments.comparison_results import smooth, smoothing_window
 from dllab.fit_reading import FitReading, read_accuracies
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Finished, RunStarted, SettingsChanged
 from ui.common import theme
+from ui.common.histogram_plots import set_iterations
 from ui.common.plotting import pg
 from ui.common.series import DecimatingSeries
 from ui.common.view import TrainingView, plot_widget_background, set_title, style_plot
@@ -134,6 +135,13 @@ class CurvesView(TrainingView):
             for name in ("left", "bottom"):
                 plot.getAxis(name).enableAutoSIPrefix(False)
             plot.getViewBox().setMouseEnabled(x=True, y=False)
+            plot.getViewBox().sigRangeChangedManually.connect(self._on_view_range_changed_manually)
+        #: While a run trains, the iterations axis runs to a round number the run grows into
+        #: (:func:`set_iterations`), not to the last step: its three axes (one a plot, linked) are laid out again
+        #: a few times a run instead of at every draw (each lay-out 1-1.5 ms of the window's time); a run that
+        #: ended fills it. True once a person pans or zooms it.
+        self._iterations_by_hand = False
+        self._running = False
 
         self.raw_curve = self._curve(self.loss_plot, "loss (mini-batch)", RAW_COLOR, width=1, alpha=120)
         self.smooth_curve = self._curve(self.loss_plot, "loss (moving average)", SMOOTH_COLOR, width=2.4)
@@ -203,6 +211,9 @@ class CurvesView(TrainingView):
 
     def begin_run(self, started: SessionStarted) -> None:
         self.iterations.clear()
+        self._iterations_by_hand = False
+        self._running = True
+        set_iterations(self.loss_plot, 1.0)  # the axis starts anew, a zoom of the last run's gone
         self._smoothing_due = False
         self.epochs.clear()
         self._task = started.task
@@ -228,6 +239,11 @@ class CurvesView(TrainingView):
         if started.task != "classification":
             style_plot(self.accuracy_plot, title="accuracy is not defined for regression")
         super().begin_run(started)
+
+    def end_run(self, status: str) -> None:
+        self._running = False
+        self.request_redraw()  # the axis now fits the run's steps
+        super().end_run(status)
 
     def handle_items(self, items: Sequence[Any]) -> None:
         batches = [item for item in items if type(item) is BatchEnded]
@@ -304,6 +320,11 @@ class CurvesView(TrainingView):
     def redraw(self) -> None:
         it, ep = self.iterations, self.epochs
         x = it.x
+        if len(x) and not self._iterations_by_hand:
+            if self._running:
+                set_iterations(self.loss_plot, float(x[-1]))
+            else:
+                self.loss_plot.setXRange(0.0, float(x[-1]), padding=0.0)
         self.raw_curve.setData(x, it.column(_LOSS))
         self.smooth_curve.setData(x, self.smoothed_losses())
         self.lr_curve.setData(x, it.column(_LR))
@@ -389,6 +410,9 @@ class CurvesView(TrainingView):
             window = max(1, smoothing_window(it.seen) // it.stride)
             it.y[:, _SMOOTH] = smooth(it.column(_LOSS), window)
         return it.column(_SMOOTH)
+
+    def _on_view_range_changed_manually(self, *_: Any) -> None:
+        self._iterations_by_hand = True
 
     def _on_log_check_toggled(self, checked: bool) -> None:
         self.loss_plot.setLogMode(x=False, y=checked)
