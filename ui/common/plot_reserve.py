@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     import pyqtgraph as pg
 
 #: Plots kept in reserve: the activation, weight and evaluation views of a run of the MLP 784-100x4-10 take 20, of
-#: the book's DeepConvNet 29 (43 with the activations of every layer).
-SPARE_PLOTS = 48
+#: the book's DeepConvNet 29 (43 with the activations of every layer: the others are made as they are needed).
+#: Each spare plot holds about half a MiB (its options form's widgets): 16 MiB in all.
+SPARE_PLOTS = 32
 #: Milliseconds between two plots made for the reserve (each takes the GUI thread about 10 ms).
 FILL_INTERVAL_MS = 60
 #: Milliseconds after the window asks for the reserve before the first plot is made: the window's first paints
