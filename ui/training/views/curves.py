@@ -213,7 +213,7 @@ class CurvesView(TrainingView):
         self.iterations.clear()
         self._iterations_by_hand = False
         self._running = True
-        set_iterations(self.loss_plot, 1.0)  # the axis starts anew, a zoom of the last run's gone
+        set_iterations(self.loss_plot, 1.0)  # the axis starts anew: a zoom of the last run goes
         self._smoothing_due = False
         self.epochs.clear()
         self._task = started.task
