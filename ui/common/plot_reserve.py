@@ -77,9 +77,14 @@ class PlotReserve(QObject):
         global _current
         _current = self
 
+    @property
+    def wanted(self) -> bool:
+        """Whether plots are to be made: not :attr:`held`, and fewer spare ones than ``size``."""
+        return not self.held and len(self.spares) < self.size
+
     def fill(self, delay_ms: int = FILL_DELAY_MS) -> None:
-        """Start making spare plots after ``delay_ms``, unless :attr:`held` or full."""
-        if not self.held and len(self.spares) < self.size:
+        """Start making spare plots after ``delay_ms``, while they are :attr:`wanted`."""
+        if self.wanted:
             QTimer.singleShot(delay_ms, self, self._start)
 
     def hold(self, held: bool) -> None:
@@ -105,11 +110,11 @@ class PlotReserve(QObject):
             _current = None
 
     def _start(self) -> None:
-        if not self.held and len(self.spares) < self.size:
+        if self.wanted:
             self._timer.start()
 
     def _make_one(self) -> None:
-        if self.held or len(self.spares) >= self.size:
+        if not self.wanted:
             self._timer.stop()
             return
         if QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
