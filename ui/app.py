@@ -9,6 +9,7 @@ and the command that installs them, instead of Qt's abort.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -20,16 +21,29 @@ def main(argv: list[str] | None = None) -> int:
     """Open the desktop lab, or run a ``dllab`` subcommand when arguments are given."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv:
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _interrupted_while_starting)
         try:
             from dllab.cli.main import main as run_command  # numpy and the engine: the slow part of starting
         except ImportError as exc:
             print(f"dllab: the command line is not available ({exc})", file=sys.stderr)
             return 2
-        except KeyboardInterrupt:  # Ctrl-C while starting: no traceback (cli.main handles it from then on)
-            print("\ndllab: interrupted", file=sys.stderr)
-            return 130
+        finally:
+            signal.signal(signal.SIGINT, previous)  # cli.main handles Ctrl-C from here on
         return int(run_command(argv) or 0)
     return run_app()
+
+
+def _interrupted_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C while the command line's modules load: leave at once, with nothing to lose yet.
+
+    Raised there, the interrupt could surface inside the import machinery as another error (Python wraps it
+    in a RuntimeError when it falls in a class's ``__set_name__``) and print a traceback, or be swallowed by a
+    library's ``except Exception`` around an optional import, leaving a module half made.
+    """
+    os.write(sys.stderr.fileno(), b"\ndllab: interrupted\n")
+    os._exit(130)
 
 
 def reserve_a_core_for_the_window() -> int:

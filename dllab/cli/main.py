@@ -659,6 +659,8 @@ def _run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         raise
     except Exception as exc:
+        if _caused_by_interrupt(exc):  # Python wraps a Ctrl-C that falls in some of its own machinery
+            raise KeyboardInterrupt from exc
         if os.environ.get(ENV_TRACEBACK):
             traceback.print_exc()
         sys.stderr.write(
@@ -666,3 +668,15 @@ def _run(argv: list[str]) -> int:
             f"please report it with the command you ran (set {ENV_TRACEBACK}=1 to see the traceback)\n"
         )
         return EXIT_BUG
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` was raised because of a Ctrl-C: a KeyboardInterrupt among its causes and contexts."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            return True
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return False

@@ -530,6 +530,18 @@ def test_evaluate_without_data_says_which_built_in_set_the_model_names(tmp_path:
     assert "evaluating on spiral" in err and "loss" in out
 
 
+def test_an_error_raised_for_a_ctrl_c_is_an_interruption(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted_in_a_class_definition(args: object) -> int:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:  # what Python 3.11 does when Ctrl-C falls in a __set_name__
+            raise RuntimeError("Error calling __set_name__") from exc
+
+    monkeypatch.setattr("dllab.cli.main.info_command", interrupted_in_a_class_definition)
+    code, out, err = _run("info", "x.dllab.npz")
+    assert code == 130 and out == "" and err == "\ndllab: interrupted\n"
+
+
 def test_an_internal_error_asks_for_a_report_instead_of_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(args: object) -> int:
         raise KeyError("oops")
@@ -631,6 +643,37 @@ def test_ctrl_c_while_starting_exits_130_without_a_traceback(delay: float, tmp_p
     _, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err
     assert process.returncode in (130, -signal.SIGINT), err
+
+
+_INTERRUPTED_IN_A_CLASS_DEFINITION = """
+import os, signal, sys, time
+
+class Interrupting:  # a descriptor: Python calls its __set_name__ while it makes a class that holds one
+    def __set_name__(self, owner, name):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(10)
+
+class MakesAClass:  # as the command line's modules load, a class holding one is made
+    def find_spec(self, name, path=None, target=None):
+        if name == "dllab.cli.main":
+            type("Made", (), {"field": Interrupting()})
+
+sys.meta_path.insert(0, MakesAClass())
+from ui.app import main
+sys.exit(main(["info", "x.dllab.npz"]))
+"""
+
+
+def test_ctrl_c_in_pythons_own_machinery_while_starting_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_IN_A_CLASS_DEFINITION],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert (done.returncode, done.stderr) == (130, "\ndllab: interrupted\n")
 
 
 def test_a_reader_that_goes_away_is_not_an_error(trained: tuple[Path, str, str]) -> None:
