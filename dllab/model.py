@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dllab import cores, memory
+from dllab import cores, memory, parameter_block
 from dllab.activations import ReLU
 from dllab.errors import SettingsError
 from dllab.layers import Layer, MaxPool2D, Shape, forward_multiply_adds, shown
@@ -126,6 +126,8 @@ class Sequential:
             layer.init_params(init_rng, self.dtype)
             if layer.type_name == "Dropout":
                 layer.rng = self.rng
+        # Every parameter a view of one array, first layer first (:mod:`dllab.parameter_block`).
+        parameter_block.pack((layer.params for layer in layers), self.dtype)
         self._plan_backward()
         self._allow_overwrites()
         #: One sample's forward multiply-adds, asked at every training pass (:meth:`_splits`).

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from dllab import parameter_block
 from dllab.registry import Registry
 from dllab.settings import Configurable, Setting, check_number, check_whole_number, finite_number
 
@@ -179,6 +181,7 @@ class Optimizer(Configurable):
         self.step_count = 0
         self.state: dict[str, dict[str, Any]] = {}
         self._scratch: dict[tuple[int, np.dtype], np.ndarray] = {}
+        self._last_block: _Block | None = None
 
     # -- public API -----------------------------------------------------------------------------------------
 
@@ -228,15 +231,27 @@ class Optimizer(Configurable):
 
         scale = self._clip_scale(params, grads)
         self.step_count += 1
+        if self._DECOUPLED_DECAY and self.weight_decay != 0.0:
+            shrink = 1.0 - self.lr * self.weight_decay
+            for key, param in params.items():
+                if is_weight_key(key):
+                    param *= shrink
+        block = self._block(params, grads)
+        if block is not None:
+            self._step(block.param, self._block_grad(block, grads, scale), block.state)
+            for state in block.keyed:
+                state["t"] = block.state["t"]
+            return
         for key, param in params.items():
             grad = self._effective_grad(key, param, np.asarray(grads[key]), scale)
-            self._step(key, param, grad, self._state_for(key, param))
+            self._step(param, grad, self._state_for(key, param))
 
     def reset(self) -> None:
         """Forget all state (velocities, averages, step counts); hyperparameters are kept."""
         self.step_count = 0
         self.state.clear()
         self._scratch.clear()
+        self._last_block = None
 
     # -- machinery ------------------------------------------------------------------------------------------
 
@@ -267,6 +282,54 @@ class Optimizer(Configurable):
             work += tmp
         return work
 
+    def _block(self, params: dict[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> _Block | None:
+        """``params`` as one block to update in one pass (:mod:`dllab.parameter_block`), or None when they are
+        not consecutive parts of one array, their gradients are of another type, or their states have counted
+        different numbers of steps. The block is kept while updates pass the same arrays (a run passes them
+        at every step); any other update makes it again."""
+        block = self._last_block
+        if block is None or not block.holds(params):
+            whole = parameter_block.block_of(tuple(params.values()))
+            block = None if whole is None else self._new_block(params, whole)
+        if block is not None and any(np.asarray(grads[key]).dtype != block.param.dtype for key in params):
+            block = None
+        self._last_block = block
+        return block
+
+    def _new_block(self, params: dict[str, np.ndarray], whole: np.ndarray) -> _Block | None:
+        """The state of ``params`` over ``whole`` (each parameter's state arrays become views of it)."""
+        keyed = [self._state_for(key, param) for key, param in params.items()]
+        if len({state["t"] for state in keyed}) > 1:
+            return None
+        state: dict[str, Any] = {"t": keyed[0]["t"]}
+        for name in self._STATE_NAMES:
+            state[name] = np.concatenate([one[name].reshape(-1) for one in keyed])
+            for one, part in zip(
+                keyed, parameter_block.parts_like(state[name], params).values(), strict=True
+            ):
+                one[name] = part
+        weights, start = [], 0
+        for key, param in params.items():
+            if is_weight_key(key):
+                weights.append(slice(start, start + param.size))
+            start += param.size
+        return _Block(tuple(params), tuple(params.values()), whole, state, keyed, weights)
+
+    def _block_grad(self, block: _Block, grads: Mapping[str, np.ndarray], scale: float) -> np.ndarray:
+        """The block's gradient as the rule sees it (clipped, plus L2 decay for weights): a scratch array,
+        computed as :meth:`_effective_grad` computes each parameter's."""
+        grad = self._buffer(0, block.param)
+        np.concatenate([np.asarray(grads[key]).reshape(-1) for key in block.keys], out=grad)
+        if scale != 1.0:
+            grad *= scale
+        decay = 0.0 if self._DECOUPLED_DECAY else self.weight_decay
+        if decay != 0.0:
+            tmp = self._buffer(1, block.param)
+            for part in block.weights:
+                np.multiply(block.param[part], decay, out=tmp[part])
+                grad[part] += tmp[part]
+        return grad
+
     def _state_for(self, key: str, param: np.ndarray) -> dict[str, Any]:
         """State of parameter ``key``, created (or re-created if its shape or dtype changed) lazily."""
         state = self.state.get(key)
@@ -288,9 +351,33 @@ class Optimizer(Configurable):
             self._scratch[key] = flat
         return flat[: like.size].reshape(like.shape)
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         """Update ``param`` in place from the effective gradient ``grad`` (read-only)."""
         raise NotImplementedError
+
+
+@dataclass
+class _Block:
+    """Parameters that are consecutive parts of one array, updated as that array (:meth:`Optimizer._block`)."""
+
+    keys: tuple[str, ...]
+    #: The parameter arrays, in order (held, so that the same arrays are known again by identity).
+    arrays: tuple[np.ndarray, ...]
+    #: The array they are parts of.
+    param: np.ndarray
+    #: The rule's state over ``param``: its arrays hold the parameters' own, which are views of them, and
+    #: the steps counted (``"t"``).
+    state: dict[str, Any]
+    #: Each parameter's own state (``Optimizer.state[key]``), in order.
+    keyed: list[dict[str, Any]]
+    #: Where the weights lie in ``param`` (they decay).
+    weights: list[slice]
+
+    def holds(self, params: dict[str, np.ndarray]) -> bool:
+        """Whether ``params`` are the block's arrays, under the same keys."""
+        return tuple(params) == self.keys and all(
+            a is b for a, b in zip(params.values(), self.arrays, strict=True)
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -308,7 +395,7 @@ class SGD(Optimizer):
     DESCRIPTION = "Steps straight down the gradient: p ← p − lr·g."
     SETTINGS = (_lr(0.01), _WEIGHT_DECAY, _CLIP_NORM)
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         tmp = self._buffer(1, param)
         np.multiply(grad, self.lr, out=tmp)
         param -= tmp
@@ -329,7 +416,7 @@ class Momentum(Optimizer):
     _STATE_NAMES = ("v",)
     momentum: float
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         v = state["v"]
         tmp = self._buffer(1, param)
         v *= self.momentum
@@ -349,7 +436,7 @@ class Nesterov(Momentum):
     name = "nesterov"
     DESCRIPTION = "Momentum that looks ahead along the velocity before stepping, so it overshoots less."
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         v = state["v"]
         tmp = self._buffer(1, param)
         m = self.momentum
@@ -379,7 +466,7 @@ class AdaGrad(Optimizer):
     _STATE_NAMES = ("h",)
     eps: float
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         h = state["h"]
         tmp = self._buffer(1, param)
         np.square(grad, out=tmp)
@@ -411,7 +498,7 @@ class RMSprop(Optimizer):
     rho: float
     eps: float
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         h = state["h"]
         tmp = self._buffer(1, param)
         _average_square(h, grad, self.rho, tmp)
@@ -468,7 +555,7 @@ class AdaDelta(Optimizer):
     rho: float
     eps: float
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         eg, ed = state["Eg"], state["Ed"]
         tmp = self._buffer(1, param)
         delta = self._buffer(2, param)
@@ -510,7 +597,7 @@ class Adam(Optimizer):
     beta2: float
     eps: float
 
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
+    def _step(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         m, v = state["m"], state["v"]
         state["t"] += 1
         t = state["t"]
@@ -553,11 +640,6 @@ class AdamW(Adam):
         _CLIP_NORM,
     )
     _DECOUPLED_DECAY = True
-
-    def _step(self, key: str, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
-        if self.weight_decay != 0.0 and is_weight_key(key):
-            param *= 1.0 - self.lr * self.weight_decay
-        super()._step(key, param, grad, state)
 
 
 # ----------------------------------------------------------------------------------------------------------

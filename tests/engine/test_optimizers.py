@@ -23,6 +23,7 @@ from dllab.optimizers import (
     Optimizer,
     RMSprop,
 )
+from dllab.parameter_block import block_of, pack
 from tests.engine import book_optimizers as book
 from tests.engine.user_errors import LONG, assert_one_short_line, assert_settings_error
 
@@ -321,6 +322,81 @@ def test_grads_are_not_modified(cls):
         opt.update(params, grads)
     for key in grads:
         np.testing.assert_array_equal(grads[key], before[key])
+
+
+_BLOCK_SHAPES = {
+    "conv2d_1.W": (4, 3, 3, 3),
+    "conv2d_1.b": (4,),
+    "dense_1.W": (5, 2),
+    "batchnorm_1.gamma": (2,),
+}
+
+
+def _block_and_apart(seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The same float32 parameters twice: as consecutive parts of one array (as a model keeps them), and apart."""
+    rng = np.random.default_rng(seed)
+    apart = {k: rng.standard_normal(s).astype(np.float32) for k, s in _BLOCK_SHAPES.items()}
+    block = {k: v.copy() for k, v in apart.items()}
+    pack([block], np.float32)
+    return block, apart
+
+
+@pytest.mark.parametrize("cls", ALL_CLASSES)
+@pytest.mark.parametrize("settings", [{}, {"weight_decay": 0.05, "clip_norm": 2.0}])
+def test_parameters_in_one_block_step_exactly_as_apart(cls, settings):
+    block, apart = _block_and_apart(3)
+    assert block_of(list(block.values())) is not None
+    in_block, one_by_one = cls(**settings), cls(**settings)
+    rng = np.random.default_rng(4)
+    for _ in range(4):
+        grads = {k: rng.standard_normal(s).astype(np.float32) for k, s in _BLOCK_SHAPES.items()}
+        in_block.update(block, grads)
+        one_by_one.update(apart, grads)
+    for key in _BLOCK_SHAPES:
+        np.testing.assert_array_equal(block[key], apart[key])
+        assert set(in_block.state[key]) == set(one_by_one.state[key])
+        for name, value in one_by_one.state[key].items():
+            np.testing.assert_array_equal(in_block.state[key][name], value)
+    assert in_block._last_block is not None  # the block was used
+
+
+def test_a_block_whose_parameters_stepped_apart_steps_them_apart_again():
+    block, apart = _block_and_apart(5)
+    in_block, one_by_one = Adam(lr=0.01), Adam(lr=0.01)
+    rng = np.random.default_rng(6)
+    steps = [  # (keys, gradients' type)
+        (list(_BLOCK_SHAPES), np.float32),
+        (list(_BLOCK_SHAPES), np.float64),  # float64 gradients: each parameter apart
+        (list(_BLOCK_SHAPES), np.float32),
+        (["dense_1.W"], np.float32),  # one parameter alone: it has counted a step more than the others
+        (list(_BLOCK_SHAPES), np.float32),
+    ]
+    for keys, dtype in steps:
+        grads = {k: rng.standard_normal(s).astype(dtype) for k, s in _BLOCK_SHAPES.items()}
+        in_block.update({k: block[k] for k in keys}, grads)
+        one_by_one.update({k: apart[k] for k in keys}, grads)
+    for key in _BLOCK_SHAPES:
+        np.testing.assert_array_equal(block[key], apart[key])
+        assert in_block.state[key]["t"] == one_by_one.state[key]["t"]
+    assert in_block.state["dense_1.W"]["t"] == 5 and in_block.state["conv2d_1.W"]["t"] == 4
+
+
+def test_a_rebuilt_model_in_a_new_block_keeps_the_state_of_its_keys():
+    first, apart = _block_and_apart(7)
+    in_block, one_by_one = Momentum(lr=0.1), Momentum(lr=0.1)
+    rng = np.random.default_rng(8)
+    grads = [
+        {k: rng.standard_normal(s).astype(np.float32) for k, s in _BLOCK_SHAPES.items()} for _ in range(3)
+    ]
+    in_block.update(first, grads[0])
+    one_by_one.update(apart, grads[0])
+    again = {k: v.copy() for k, v in first.items()}  # the same weights in a new model
+    pack([again], np.float32)
+    for g in grads[1:]:
+        in_block.update(again, g)
+        one_by_one.update(apart, g)
+    for key in _BLOCK_SHAPES:
+        np.testing.assert_array_equal(again[key], apart[key])
 
 
 def test_state_is_keyed_by_name_and_survives_reloading():
