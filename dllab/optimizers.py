@@ -11,6 +11,9 @@ Every optimizer
 - keeps its state (velocities, squared-gradient averages, ...) keyed by parameter *name*, created lazily on the
   first update, so a model that is rebuilt or reloaded with the same keys keeps its optimizer state;
 - never writes into the caller's gradient arrays;
+- updates parameters that are consecutive parts of one array (a model's, :mod:`dllab.parameter_block`) as that
+  array, a numpy call for each operation of its rule instead of one per parameter, with the same results
+  (the MLP 784-100x4-10's Adam step: 184 us instead of 241 on one core; DeepConvNet's 240 instead of 395);
 - takes ``weight_decay`` (L2 added to the gradient of weights only, i.e. keys whose last dotted component is
   ``"W"``; AdamW decays the same weights directly instead) and ``clip_norm`` (global gradient-norm clipping,
   applied to the raw gradients before weight decay);
@@ -298,15 +301,16 @@ class Optimizer(Configurable):
 
     def _new_block(self, params: dict[str, np.ndarray], whole: np.ndarray) -> _Block | None:
         """The state of ``params`` over ``whole`` (each parameter's state arrays become views of it)."""
-        keyed = [self._state_for(key, param) for key, param in params.items()]
+        keyed = [self._state_for(key, param, arrays=False) for key, param in params.items()]
         if len({state["t"] for state in keyed}) > 1:
             return None
         state: dict[str, Any] = {"t": keyed[0]["t"]}
         for name in self._STATE_NAMES:
-            state[name] = np.concatenate([one[name].reshape(-1) for one in keyed])
-            for one, part in zip(
-                keyed, parameter_block.parts_like(state[name], params).values(), strict=True
-            ):
+            state[name] = np.zeros_like(whole)
+            parts = parameter_block.parts_like(state[name], params).values()
+            for one, part in zip(keyed, parts, strict=True):
+                if name in one:  # a state the parameter had: kept
+                    part[...] = one[name]
                 one[name] = part
         weights, start = [], 0
         for key, param in params.items():
@@ -330,14 +334,15 @@ class Optimizer(Configurable):
                 grad[part] += tmp[part]
         return grad
 
-    def _state_for(self, key: str, param: np.ndarray) -> dict[str, Any]:
-        """State of parameter ``key``, created (or re-created if its shape or dtype changed) lazily."""
+    def _state_for(self, key: str, param: np.ndarray, *, arrays: bool = True) -> dict[str, Any]:
+        """State of parameter ``key``, created (or re-created if its shape or dtype changed) lazily; created
+        without its arrays when not ``arrays`` (the caller gives them)."""
         state = self.state.get(key)
         if state is not None:
-            first = state.get(self._STATE_NAMES[0]) if self._STATE_NAMES else None
-            if first is None or (first.shape == param.shape and first.dtype == param.dtype):
+            first = state.get(self._STATE_NAMES[0]) if self._STATE_NAMES else param
+            if first is not None and first.shape == param.shape and first.dtype == param.dtype:
                 return state
-        state = {name: np.zeros_like(param) for name in self._STATE_NAMES}
+        state = {name: np.zeros_like(param) for name in self._STATE_NAMES} if arrays else {}
         state["t"] = 0
         self.state[key] = state
         return state

@@ -381,6 +381,20 @@ def test_a_block_whose_parameters_stepped_apart_steps_them_apart_again():
     assert in_block.state["dense_1.W"]["t"] == 5 and in_block.state["conv2d_1.W"]["t"] == 4
 
 
+@pytest.mark.parametrize("cls", [Momentum, Adam])
+def test_a_parameter_new_to_the_optimizer_beside_a_block_it_knows(cls):
+    block, apart = _block_and_apart(9)
+    in_block, one_by_one = cls(lr=0.01), cls(lr=0.01)
+    rng = np.random.default_rng(10)
+    for keys in (list(_BLOCK_SHAPES)[:3], list(_BLOCK_SHAPES), list(_BLOCK_SHAPES)):
+        grads = {k: rng.standard_normal(s).astype(np.float32) for k, s in _BLOCK_SHAPES.items()}
+        in_block.update({k: block[k] for k in keys}, grads)
+        one_by_one.update({k: apart[k] for k in keys}, grads)
+    for key in _BLOCK_SHAPES:
+        np.testing.assert_array_equal(block[key], apart[key])
+        assert in_block.state[key]["t"] == one_by_one.state[key]["t"]
+
+
 def test_a_rebuilt_model_in_a_new_block_keeps_the_state_of_its_keys():
     first, apart = _block_and_apart(7)
     in_block, one_by_one = Momentum(lr=0.1), Momentum(lr=0.1)
