@@ -10,6 +10,7 @@ import pytest
 import dllab
 from dllab import data
 from dllab.errors import SettingsError
+from dllab.parameter_block import block_of
 from dllab.run_control import RunControl
 from dllab.spec import SpecError
 from dllab.trainer import (
@@ -361,6 +362,21 @@ def _relu_run(spiral, **settings):
     model = dllab.build(relu_only, seed=0)
     config = TrainingConfig(**{"optimizer": "sgd", "epochs": 1, "batch_size": 100, **settings})
     return model, list(Trainer(model, spiral, config).run())
+
+
+def test_a_model_whose_parameters_lie_apart_trains_exactly_as_one_whose_parameters_are_one_array(spiral):
+    packed, apart = dllab.build(MLP, seed=0), dllab.build(MLP, seed=0)
+    for layer in apart.layers:  # each parameter an array of its own, as an unpickled model's would be
+        layer.params.update({key: value.copy() for key, value in layer.params.items()})
+    assert (
+        block_of(list(packed.params.values())) is not None and block_of(list(apart.params.values())) is None
+    )
+    config = TrainingConfig(optimizer="adam", epochs=2, batch_size=32, weight_decay=0.01)
+    for model in (packed, apart):
+        events = list(Trainer(model, spiral, config).run())
+        assert isinstance(events[-1], Finished)
+    for key, value in packed.get_weights().items():
+        np.testing.assert_array_equal(value, apart.get_weights()[key])
 
 
 def test_an_update_that_overflows_the_weights_on_the_last_step_is_divergence(spiral):
