@@ -8,9 +8,11 @@ and the command that installs them, instead of Qt's abort.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Qt stays unimported until the window is wanted
@@ -22,7 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv:
         previous = signal.getsignal(signal.SIGINT)
-        if previous is signal.default_int_handler:
+        # Only Python's own handler is replaced (a Ctrl-C that the shell has us ignore stays ignored), and only
+        # where handlers can be set: on the main thread.
+        replaced = (
+            previous is signal.default_int_handler and threading.current_thread() is threading.main_thread()
+        )
+        if replaced:
             signal.signal(signal.SIGINT, _interrupted_while_starting)
         try:
             from dllab.cli.main import main as run_command  # numpy and the engine: the slow part of starting
@@ -30,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dllab: the command line is not available ({exc})", file=sys.stderr)
             return 2
         finally:
-            signal.signal(signal.SIGINT, previous)  # cli.main handles Ctrl-C from here on
+            if replaced:
+                signal.signal(signal.SIGINT, previous)  # cli.main handles Ctrl-C from here on
         return int(run_command(argv) or 0)
     return run_app()
 
@@ -42,7 +50,8 @@ def _interrupted_while_starting(signum: int, frame: object) -> None:
     in a RuntimeError when it falls in a class's ``__set_name__``) and print a traceback, or be swallowed by a
     library's ``except Exception`` around an optional import, leaving a module half made.
     """
-    os.write(sys.stderr.fileno(), b"\ndllab: interrupted\n")
+    with contextlib.suppress(OSError):  # no stderr to tell
+        os.write(2, b"\ndllab: interrupted\n")
     os._exit(130)
 
 
