@@ -55,6 +55,7 @@ from ui.training.views import (
     FiltersView,
     WeightsView,
 )
+from ui.training.views.curves import loss_ceiling
 from ui.training.views.filters import filter_tiles, grid_columns, mosaic
 from ui.training.views.weights import DECADE_MARGIN, set_decades
 
@@ -550,6 +551,43 @@ def test_curves_run_their_iterations_to_a_round_number_until_a_person_pans_them(
     view.end_run("finished")
     view.flush()
     assert x_range() == [0.0, 160.0]  # a run that ended fills the axis
+
+
+def test_curves_keep_steady_loss_and_accuracy_ranges_numbered_once_below(shown):
+    view = shown(CurvesView())
+    view.begin_run(started())
+    loss_range = lambda: view.loss_plot.getViewBox().viewRange()[1]  # noqa: E731
+    view.handle_items([BatchEnded(s, 1, s, 2.302 / s, 0.1, 1.0) for s in range(1, 21)])
+    fit = read_accuracies(0.42, 0.47)
+    view.handle_items([EpochEnded(1, 20, 0.5, 0.42, 0.6, 0.47, 0.1, 1.0, 1.0, True, fit.sentence, fit=fit)])
+    view.flush()
+    assert loss_range() == pytest.approx([0.0, 2.4])  # the largest loss, 2.302, to two digits
+    accuracy = view.accuracy_plot.getViewBox()
+    assert accuracy.viewRange()[1] == pytest.approx([34.0, 106.0])  # 40 % to 100 %, and 10 % of that around
+    view.handle_items([BatchEnded(s, 2, s - 20, 0.1, 0.1, 1.0) for s in range(21, 41)])
+    fit = read_accuracies(0.95, 0.96)
+    view.handle_items([EpochEnded(2, 40, 0.1, 0.95, 0.1, 0.96, 0.1, 2.0, 1.0, True, fit.sentence, fit=fit)])
+    view.flush()
+    assert loss_range() == pytest.approx([0.0, 2.4]) and accuracy.viewRange()[1] == pytest.approx([34, 106])
+    view.handle_items([BatchEnded(41, 3, 1, 3.1, 0.1, 1.0)])  # a loss above the top
+    view.flush()
+    assert loss_range() == pytest.approx([0.0, 3.1])
+    view.log_check.setChecked(True)
+    view.flush()
+    assert loss_range() == pytest.approx([-1.0, 1.0])  # the decades of 0.1 ... 3.1
+    view.log_check.setChecked(False)
+    view.flush()
+    assert loss_range() == pytest.approx([0.0, 3.1])
+    assert not view.loss_plot.getAxis("bottom").style["showValues"]  # the three plots' iterations, numbered
+    assert not view.accuracy_plot.getAxis("bottom").style["showValues"]  # under the last one
+    assert view.lr_plot.getAxis("bottom").style["showValues"]
+
+
+def test_loss_ceiling_rounds_up_to_two_significant_digits():
+    assert [loss_ceiling(v) for v in (1.12, 2.302, 0.0567, 3.0, 250.0)] == pytest.approx(
+        [1.2, 2.4, 0.057, 3.0, 250.0]
+    )
+    assert loss_ceiling(0.0) == loss_ceiling(math.nan) == 1.0
 
 
 def test_curves_read_the_fit_four_ways_and_never_call_a_negative_gap_good(shown):
