@@ -4,11 +4,11 @@ A mini-batch ends with work done to every parameter array: the optimizer's updat
 operations each), the copy that lets a diverging update be undone and the check that the new weights are
 finite. For the MLP 784-100x4-10 that is ten arrays, five of them biases of 100 values, and the numpy calls
 cost more than their arithmetic: Adam took 241 us a step on one core, and 184 us over the same values held in
-one array (with the gradients gathered into one; DeepConvNet's 395 and 240). :class:`~dllab.model.Sequential` therefore keeps its parameters in one block (:func:`pack`); each
-layer's ``params`` entries are views of it, so nothing else changes for the layers. Whoever works on many
-parameters at once asks :func:`block_of` whether they are such a block, and works on it in one call; arrays
-that are not (a model unpickled, whose arrays come back apart; a dict of arrays of one's own) are worked on one
-by one, as before.
+one array (the gradients gathered into one; DeepConvNet's 395 and 240). :class:`~dllab.model.Sequential`
+therefore keeps its parameters in one block (:func:`pack`); each layer's ``params`` entries are views of it, so
+nothing else changes for the layers. Whoever works on many parameters at once asks :func:`block_of` whether
+they are such a block, and works on it in one call; arrays that are not (a model unpickled, whose arrays come
+back apart; a dict of arrays of one's own) are worked on one by one, as before.
 """
 
 from __future__ import annotations
