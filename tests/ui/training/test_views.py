@@ -55,7 +55,7 @@ from ui.training.views import (
     FiltersView,
     WeightsView,
 )
-from ui.training.views.curves import loss_ceiling
+from ui.training.views.curves import level_changes, loss_ceiling
 from ui.training.views.filters import filter_tiles, grid_columns, mosaic
 from ui.training.views.weights import DECADE_MARGIN, set_decades
 
@@ -581,6 +581,16 @@ def test_curves_keep_steady_loss_and_accuracy_ranges_numbered_once_below(shown):
     assert not view.loss_plot.getAxis("bottom").style["showValues"]  # the three plots' iterations, numbered
     assert not view.accuracy_plot.getAxis("bottom").style["showValues"]  # under the last one
     assert view.lr_plot.getAxis("bottom").style["showValues"]
+
+
+def test_level_changes_keep_the_points_that_draw_the_same_steps():
+    x = np.arange(1.0, 11.0)
+    y = np.array([0.1, 0.1, 0.1, 0.05, 0.05, np.nan, 0.05, 0.05, 0.05, 0.05])
+    kx, ky = level_changes(x, y)
+    np.testing.assert_array_equal(kx, [1, 3, 4, 5, 6, 7, 10])
+    np.testing.assert_array_equal(ky, [0.1, 0.1, 0.05, 0.05, np.nan, 0.05, 0.05])
+    short = np.array([1.0, 2.0])
+    assert [list(a) for a in level_changes(short, short)] == [[1.0, 2.0], [1.0, 2.0]]
 
 
 def test_loss_ceiling_rounds_up_to_two_significant_digits():
