@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import threading
 import time
@@ -190,25 +191,45 @@ def stop_on_interrupt(stop: Callable[[], None], stream: TextIO) -> Iterator[list
 
     Yields a list that holds True once Ctrl-C was pressed. Outside the main thread (where signal handlers
     cannot be set) it does nothing.
+
+    The signal handler only notes the press and wakes a thread of its own, which calls ``stop`` and says so on
+    ``stream``: a handler runs in the main thread between two of its steps, maybe while that thread holds a lock
+    that ``stop`` takes (a run control's events, the stream's buffer), and calling ``stop`` there would wait for
+    that lock forever.
     """
     pressed: list[bool] = []
     if threading.current_thread() is not threading.main_thread():
         yield pressed
         return
+    read_end, write_end = os.pipe()
+
+    def relay() -> None:
+        while os.read(read_end, 1) == _PRESSED:
+            stream.write("\nstopping after this batch (press Ctrl-C again to abort)\n")
+            stream.flush()
+            stop()
 
     def handler(signum: int, frame: Any) -> None:
         if pressed:
             raise KeyboardInterrupt
         pressed.append(True)
-        stream.write("\nstopping after this batch (press Ctrl-C again to abort)\n")
-        stream.flush()
-        stop()
+        os.write(write_end, _PRESSED)  # a system call: no lock taken
 
+    relay_thread = threading.Thread(target=relay, name="dllab-ctrl-c", daemon=True)
+    relay_thread.start()
     previous = signal.signal(signal.SIGINT, handler)
     try:
         yield pressed
     finally:
         signal.signal(signal.SIGINT, previous)
+        os.write(write_end, b"\0")  # the relay ends
+        relay_thread.join()
+        os.close(read_end)
+        os.close(write_end)
+
+
+#: What the Ctrl-C handler of :func:`stop_on_interrupt` sends its relay thread.
+_PRESSED = b"s"
 
 
 def printable(text: object) -> str:

@@ -2,8 +2,20 @@
 
 import io
 import math
+import os
+import signal
+import threading
+import time
 
-from dllab.cli.terminal import download_progress, format_duration, format_metric, print_table
+import pytest
+
+from dllab.cli.terminal import (
+    download_progress,
+    format_duration,
+    format_metric,
+    print_table,
+    stop_on_interrupt,
+)
 
 
 def test_durations_and_metrics_stay_short() -> None:
@@ -33,3 +45,34 @@ def test_download_progress_writes_a_line_per_tenth() -> None:
     lines = stream.getvalue().splitlines()
     assert len(lines) == 12
     assert lines[0] == "downloading (0.0 MB of 1.0 MB)" and lines[-1] == "unpacking (0.0 MB)"
+
+
+def test_ctrl_c_stops_even_while_the_main_thread_holds_a_lock_that_stopping_takes() -> None:
+    # Stopping a run sets its control's events, each guarded by a lock; Ctrl-C's handler runs in the main
+    # thread, maybe while that thread holds one of them (inside Event.wait). Called from the handler, the stop
+    # would wait for that lock forever: here it gives up after 2 s and says so.
+    lock = threading.Lock()
+    stops: list[str] = []
+
+    def stop() -> None:
+        if not lock.acquire(timeout=2):
+            stops.append("waited for a lock its own thread held")
+            return
+        stops.append("stopped")
+        lock.release()
+
+    stream, before = io.StringIO(), signal.getsignal(signal.SIGINT)
+    with stop_on_interrupt(stop, stream) as pressed:
+        with lock:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the handler runs here, the lock held
+        deadline = time.monotonic() + 5
+        while not stops and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stops == ["stopped"] and pressed == [True]
+        assert "stopping after this batch" in stream.getvalue()
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C aborts
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+    assert signal.getsignal(signal.SIGINT) is before
+    assert not any(t.name == "dllab-ctrl-c" for t in threading.enumerate())
