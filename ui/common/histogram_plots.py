@@ -173,6 +173,15 @@ def set_x_range(plot: pg.PlotItem, edges: np.ndarray) -> None:
     plot.setXRange(*target, padding=0.0)
 
 
+def decade_span(logs: np.ndarray) -> tuple[int, int] | None:
+    """The whole decades (powers of ten) that log10 values span, at least one; None for no finite value."""
+    finite = logs[np.isfinite(logs)]
+    if not finite.size:
+        return None
+    first, last = math.floor(float(finite.min())), math.ceil(float(finite.max()))
+    return first, max(last, first + 1)
+
+
 def set_iterations(plot: pg.PlotItem, last: float) -> None:
     """Let the x axis run from 0 to a round number of iterations at least ``last`` (changed only when the run
     outgrows it)."""

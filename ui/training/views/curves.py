@@ -33,7 +33,7 @@ from dllab.experiments.comparison_results import smooth, smoothing_window
 from dllab.fit_reading import FitReading, read_accuracies
 from dllab.trainer import BatchEnded, Diverged, EpochEnded, Finished, RunStarted, SettingsChanged
 from ui.common import theme
-from ui.common.histogram_plots import set_iterations
+from ui.common.histogram_plots import decade_span, set_iterations
 from ui.common.plotting import pg
 from ui.common.series import DecimatingSeries
 from ui.common.view import TrainingView, plot_widget_background, set_title, style_plot
@@ -390,13 +390,10 @@ class CurvesView(TrainingView):
         losses = losses[np.isfinite(losses)]
         view = self.loss_plot.getViewBox()
         if self.log_check.isChecked():
-            positive = losses[losses > 0]
-            if positive.size:
-                low = math.floor(math.log10(float(positive.min())))
-                decades = (low, max(math.ceil(math.log10(float(positive.max()))), low + 1))
-                if getattr(view, "_shown_decades", None) != decades:
-                    view._shown_decades = decades  # type: ignore[attr-defined]
-                    view.setYRange(*decades, padding=0.0)
+            decades = decade_span(np.log10(losses[losses > 0]))
+            if decades is not None and getattr(view, "_shown_decades", None) != decades:
+                view._shown_decades = decades  # type: ignore[attr-defined]
+                view.setYRange(*decades, padding=0.0)
         elif losses.size and float(losses.max()) > (getattr(view, "_shown_top", None) or 0.0):
             view._shown_top = loss_ceiling(float(losses.max()))  # type: ignore[attr-defined]
             view.setYRange(0.0, view._shown_top, padding=0.0)

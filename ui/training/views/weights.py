@@ -19,6 +19,7 @@ from dllab.trainer import LayerStatistics, ParamStats
 from ui.common import theme
 from ui.common.histogram_plots import (
     HistogramGridView,
+    decade_span,
     histogram_item,
     reveal,
     set_histogram,
@@ -248,14 +249,10 @@ def set_decades(plot: pg.PlotItem, logs: np.ndarray, include: float | None = Non
     finite = logs[np.isfinite(logs)]
     if not finite.size:
         return
-    lo, hi = float(finite.min()), float(finite.max())
-    if include is not None:
-        lo, hi = min(lo, include), max(hi, include)
-    first, last = math.floor(lo), math.ceil(hi)
-    if first == last:
-        last += 1
-    if getattr(plot, "_shown_decades", None) == (first, last):
+    span = decade_span(finite if include is None else np.append(finite, include))
+    if getattr(plot, "_shown_decades", None) == span:
         return
+    first, last = span
     plot._shown_decades = (first, last)  # type: ignore[attr-defined]
     plot.setYRange(first - DECADE_MARGIN, last + DECADE_MARGIN, padding=0)
     ticks = [(float(d), f"{10.0**d:g}") for d in range(first, last + 1)]
