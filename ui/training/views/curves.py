@@ -355,7 +355,8 @@ class CurvesView(TrainingView):
                 self.loss_plot.setXRange(0.0, float(x[-1]), padding=0.0)
         self.raw_curve.setData(x, it.column(_LOSS))
         self.smooth_curve.setData(x, self.smoothed_losses())
-        self.lr_curve.setData(*level_changes(x, it.column(_LR)))
+        lrs = it.column(_LR)
+        self.lr_curve.setData(*level_changes(x, lrs))
         ex = ep.x
         markers = "o" if len(ex) <= MARKER_LIMIT else None
         for curve, column, scale in (
@@ -370,7 +371,6 @@ class CurvesView(TrainingView):
             else:  # no such set (no validation or train-dev split): nothing to draw, and no bounds to take
                 curve.setData([], [])
         self._fit_y_axes()
-        lrs = it.column(_LR)
         if len(lrs):
             top = float(np.nanmax(lrs)) if np.isfinite(lrs).any() else 1.0
             self.lr_plot.setYRange(0, top * 1.15 if top > 0 else 1.0, padding=0)
