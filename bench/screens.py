@@ -54,10 +54,10 @@ class Screens:
         from PySide6.QtGui import QFont
         from PySide6.QtWidgets import QApplication
 
-        from ui.app import configure_application, reserve_a_core_for_the_window
+        from ui.app import configure_application, share_cores_with_training
 
         if reserve_core:
-            reserve_a_core_for_the_window()
+            share_cores_with_training()
         self.app = QApplication.instance() or QApplication([])
         configure_application(self.app)
         font = QFont("DejaVu Sans")

@@ -34,9 +34,9 @@ _CHILD = """
 import time
 start = time.perf_counter()
 import ui.app
-from ui.app import configure_application, reserve_a_core_for_the_window
+from ui.app import configure_application, share_cores_with_training
 imported = time.perf_counter()
-reserve_a_core_for_the_window()
+share_cores_with_training()
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 configure_application(app)

@@ -276,9 +276,9 @@ def run_gui(network: str, mnist: Path, grid: bool = True, stalls: bool = False) 
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["DLLAB_HOME"] = tempfile.mkdtemp(prefix="dllab-bench-")
-    from ui.app import reserve_a_core_for_the_window
+    from ui.app import share_cores_with_training
 
-    reserve_a_core_for_the_window()  # as the app does
+    share_cores_with_training()  # as the app does
     import numpy as np
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication, QGridLayout, QWidget

@@ -55,16 +55,22 @@ def _interrupted_while_starting(signum: int, frame: object) -> None:
     os._exit(130)
 
 
-def reserve_a_core_for_the_window() -> int:
-    """Let the numerical libraries use every core but one, so the window keeps a core while a network trains.
+def share_cores_with_training() -> int:
+    """Set how the window's process uses the cores, so that the window stays quick while a network trains.
 
-    Comparisons and searches train in a worker thread of the window's process (unless they use processes)
-    while the GUI thread draws. BLAS libraries (OpenBLAS) spin their own threads on every core for each matrix
-    product; when the GUI thread wakes up on one of those cores, the product stalls until it is scheduled again,
-    and small products (an MLP's) become many times slower. Leaving one core free avoids that. (The Train button
-    trains in a process of its own instead, on every core at a lower priority: :mod:`ui.training.process`.)
-    Only works before numpy is first imported; a thread count already set in the environment is kept. Returns
-    the thread count set.
+    - The numerical libraries use every core but one, so the window keeps a core. Comparisons and searches train
+      in a worker thread of the window's process (unless they use processes) while the GUI thread draws. BLAS
+      libraries (OpenBLAS) spin their own threads on every core for each matrix product; when the GUI thread
+      wakes up on one of those cores, the product stalls until it is scheduled again, and small products (an
+      MLP's) become many times slower. (The Train button trains in a process of its own instead, on every core
+      at a lower priority: :mod:`ui.training.process`.)
+    - Qt paints on the GUI thread alone (``QT_NO_GUI_THREADPOOL``). Left to itself, its raster engine hands every
+      fill of 96 rows or more (a histogram's area in a large window) to a pool of threads and waits for them to
+      start and finish: a canvas of twenty histograms took 9.5 ms to paint on an idle machine and 16 ms beside
+      a busy program, 5.5 and 6 ms without the pool.
+
+    Only works before numpy and Qt are first imported; a setting already in the environment is kept. Returns
+    the BLAS thread count set.
     """
     threads = max(1, (os.cpu_count() or 1) - 1)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -72,6 +78,7 @@ def reserve_a_core_for_the_window() -> int:
     # The window's threads may compute at the same time: dllab computes on no threads of its own here
     # (dllab.cores; the training process, started with its own counts, does).
     os.environ.setdefault("DLLAB_THREADS", "1")
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     return threads
 
 
@@ -88,7 +95,7 @@ def run_app() -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return 1
-    reserve_a_core_for_the_window()
+    share_cores_with_training()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
