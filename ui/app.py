@@ -69,8 +69,8 @@ def share_cores_with_training() -> int:
       start and finish: a canvas of twenty histograms took 9.5 ms to paint on an idle machine and 16 ms beside
       a busy program, 5.5 and 6 ms without the pool.
 
-    Only works before numpy and Qt are first imported; a setting already in the environment is kept. Returns
-    the BLAS thread count set.
+    Only works before numpy is first imported and Qt first paints; a setting already in the environment is
+    kept. Returns the BLAS thread count set.
     """
     threads = max(1, (os.cpu_count() or 1) - 1)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
