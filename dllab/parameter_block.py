@@ -24,15 +24,14 @@ def pack(holders: Iterable[dict[str, np.ndarray]], dtype: np.dtype | type) -> np
     """Move the arrays held in ``holders`` into one new 1-D array of ``dtype``, in order; each dict entry becomes
     a view of it, with its shape and values. Returns the block."""
     holders = list(holders)
-    arrays = [value for holder in holders for value in holder.values()]
-    block = np.empty(sum(value.size for value in arrays), dtype=dtype)
+    sizes = [sum(value.size for value in holder.values()) for holder in holders]
+    block = np.empty(sum(sizes), dtype=dtype)
     start = 0
-    for holder in holders:
-        for key, value in holder.items():
-            part = block[start : start + value.size].reshape(value.shape)
-            part[...] = value
+    for holder, size in zip(holders, sizes, strict=True):
+        for key, part in parts_like(block[start : start + size], holder).items():
+            part[...] = holder[key]
             holder[key] = part
-            start += value.size
+        start += size
     return block
 
 

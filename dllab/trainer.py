@@ -375,8 +375,9 @@ def _copies(model: Sequential) -> tuple[dict[str, np.ndarray], dict[str, np.ndar
     params, state = model.params, model.state
     block = parameter_block.block_of(tuple(params.values()))
     if block is None:
-        saved = {key: value.copy() for key, value in {**params, **state}.items()}
-        return {**params, **state}, saved, saved
+        watched = {**params, **state}
+        saved = {key: value.copy() for key, value in watched.items()}
+        return watched, saved, saved
     watched = {_PARAMETERS: block, **state}
     saved = {key: value.copy() for key, value in watched.items()}
     snapshot = {
